@@ -1,0 +1,3 @@
+module neonet.dev/neonet
+
+go 1.26
