@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"fmt"
+
+	"neonet.dev/neonet/graph"
+	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/tensor"
+)
+
+// Program is a compiled graph: a list of steps over preallocated tensors.
+// A Program is not safe for concurrent use; compile one per goroutine (they
+// are cheap next to the weights, which the source graph keeps).
+type Program struct {
+	name   string
+	steps  []Step
+	values []*tensor.Tensor // indexed by graph.Value; nil for folded values
+	input  *tensor.Tensor
+	output *tensor.Tensor
+}
+
+// Step is one kernel call of a Program.
+type Step struct {
+	Name   string // the graph node's module path
+	Kind   string // the op with what was fused into it, e.g. "conv2d+bn+relu"
+	MACs   int64
+	Output tensor.Shape
+	run    func()
+}
+
+func newProgram(g *graph.Graph, shapes []tensor.Shape, steps []*lowered) (*Program, error) {
+	p := &Program{name: g.Name, values: make([]*tensor.Tensor, len(shapes))}
+	buffer := func(v graph.Value) *tensor.Tensor {
+		if p.values[v] == nil {
+			p.values[v] = tensor.New(shapes[v])
+		}
+		return p.values[v]
+	}
+	p.input = buffer(g.Input)
+	for _, s := range steps {
+		ins := make([]*tensor.Tensor, len(s.inputs))
+		inShapes := make([]tensor.Shape, len(s.inputs))
+		for i, v := range s.inputs {
+			ins[i], inShapes[i] = buffer(v), shapes[v]
+		}
+		out := buffer(s.output)
+		run, err := p.kernel(s, ins, out)
+		if err != nil {
+			return nil, err
+		}
+		macs := graph.OpMACs(s.node.Op, inShapes, out.Shape)
+		p.steps = append(p.steps, Step{Name: s.node.Name, Kind: s.kind, MACs: macs, Output: out.Shape, run: run})
+	}
+	p.output = buffer(g.Output)
+	return p, nil
+}
+
+// kernel binds one lowered step to its reference kernel.
+func (p *Program) kernel(s *lowered, ins []*tensor.Tensor, out *tensor.Tensor) (func(), error) {
+	in := ins[0]
+	switch op := s.node.Op.(type) {
+	case *graph.Conv2D:
+		geo := op.Geometry
+		w := kernels.PackConvWeights(s.weight, op.Out, in.Shape.C/geo.Groups, geo.KH, geo.KW)
+		bias, act := s.bias, s.act
+		return func() { kernels.Conv2D(out, in, w, bias, geo, act) }, nil
+	case *graph.Linear:
+		w, bias, act := s.weight, s.bias, s.act
+		return func() { kernels.Linear(out, in, w, bias, act) }, nil
+	case *graph.BatchNorm:
+		scale, shift, act := s.scale, s.shift, s.act
+		return func() { kernels.ChannelAffine(out, in, scale, shift, act) }, nil
+	case *graph.Activation:
+		act := s.act
+		return func() { kernels.Activate(out.Data, in.Data, act) }, nil
+	case *graph.MaxPool:
+		geo := op.Geometry
+		return func() { kernels.MaxPool(out, in, geo) }, nil
+	case *graph.AvgPool:
+		geo := op.Geometry
+		return func() { kernels.AvgPool(out, in, geo) }, nil
+	case *graph.GlobalAvgPool:
+		return func() { kernels.GlobalAvgPool(out, in) }, nil
+	case *graph.Concat:
+		return func() { kernels.Concat(out, ins) }, nil
+	case *graph.Add:
+		b, act := ins[1], s.act
+		return func() { kernels.Add(out, in, b, act) }, nil
+	case *graph.MulChannels:
+		scale := ins[1]
+		return func() { kernels.MulChannels(out, in, scale) }, nil
+	case *graph.Shift:
+		offsets := op.Offsets
+		return func() { kernels.Shift(out, in, offsets) }, nil
+	case *graph.Flatten:
+		return func() { kernels.Flatten(out, in) }, nil
+	case *graph.Softmax:
+		c := in.Shape.C
+		return func() { kernels.Softmax(out.Data, in.Data, c) }, nil
+	}
+	return nil, fmt.Errorf("engine: %s: no kernel for op %s", s.node.Name, s.kind)
+}
+
+// Input is the tensor Run reads: fill its Data before calling Run.
+func (p *Program) Input() *tensor.Tensor { return p.input }
+
+// Run executes every step and returns the output tensor, which is reused by
+// the next Run.
+func (p *Program) Run() *tensor.Tensor {
+	for i := range p.steps {
+		p.steps[i].run()
+	}
+	return p.output
+}
+
+// RunInput copies in (NHWC, the input's size) into the input tensor and
+// runs the program.
+func (p *Program) RunInput(in []float32) (*tensor.Tensor, error) {
+	if len(in) != len(p.input.Data) {
+		return nil, fmt.Errorf("engine: %s: input has %d values, want %d (%v)", p.name, len(in), len(p.input.Data), p.input.Shape)
+	}
+	copy(p.input.Data, in)
+	return p.Run(), nil
+}
+
+// Steps describes the compiled steps, in execution order.
+func (p *Program) Steps() []Step { return p.steps }
+
+// Name is the source graph's name.
+func (p *Program) Name() string { return p.name }

@@ -1,0 +1,73 @@
+package models
+
+import (
+	"neonet.dev/neonet/graph"
+	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/tensor"
+)
+
+// SqueezeNet builds torchvision's squeezenet1_0 (version "1_0") or
+// squeezenet1_1 ("1_1") for a 224x224 input (Iandola et al. 2016).
+//
+// Version 1.1 reaches 1.0's accuracy with 2.4x fewer MACs by using a 3x3
+// stem and pooling earlier. Module indices follow torchvision's
+// nn.Sequential, ReLU and pooling layers included, so parameter names match
+// (features.3.squeeze.weight, classifier.1.bias, ...).
+func SqueezeNet(version string, classes int) (*graph.Graph, error) {
+	b := graph.NewBuilder("squeezenet"+version, tensor.Shape{N: 1, H: 224, W: 224, C: 3})
+	x := b.Input()
+	pool := func(i string) {
+		x = b.MaxPool("features."+i, x, 3, 2, 0, true)
+	}
+	fire := func(i string, squeeze, expand int) {
+		x = fireModule(b, "features."+i, x, squeeze, expand)
+	}
+	if version == "1_0" {
+		x = b.Conv("features.0", x, graph.ConvSpec{Out: 96, Kernel: 7, Stride: 2, Bias: true})
+		x = b.Act("features.1", x, kernels.ActReLU)
+		pool("2")
+		fire("3", 16, 64)
+		fire("4", 16, 64)
+		fire("5", 32, 128)
+		pool("6")
+		fire("7", 32, 128)
+		fire("8", 48, 192)
+		fire("9", 48, 192)
+		fire("10", 64, 256)
+		pool("11")
+		fire("12", 64, 256)
+	} else {
+		x = b.Conv("features.0", x, graph.ConvSpec{Out: 64, Kernel: 3, Stride: 2, Bias: true})
+		x = b.Act("features.1", x, kernels.ActReLU)
+		pool("2")
+		fire("3", 16, 64)
+		fire("4", 16, 64)
+		pool("5")
+		fire("6", 32, 128)
+		fire("7", 32, 128)
+		pool("8")
+		fire("9", 48, 192)
+		fire("10", 48, 192)
+		fire("11", 64, 256)
+		fire("12", 64, 256)
+	}
+	// classifier.0 is Dropout: the identity at inference.
+	x = b.Conv("classifier.1", x, graph.ConvSpec{Out: classes, Kernel: 1, Bias: true})
+	x = b.Act("classifier.2", x, kernels.ActReLU)
+	x = b.GlobalAvgPool("classifier.3", x)
+	x = b.Flatten("flatten", x)
+	return b.Finish(x)
+}
+
+// fireModule is SqueezeNet's Fire module: a 1x1 "squeeze" convolution to
+// few channels, then 1x1 and 3x3 "expand" convolutions side by side whose
+// outputs are concatenated (1x1 first), each followed by a ReLU.
+func fireModule(b *graph.Builder, name string, x graph.Value, squeeze, expand int) graph.Value {
+	s := b.Conv(name+".squeeze", x, graph.ConvSpec{Out: squeeze, Kernel: 1, Bias: true})
+	s = b.Act(name+".squeeze_activation", s, kernels.ActReLU)
+	e1 := b.Conv(name+".expand1x1", s, graph.ConvSpec{Out: expand, Kernel: 1, Bias: true})
+	e1 = b.Act(name+".expand1x1_activation", e1, kernels.ActReLU)
+	e3 := b.Conv(name+".expand3x3", s, graph.ConvSpec{Out: expand, Kernel: 3, Pad: 1, Bias: true})
+	e3 = b.Act(name+".expand3x3_activation", e3, kernels.ActReLU)
+	return b.Concat(name, e1, e3)
+}
