@@ -1,0 +1,66 @@
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// RepoRoot is the directory holding go.mod, found by walking up from the
+// test's working directory.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("testenv: go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// SharedData returns the shared data folder: $NEONET_DATA, or ../shared/data
+// beside the repository.
+func SharedData(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("NEONET_DATA")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(t), "..", "shared", "data")
+	}
+	return require(t, dir, "shared data (set NEONET_DATA)")
+}
+
+// Golden returns the folder of PyTorch golden outputs: $NEONET_GOLDEN, or
+// testdata/golden in the repository (written by `make golden`).
+func Golden(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("NEONET_GOLDEN")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(t), "testdata", "golden")
+	}
+	return require(t, dir, "golden outputs (run `make golden`)")
+}
+
+// File returns path if it exists, else skips or fails the test.
+func File(t testing.TB, path, what string) string {
+	t.Helper()
+	return require(t, path, what)
+}
+
+func require(t testing.TB, path, what string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("NEONET_REQUIRE_DATA") == "1" {
+			t.Fatalf("%s missing: %v", what, err)
+		}
+		t.Skipf("%s missing: %v", what, err)
+	}
+	return path
+}
