@@ -1,0 +1,123 @@
+// Command neonet runs image classification models on the CPU of an edge
+// board: it lists and describes the model zoo, classifies images and
+// measures accuracy on labelled folders. Run "neonet help" for the
+// commands.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// command is one subcommand of neonet.
+type command struct {
+	name    string
+	args    string // synopsis after the command name
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"models", "", "list the models neonet can build", runModels},
+		{"summary", "MODEL", "print a model's parameters (as PyTorch names them), MACs and input size", runSummary},
+		{"classify", "--model NAME [--weights FILE] [--top K] [--json] IMAGE...", "print the most likely classes of images", runClassify},
+		{"eval", "--model NAME --weights FILE --data DIR [--json]", "measure top-1/top-5 accuracy on a labelled folder", runEval},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the process exit code: 0 on
+// success, 1 when the command failed, 2 for a usage error.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		if len(args) > 1 {
+			return run([]string{args[1], "--help"}, stdout, stderr)
+		}
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(args[1:], stdout, stderr)
+		switch {
+		case err == nil || errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, new(usageError)):
+			fmt.Fprintf(stderr, "neonet %s: %v\nRun 'neonet %s --help' for usage.\n", c.name, err, c.name)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "neonet %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "neonet: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "neonet runs image classification models (SqueezeNet, EfficientNet, ShiftNet) on CPUs.")
+	fmt.Fprintln(w, "\nUsage:\n  neonet COMMAND [flags] [arguments]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'neonet COMMAND --help' for a command's flags.")
+}
+
+// usageError is a mistake in the command line rather than a failure.
+type usageError struct{ error }
+
+func usageErrorf(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// newFlags makes a flag set whose --help prints the command's synopsis,
+// description and flags.
+func newFlags(name, synopsis, description string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: neonet %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(description))
+		var n int
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(out, "\nFlags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parse parses flags that may come before, between or after positional
+// arguments ("neonet classify cat.jpg --top 3") and returns the positional
+// ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
