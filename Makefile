@@ -1,0 +1,65 @@
+# neonet: build, test and run everything from a fresh Debian 12 machine.
+# `make test` and `make run` install what they need first (Debian packages
+# as root, Go modules through the module proxy).
+
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+PYTHON ?= /usr/bin/python3
+DATA ?= $(abspath ../shared/data)
+GOLDEN ?= testdata/golden
+BIN := bin/neonet
+
+# Debian packages the tests need: PyTorch for golden outputs.
+APT_PACKAGES := python3-torch python3-torchvision python3-pil python3-numpy
+
+.PHONY: all build deps golden test test-short run eval lint fuzz clean help
+
+all: build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+build: ## build bin/neonet
+	$(GO) build -o $(BIN) ./cmd/neonet
+
+deps: ## install Debian packages and Go modules the tests need
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	$(GO) mod download
+
+golden: deps ## make PyTorch's reference outputs in testdata/golden (incremental)
+	$(PYTHON) scripts/golden/make_golden.py $(GOLDEN)
+	$(PYTHON) scripts/golden/reference_eval.py $(GOLDEN)
+
+test: deps golden ## run every test, with PyTorch's golden outputs
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build ./...
+	NEONET_REQUIRE_DATA=1 NEONET_DATA=$(DATA) $(GO) test -timeout 60m ./...
+
+test-short: ## run the tests that need neither PyTorch nor the shared data
+	$(GO) test ./...
+
+run: deps build ## classify the sample photos with the real SqueezeNet 1.1 weights
+	$(BIN) classify --model squeezenet1_1 --weights $(DATA)/weights/squeezenet1_1_imagenet.pth --top 3 \
+		$$(ls $(DATA)/images/samples/*.{jpg,bmp})
+
+eval: build ## accuracy of the real weights on the shared evaluation images
+	$(BIN) eval --model squeezenet1_1 --weights $(DATA)/weights/squeezenet1_1_imagenet.pth --data $(DATA)/images/imagenet-dev
+	$(BIN) eval --model shiftresnet20 --weights $(DATA)/weights/shiftresnet20_cifar10 --data $(DATA)/images/cifar10-dev
+
+lint: ## gofmt, go vet (also for arm64)
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	GOARCH=arm64 $(GO) vet ./...
+
+fuzz: ## fuzz the parsers of outside input for a minute each
+	$(GO) test ./checkpoint -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+	$(GO) test ./preprocess -run '^$$' -fuzz FuzzDecode -fuzztime 60s
+
+clean: ## remove build outputs (keeps golden data)
+	rm -rf bin
