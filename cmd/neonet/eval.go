@@ -77,21 +77,39 @@ Progress goes to stderr; the result to stdout.`, stderr)
 	return nil
 }
 
-// progressPrinter reports progress on one line, at most twice a second.
+// progressPrinter reports progress: on a terminal one line rewritten at
+// most twice a second, elsewhere (logs, CI) a line per tenth of the work.
 func progressPrinter(w io.Writer) func(done, total int) {
-	start, last := time.Now(), time.Time{}
+	start, last, lastTenth := time.Now(), time.Time{}, 0
+	tty := isTerminal(w)
 	return func(done, total int) {
-		if done < total && time.Since(last) < 500*time.Millisecond {
+		tenth := done * 10 / total
+		if tty && done < total && time.Since(last) < 500*time.Millisecond || !tty && tenth == lastTenth {
 			return
 		}
-		last = time.Now()
+		last, lastTenth = time.Now(), tenth
 		elapsed := time.Since(start)
 		eta := time.Duration(float64(elapsed) / float64(done) * float64(total-done))
-		fmt.Fprintf(w, "\r  %d/%d images  %.1f/s  eta %v   ", done, total, float64(done)/elapsed.Seconds(), eta.Round(time.Second))
-		if done == total {
-			fmt.Fprintln(w)
+		line := fmt.Sprintf("  %d/%d images  %.1f/s  eta %v", done, total, float64(done)/elapsed.Seconds(), eta.Round(time.Second))
+		switch {
+		case !tty:
+			fmt.Fprintln(w, line)
+		case done == total:
+			fmt.Fprintf(w, "\r%s   \n", line)
+		default:
+			fmt.Fprintf(w, "\r%s   ", line)
 		}
 	}
+}
+
+// isTerminal reports whether w is a character device such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // writePredictions writes results as JSON lines, atomically: a partial file
