@@ -27,7 +27,7 @@ func smallNet(t testing.TB) *graph.Graph {
 	s = b.Act("se_gate", s, kernels.ActSigmoid)
 	z := b.MulChannels("se", bn, s)
 	z = b.Add("res", z, y)
-	z = b.Shift("shift", z, []kernels.Offset{{-1, -1}, {-1, 0}, {-1, 1}, {0, -1}, {0, 0}, {0, 1}, {1, -1}, {1, 0}})
+	z = b.Shift("shift", z, []kernels.Offset{{DY: -1, DX: -1}, {DY: -1, DX: 0}, {DY: -1, DX: 1}, {DY: 0, DX: -1}, {DY: 0, DX: 0}, {DY: 0, DX: 1}, {DY: 1, DX: -1}, {DY: 1, DX: 0}})
 	p := b.MaxPool("pool", z, 3, 2, 0, true)
 	q := b.AvgPool("avg", z, 3, 2, 1, false, true)
 	q = b.Act("avg_act", q, kernels.ActReLU)

@@ -112,7 +112,7 @@ func TestShiftMovesChannels(t *testing.T) {
 		}
 	}
 	dst := tensor.New(src.Shape)
-	Shift(dst, src, []Offset{{0, 0}, {DY: 1, DX: 0}, {DY: -1, DX: 1}})
+	Shift(dst, src, []Offset{{DY: 0, DX: 0}, {DY: 1, DX: 0}, {DY: -1, DX: 1}})
 	want := [3][9]float32{
 		{1, 2, 3, 4, 5, 6, 7, 8, 9}, // unchanged
 		{4, 5, 6, 7, 8, 9, 0, 0, 0}, // takes the row below
