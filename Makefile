@@ -33,8 +33,8 @@ deps: ## install Debian packages and Go modules the tests need
 	$(GO) mod download
 
 golden: deps ## make PyTorch's reference outputs in testdata/golden (incremental)
-	$(PYTHON) scripts/golden/make_golden.py $(GOLDEN)
-	$(PYTHON) scripts/golden/reference_eval.py $(GOLDEN)
+	$(PYTHON) scripts/golden/make_golden.py --data-dir $(DATA) $(GOLDEN)
+	$(PYTHON) scripts/golden/reference_eval.py --data-dir $(DATA) $(GOLDEN)
 
 test: deps golden ## run every test, with PyTorch's golden outputs
 	$(GO) vet ./...

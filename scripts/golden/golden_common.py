@@ -14,7 +14,9 @@ import torch
 from PIL import Image
 from torchvision import transforms
 
-DEFAULT_DATA_DIR = "/work/shared/data"
+# The shared data folder: $NEONET_DATA, else ../shared/data beside the repository.
+DEFAULT_DATA_DIR = os.environ.get("NEONET_DATA") or os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data"))
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
