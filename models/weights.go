@@ -33,6 +33,12 @@ func (m Model) Load(weights string) (*graph.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
+	return m.FromStateDict(sd)
+}
+
+// FromStateDict builds the model with as many classes as the state dict's
+// classifier has, and loads it strictly (see LoadStateDict).
+func (m Model) FromStateDict(sd *checkpoint.StateDict) (*graph.Graph, error) {
 	classes := m.Classes
 	if t, ok := sd.Get(m.Classifier); ok && len(t.Shape) >= 1 && t.Shape[0] > 0 {
 		classes = t.Shape[0]
