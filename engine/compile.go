@@ -14,22 +14,29 @@ type Options struct {
 	// NoFold keeps batch norms and activations as separate steps, which is
 	// slower but lets tests check that folding changes nothing.
 	NoFold bool
+	// FuseClampsOnly fuses only ReLU and ReLU6, the activations an int8
+	// kernel applies as the clamp of its output; SiLU and sigmoid stay
+	// separate layers so that calibration sees their inputs, which int8
+	// models quantize before a lookup table.
+	FuseClampsOnly bool
 }
 
-// lowered is one step of a Program before buffers are assigned: a graph
-// node, possibly with a batch norm and an activation folded into it.
-type lowered struct {
-	node   *graph.Node
-	kind   string // op type after lowering, e.g. "conv2d+bn+relu"
-	inputs []graph.Value
-	output graph.Value
+// Layer is one step of a compiled model: a graph node, possibly with a
+// batch norm and an activation folded into it. Layers are what the int8
+// quantizer converts, one int8 op per layer.
+type Layer struct {
+	Node   *graph.Node // the graph node the layer was made from
+	Kind   string      // op type after lowering, e.g. "conv2d+bn+relu"
+	Inputs []graph.Value
+	Output graph.Value
 
 	// Convolution and linear layers: PyTorch-layout weights and a bias that
 	// folding may have rewritten (always allocated, zero if the op had none).
-	weight, bias []float32
-	// Per-channel affine (an unfolded batch norm).
-	scale, shift []float32
-	act          kernels.Activation
+	Weight, Bias []float32
+	// Per-channel affine (an unfolded batch norm): y = x*Scale[c] + Shift[c].
+	Scale, Shift []float32
+	// Act is applied to the layer's output.
+	Act kernels.Activation
 }
 
 // Compile lowers g into a Program ready to run.
@@ -46,55 +53,56 @@ func Compile(g *graph.Graph, opt Options) (*Program, error) {
 			return nil, err
 		}
 	}
-	steps := lower(g, opt.NoFold)
-	return newProgram(g, shapes, steps)
+	return newProgram(g, shapes, Lower(g, opt))
 }
 
-// lower turns graph nodes into steps, folding batch norms and activations
-// into the op that produces their input when nothing else reads it.
-func lower(g *graph.Graph, noFold bool) []*lowered {
+// Lower turns graph nodes into layers, folding batch norms and activations
+// into the op that produces their input when nothing else reads it. The
+// graph is not modified.
+func Lower(g *graph.Graph, opt Options) []*Layer {
 	readers := g.Consumers()
-	producer := make(map[graph.Value]*lowered)
-	var steps []*lowered
+	producer := make(map[graph.Value]*Layer)
+	var steps []*Layer
 	// absorbable returns the step producing v if a per-channel op on v can
 	// be merged into it: v is read once and not yet activated.
-	absorbable := func(v graph.Value) *lowered {
+	absorbable := func(v graph.Value) *Layer {
 		p := producer[v]
-		if noFold || p == nil || readers[v] != 1 || p.act != kernels.ActNone {
+		if opt.NoFold || p == nil || readers[v] != 1 || p.Act != kernels.ActNone {
 			return nil
 		}
 		return p
 	}
 	for _, n := range g.Nodes {
-		s := &lowered{node: n, kind: n.Op.Type(), inputs: n.Inputs, output: n.Output}
+		s := &Layer{Node: n, Kind: n.Op.Type(), Inputs: n.Inputs, Output: n.Output}
 		switch op := n.Op.(type) {
 		case *graph.Conv2D:
-			s.weight, s.bias = copyWeights(op.Weight, op.Bias, op.Out)
-			s.act = op.Act
+			s.Weight, s.Bias = copyWeights(op.Weight, op.Bias, op.Out)
+			s.Act = op.Act
 		case *graph.Linear:
-			s.weight, s.bias = copyWeights(op.Weight, op.Bias, op.Out)
-			s.act = op.Act
+			s.Weight, s.Bias = copyWeights(op.Weight, op.Bias, op.Out)
+			s.Act = op.Act
 		case *graph.Add:
-			s.act = op.Act
+			s.Act = op.Act
 		case *graph.BatchNorm:
 			scale, shift := batchNormAffine(op)
-			if p := absorbable(n.Inputs[0]); p != nil && p.node.Op.Type() == "conv2d" {
+			if p := absorbable(n.Inputs[0]); p != nil && p.Node.Op.Type() == "conv2d" {
 				foldAffine(p, scale, shift)
-				p.kind += "+bn"
-				p.output = n.Output
+				p.Kind += "+bn"
+				p.Output = n.Output
 				producer[n.Output] = p
 				continue
 			}
-			s.kind, s.scale, s.shift = "affine", scale, shift
+			s.Kind, s.Scale, s.Shift = "affine", scale, shift
 		case *graph.Activation:
-			if p := absorbable(n.Inputs[0]); p != nil && fusesActivation(p) {
-				p.act = op.Fn
-				p.kind += "+" + op.Fn.String()
-				p.output = n.Output
+			clamp := op.Fn == kernels.ActReLU || op.Fn == kernels.ActReLU6
+			if p := absorbable(n.Inputs[0]); p != nil && fusesActivation(p) && (clamp || !opt.FuseClampsOnly) {
+				p.Act = op.Fn
+				p.Kind += "+" + op.Fn.String()
+				p.Output = n.Output
 				producer[n.Output] = p
 				continue
 			}
-			s.act = op.Fn
+			s.Act = op.Fn
 		}
 		producer[n.Output] = s
 		steps = append(steps, s)
@@ -104,8 +112,8 @@ func lower(g *graph.Graph, noFold bool) []*lowered {
 
 // fusesActivation reports whether a step can apply an activation to its
 // own output.
-func fusesActivation(s *lowered) bool {
-	switch s.node.Op.(type) {
+func fusesActivation(s *Layer) bool {
+	switch s.Node.Op.(type) {
 	case *graph.Conv2D, *graph.Linear, *graph.Add, *graph.BatchNorm:
 		return true
 	}
@@ -135,13 +143,13 @@ func batchNormAffine(bn *graph.BatchNorm) (scale, shift []float32) {
 
 // foldAffine multiplies a convolution's output channel o by scale[o] and
 // adds shift[o], by rewriting its weights and bias.
-func foldAffine(conv *lowered, scale, shift []float32) {
-	perOut := len(conv.weight) / len(conv.bias)
-	for o := range conv.bias {
-		w := conv.weight[o*perOut : (o+1)*perOut]
+func foldAffine(conv *Layer, scale, shift []float32) {
+	perOut := len(conv.Weight) / len(conv.Bias)
+	for o := range conv.Bias {
+		w := conv.Weight[o*perOut : (o+1)*perOut]
 		for i := range w {
 			w[i] = float32(float64(w[i]) * float64(scale[o]))
 		}
-		conv.bias[o] = float32(float64(conv.bias[o])*float64(scale[o]) + float64(shift[o]))
+		conv.Bias[o] = float32(float64(conv.Bias[o])*float64(scale[o]) + float64(shift[o]))
 	}
 }

@@ -25,10 +25,11 @@ type Step struct {
 	Kind   string // the op with what was fused into it, e.g. "conv2d+bn+relu"
 	MACs   int64
 	Output tensor.Shape
+	Value  graph.Value // the graph value the step writes
 	run    func()
 }
 
-func newProgram(g *graph.Graph, shapes []tensor.Shape, steps []*lowered) (*Program, error) {
+func newProgram(g *graph.Graph, shapes []tensor.Shape, steps []*Layer) (*Program, error) {
 	p := &Program{name: g.Name, values: make([]*tensor.Tensor, len(shapes))}
 	buffer := func(v graph.Value) *tensor.Tensor {
 		if p.values[v] == nil {
@@ -38,40 +39,40 @@ func newProgram(g *graph.Graph, shapes []tensor.Shape, steps []*lowered) (*Progr
 	}
 	p.input = buffer(g.Input)
 	for _, s := range steps {
-		ins := make([]*tensor.Tensor, len(s.inputs))
-		inShapes := make([]tensor.Shape, len(s.inputs))
-		for i, v := range s.inputs {
+		ins := make([]*tensor.Tensor, len(s.Inputs))
+		inShapes := make([]tensor.Shape, len(s.Inputs))
+		for i, v := range s.Inputs {
 			ins[i], inShapes[i] = buffer(v), shapes[v]
 		}
-		out := buffer(s.output)
+		out := buffer(s.Output)
 		run, err := p.kernel(s, ins, out)
 		if err != nil {
 			return nil, err
 		}
-		macs := graph.OpMACs(s.node.Op, inShapes, out.Shape)
-		p.steps = append(p.steps, Step{Name: s.node.Name, Kind: s.kind, MACs: macs, Output: out.Shape, run: run})
+		macs := graph.OpMACs(s.Node.Op, inShapes, out.Shape)
+		p.steps = append(p.steps, Step{Name: s.Node.Name, Kind: s.Kind, MACs: macs, Output: out.Shape, Value: s.Output, run: run})
 	}
 	p.output = buffer(g.Output)
 	return p, nil
 }
 
 // kernel binds one lowered step to its reference kernel.
-func (p *Program) kernel(s *lowered, ins []*tensor.Tensor, out *tensor.Tensor) (func(), error) {
+func (p *Program) kernel(s *Layer, ins []*tensor.Tensor, out *tensor.Tensor) (func(), error) {
 	in := ins[0]
-	switch op := s.node.Op.(type) {
+	switch op := s.Node.Op.(type) {
 	case *graph.Conv2D:
 		geo := op.Geometry
-		w := kernels.PackConvWeights(s.weight, op.Out, in.Shape.C/geo.Groups, geo.KH, geo.KW)
-		bias, act := s.bias, s.act
+		w := kernels.PackConvWeights(s.Weight, op.Out, in.Shape.C/geo.Groups, geo.KH, geo.KW)
+		bias, act := s.Bias, s.Act
 		return func() { kernels.Conv2D(out, in, w, bias, geo, act) }, nil
 	case *graph.Linear:
-		w, bias, act := s.weight, s.bias, s.act
+		w, bias, act := s.Weight, s.Bias, s.Act
 		return func() { kernels.Linear(out, in, w, bias, act) }, nil
 	case *graph.BatchNorm:
-		scale, shift, act := s.scale, s.shift, s.act
+		scale, shift, act := s.Scale, s.Shift, s.Act
 		return func() { kernels.ChannelAffine(out, in, scale, shift, act) }, nil
 	case *graph.Activation:
-		act := s.act
+		act := s.Act
 		return func() { kernels.Activate(out.Data, in.Data, act) }, nil
 	case *graph.MaxPool:
 		geo := op.Geometry
@@ -84,7 +85,7 @@ func (p *Program) kernel(s *lowered, ins []*tensor.Tensor, out *tensor.Tensor) (
 	case *graph.Concat:
 		return func() { kernels.Concat(out, ins) }, nil
 	case *graph.Add:
-		b, act := ins[1], s.act
+		b, act := ins[1], s.Act
 		return func() { kernels.Add(out, in, b, act) }, nil
 	case *graph.MulChannels:
 		scale := ins[1]
@@ -98,7 +99,7 @@ func (p *Program) kernel(s *lowered, ins []*tensor.Tensor, out *tensor.Tensor) (
 		c := in.Shape.C
 		return func() { kernels.Softmax(out.Data, in.Data, c) }, nil
 	}
-	return nil, fmt.Errorf("engine: %s: no kernel for op %s", s.node.Name, s.kind)
+	return nil, fmt.Errorf("engine: %s: no kernel for op %s", s.Node.Name, s.Kind)
 }
 
 // Input is the tensor Run reads: fill its Data before calling Run.
@@ -125,6 +126,11 @@ func (p *Program) RunInput(in []float32) (*tensor.Tensor, error) {
 
 // Steps describes the compiled steps, in execution order.
 func (p *Program) Steps() []Step { return p.steps }
+
+// Value is the tensor holding graph value v after Run, or nil if v was
+// folded away (a convolution's output consumed by its batch norm, say).
+// Calibration reads intermediate activations through it.
+func (p *Program) Value(v graph.Value) *tensor.Tensor { return p.values[v] }
 
 // Name is the source graph's name.
 func (p *Program) Name() string { return p.name }
