@@ -37,3 +37,20 @@ func (t *Tensor) Pixel(n, y, x int) []float32 {
 	i := t.Index(n, y, x, 0)
 	return t.Data[i : i+t.Shape.C]
 }
+
+// Int8 is a quantized NHWC tensor; what its values mean (scale and zero
+// point) is kept by the model that owns it.
+type Int8 struct {
+	Shape Shape
+	Data  []int8
+}
+
+// NewInt8 returns a zeroed int8 tensor of shape s.
+func NewInt8(s Shape) *Int8 { return &Int8{Shape: s, Data: make([]int8, s.Elems())} }
+
+// Pixel returns the C channel values of pixel (n, y, x).
+func (t *Int8) Pixel(n, y, x int) []int8 {
+	s := t.Shape
+	i := ((n*s.H+y)*s.W + x) * s.C
+	return t.Data[i : i+s.C]
+}

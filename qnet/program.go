@@ -1,0 +1,157 @@
+package qnet
+
+import (
+	"fmt"
+
+	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/quant"
+	"neonet.dev/neonet/tensor"
+)
+
+// Program is a compiled int8 model. It is not safe for concurrent use;
+// compile one per goroutine (weights are shared with the Model).
+type Program struct {
+	model  *Model
+	values []*tensor.Int8
+	steps  []step
+	logits []float32
+}
+
+type step struct {
+	name, kind string
+	run        func()
+}
+
+// Compile validates m and prepares it to run: buffers for every tensor,
+// and for every op the float32 multipliers (ratios of scales, each
+// computed once in float64 and rounded to float32) and clamp bounds.
+func Compile(m *Model) (*Program, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Program{model: m, values: make([]*tensor.Int8, len(m.Tensors))}
+	for i, t := range m.Tensors {
+		p.values[i] = tensor.NewInt8(t.Shape)
+	}
+	for i := range m.Nodes {
+		n := &m.Nodes[i]
+		run, err := p.kernel(n)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: node %s: %w", m.Name, n.Name, err)
+		}
+		p.steps = append(p.steps, step{name: n.Name, kind: n.Op.Kind(), run: run})
+	}
+	p.logits = make([]float32, len(p.values[m.Output].Data))
+	return p, nil
+}
+
+// Multiplier is the requantization multiplier from an accumulator in scale
+// num to the output scale den: float32(num / den) computed in float64.
+func Multiplier(num, den float64) float32 { return float32(num / den) }
+
+// output makes the q8.Output for a tensor with a fused activation.
+func output(t Tensor, act kernels.Activation, multipliers ...float32) q8.Output {
+	lo, hi := quant.Clamp(t.Params, act == kernels.ActReLU, act == kernels.ActReLU6)
+	return q8.Output{Multipliers: multipliers, Zero: t.Params.Zero, Lo: lo, Hi: hi}
+}
+
+func (p *Program) kernel(n *Node) (func(), error) {
+	m := p.model
+	ins := make([]*tensor.Int8, len(n.Inputs))
+	for i, t := range n.Inputs {
+		ins[i] = p.values[t]
+	}
+	in, out := ins[0], p.values[n.Output]
+	inT, outT := m.Tensors[n.Inputs[0]], m.Tensors[n.Output]
+	sIn, sOut := float64(inT.Params.Scale), float64(outT.Params.Scale)
+	perChannel := func(ws []float32) []float32 {
+		mult := make([]float32, len(ws))
+		for o, w := range ws {
+			mult[o] = Multiplier(sIn*float64(w), sOut)
+		}
+		return mult
+	}
+	switch op := n.Op.(type) {
+	case *Conv:
+		o := output(outT, op.Act, perChannel(op.WeightScales)...)
+		acc := make([]int32, op.Out)
+		zIn := inT.Params.Zero
+		return func() { q8.Conv2D(out, in, op.Weights, op.Bias, op.Geometry, zIn, o, acc) }, nil
+	case *Linear:
+		o := output(outT, op.Act, perChannel(op.WeightScales)...)
+		return func() { q8.Linear(out, in, op.Weights, op.Bias, o) }, nil
+	case *Table:
+		return func() { q8.LookupTable(out.Data, in.Data, &op.Table) }, nil
+	case *Add:
+		bT := m.Tensors[n.Inputs[1]]
+		mA, mB := Multiplier(sIn, sOut), Multiplier(float64(bT.Params.Scale), sOut)
+		o, b := output(outT, op.Act), ins[1]
+		zA, zB := inT.Params.Zero, bT.Params.Zero
+		return func() { q8.Add(out.Data, in.Data, b.Data, zA, zB, mA, mB, o) }, nil
+	case *MulChannels:
+		sT := m.Tensors[n.Inputs[1]]
+		o := output(outT, kernels.ActNone, Multiplier(sIn*float64(sT.Params.Scale), sOut))
+		s, zX, zS := ins[1], inT.Params.Zero, sT.Params.Zero
+		return func() { q8.MulChannels(out, in, s, zX, zS, o) }, nil
+	case *Requant:
+		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
+		return func() { q8.Requant(out.Data, in.Data, zIn, o) }, nil
+	case *MaxPool:
+		return func() { q8.MaxPool(out, in, op.Geometry) }, nil
+	case *AvgPool:
+		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
+		return func() { q8.AvgPool(out, in, op.Geometry, zIn, o) }, nil
+	case *GlobalAvgPool:
+		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
+		return func() { q8.GlobalAvgPool(out, in, zIn, o) }, nil
+	case *Concat:
+		return func() { q8.Concat(out, ins) }, nil
+	case *Shift:
+		zero := int8(inT.Params.Zero)
+		return func() { q8.Shift(out, in, op.Offsets, zero) }, nil
+	case *Flatten:
+		return func() { q8.Flatten(out, in) }, nil
+	}
+	return nil, fmt.Errorf("no kernel for %T", n.Op)
+}
+
+// Model is the model the program runs.
+func (p *Program) Model() *Model { return p.model }
+
+// Input is the int8 input tensor; fill it directly (the camera path
+// quantizes straight into it) or with QuantizeInput.
+func (p *Program) Input() *tensor.Int8 { return p.values[p.model.Input] }
+
+// QuantizeInput quantizes a float NHWC input into the input tensor.
+func (p *Program) QuantizeInput(x []float32) error {
+	in := p.Input()
+	if len(x) != len(in.Data) {
+		return fmt.Errorf("model %s: input has %d values, want %d (%v)", p.model.Name, len(x), len(in.Data), in.Shape)
+	}
+	params := p.model.Tensors[p.model.Input].Params
+	for i, v := range x {
+		in.Data[i] = params.Quantize(v)
+	}
+	return nil
+}
+
+// Run executes every node.
+func (p *Program) Run() {
+	for i := range p.steps {
+		p.steps[i].run()
+	}
+}
+
+// Logits dequantizes the output tensor into float32 (valid until the next
+// call).
+func (p *Program) Logits() []float32 {
+	params := p.model.Tensors[p.model.Output].Params
+	for i, q := range p.values[p.model.Output].Data {
+		p.logits[i] = params.Dequantize(q)
+	}
+	return p.logits
+}
+
+// Value is tensor i after Run (for comparing with the float model).
+func (p *Program) Value(i int) *tensor.Int8 { return p.values[i] }
