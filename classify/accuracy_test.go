@@ -59,7 +59,7 @@ func compareWithPyTorch(t *testing.T, model, weights, dataset, reference string,
 	}
 	workers := make([]*Classifier, runtime.NumCPU())
 	for i := range workers {
-		if workers[i], err = New(m, g, labels); err != nil {
+		if workers[i], err = New(g, m.Preprocess, labels.Names); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,13 +3,14 @@ package classify
 import (
 	"cmp"
 	"fmt"
+	"image"
 	"slices"
 
 	"neonet.dev/neonet/engine"
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/kernels"
-	"neonet.dev/neonet/models"
 	"neonet.dev/neonet/preprocess"
+	"neonet.dev/neonet/qnet"
 )
 
 // Prediction is one ranked class.
@@ -19,35 +20,89 @@ type Prediction struct {
 	Score float32 `json:"score"` // softmax probability
 }
 
-// Classifier runs one compiled copy of a model. It is not safe for
-// concurrent use: make one per goroutine with New (they share the graph's
-// weights read-only).
+// Classifier runs one compiled copy of a model, float or int8. It is not
+// safe for concurrent use: make one per goroutine (copies share the
+// model's weights read-only).
 type Classifier struct {
-	model  models.Model
-	labels *models.Labels
-	prog   *engine.Program
-	probs  []float32
-	order  []int
+	names   []string
+	spec    preprocess.Spec
+	backend backend
+	probs   []float32
+	order   []int
 }
 
-// New compiles g, built from m, for classifying one image at a time.
-func New(m models.Model, g *graph.Graph, labels *models.Labels) (*Classifier, error) {
+// backend is a compiled model of either precision.
+type backend interface {
+	// input is the float NHWC input to fill before run.
+	input() []float32
+	// run computes the logits of the current input.
+	run() []float32
+	precision() string
+}
+
+// New compiles the float model g for classifying one image at a time with
+// spec's preprocessing.
+func New(g *graph.Graph, spec preprocess.Spec, labels []string) (*Classifier, error) {
 	prog, err := engine.Compile(g, engine.Options{Batch: 1})
 	if err != nil {
 		return nil, err
 	}
-	classes := g.OutputShape().C
-	c := &Classifier{model: m, labels: labels, prog: prog, probs: make([]float32, classes), order: make([]int, classes)}
-	return c, nil
+	return newClassifier(&fp32Backend{prog}, spec, labels), nil
 }
 
-// Input is the model's input tensor data: fill it and call Run, or use
-// ClassifyFile.
-func (c *Classifier) Input() []float32 { return c.prog.Input().Data }
+// NewInt8 compiles an int8 model; labels and preprocessing come from the
+// model.
+func NewInt8(m *qnet.Model) (*Classifier, error) {
+	prog, err := qnet.Compile(m)
+	if err != nil {
+		return nil, err
+	}
+	b := &int8Backend{prog: prog, in: make([]float32, len(prog.Input().Data))}
+	return newClassifier(b, m.Preprocess, m.Labels), nil
+}
+
+func newClassifier(b backend, spec preprocess.Spec, labels []string) *Classifier {
+	classes := len(b.run())
+	return &Classifier{names: labels, spec: spec, backend: b, probs: make([]float32, classes), order: make([]int, classes)}
+}
+
+type fp32Backend struct{ prog *engine.Program }
+
+func (b *fp32Backend) input() []float32  { return b.prog.Input().Data }
+func (b *fp32Backend) run() []float32    { return b.prog.Run().Data }
+func (b *fp32Backend) precision() string { return "fp32" }
+
+type int8Backend struct {
+	prog *qnet.Program
+	in   []float32
+}
+
+func (b *int8Backend) input() []float32 { return b.in }
+func (b *int8Backend) run() []float32 {
+	b.prog.QuantizeInput(b.in) // sizes match by construction
+	b.prog.Run()
+	return b.prog.Logits()
+}
+func (b *int8Backend) precision() string { return "int8" }
+
+// Precision is "fp32" or "int8".
+func (c *Classifier) Precision() string { return c.backend.precision() }
+
+// Input is the model's float input (NHWC, preprocessed): fill it and call
+// Logits or Top, or use LoadFile.
+func (c *Classifier) Input() []float32 { return c.backend.input() }
 
 // Logits runs the model on the current input and returns its raw outputs
 // (valid until the next run).
-func (c *Classifier) Logits() []float32 { return c.prog.Run().Data }
+func (c *Classifier) Logits() []float32 { return c.backend.run() }
+
+// Label names class i ("class i" when the labels do not cover it).
+func (c *Classifier) Label(i int) string {
+	if i >= 0 && i < len(c.names) {
+		return c.names[i]
+	}
+	return fmt.Sprintf("class %d", i)
+}
 
 // Top runs the model on the current input and returns the k most likely
 // classes, most likely first.
@@ -62,7 +117,7 @@ func (c *Classifier) Top(k int) []Prediction {
 	k = min(max(k, 1), len(c.order))
 	top := make([]Prediction, k)
 	for i, idx := range c.order[:k] {
-		top[i] = Prediction{Index: idx, Label: c.labels.Name(idx), Score: c.probs[idx]}
+		top[i] = Prediction{Index: idx, Label: c.Label(idx), Score: c.probs[idx]}
 	}
 	return top
 }
@@ -76,14 +131,28 @@ func (c *Classifier) ClassifyFile(path string, k int) ([]Prediction, error) {
 	return c.Top(k), nil
 }
 
-// LoadFile decodes and preprocesses an image file into the input tensor.
+// LoadFile decodes and preprocesses an image file into the input.
 func (c *Classifier) LoadFile(path string) error {
 	img, err := preprocess.Decode(path)
 	if err != nil {
 		return err
 	}
-	if err := c.model.Preprocess.Tensor(img, c.Input()); err != nil {
+	if err := c.LoadImage(img); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// LoadImage preprocesses a decoded image into the input.
+func (c *Classifier) LoadImage(img image.Image) error { return c.spec.Tensor(img, c.Input()) }
+
+// TopIndices returns the indices of the k largest scores, largest first
+// (ties keep index order).
+func TopIndices(scores []float32, k int) []int {
+	order := make([]int, len(scores))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
+	return order[:min(k, len(order))]
 }

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -96,4 +97,16 @@ func (l *Labels) Name(i int) string {
 		return l.Names[i]
 	}
 	return fmt.Sprintf("class %d", i)
+}
+
+// LabelsFromNames wraps class names, such as those stored in a model file,
+// as Labels; when they are one of the built-in sets, that set is returned
+// so its dataset ids (ImageNet WordNet ids) are known too.
+func LabelsFromNames(names []string) *Labels {
+	for _, set := range []string{"imagenet", "cifar10"} {
+		if l, err := DefaultLabels(set); err == nil && slices.Equal(l.Names, names) {
+			return l
+		}
+	}
+	return &Labels{Names: names, IDs: names}
 }

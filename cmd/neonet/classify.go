@@ -9,13 +9,14 @@ import (
 )
 
 func runClassify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("classify", "--model NAME [--weights FILE] [--top K] [--json] IMAGE...", `
+	fs := newFlags("classify", "--model NAME|FILE [--weights FILE] [--top K] [--json] IMAGE...", `
 Classify images (JPEG, PNG or BMP) with a model and print the K most likely
 classes with their probabilities. Each image is preprocessed as torchvision
 does for the model's reference weights (resize, centre crop, normalise).
 
-Example:
-  neonet classify --model squeezenet1_1 --weights squeezenet1_1.pth cat.jpg`, stderr)
+Examples:
+  neonet classify --model squeezenet1_1 --weights squeezenet1_1.pth cat.jpg
+  neonet classify --model squeezenet1_1.neonet cat.jpg          (an int8 model file)`, stderr)
 	var mf modelFlags
 	mf.register(fs)
 	top := fs.Int("top", 5, "number of classes to print per image")
@@ -30,11 +31,11 @@ Example:
 	if *top < 1 {
 		return usageErrorf("--top must be at least 1")
 	}
-	m, g, labels, err := mf.load(stderr)
+	o, err := mf.open(stderr)
 	if err != nil {
 		return err
 	}
-	c, err := classify.New(m, g, labels)
+	c, err := o.newClassifier()
 	if err != nil {
 		return err
 	}

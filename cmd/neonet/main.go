@@ -28,7 +28,9 @@ func init() {
 		{"models", "", "list the models neonet can build", runModels},
 		{"summary", "MODEL", "print a model's parameters (as PyTorch names them), MACs and input size", runSummary},
 		{"classify", "--model NAME [--weights FILE] [--top K] [--json] IMAGE...", "print the most likely classes of images", runClassify},
-		{"eval", "--model NAME --weights FILE --data DIR [--json]", "measure top-1/top-5 accuracy on a labelled folder", runEval},
+		{"eval", "--model NAME|FILE --data DIR [--json] [--compare]", "measure top-1/top-5 accuracy on a labelled folder; compare fp32 with int8", runEval},
+		{"quantize", "--model NAME --weights FILE --calib DIR --out FILE", "quantize a model to int8 and save it as a model file", runQuantize},
+		{"inspect", "FILE", "print what a model file holds", runInspect},
 	}
 }
 

@@ -1,0 +1,192 @@
+package modelfile
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/preprocess"
+	"neonet.dev/neonet/qnet"
+)
+
+// Describe writes a human-readable summary of m and of the file it came
+// from (info; the zero Info for a model not read from a file): the header,
+// the input and its preprocessing, the labels, a table of nodes and
+// totals. It is meant for people; its format may change.
+func Describe(w io.Writer, m *qnet.Model, info Info) {
+	if info.Version != 0 {
+		fmt.Fprintf(w, "neonet model file, format version %d, %s bytes (metadata %s, data %s), %s\n",
+			info.Version, commas(info.Size), commas(info.Metadata), commas(info.Data), info.Checksum)
+	} else {
+		fmt.Fprintf(w, "neonet model (not read from a file)\n")
+	}
+	tensorLine := func(i int) string {
+		if i < 0 || i >= len(m.Tensors) {
+			return fmt.Sprintf("tensor %d (missing)", i)
+		}
+		t := m.Tensors[i]
+		return fmt.Sprintf("tensor %d %q %v, %v", i, t.Name, t.Shape, t.Params)
+	}
+	hw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(hw, "model:\t%s\n", m.Name)
+	fmt.Fprintf(hw, "input:\t%s\n", tensorLine(m.Input))
+	fmt.Fprintf(hw, "preprocess:\t%s\n", describePreprocess(m.Preprocess))
+	fmt.Fprintf(hw, "output:\t%s\n", tensorLine(m.Output))
+	fmt.Fprintf(hw, "labels:\t%s\n", describeLabels(m.Labels))
+	if m.Calibration != "" {
+		fmt.Fprintf(hw, "calibration:\t%s\n", m.Calibration)
+	}
+	hw.Flush()
+	fmt.Fprintln(w)
+
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "#\tnode\top\toutput\tscale\tzero\tweight bytes\tMACs\n")
+	var params, bytes, macs int64
+	for i, n := range m.Nodes {
+		var out string
+		var scale float32
+		var zero int32
+		if n.Output >= 0 && n.Output < len(m.Tensors) {
+			t := m.Tensors[n.Output]
+			out, scale, zero = t.Shape.String(), t.Params.Scale, t.Params.Zero
+		}
+		p, b, mac := nodeCost(m, &n)
+		params, bytes, macs = params+p, bytes+b, macs+mac
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.6g\t%d\t%s\t%s\n", i, n.Name, describeOp(n.Op), out, scale, zero, commas(b), commas(mac))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\ntotals: %d nodes, %d tensors, %s parameters, %s weight bytes, %s MACs per inference\n",
+		len(m.Nodes), len(m.Tensors), commas(params), commas(bytes), commas(macs))
+}
+
+func describePreprocess(s preprocess.Spec) string {
+	if s == (preprocess.Spec{}) {
+		return "none (the input tensor is filled directly)"
+	}
+	resize := "stretch to the crop size"
+	if s.Resize > 0 {
+		resize = fmt.Sprintf("shorter side to %d", s.Resize)
+	}
+	return fmt.Sprintf("resize %s (%v), center crop %dx%d, RGB, x/255 then (x-mean)/std, mean %v, std %v",
+		resize, s.Filter, s.CropH, s.CropW, s.Mean, s.Std)
+}
+
+func describeLabels(labels []string) string {
+	if len(labels) == 0 {
+		return "none"
+	}
+	const show = 5
+	first := labels[:min(show, len(labels))]
+	q := make([]string, len(first))
+	for i, l := range first {
+		q[i] = fmt.Sprintf("%q", l)
+	}
+	more := ""
+	if len(labels) > show {
+		more = ", ..."
+	}
+	return fmt.Sprintf("%d (%s%s)", len(labels), strings.Join(q, ", "), more)
+}
+
+func describeOp(op qnet.Op) string {
+	act := func(a kernels.Activation) string {
+		if a == kernels.ActNone {
+			return ""
+		}
+		return " " + a.String()
+	}
+	switch op := op.(type) {
+	case *qnet.Conv:
+		g := op.Geometry
+		s := fmt.Sprintf("conv2d %dx%d", g.KH, g.KW)
+		if g.StrideH != 1 || g.StrideW != 1 {
+			s += fmt.Sprintf(" s%dx%d", g.StrideH, g.StrideW)
+		}
+		if g.PadH != 0 || g.PadW != 0 {
+			s += fmt.Sprintf(" p%dx%d", g.PadH, g.PadW)
+		}
+		if g.DilH != 1 || g.DilW != 1 {
+			s += fmt.Sprintf(" d%dx%d", g.DilH, g.DilW)
+		}
+		if g.Groups != 1 {
+			s += fmt.Sprintf(" g%d", g.Groups)
+		}
+		return s + act(op.Act)
+	case *qnet.Linear:
+		return "linear" + act(op.Act)
+	case *qnet.Add:
+		return "add" + act(op.Act)
+	case *qnet.MaxPool:
+		return "maxpool " + describePool(op.Geometry)
+	case *qnet.AvgPool:
+		return "avgpool " + describePool(op.Geometry)
+	case nil:
+		return "(none)"
+	}
+	return op.Kind()
+}
+
+func describePool(g kernels.PoolGeometry) string {
+	s := fmt.Sprintf("%dx%d s%dx%d", g.KH, g.KW, g.StrideH, g.StrideW)
+	if g.PadH != 0 || g.PadW != 0 {
+		s += fmt.Sprintf(" p%dx%d", g.PadH, g.PadW)
+	}
+	if g.CeilMode {
+		s += " ceil"
+	}
+	if g.CountIncludePad {
+		s += " incl-pad"
+	}
+	return s
+}
+
+// nodeCost returns a node's parameter count (weights and biases), the
+// bytes its arrays take in the file and its multiply-accumulates.
+func nodeCost(m *qnet.Model, n *qnet.Node) (params, bytes, macs int64) {
+	var outElems int64
+	if n.Output >= 0 && n.Output < len(m.Tensors) {
+		s := m.Tensors[n.Output].Shape
+		outElems = int64(s.N) * int64(s.H) * int64(s.W) * int64(s.C)
+	}
+	switch op := n.Op.(type) {
+	case *qnet.Conv:
+		params = int64(len(op.Weights) + len(op.Bias))
+		bytes = int64(len(op.Weights) + 4*len(op.Bias) + 4*len(op.WeightScales))
+		if op.Out > 0 {
+			macs = outElems / int64(op.Out) * int64(len(op.Weights)) // each weight once per output pixel
+		}
+	case *qnet.Linear:
+		params = int64(len(op.Weights) + len(op.Bias))
+		bytes = int64(len(op.Weights) + 4*len(op.Bias) + 4*len(op.WeightScales))
+		if op.Out > 0 {
+			macs = outElems / int64(op.Out) * int64(len(op.Weights))
+		}
+	case *qnet.Table:
+		bytes = int64(len(op.Table))
+	case *qnet.Shift:
+		bytes = int64(8 * len(op.Offsets))
+	case *qnet.MulChannels:
+		macs = outElems
+	}
+	return params, bytes, macs
+}
+
+// commas formats n with thousands separators.
+func commas(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}

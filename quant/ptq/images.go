@@ -1,0 +1,74 @@
+package ptq
+
+import (
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"neonet.dev/neonet/graph"
+	"neonet.dev/neonet/preprocess"
+)
+
+// CalibrationImages lists the images (.jpg, .jpeg, .png, .bmp) under dir,
+// recursively, and picks at most limit of them spread evenly over the
+// sorted list, so that a folder sorted by class contributes every class.
+// The choice depends only on the file names: the same folder always gives
+// the same calibration.
+func CalibrationImages(dir string, limit int) ([]string, error) {
+	var all []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".jpg", ".jpeg", ".png", ".bmp":
+			if !d.IsDir() {
+				all = append(all, path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("calibration images: %w", err)
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("calibration images: no .jpg, .jpeg, .png or .bmp files under %s", dir)
+	}
+	slices.Sort(all)
+	if limit <= 0 || limit >= len(all) {
+		return all, nil
+	}
+	picked := make([]string, limit)
+	for i := range picked {
+		picked[i] = all[i*len(all)/limit]
+	}
+	return picked, nil
+}
+
+// Calibrate observes g's activations on the given image files,
+// preprocessed with spec. progress, if not nil, is called after each image.
+func Calibrate(g *graph.Graph, spec preprocess.Spec, paths []string, progress func(done, total int)) (*Calibrator, error) {
+	c, err := NewCalibrator(g)
+	if err != nil {
+		return nil, err
+	}
+	input := make([]float32, spec.Len())
+	for i, path := range paths {
+		img, err := preprocess.Decode(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := spec.Tensor(img, input); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if err := c.Observe(input); err != nil {
+			return nil, err
+		}
+		if progress != nil {
+			progress(i+1, len(paths))
+		}
+	}
+	return c, nil
+}
