@@ -60,6 +60,8 @@ lint: ## gofmt, go vet (also for arm64)
 fuzz: ## fuzz the parsers of outside input for a minute each
 	$(GO) test ./checkpoint -run '^$$' -fuzz FuzzLoad -fuzztime 60s
 	$(GO) test ./preprocess -run '^$$' -fuzz FuzzDecode -fuzztime 60s
+	$(GO) test ./modelfile -run "^$$" -fuzz FuzzRead -fuzztime 60s -fuzzminimizetime 2s
+	$(GO) test ./modelfile -run "^$$" -fuzz FuzzGraph -fuzztime 60s -fuzzminimizetime 2s
 
 clean: ## remove build outputs (keeps golden data)
 	rm -rf bin

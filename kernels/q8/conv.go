@@ -49,6 +49,16 @@ func Conv2D(dst, src *tensor.Int8, w []int8, bias []int32, g kernels.ConvGeometr
 							pixel = src.Pixel(n, iy, ix)
 						}
 						wt := w[(ky*g.KW+kx)*tap:][:tap]
+						if cinG == 1 && coutG == 1 { // depthwise: channel c meets weight c
+							for c := range acc {
+								x := inZero
+								if inside {
+									x = int32(pixel[c])
+								}
+								acc[c] += x * int32(wt[c])
+							}
+							continue
+						}
 						for grp := 0; grp < g.Groups; grp++ {
 							for i := 0; i < cinG; i++ {
 								x := inZero

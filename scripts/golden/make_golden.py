@@ -33,16 +33,17 @@ import torch
 import torch.nn as nn
 import torchvision
 from torchvision import models as tvm
+from torchvision.models.efficientnet import MBConv
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import golden_common as common  # noqa: E402
 import shiftnets  # noqa: E402
 
 # Bump whenever the generated files would change (models, seeds, images, preprocessing, layout).
-SCRIPT_VERSION = 1
+SCRIPT_VERSION = 2
 
 N_GOLDEN = 2
-BN_IMAGES_IMAGENET = 16      # imagenet-dev: the first 16 (sorted) estimate BN statistics ...
+BN_STRIDE_IMAGENET = 5       # imagenet-dev: every 5th (sorted) image, 60 in all, estimates BN statistics ...
 GOLDEN_IMAGENET = (16, 17)   # ... and these two (sorted indices) are the golden inputs.
 BN_PER_CLASS_CIFAR = 2       # cifar10-dev: the first 2 of every class (20 images) estimate BN ...
 GOLDEN_CIFAR = (("cat", 2), ("ship", 2))  # ... golden: (class, sorted index), not used for BN.
@@ -88,7 +89,7 @@ def image_lists(dataset, images_dir, data_dir):
     """(BN-estimation image paths, golden image paths), relative to images_dir."""
     if dataset == "imagenet":
         files = ["imagenet-dev/" + f for f in common.imagenet_dev_files(images_dir)]
-        bn = files[:BN_IMAGES_IMAGENET]
+        bn = files[::BN_STRIDE_IMAGENET]
         golden = [files[i] for i in GOLDEN_IMAGENET]
     else:
         classes = common.cifar10_classes(data_dir)
@@ -103,11 +104,22 @@ def batchnorms(model):
     return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
 
 
+# Seeded networks should behave like trained ones, whose activations keep a
+# similar scale from one photo to the next; a plain random network does not
+# (a few photos drive EfficientNet's logits 300x higher than others), which no
+# per-tensor int8 range can serve. Two habits of trained networks fix that:
+RESIDUAL_GAMMA = (0.1, 0.3)  # the last BN of a residual branch starts small ("zero-init residual")
+VAR_FLOOR = 0.3              # no channel's running variance below 0.3 x its layer's median
+
+
 def randomise_batchnorm(model):
     with torch.no_grad():
         for bn in batchnorms(model):
             bn.weight.uniform_(0.5, 1.5)
             bn.bias.normal_(0.0, 0.1)
+        for block in model.modules():
+            if isinstance(block, MBConv) and block.use_res_connect:
+                block.block[-1][1].weight.uniform_(*RESIDUAL_GAMMA)
 
 
 def estimate_batchnorm(model, batch):
@@ -125,6 +137,10 @@ def estimate_batchnorm(model, batch):
         bn.train()
     with torch.no_grad():
         model(batch)
+        # A channel nearly constant over the estimation photos would be
+        # divided by a near-zero variance and explode on other photos.
+        for bn in bns:
+            bn.running_var.clamp_(min=VAR_FLOOR * float(bn.running_var.median()))
     model.eval()
     return len(bns)
 

@@ -1,0 +1,251 @@
+package ptq
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+
+	"neonet.dev/neonet/classify"
+	"neonet.dev/neonet/graph"
+	"neonet.dev/neonet/internal/testenv"
+	"neonet.dev/neonet/models"
+	"neonet.dev/neonet/preprocess"
+	"neonet.dev/neonet/qnet"
+	"neonet.dev/neonet/quant/calib"
+)
+
+// fidelity is how an int8 model compares with its float original.
+type fidelity struct {
+	images             int
+	fp32Top1, int8Top1 int // correct answers, when labels are known
+	agree              int // same top-1 class
+	minCosine, cosine  float64
+	layers             []*LayerError
+}
+
+// cosine is the cosine similarity of two logit vectors, each centred on its
+// mean first: a constant offset common to all classes (which softmax
+// ignores) must not make a poor match look good.
+func cosine(a, b []float32) float64 {
+	var ma, mb float64
+	for i := range a {
+		ma += float64(a[i])
+		mb += float64(b[i])
+	}
+	ma, mb = ma/float64(len(a)), mb/float64(len(b))
+	var ab, aa, bb float64
+	for i := range a {
+		x, y := float64(a[i])-ma, float64(b[i])-mb
+		ab, aa, bb = ab+x*y, aa+x*x, bb+y*y
+	}
+	if aa == 0 || bb == 0 {
+		return 0
+	}
+	return ab / math.Sqrt(aa*bb)
+}
+
+// measure quantizes g on calibPaths and runs samples through both models
+// on all cores. Labels of -1 are unknown.
+func measure(t *testing.T, g *graph.Graph, spec preprocess.Spec, calibPaths []string, samples []classify.Sample, method calib.Method) (*qnet.Model, fidelity) {
+	t.Helper()
+	c, err := Calibrate(g, spec, calibPaths, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qm, err := c.Quantize(Meta{Name: g.Name}, method)
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers := make([]*Comparison, runtime.NumCPU())
+	for i := range workers {
+		if workers[i], err = NewComparison(g, qm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := fidelity{images: len(samples), minCosine: 1}
+	var mu sync.Mutex
+	next := make(chan classify.Sample)
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			input := make([]float32, spec.Len())
+			for s := range next {
+				img, err := preprocess.Decode(s.Path)
+				if err == nil {
+					err = spec.Tensor(img, input)
+				}
+				if err != nil {
+					t.Error(err)
+					continue
+				}
+				fl, ql, err := w.Add(input)
+				if err != nil {
+					t.Error(err)
+					continue
+				}
+				a, b := classify.TopIndices(fl, 1)[0], classify.TopIndices(ql, 1)[0]
+				cos := cosine(fl, ql)
+				mu.Lock()
+				f.fp32Top1 += btoi(a == s.Label)
+				f.int8Top1 += btoi(b == s.Label)
+				f.agree += btoi(a == b)
+				f.cosine += cos / float64(len(samples))
+				f.minCosine = min(f.minCosine, cos)
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, s := range samples {
+		next <- s
+	}
+	close(next)
+	wg.Wait()
+	for _, w := range workers[1:] {
+		workers[0].Merge(w)
+	}
+	f.layers = workers[0].Layers
+	return qm, f
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// logWorstLayers reports the layers that lose the most.
+func logWorstLayers(t *testing.T, layers []*LayerError, n int) {
+	sorted := slices.Clone(layers)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].SQNR() < sorted[j].SQNR() })
+	for _, l := range sorted[:min(n, len(sorted))] {
+		t.Logf("  SQNR %6.1f dB  %-40s %s", l.SQNR(), l.Name, l.Op)
+	}
+}
+
+func pct(n, of int) float64 { return 100 * float64(n) / float64(of) }
+
+// The real SqueezeNet 1.1, calibrated on 100 imagenet-dev images, keeps
+// fp32's top-1 within a point and agrees with it on >= 95% of images.
+func TestSqueezeNetInt8Accuracy(t *testing.T) {
+	data := testenv.SharedData(t)
+	m, _ := models.Lookup("squeezenet1_1")
+	g, err := m.Load(filepath.Join(data, "weights", "squeezenet1_1_imagenet.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(data, "images", "imagenet-dev")
+	calibPaths, err := CalibrationImages(dir, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, _ := models.DefaultLabels("imagenet")
+	samples, err := classify.ScanDataset(dir, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.Auto)
+	t.Logf("squeezenet1_1 on %d imagenet-dev images: fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%%, logit cosine mean %.4f min %.4f",
+		f.images, pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), f.cosine, f.minCosine)
+	logWorstLayers(t, f.layers, 5)
+	if d := math.Abs(pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images)); d > 1 {
+		t.Errorf("int8 top-1 is %.2f points from fp32", d)
+	}
+	if a := pct(f.agree, f.images); a < 95 {
+		t.Errorf("int8 agrees with fp32 on %.1f%% of images, want >= 95%%", a)
+	}
+}
+
+// The trained ShiftResNet-20, calibrated on 200 cifar10-dev images, keeps
+// fp32's top-1 within a point on all 2,000.
+func TestShiftResNet20Int8Accuracy(t *testing.T) {
+	data := testenv.SharedData(t)
+	m, _ := models.Lookup("shiftresnet20")
+	g, err := m.Load(filepath.Join(data, "weights", "shiftresnet20_cifar10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(data, "images", "cifar10-dev")
+	calibPaths, err := CalibrationImages(dir, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, _ := models.DefaultLabels("cifar10")
+	samples, err := classify.ScanDataset(dir, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.Auto)
+	t.Logf("shiftresnet20 on %d cifar10-dev images: fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%%, logit cosine mean %.4f min %.4f",
+		f.images, pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), f.cosine, f.minCosine)
+	logWorstLayers(t, f.layers, 5)
+	if d := math.Abs(pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images)); d > 1 {
+		t.Errorf("int8 top-1 is %.2f points from fp32", d)
+	}
+}
+
+// EfficientNet B0-B3 with PyTorch's seeded weights (no trained weights are
+// available): int8 logits keep a cosine similarity >= 0.99 with fp32 and the
+// same top-1 class on >= 90% of the sample photos and a spread of dev photos.
+func TestEfficientNetInt8Fidelity(t *testing.T) {
+	data := testenv.SharedData(t)
+	golden := testenv.Golden(t)
+	raw, err := os.ReadFile(filepath.Join(golden, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest struct {
+		Models map[string]struct {
+			Files struct {
+				StateDict string `json:"state_dict"`
+			} `json:"files"`
+		} `json:"models"`
+	}
+	if err := json.Unmarshal(raw, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	dev := filepath.Join(data, "images", "imagenet-dev")
+	calibPaths, err := CalibrationImages(dev, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evalPaths, err := CalibrationImages(filepath.Join(data, "images", "samples"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spread, _ := CalibrationImages(dev, 300)
+	for i := 3; i < len(spread); i += 10 { // every tenth dev image, none used for calibration
+		evalPaths = append(evalPaths, spread[i])
+	}
+	var samples []classify.Sample
+	for _, p := range evalPaths {
+		samples = append(samples, classify.Sample{Path: p, Label: -1})
+	}
+	for _, name := range []string{"efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3"} {
+		t.Run(name, func(t *testing.T) {
+			m, _ := models.Lookup(name)
+			g, err := m.Load(filepath.Join(golden, manifest.Models[name].Files.StateDict))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.Auto)
+			t.Logf("%s on %d photos: top-1 agreement %.1f%%, centred logit cosine mean %.4f min %.4f",
+				name, f.images, pct(f.agree, f.images), f.cosine, f.minCosine)
+			logWorstLayers(t, f.layers, 6)
+			if f.minCosine < 0.99 {
+				t.Errorf("logit cosine similarity falls to %.4f, want >= 0.99 on every photo", f.minCosine)
+			}
+			if a := pct(f.agree, f.images); a < 90 {
+				t.Errorf("int8 agrees with fp32 on %.1f%% of photos, want >= 90%%", a)
+			}
+		})
+	}
+}
