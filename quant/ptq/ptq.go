@@ -102,6 +102,11 @@ func isDataMovement(l *engine.Layer) bool {
 	return false
 }
 
+func isConcat(l *engine.Layer) bool {
+	_, ok := l.Node.Op.(*graph.Concat)
+	return ok
+}
+
 // chooseParams picks every value's parameters: calibrated ranges, fixed
 // sigmoid outputs, inherited parameters for data movement, and concat
 // parameters shared with the layers that feed only the concat.
@@ -130,9 +135,12 @@ func (c *Calibrator) chooseParams(method calib.Method) map[graph.Value]quant.Par
 		default:
 			params[l.Output] = calibrated(l.Output)
 		}
-		if _, ok := l.Node.Op.(*graph.Concat); ok {
+		if isConcat(l) {
+			// Inputs that only feed this concat write in its parameters
+			// (but not another concat or data movement, whose parameters
+			// are tied to their own inputs).
 			for _, v := range l.Inputs {
-				if p := producer[v]; p != nil && !isDataMovement(p) && readers[v] == 1 {
+				if p := producer[v]; p != nil && !isDataMovement(p) && !isConcat(p) && readers[v] == 1 {
 					params[v] = params[l.Output]
 				}
 			}

@@ -255,8 +255,10 @@ def make_model(index, out_dir, images_dir, data_dir, bn_batch_limit, fp64_check=
         "images_root": "shared/data/images",
         "images": golden_files,
         "bn_estimation_images": bn_files,
-        "bn_estimation": ("BN weight ~ U(0.5, 1.5), bias ~ N(0, 0.1); running stats = one cumulative pass "
-                          "(momentum=None) over bn_estimation_images with only BN layers in train mode")
+        "bn_estimation": ("BN weight ~ U(0.5, 1.5), bias ~ N(0, 0.1), last BN of residual MBConv branches "
+                          "~ U(0.1, 0.3); running stats = one cumulative pass (momentum=None) over "
+                          "bn_estimation_images with only BN layers in train mode, running_var floored at "
+                          "0.3 x the layer's median")
                          if n_bn else "model has no BatchNorm",
         "preprocessing": spec,
         "logits_top1": [int(i) for i in logits.argmax(1)],
@@ -281,7 +283,7 @@ def main():
     ap.add_argument("--images", default=None,
                     help="images folder holding imagenet-dev/ and cifar10-dev/ (default: DATA_DIR/images)")
     ap.add_argument("--bn-batch", type=int, default=0,
-                    help="use at most this many images for BN estimation (default: all, 16 ImageNet / 20 CIFAR)")
+                    help="use at most this many images for BN estimation (default: all, 60 ImageNet / 20 CIFAR)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads (default: %(default)s)")
     ap.add_argument("--fp64-check", action="store_true",
                     help="also run the model in float64 and record the fp32-vs-fp64 logit error per image "
