@@ -24,7 +24,16 @@ type Calibrator struct {
 	layers    []*engine.Layer
 	prog      *engine.Program
 	observers map[graph.Value]*calib.Observer
+	sums      map[graph.Value][]float64 // per-channel sums, for channel means
+	pixels    map[graph.Value]int64
 	images    int
+	// BiasCorrection (on by default) removes, from every convolution and
+	// linear layer's bias, the mean error that rounding its weights adds:
+	// sum over inputs of (dequantized w - w) * mean input channel value.
+	// Rounding errors of a depthwise filter's 9 or 25 weights do not
+	// average out, and without the correction they shift every output of
+	// the channel the same way, image after image (Nagel et al. 2019).
+	BiasCorrection bool
 }
 
 // NewCalibrator compiles g for calibration.
@@ -33,7 +42,8 @@ func NewCalibrator(g *graph.Graph) (*Calibrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Calibrator{g: g, layers: engine.Lower(g, LowerOptions), prog: prog, observers: map[graph.Value]*calib.Observer{}}
+	c := &Calibrator{g: g, layers: engine.Lower(g, LowerOptions), prog: prog, observers: map[graph.Value]*calib.Observer{},
+		sums: map[graph.Value][]float64{}, pixels: map[graph.Value]int64{}, BiasCorrection: true}
 	c.observers[g.Input] = calib.NewObserver()
 	for _, l := range c.layers {
 		c.observers[l.Output] = calib.NewObserver()
@@ -48,10 +58,35 @@ func (c *Calibrator) Observe(image []float32) error {
 		return err
 	}
 	for v, o := range c.observers {
-		o.Observe(c.prog.Value(v).Data)
+		t := c.prog.Value(v)
+		o.Observe(t.Data)
+		sum := c.sums[v]
+		if sum == nil {
+			sum = make([]float64, t.Shape.C)
+			c.sums[v] = sum
+		}
+		for p := 0; p < len(t.Data); p += t.Shape.C {
+			for ch, x := range t.Data[p : p+t.Shape.C] {
+				sum[ch] += float64(x)
+			}
+		}
+		c.pixels[v] += int64(len(t.Data) / t.Shape.C)
 	}
 	c.images++
 	return nil
+}
+
+// channelMean is the mean of each channel of value v over the calibration
+// images, or nil when bias correction is off.
+func (c *Calibrator) channelMean(v graph.Value) []float64 {
+	if !c.BiasCorrection {
+		return nil
+	}
+	mean := make([]float64, len(c.sums[v]))
+	for ch, s := range c.sums[v] {
+		mean[ch] = s / float64(c.pixels[v])
+	}
+	return mean
 }
 
 // Images is the number of images observed.
@@ -177,18 +212,19 @@ func (b *builder) convert(l *engine.Layer, params map[graph.Value]quant.Params) 
 		if !clampOnly {
 			return fmt.Errorf("activation %s must be a separate layer", l.Act)
 		}
-		op = convOp(l.Weight, l.Bias, g.Geometry, g.Out, b.c.prog.Value(l.Inputs[0]).Shape.C, inP, l.Act)
+		op = convOp(l.Weight, l.Bias, g.Geometry, g.Out, b.c.prog.Value(l.Inputs[0]).Shape.C, inP, l.Act, b.c.channelMean(l.Inputs[0]))
 	case *graph.BatchNorm: // an unfoldable batch norm: a depthwise 1x1 convolution
 		c := len(l.Scale)
 		geo := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: c}
-		op = convOp(l.Scale, l.Shift, geo, c, c, inP, l.Act)
+		op = convOp(l.Scale, l.Shift, geo, c, c, inP, l.Act, b.c.channelMean(l.Inputs[0]))
 	case *graph.Linear:
 		if !clampOnly {
 			return fmt.Errorf("activation %s must be a separate layer", l.Act)
 		}
 		scales := quant.WeightScales(l.Weight, g.Out)
 		wq := quantizeWeights(l.Weight, scales)
-		op = &qnet.Linear{Out: g.Out, Weights: wq, WeightScales: scales, Bias: quantizeBias(l.Bias, wq, scales, inP), Act: l.Act}
+		bias := correctBias(l.Bias, l.Weight, wq, scales, 1, b.c.channelMean(l.Inputs[0]))
+		op = &qnet.Linear{Out: g.Out, Weights: wq, WeightScales: scales, Bias: quantizeBias(bias, wq, scales, inP), Act: l.Act}
 	case *graph.Activation:
 		f, err := activationFunc(l.Act)
 		if err != nil {
@@ -230,13 +266,44 @@ func (b *builder) convert(l *engine.Layer, params map[graph.Value]quant.Params) 
 	return nil
 }
 
-// convOp quantizes a convolution given in PyTorch's OIHW layout.
-func convOp(w, bias []float32, geo kernels.ConvGeometry, out, cin int, in quant.Params, act kernels.Activation) *qnet.Conv {
+// convOp quantizes a convolution given in PyTorch's OIHW layout; mean, if
+// not nil, is the mean of each input channel for bias correction.
+func convOp(w, bias []float32, geo kernels.ConvGeometry, out, cin int, in quant.Params, act kernels.Activation, mean []float64) *qnet.Conv {
 	scales := quant.WeightScales(w, out)
 	wq := quantizeWeights(w, scales)
+	bias = correctBias(bias, w, wq, scales, geo.KH*geo.KW, mean)
 	bq := quantizeBias(bias, wq, scales, in)
 	return &qnet.Conv{Geometry: geo, Out: out, Weights: packConv(wq, out, cin/geo.Groups, geo.KH, geo.KW),
 		WeightScales: scales, Bias: bq, Act: act}
+}
+
+// correctBias returns bias minus the expected error of the quantized
+// weights: for output o, sum over its inputs of (wq*scale - w) * mean of the
+// input channel. Weights are grouped by output channel, taps consecutive
+// (OIHW or [Out][In]); with groups, output o reads input channels
+// group(o)*cinG onwards. A nil mean returns bias unchanged.
+func correctBias(bias, w []float32, wq []int8, scales []float32, taps int, mean []float64) []float32 {
+	if mean == nil {
+		return bias
+	}
+	out := len(scales)
+	per := len(w) / out // cinG * taps
+	cinG := per / taps
+	groups := len(mean) / cinG
+	coutG := out / groups
+	corrected := make([]float32, out)
+	for o := range out {
+		first := (o / coutG) * cinG
+		var e float64
+		for i := range cinG {
+			for k := range taps {
+				j := o*per + i*taps + k
+				e += (float64(wq[j])*float64(scales[o]) - float64(w[j])) * mean[first+i]
+			}
+		}
+		corrected[o] = float32(float64(bias[o]) - e)
+	}
+	return corrected
 }
 
 // quantizeWeights quantizes weights grouped by output channel (OIHW or
