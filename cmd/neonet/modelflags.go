@@ -23,6 +23,7 @@ type modelFlags struct {
 	calibDir               string
 	calibImages            int
 	method                 string
+	biasCorrection         bool
 }
 
 func (f *modelFlags) register(fs *flag.FlagSet) {
@@ -37,7 +38,8 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 func (f *modelFlags) registerCalib(fs *flag.FlagSet) {
 	fs.StringVar(&f.calibDir, "calib", "", "folder of calibration images (searched recursively) for int8 quantization")
 	fs.IntVar(&f.calibImages, "calib-images", 100, "calibrate on at most this many images, spread evenly over the folder")
-	fs.StringVar(&f.method, "method", "auto", "how activation ranges are chosen: minmax, percentile, mse, kl or auto (per tensor)")
+	fs.StringVar(&f.method, "method", "mse", "how activation ranges are chosen: minmax, percentile, mse, kl or auto (per tensor)")
+	fs.BoolVar(&f.biasCorrection, "bias-correction", false, "subtract from each layer's bias the mean error its rounded weights add (measured on the calibration images)")
 }
 
 // isModelFile reports whether the --model value names a file rather than
@@ -168,6 +170,10 @@ func (f *modelFlags) quantize(m models.Model, g *graph.Graph, labels []string, s
 	if err != nil {
 		return nil, err
 	}
+	c.BiasCorrection = f.biasCorrection
 	note := fmt.Sprintf("%s ranges from %d images of %s", method, len(paths), f.calibDir)
+	if f.biasCorrection {
+		note += ", bias correction"
+	}
 	return c.Quantize(ptq.Meta{Name: m.Name, Labels: labels, Preprocess: m.Preprocess, Calibration: note}, method)
 }

@@ -27,7 +27,7 @@ type Calibrator struct {
 	sums      map[graph.Value][]float64 // per-channel sums, for channel means
 	pixels    map[graph.Value]int64
 	images    int
-	// BiasCorrection (on by default) removes, from every convolution and
+	// BiasCorrection removes, from every convolution and
 	// linear layer's bias, the mean error that rounding its weights adds:
 	// sum over inputs of (dequantized w - w) * mean input channel value.
 	// Rounding errors of a depthwise filter's 9 or 25 weights do not
@@ -43,7 +43,7 @@ func NewCalibrator(g *graph.Graph) (*Calibrator, error) {
 		return nil, err
 	}
 	c := &Calibrator{g: g, layers: engine.Lower(g, LowerOptions), prog: prog, observers: map[graph.Value]*calib.Observer{},
-		sums: map[graph.Value][]float64{}, pixels: map[graph.Value]int64{}, BiasCorrection: true}
+		sums: map[graph.Value][]float64{}, pixels: map[graph.Value]int64{}}
 	c.observers[g.Input] = calib.NewObserver()
 	for _, l := range c.layers {
 		c.observers[l.Output] = calib.NewObserver()

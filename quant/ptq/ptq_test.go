@@ -177,3 +177,26 @@ func TestCalibrationImages(t *testing.T) {
 		t.Error("an empty folder gave calibration images")
 	}
 }
+
+// Bias correction subtracts exactly the expected weight-rounding error.
+func TestCorrectBias(t *testing.T) {
+	// Two outputs of a grouped layer (2 groups, 1 input channel each, 2 taps).
+	w := []float32{0.30, -0.11, 1.0, 0.52}
+	scales := []float32{0.3 / 127, 1.0 / 127}
+	wq := quantizeWeights(w, scales)
+	mean := []float64{2, -4}
+	got := correctBias([]float32{1, 1}, w, wq, scales, 2, mean)
+	for o := range 2 {
+		var e float64
+		for k := range 2 {
+			j := o*2 + k
+			e += (float64(wq[j])*float64(scales[o]) - float64(w[j])) * mean[o]
+		}
+		if want := float32(1 - e); got[o] != want {
+			t.Errorf("output %d: corrected bias %v, want %v", o, got[o], want)
+		}
+	}
+	if b := correctBias([]float32{1, 1}, w, wq, scales, 2, nil); b[0] != 1 || b[1] != 1 {
+		t.Error("bias changed without means")
+	}
+}
