@@ -1,9 +1,6 @@
 package classify
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // Result is one image's outcome in an evaluation.
 type Result struct {
@@ -30,39 +27,18 @@ type Summary struct {
 func Evaluate(samples []Sample, workers []*Classifier, progress func(done, total int)) ([]Result, Summary) {
 	start := time.Now()
 	results := make([]Result, len(samples))
-	next := make(chan int)
-	var mu sync.Mutex
-	done := 0
-	var wg sync.WaitGroup
-	for _, c := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				s := samples[i]
-				r := Result{Path: s.Path, Label: s.Label}
-				if err := c.LoadFile(s.Path); err != nil {
-					r.Err = err.Error()
-				} else {
-					for _, p := range c.Top(5) {
-						r.Top = append(r.Top, p.Index)
-					}
-				}
-				results[i] = r
-				mu.Lock()
-				done++
-				if progress != nil {
-					progress(done, len(samples))
-				}
-				mu.Unlock()
+	Parallel(len(samples), len(workers), func(w, i int) {
+		s := samples[i]
+		r := Result{Path: s.Path, Label: s.Label}
+		if err := workers[w].LoadFile(s.Path); err != nil {
+			r.Err = err.Error()
+		} else {
+			for _, p := range workers[w].Top(5) {
+				r.Top = append(r.Top, p.Index)
 			}
-		}()
-	}
-	for i := range samples {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+		}
+		results[i] = r
+	}, progress)
 	return results, Summarize(results, time.Since(start))
 }
 

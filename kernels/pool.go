@@ -38,9 +38,10 @@ func poolOut(in, k, stride, pad int, ceil bool) int {
 	return out
 }
 
-// window is the input range [lo, hi) a pooling window covers along one
-// axis, clipped to the input, and its size clipped only to the padding.
-func window(o, k, stride, pad, in int) (lo, hi, padded int) {
+// PoolWindow is the input range [lo, hi) that output o's pooling window
+// covers along one axis, clipped to the input, and the window's size
+// clipped only to the padding (the divisor when padding counts).
+func PoolWindow(o, k, stride, pad, in int) (lo, hi, padded int) {
 	start := o*stride - pad
 	end := min(start+k, in+pad)
 	padded = end - start
@@ -52,9 +53,9 @@ func MaxPool(dst, src *tensor.Tensor, p PoolGeometry) {
 	in, out := src.Shape, dst.Shape
 	for n := 0; n < out.N; n++ {
 		for oy := 0; oy < out.H; oy++ {
-			y0, y1, _ := window(oy, p.KH, p.StrideH, p.PadH, in.H)
+			y0, y1, _ := PoolWindow(oy, p.KH, p.StrideH, p.PadH, in.H)
 			for ox := 0; ox < out.W; ox++ {
-				x0, x1, _ := window(ox, p.KW, p.StrideW, p.PadW, in.W)
+				x0, x1, _ := PoolWindow(ox, p.KW, p.StrideW, p.PadW, in.W)
 				acc := dst.Pixel(n, oy, ox)
 				for c := range acc {
 					acc[c] = float32(math.Inf(-1))
@@ -77,9 +78,9 @@ func AvgPool(dst, src *tensor.Tensor, p PoolGeometry) {
 	in, out := src.Shape, dst.Shape
 	for n := 0; n < out.N; n++ {
 		for oy := 0; oy < out.H; oy++ {
-			y0, y1, ph := window(oy, p.KH, p.StrideH, p.PadH, in.H)
+			y0, y1, ph := PoolWindow(oy, p.KH, p.StrideH, p.PadH, in.H)
 			for ox := 0; ox < out.W; ox++ {
-				x0, x1, pw := window(ox, p.KW, p.StrideW, p.PadW, in.W)
+				x0, x1, pw := PoolWindow(ox, p.KW, p.StrideW, p.PadW, in.W)
 				acc := dst.Pixel(n, oy, ox)
 				clear(acc)
 				for y := y0; y < y1; y++ {

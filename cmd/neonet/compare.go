@@ -123,48 +123,33 @@ func runCompare(ef *evalFlags, stdout, stderr io.Writer) error {
 // number of images whose top-1 class agrees.
 func compareAll(samples []classify.Sample, workers []*ptq.Comparison, spec preprocess.Spec, progress func(done, total int)) (fp, q []classify.Result, agree int) {
 	fp, q = make([]classify.Result, len(samples)), make([]classify.Result, len(samples))
-	next := make(chan int)
+	inputs := make([][]float32, len(workers))
+	for i := range inputs {
+		inputs[i] = make([]float32, spec.Len())
+	}
 	var mu sync.Mutex
-	done := 0
-	var wg sync.WaitGroup
-	for _, c := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			input := make([]float32, spec.Len())
-			for i := range next {
-				s := samples[i]
-				fp[i] = classify.Result{Path: s.Path, Label: s.Label}
-				q[i] = fp[i]
-				img, err := preprocess.Decode(s.Path)
-				if err == nil {
-					err = spec.Tensor(img, input)
-				}
-				var fl, ql []float32
-				if err == nil {
-					fl, ql, err = c.Add(input)
-				}
-				mu.Lock()
-				if err != nil {
-					fp[i].Err, q[i].Err = err.Error(), err.Error()
-				} else {
-					fp[i].Top, q[i].Top = classify.TopIndices(fl, 5), classify.TopIndices(ql, 5)
-					if fp[i].Top[0] == q[i].Top[0] {
-						agree++
-					}
-				}
-				done++
-				if progress != nil {
-					progress(done, len(samples))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := range samples {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	classify.Parallel(len(samples), len(workers), func(w, i int) {
+		s := samples[i]
+		fp[i] = classify.Result{Path: s.Path, Label: s.Label}
+		q[i] = fp[i]
+		img, err := preprocess.Decode(s.Path)
+		if err == nil {
+			err = spec.Tensor(img, inputs[w])
+		}
+		var fl, ql []float32
+		if err == nil {
+			fl, ql, err = workers[w].Add(inputs[w])
+		}
+		if err != nil {
+			fp[i].Err, q[i].Err = err.Error(), err.Error()
+			return
+		}
+		fp[i].Top, q[i].Top = classify.TopIndices(fl, 5), classify.TopIndices(ql, 5)
+		if fp[i].Top[0] == q[i].Top[0] {
+			mu.Lock()
+			agree++
+			mu.Unlock()
+		}
+	}, progress)
 	return fp, q, agree
 }

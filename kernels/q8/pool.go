@@ -13,9 +13,9 @@ func MaxPool(dst, src *tensor.Int8, p kernels.PoolGeometry) {
 	in, os := src.Shape, dst.Shape
 	for n := 0; n < os.N; n++ {
 		for oy := 0; oy < os.H; oy++ {
-			y0, y1, _ := window(oy, p.KH, p.StrideH, p.PadH, in.H)
+			y0, y1, _ := kernels.PoolWindow(oy, p.KH, p.StrideH, p.PadH, in.H)
 			for ox := 0; ox < os.W; ox++ {
-				x0, x1, _ := window(ox, p.KW, p.StrideW, p.PadW, in.W)
+				x0, x1, _ := kernels.PoolWindow(ox, p.KW, p.StrideW, p.PadW, in.W)
 				res := dst.Pixel(n, oy, ox)
 				for c := range res {
 					res[c] = quant.QMin
@@ -45,9 +45,9 @@ func AvgPool(dst, src *tensor.Int8, p kernels.PoolGeometry, zIn int32, out Outpu
 	ratio := out.Multipliers[0]
 	for n := 0; n < os.N; n++ {
 		for oy := 0; oy < os.H; oy++ {
-			y0, y1, ph := window(oy, p.KH, p.StrideH, p.PadH, in.H)
+			y0, y1, ph := kernels.PoolWindow(oy, p.KH, p.StrideH, p.PadH, in.H)
 			for ox := 0; ox < os.W; ox++ {
-				x0, x1, pw := window(ox, p.KW, p.StrideW, p.PadW, in.W)
+				x0, x1, pw := kernels.PoolWindow(ox, p.KW, p.StrideW, p.PadW, in.W)
 				count := (y1 - y0) * (x1 - x0)
 				if p.CountIncludePad {
 					count = ph * pw
@@ -83,14 +83,6 @@ func GlobalAvgPool(dst, src *tensor.Int8, zIn int32, out Output) {
 			res[c] = quant.Requantize(acc, m, out.Zero, out.Lo, out.Hi)
 		}
 	}
-}
-
-// window mirrors the float kernels' pooling window: the input range
-// [lo, hi) and the window size clipped only to the padding.
-func window(o, k, stride, pad, in int) (lo, hi, padded int) {
-	start := o*stride - pad
-	end := min(start+k, in+pad)
-	return max(start, 0), min(end, in), end - start
 }
 
 // Shift moves each channel by its offset; positions from outside the image

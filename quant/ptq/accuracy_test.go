@@ -70,44 +70,35 @@ func measure(t *testing.T, g *graph.Graph, spec preprocess.Spec, calibPaths []st
 	}
 	f := fidelity{images: len(samples), minCosine: 1}
 	var mu sync.Mutex
-	next := make(chan classify.Sample)
-	var wg sync.WaitGroup
-	for _, w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			input := make([]float32, spec.Len())
-			for s := range next {
-				img, err := preprocess.Decode(s.Path)
-				if err == nil {
-					err = spec.Tensor(img, input)
-				}
-				if err != nil {
-					t.Error(err)
-					continue
-				}
-				fl, ql, err := w.Add(input)
-				if err != nil {
-					t.Error(err)
-					continue
-				}
-				a, b := classify.TopIndices(fl, 1)[0], classify.TopIndices(ql, 1)[0]
-				cos := cosine(fl, ql)
-				mu.Lock()
-				f.fp32Top1 += btoi(a == s.Label)
-				f.int8Top1 += btoi(b == s.Label)
-				f.agree += btoi(a == b)
-				f.cosine += cos / float64(len(samples))
-				f.minCosine = min(f.minCosine, cos)
-				mu.Unlock()
-			}
-		}()
+	inputs := make([][]float32, len(workers))
+	for i := range inputs {
+		inputs[i] = make([]float32, spec.Len())
 	}
-	for _, s := range samples {
-		next <- s
-	}
-	close(next)
-	wg.Wait()
+	classify.Parallel(len(samples), len(workers), func(w, i int) {
+		s := samples[i]
+		img, err := preprocess.Decode(s.Path)
+		if err == nil {
+			err = spec.Tensor(img, inputs[w])
+		}
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		fl, ql, err := workers[w].Add(inputs[w])
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		a, b := classify.TopIndices(fl, 1)[0], classify.TopIndices(ql, 1)[0]
+		cos := cosine(fl, ql)
+		mu.Lock()
+		f.fp32Top1 += btoi(a == s.Label)
+		f.int8Top1 += btoi(b == s.Label)
+		f.agree += btoi(a == b)
+		f.cosine += cos / float64(len(samples))
+		f.minCosine = min(f.minCosine, cos)
+		mu.Unlock()
+	}, nil)
 	for _, w := range workers[1:] {
 		workers[0].Merge(w)
 	}
