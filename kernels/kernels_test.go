@@ -158,3 +158,19 @@ func expect(t *testing.T, what string, got, want []float32) {
 		}
 	}
 }
+
+// A window larger than the padded input has no valid position (PyTorch
+// raises an error); truncating division must not turn that into 1.
+func TestWindowLargerThanInput(t *testing.T) {
+	g := ConvGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Groups: 1}
+	if h, w := g.OutSize(2, 2); h != 0 || w != 0 {
+		t.Errorf("3x3 stride-2 conv on 2x2: %dx%d, want 0x0", h, w)
+	}
+	p := PoolGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true}
+	if h, w := p.OutSize(2, 2); h != 0 || w != 0 {
+		t.Errorf("3x3 stride-2 pool on 2x2: %dx%d, want 0x0", h, w)
+	}
+	if h, _ := p.OutSize(3, 3); h != 1 {
+		t.Errorf("3x3 pool on 3x3: %d, want 1", h)
+	}
+}

@@ -28,8 +28,8 @@ func (p PoolGeometry) OutSize(h, w int) (int, int) {
 
 func poolOut(in, k, stride, pad int, ceil bool) int {
 	span := in + 2*pad - k
-	out := span/stride + 1
-	if ceil {
+	out := windowCount(span, stride)
+	if ceil && out > 0 {
 		out = (span+stride-1)/stride + 1
 		if (out-1)*stride >= in+pad {
 			out-- // the last window would start in the right padding

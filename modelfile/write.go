@@ -9,9 +9,8 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 
+	"neonet.dev/neonet/internal/atomicfile"
 	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/qnet"
 )
@@ -33,46 +32,15 @@ func Write(w io.Writer, m *qnet.Model) error {
 // name in the same directory, synced, renamed over path and the directory
 // synced, so a power cut leaves either the old file or the complete new
 // one, never a partial file under the final name.
-func Save(path string, m *qnet.Model) (err error) {
+func Save(path string, m *qnet.Model) error {
 	b, _, err := encode(m)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("modelfile: save %s: %w", path, err)
+	if err := atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+		return fmt.Errorf("modelfile: %w", err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("modelfile: save %s: %w", path, err)
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil { // CreateTemp makes 0600 files
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// The rename is only durable once the directory entry is on disk.
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }
 
 // encode returns the file's bytes and its Info.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"neonet.dev/neonet/classify"
+	"neonet.dev/neonet/internal/atomicfile"
 	"neonet.dev/neonet/models"
 )
 
@@ -156,23 +157,16 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// writePredictions writes results as JSON lines, atomically: a partial file
-// never replaces a good one.
+// writePredictions writes results as JSON lines, atomically: a partial
+// file never replaces a good one, even after a power cut.
 func writePredictions(path string, results []classify.Result) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(f)
-	for _, r := range results {
-		if err := enc.Encode(r); err != nil {
-			f.Close()
-			return err
+	return atomicfile.Write(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		for _, r := range results {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
 		}
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+		return nil
+	})
 }

@@ -7,8 +7,6 @@ import (
 	"image/png"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	xfont "golang.org/x/image/font"
@@ -19,6 +17,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"neonet.dev/neonet/internal/atomicfile"
 )
 
 // Bar is one row of the chart.
@@ -97,37 +97,8 @@ func HorizontalBars(w io.Writer, bars []Bar, opt Options) error {
 
 // SaveHorizontalBars writes the PNG to path atomically: readers (e.g. a
 // report page being refreshed) never see a half-written file.
-func SaveHorizontalBars(path string, bars []Bar, opt Options) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	// Temp file in the same directory so the rename stays on one filesystem.
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("chart: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = HorizontalBars(f, bars, opt); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("chart: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("chart: %w", err)
-	}
-	// CreateTemp uses 0600; a chart is meant to be shared like other output.
-	if err = os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("chart: %w", err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
+func SaveHorizontalBars(path string, bars []Bar, opt Options) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return HorizontalBars(w, bars, opt) }); err != nil {
 		return fmt.Errorf("chart: %w", err)
 	}
 	return nil
