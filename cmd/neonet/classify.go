@@ -16,7 +16,7 @@ does for the model's reference weights (resize, centre crop, normalise).
 
 Examples:
   neonet classify --model squeezenet1_1 --weights squeezenet1_1.pth cat.jpg
-  neonet classify --model squeezenet1_1.neonet cat.jpg          (an int8 model file)`, stderr)
+  neonet classify --model squeezenet1_1.neonet cat.jpg          (an int8 model file)`, stdout)
 	var mf modelFlags
 	mf.register(fs)
 	top := fs.Int("top", 5, "number of classes to print per image")

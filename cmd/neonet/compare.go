@@ -33,6 +33,9 @@ func runCompare(ef *evalFlags, stdout, stderr io.Writer) error {
 	if (ef.int8File == "") == (ef.calibDir == "") {
 		return usageErrorf("--compare needs exactly one of --int8 FILE and --calib DIR")
 	}
+	if ef.predictions != "" {
+		return usageErrorf("--predictions is not written with --compare")
+	}
 	m, g, labels, err := ef.loadFloat(stderr)
 	if err != nil {
 		return err

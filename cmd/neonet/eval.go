@@ -40,13 +40,13 @@ layer (SQNR in dB, fp32 vs int8 activations); --plot draws that as a chart.
 
 Examples:
   neonet eval --model squeezenet1_1 --weights sq.pth --data imagenet-dev
-  neonet eval --model squeezenet1_1 --weights sq.pth --data imagenet-dev --compare --calib imagenet-dev --plot sqnr.png`, stderr)
+  neonet eval --model squeezenet1_1 --weights sq.pth --data imagenet-dev --compare --calib imagenet-dev --plot sqnr.png`, stdout)
 	var ef evalFlags
 	ef.register(fs)
 	fs.StringVar(&ef.data, "data", "", "folder of labelled images (required)")
 	fs.BoolVar(&ef.asJSON, "json", false, `print a JSON summary {"top1", "top5", ...} (fractions) instead of text`)
 	fs.IntVar(&ef.workers, "workers", runtime.NumCPU(), "images classified in parallel")
-	fs.IntVar(&ef.limit, "limit", 0, "evaluate only the first N images (0: all)")
+	fs.IntVar(&ef.limit, "limit", 0, "evaluate only N images, spread evenly over the sorted list so every class is seen (0: all)")
 	fs.StringVar(&ef.predictions, "predictions", "", "also write per-image results as JSON lines to this file")
 	fs.BoolVar(&ef.compare, "compare", false, "compare fp32 with int8 (needs a named model, and --int8 FILE or --calib DIR)")
 	fs.StringVar(&ef.int8File, "int8", "", "with --compare: the int8 model file to compare with")
@@ -117,7 +117,11 @@ func (ef *evalFlags) samples(labels *models.Labels) ([]classify.Sample, error) {
 		return nil, err
 	}
 	if ef.limit > 0 && ef.limit < len(samples) {
-		samples = samples[:ef.limit]
+		picked := make([]classify.Sample, ef.limit)
+		for i := range picked {
+			picked[i] = samples[i*len(samples)/ef.limit]
+		}
+		samples = picked
 	}
 	return samples, nil
 }

@@ -27,7 +27,7 @@ func init() {
 	commands = []command{
 		{"models", "", "list the models neonet can build", runModels},
 		{"summary", "MODEL", "print a model's parameters (as PyTorch names them), MACs and input size", runSummary},
-		{"classify", "--model NAME [--weights FILE] [--top K] [--json] IMAGE...", "print the most likely classes of images", runClassify},
+		{"classify", "--model NAME|FILE [--weights FILE] [--top K] [--json] IMAGE...", "print the most likely classes of images", runClassify},
 		{"eval", "--model NAME|FILE --data DIR [--json] [--compare]", "measure top-1/top-5 accuracy on a labelled folder; compare fp32 with int8", runEval},
 		{"quantize", "--model NAME --weights FILE --calib DIR --out FILE", "quantize a model to int8 and save it as a model file", runQuantize},
 		{"inspect", "FILE", "print what a model file holds", runInspect},
@@ -83,18 +83,26 @@ type usageError struct{ error }
 
 func usageErrorf(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
+// helpPrinters holds each flag set's --help text printer: help goes to
+// stdout (so "neonet classify --help | less" works), while flag errors are
+// reported once, on stderr, by run.
+var helpPrinters = map[*flag.FlagSet]func(){}
+
 // newFlags makes a flag set whose --help prints the command's synopsis,
-// description and flags.
-func newFlags(name, synopsis, description string, out io.Writer) *flag.FlagSet {
+// description and flags to stdout.
+func newFlags(name, synopsis, description string, stdout io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: neonet %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(description))
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	helpPrinters[fs] = func() {
+		fmt.Fprintf(stdout, "Usage: neonet %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(description))
 		var n int
 		fs.VisitAll(func(*flag.Flag) { n++ })
 		if n > 0 {
-			fmt.Fprintln(out, "\nFlags:")
+			fmt.Fprintln(stdout, "\nFlags:")
+			fs.SetOutput(stdout)
 			fs.PrintDefaults()
+			fs.SetOutput(io.Discard)
 		}
 	}
 	return fs
@@ -108,6 +116,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				helpPrinters[fs]()
 				return nil, err
 			}
 			return nil, usageError{err}

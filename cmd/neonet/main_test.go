@@ -24,13 +24,21 @@ func TestHelp(t *testing.T) {
 		t.Errorf("no arguments: exit %d, output %q", code, out)
 	}
 	for _, c := range commands {
-		code, _, errOut := neonet(c.name, "--help")
-		if code != 0 || !strings.Contains(errOut, "Usage: neonet "+c.name) {
-			t.Errorf("%s --help: exit %d, output %q", c.name, code, errOut)
+		code, out, errOut := neonet(c.name, "--help")
+		if code != 0 || !strings.Contains(out, "Usage: neonet "+c.name) || errOut != "" {
+			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", c.name, code, out, errOut)
 		}
 	}
-	if code, _, errOut := neonet("help", "classify"); code != 0 || !strings.Contains(errOut, "--top") {
-		t.Errorf("help classify: exit %d, output %q", code, errOut)
+	if code, out, _ := neonet("help", "classify"); code != 0 || !strings.Contains(out, "--top") {
+		t.Errorf("help classify: exit %d, output %q", code, out)
+	}
+	// A flag error is reported once, on stderr, with a pointer to --help.
+	if code, out, errOut := neonet("classify", "--frobnicate"); code != 2 || out != "" || strings.Count(errOut, "frobnicate") != 1 {
+		t.Errorf("bad flag: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// A mistyped model file is a missing file, not an unknown model.
+	if code, _, errOut := neonet("classify", "--model", "nope/sq.neonet", "x.jpg"); code != 1 || !strings.Contains(errOut, "no such file") {
+		t.Errorf("missing model file: exit %d, %q", code, errOut)
 	}
 	if code, _, errOut := neonet("frobnicate"); code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: exit %d, output %q", code, errOut)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"neonet.dev/neonet/classify"
@@ -49,6 +50,13 @@ func isModelFile(name string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
+// looksLikePath reports whether a --model value was meant as a file (it has
+// a folder or an extension), so that a typo in a path is reported as a
+// missing file rather than an unknown model name.
+func looksLikePath(name string) bool {
+	return strings.ContainsRune(name, os.PathSeparator) || filepath.Ext(name) != ""
+}
+
 // opened is a model ready to be compiled into classifiers, one per worker.
 type opened struct {
 	name      string
@@ -89,9 +97,9 @@ func (f *modelFlags) open(stderr io.Writer) (*opened, error) {
 		if err != nil {
 			return nil, err
 		}
+		labels := models.LabelsFromNames(qm.Labels)
 		if f.labels != "" {
-			labels, err := models.LoadLabels(f.labels)
-			if err != nil {
+			if labels, err = models.LoadLabels(f.labels); err != nil {
 				return nil, err
 			}
 			if len(labels.Names) != qm.Tensors[qm.Output].Shape.C {
@@ -99,7 +107,17 @@ func (f *modelFlags) open(stderr io.Writer) (*opened, error) {
 			}
 			qm.Labels = labels.Names
 		}
-		return &opened{name: qm.Name, precision: "int8", quantized: qm, labels: models.LabelsFromNames(qm.Labels)}, nil
+		if f.calibDir != "" {
+			return nil, usageErrorf("%s is already quantized: --calib and the other calibration flags do not apply", f.model)
+		}
+		return &opened{name: qm.Name, precision: "int8", quantized: qm, labels: labels}, nil
+	}
+	if looksLikePath(f.model) {
+		_, err := os.Stat(f.model)
+		return nil, fmt.Errorf("model file %s: %w", f.model, err)
+	}
+	if f.precision != "int8" && f.calibDir != "" {
+		return nil, usageErrorf("--calib quantizes the model: use it with --precision int8 (or eval --compare)")
 	}
 	m, g, labels, err := f.loadFloat(stderr)
 	if err != nil {

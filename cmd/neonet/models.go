@@ -9,7 +9,7 @@ import (
 )
 
 func runModels(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("models", "", "List the models neonet can build, with their size and cost at their input size.", stderr)
+	fs := newFlags("models", "", "List the models neonet can build, with their size and cost at their input size.", stdout)
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {

@@ -9,7 +9,7 @@ import (
 )
 
 func runQuantize(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("quantize", "--model NAME --weights FILE --calib DIR --out FILE [--method auto]", `
+	fs := newFlags("quantize", "--model NAME --weights FILE --calib DIR --out FILE [--method mse]", `
 Quantize a model to int8 and save it as one model file, the file the
 firmware loads. Activation ranges are calibrated on images from --calib
 (at most --calib-images of them, spread evenly over the folder); weights are
@@ -18,7 +18,7 @@ and the preprocessing, so later commands need only --model FILE.
 
 Example:
   neonet quantize --model squeezenet1_1 --weights squeezenet1_1.pth \
-      --calib ../shared/data/images/imagenet-dev --out squeezenet1_1.neonet`, stderr)
+      --calib photos/ --out squeezenet1_1.neonet`, stdout)
 	var mf modelFlags
 	fs.StringVar(&mf.model, "model", "", "model name (see 'neonet models')")
 	fs.StringVar(&mf.weights, "weights", "", "weights: a torchvision .pth checkpoint, or the shiftresnet20 CSV folder")
@@ -35,6 +35,8 @@ Example:
 		return usageErrorf("--model is required")
 	case isModelFile(mf.model):
 		return usageErrorf("%s is already a model file", mf.model)
+	case mf.weights == "":
+		return usageErrorf("--weights is required: quantizing random weights would give a model that means nothing")
 	case mf.calibDir == "":
 		return usageErrorf("--calib DIR is required: a folder of images like those the model will see")
 	case *out == "":
@@ -64,7 +66,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 Print what a model file holds: format version, checksum, the model it was
 made from, its input and preprocessing, labels, how it was calibrated, and
 every op with its output shape and quantization parameters. The file is
-fully verified (checksum and structure) first.`, stderr)
+fully verified (checksum and structure) first.`, stdout)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -70,7 +70,10 @@ func TestQuantizeInspectClassify(t *testing.T) {
 		{"classify", "--model", modelFile, "--weights", weights, img},
 		{"classify", "--model", "shiftresnet20", "--precision", "int8", img},
 		{"quantize", "--model", "shiftresnet20", "--out", "x.neonet"},
-		{"quantize", "--model", "shiftresnet20", "--calib", calibDir},
+		{"quantize", "--model", "shiftresnet20", "--calib", calibDir, "--out", "x.neonet"},
+		{"classify", "--model", modelFile, "--calib", calibDir, img},
+		{"classify", "--model", "shiftresnet20", "--weights", weights, "--calib", calibDir, img},
+		{"quantize", "--model", "shiftresnet20", "--weights", weights, "--calib", calibDir},
 		{"eval", "--model", "shiftresnet20", "--data", calibDir, "--compare"},
 	} {
 		if code, _, errOut := neonet(args...); code != 2 {

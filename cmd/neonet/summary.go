@@ -13,7 +13,7 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("summary", "MODEL", `
 Print every trainable parameter of MODEL with PyTorch's name and size, in the
 order of torchvision's named_parameters(), then the multiply-accumulates and
-input size of one inference. The last line is "Total Trainable Params: N".`, stderr)
+input size of one inference. The last line is "Total Trainable Params: N".`, stdout)
 	classes := fs.Int("classes", 0, "number of output classes (default: the model's dataset)")
 	pos, err := parse(fs, args)
 	if err != nil {

@@ -281,7 +281,9 @@ func convOp(w, bias []float32, geo kernels.ConvGeometry, out, cin int, in quant.
 // weights: for output o, sum over its inputs of (wq*scale - w) * mean of the
 // input channel. Weights are grouped by output channel, taps consecutive
 // (OIHW or [Out][In]); with groups, output o reads input channels
-// group(o)*cinG onwards. A nil mean returns bias unchanged.
+// group(o)*cinG onwards. A nil mean returns bias unchanged. Every tap is
+// assumed to see the channel mean; at image borders taps read zero padding
+// instead, so small feature maps are slightly over-corrected.
 func correctBias(bias, w []float32, wq []int8, scales []float32, taps int, mean []float64) []float32 {
 	if mean == nil {
 		return bias
