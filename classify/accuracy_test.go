@@ -58,8 +58,11 @@ func compareWithPyTorch(t *testing.T, model, weights, dataset, reference string,
 		t.Fatal(err)
 	}
 	workers := make([]*Classifier, runtime.NumCPU())
-	for i := range workers {
-		if workers[i], err = New(g, m.Preprocess, labels.Names); err != nil {
+	if workers[0], err = New(g, m.Preprocess, labels.Names); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(workers); i++ {
+		if workers[i], err = workers[0].Clone(); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -21,8 +21,8 @@ type Prediction struct {
 }
 
 // Classifier runs one compiled copy of a model, float or int8. It is not
-// safe for concurrent use: make one per goroutine (copies share the
-// model's weights read-only).
+// safe for concurrent use: give each goroutine its own Clone (clones share
+// the weights read-only).
 type Classifier struct {
 	names   []string
 	spec    preprocess.Spec
@@ -33,6 +33,8 @@ type Classifier struct {
 
 // backend is a compiled model of either precision.
 type backend interface {
+	// clone compiles another copy sharing the weights.
+	clone() (backend, error)
 	// input is the float NHWC input to fill before run.
 	input() []float32
 	// run computes the logits of the current input.
@@ -68,15 +70,23 @@ func newClassifier(b backend, spec preprocess.Spec, labels []string) *Classifier
 
 type fp32Backend struct{ prog *engine.Program }
 
-func (b *fp32Backend) input() []float32  { return b.prog.Input().Data }
-func (b *fp32Backend) run() []float32    { return b.prog.Run().Data }
-func (b *fp32Backend) precision() string { return "fp32" }
+func (b *fp32Backend) clone() (backend, error) { return &fp32Backend{b.prog.Clone()}, nil }
+func (b *fp32Backend) input() []float32        { return b.prog.Input().Data }
+func (b *fp32Backend) run() []float32          { return b.prog.Run().Data }
+func (b *fp32Backend) precision() string       { return "fp32" }
 
 type int8Backend struct {
 	prog *qnet.Program
 	in   []float32
 }
 
+func (b *int8Backend) clone() (backend, error) {
+	prog, err := qnet.Compile(b.prog.Model()) // int8 weights are shared, not copied
+	if err != nil {
+		return nil, err
+	}
+	return &int8Backend{prog: prog, in: make([]float32, len(b.in))}, nil
+}
 func (b *int8Backend) input() []float32 { return b.in }
 func (b *int8Backend) run() []float32 {
 	b.prog.QuantizeInput(b.in) // sizes match by construction
@@ -84,6 +94,16 @@ func (b *int8Backend) run() []float32 {
 	return b.prog.Logits()
 }
 func (b *int8Backend) precision() string { return "int8" }
+
+// Clone returns another classifier for the same model, sharing its
+// weights, for use on another goroutine.
+func (c *Classifier) Clone() (*Classifier, error) {
+	b, err := c.backend.clone()
+	if err != nil {
+		return nil, err
+	}
+	return newClassifier(b, c.spec, c.names), nil
+}
 
 // Precision is "fp32" or "int8".
 func (c *Classifier) Precision() string { return c.backend.precision() }

@@ -37,6 +37,8 @@ type Layer struct {
 	Scale, Shift []float32
 	// Act is applied to the layer's output.
 	Act kernels.Activation
+
+	packed []float32 // convolution weights in the kernel's layout, made once
 }
 
 // Compile lowers g into a Program ready to run.

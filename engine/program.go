@@ -9,9 +9,13 @@ import (
 )
 
 // Program is a compiled graph: a list of steps over preallocated tensors.
-// A Program is not safe for concurrent use; compile one per goroutine (they
-// are cheap next to the weights, which the source graph keeps).
+// A Program is not safe for concurrent use: give each goroutine its own
+// Clone, which shares the folded and packed weights and has its own
+// activations.
 type Program struct {
+	graph  *graph.Graph
+	shapes []tensor.Shape
+	layers []*Layer
 	name   string
 	steps  []Step
 	values []*tensor.Tensor // indexed by graph.Value; nil for folded values
@@ -30,7 +34,7 @@ type Step struct {
 }
 
 func newProgram(g *graph.Graph, shapes []tensor.Shape, steps []*Layer) (*Program, error) {
-	p := &Program{name: g.Name, values: make([]*tensor.Tensor, len(shapes))}
+	p := &Program{graph: g, shapes: shapes, layers: steps, name: g.Name, values: make([]*tensor.Tensor, len(shapes))}
 	buffer := func(v graph.Value) *tensor.Tensor {
 		if p.values[v] == nil {
 			p.values[v] = tensor.New(shapes[v])
@@ -62,8 +66,10 @@ func (p *Program) kernel(s *Layer, ins []*tensor.Tensor, out *tensor.Tensor) (fu
 	switch op := s.Node.Op.(type) {
 	case *graph.Conv2D:
 		geo := op.Geometry
-		w := kernels.PackConvWeights(s.Weight, op.Out, in.Shape.C/geo.Groups, geo.KH, geo.KW)
-		bias, act := s.Bias, s.Act
+		if s.packed == nil {
+			s.packed = kernels.PackConvWeights(s.Weight, op.Out, in.Shape.C/geo.Groups, geo.KH, geo.KW)
+		}
+		w, bias, act := s.packed, s.Bias, s.Act
 		return func() { kernels.Conv2D(out, in, w, bias, geo, act) }, nil
 	case *graph.Linear:
 		w, bias, act := s.Weight, s.Bias, s.Act
@@ -100,6 +106,17 @@ func (p *Program) kernel(s *Layer, ins []*tensor.Tensor, out *tensor.Tensor) (fu
 		return func() { kernels.Softmax(out.Data, in.Data, c) }, nil
 	}
 	return nil, fmt.Errorf("engine: %s: no kernel for op %s", s.Node.Name, s.Kind)
+}
+
+// Clone returns another Program running the same model, sharing its
+// weights (read-only) but with its own activation buffers, for another
+// goroutine.
+func (p *Program) Clone() *Program {
+	c, err := newProgram(p.graph, p.shapes, p.layers)
+	if err != nil {
+		panic("engine: a compiled program failed to compile again: " + err.Error())
+	}
+	return c
 }
 
 // Input is the tensor Run reads: fill its Data before calling Run.

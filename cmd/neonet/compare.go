@@ -53,8 +53,11 @@ func runCompare(ef *evalFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	workers := make([]*ptq.Comparison, ef.workers)
-	for i := range workers {
-		if workers[i], err = ptq.NewComparison(g, qm); err != nil {
+	if workers[0], err = ptq.NewComparison(g, qm); err != nil {
+		return err
+	}
+	for i := 1; i < len(workers); i++ {
+		if workers[i], err = workers[0].Clone(); err != nil {
 			return err
 		}
 	}

@@ -77,8 +77,11 @@ Examples:
 		return err
 	}
 	pool := make([]*classify.Classifier, ef.workers)
-	for i := range pool {
-		if pool[i], err = o.newClassifier(); err != nil {
+	if pool[0], err = o.newClassifier(); err != nil {
+		return err
+	}
+	for i := 1; i < len(pool); i++ {
+		if pool[i], err = pool[0].Clone(); err != nil {
 			return err
 		}
 	}

@@ -63,8 +63,11 @@ func measure(t *testing.T, g *graph.Graph, spec preprocess.Spec, calibPaths []st
 		t.Fatal(err)
 	}
 	workers := make([]*Comparison, runtime.NumCPU())
-	for i := range workers {
-		if workers[i], err = NewComparison(g, qm); err != nil {
+	if workers[0], err = NewComparison(g, qm); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(workers); i++ {
+		if workers[i], err = workers[0].Clone(); err != nil {
 			t.Fatal(err)
 		}
 	}

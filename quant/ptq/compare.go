@@ -79,6 +79,21 @@ func NewComparison(g *graph.Graph, m *qnet.Model) (*Comparison, error) {
 	return c, nil
 }
 
+// Clone returns a comparison of the same models with its own buffers and
+// zeroed errors, sharing the weights, for another goroutine; Merge its
+// errors back.
+func (c *Comparison) Clone() (*Comparison, error) {
+	qp, err := qnet.Compile(c.int8.Model())
+	if err != nil {
+		return nil, err
+	}
+	d := &Comparison{fp32: c.fp32.Clone(), int8: qp, pairs: c.pairs}
+	for _, l := range c.Layers {
+		d.Layers = append(d.Layers, &LayerError{Name: l.Name, Op: l.Op})
+	}
+	return d, nil
+}
+
 // Add runs both models on one preprocessed image and accumulates the
 // errors. It returns both models' logits (valid until the next call).
 func (c *Comparison) Add(image []float32) (fp32, int8 []float32, err error) {
