@@ -13,7 +13,7 @@ BIN := bin/neonet
 # Debian packages the tests need: PyTorch for golden outputs.
 APT_PACKAGES := python3-torch python3-torchvision python3-pil python3-numpy
 
-.PHONY: all build deps golden test test-short run eval lint fuzz clean help
+.PHONY: all build deps golden test test-short run eval eval-int8 lint fuzz clean help
 
 all: build
 
@@ -51,6 +51,13 @@ run: deps build ## classify the sample photos with the real SqueezeNet 1.1 weigh
 eval: build ## accuracy of the real weights on the shared evaluation images
 	$(BIN) eval --model squeezenet1_1 --weights $(DATA)/weights/squeezenet1_1_imagenet.pth --data $(DATA)/images/imagenet-dev
 	$(BIN) eval --model shiftresnet20 --weights $(DATA)/weights/shiftresnet20_cifar10 --data $(DATA)/images/cifar10-dev
+
+eval-int8: build ## int8 against fp32 on the shared photos: accuracy, agreement, per-layer SQNR charts in build/
+	mkdir -p build
+	$(BIN) eval --model squeezenet1_1 --weights $(DATA)/weights/squeezenet1_1_imagenet.pth --data $(DATA)/images/imagenet-dev \
+		--compare --calib $(DATA)/images/imagenet-dev --plot build/squeezenet1_1_sqnr.png
+	$(BIN) eval --model shiftresnet20 --weights $(DATA)/weights/shiftresnet20_cifar10 --data $(DATA)/images/cifar10-dev \
+		--compare --calib $(DATA)/images/cifar10-dev --calib-images 200 --plot build/shiftresnet20_sqnr.png
 
 lint: ## gofmt, go vet (also for arm64)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
