@@ -18,7 +18,7 @@ APT_PACKAGES := python3-torch python3-torchvision python3-pil python3-numpy
 all: build
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 build: ## build bin/neonet
 	$(GO) build -o $(BIN) ./cmd/neonet
