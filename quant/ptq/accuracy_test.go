@@ -219,8 +219,10 @@ func TestEfficientNetInt8Fidelity(t *testing.T) {
 		t.Fatal(err)
 	}
 	spread, _ := CalibrationImages(dev, 300)
-	for i := 3; i < len(spread); i += 10 { // every tenth dev image, none used for calibration
-		evalPaths = append(evalPaths, spread[i])
+	for i := 3; i < len(spread); i += 10 { // every tenth dev image not used for calibration
+		if !slices.Contains(calibPaths, spread[i]) {
+			evalPaths = append(evalPaths, spread[i])
+		}
 	}
 	var samples []classify.Sample
 	for _, p := range evalPaths {
