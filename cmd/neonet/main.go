@@ -1,7 +1,3 @@
-// Command neonet runs image classification models on the CPU of an edge
-// board: it lists and describes the model zoo, classifies images and
-// measures accuracy on labelled folders. Run "neonet help" for the
-// commands.
 package main
 
 import (
