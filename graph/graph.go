@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 
 	"neonet.dev/neonet/tensor"
 )
@@ -231,15 +230,4 @@ func (g *Graph) Validate() error {
 		}
 	}
 	return nil
-}
-
-// ParamNames lists the names of the trainable parameters in order.
-func (g *Graph) ParamNames() []string {
-	var names []string
-	for _, p := range g.Params {
-		if p.Trainable {
-			names = append(names, p.Name)
-		}
-	}
-	return slices.Clip(names)
 }

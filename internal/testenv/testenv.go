@@ -48,12 +48,6 @@ func Golden(t testing.TB) string {
 	return require(t, dir, "golden outputs (run `make golden`)")
 }
 
-// File returns path if it exists, else skips or fails the test.
-func File(t testing.TB, path, what string) string {
-	t.Helper()
-	return require(t, path, what)
-}
-
 func require(t testing.TB, path, what string) string {
 	t.Helper()
 	if _, err := os.Stat(path); err != nil {
