@@ -11,9 +11,14 @@ GOLDEN ?= testdata/golden
 BIN := bin/neonet
 
 # Debian packages the tests need: PyTorch for golden outputs.
-APT_PACKAGES := python3-torch python3-torchvision python3-pil python3-numpy
+APT_PACKAGES := python3-torch python3-torchvision python3-pil python3-numpy \
+	qemu-user-static llvm-16 binutils-aarch64-linux-gnu libopencv-dev
 
-.PHONY: all build deps golden test test-short run eval eval-int8 lint fuzz clean help
+# The packages whose arm64 code runs under qemu in `make test-arm64`.
+ARM64_PKGS ?= ./kernels/... ./qnet/...
+QEMU ?= qemu-aarch64-static
+
+.PHONY: all build deps golden test test-arm64 test-short run eval eval-int8 lint fuzz clean help
 
 all: build
 
@@ -40,6 +45,13 @@ test: deps golden ## run every test, with PyTorch's golden outputs
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build ./...
 	NEONET_REQUIRE_DATA=1 NEONET_DATA=$(DATA) $(GO) test -timeout 60m ./...
+	$(MAKE) --no-print-directory test-arm64
+
+test-arm64: ## arm64 build under qemu: Cortex-A72 (NEON), Cortex-A76 (dot product), and purego
+	GOARCH=arm64 $(GO) vet ./...
+	GOARCH=arm64 NEONET_DATA=$(DATA) $(GO) test -timeout 30m -exec '$(QEMU) -cpu cortex-a72' $(ARM64_PKGS)
+	GOARCH=arm64 NEONET_DATA=$(DATA) $(GO) test -timeout 30m -exec '$(QEMU) -cpu cortex-a76' $(ARM64_PKGS)
+	GOARCH=arm64 NEONET_DATA=$(DATA) $(GO) test -timeout 30m -tags purego -exec '$(QEMU) -cpu cortex-a76' $(ARM64_PKGS)
 
 test-short: ## run the tests that need neither PyTorch nor the shared data
 	$(GO) test ./...
