@@ -1,0 +1,140 @@
+//go:build arm64 && !purego
+
+#include "textflag.h"
+
+// func dwconv_s8_kxk_c16_fp32_neon(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int8, bias []int32, mult []float32, width, channels, kh, kw int, zero, lo, hi int32)
+//
+// One output row of an int8 depthwise convolution, 16 channels per step.
+// For each of the width output pixels, the kh*kw tap addresses are resolved
+// once into a table on the stack (src + rowOffs[ky] + colOffs[x*kw+kx], or
+// zeroPad when either offset is negative, i.e. the tap is in the padding).
+// Then, for each block of 16 channels (the last block is moved back to end
+// at channel C-16, so a tail recomputes a few channels instead of reading
+// past the pixel), every tap adds x*w into four int32x4 accumulators
+// started from the bias, and the block is requantized exactly as
+// quant.Requantize: SCVTF, FMUL (never fused), FCVTNS (ties to even),
+// SQADD zero point, SQXTN to int16 then int8, SMAX lo, SMIN hi.
+// Needs channels >= 16 and kh*kw <= 25 (the Go side checks).
+//
+// Registers:
+//   R0 dst pixel        R1 src image        R2 zeroPad          R3 rowOffs
+//   R4 colOffs (pixel)  R5 w                R6 bias             R7 mult
+//   R8 pixels left      R9 channels         R10 kh              R11 kw
+//   R12 channel start   R13 channels-16     R14 scratch         R15 weight tap
+//   R19 tap table walk  R20 taps left       R21 row offset      R22 col offset walk
+//   R23 kx left         R24 tap address     R25 taps = kh*kw
+//   V0 input x16        V1 weights x16      V16-V17 int16 products
+//   V20-V23 multipliers V24-V27 int32 accumulators
+//   V28 zero point x4   V29 lo x16          V30 hi x16
+TEXT ·dwconv_s8_kxk_c16_fp32_neon(SB), NOSPLIT, $200-236
+	MOVD dst_base+0(FP), R0
+	MOVD src_base+24(FP), R1
+	MOVD zeroPad_base+48(FP), R2
+	MOVD rowOffs_base+72(FP), R3
+	MOVD colOffs_base+96(FP), R4
+	MOVD w_base+120(FP), R5
+	MOVD bias_base+144(FP), R6
+	MOVD mult_base+168(FP), R7
+	MOVD width+192(FP), R8
+	MOVD channels+200(FP), R9
+	MOVD kh+208(FP), R10
+	MOVD kw+216(FP), R11
+	MOVW zero+224(FP), R14
+	VDUP R14, V28.S4
+	MOVW lo+228(FP), R14
+	VDUP R14, V29.B16
+	MOVW hi+232(FP), R14
+	VDUP R14, V30.B16
+	SUB  $16, R9, R13
+	MUL  R10, R11, R25
+	CBZ  R8, done
+
+pixel:
+	// Resolve this pixel's tap addresses into the table at taps-200(SP).
+	MOVD $taps-200(SP), R19
+	MOVD R3, R14
+	MOVD R10, R20
+
+tapRow:
+	MOVW.P 4(R14), R21
+	MOVD   R4, R22
+	MOVD   R11, R23
+
+tapCol:
+	MOVW.P 4(R22), R24
+	ORR    R21, R24, R15 // negative if either offset is padding
+	ADD    R21, R24, R24
+	ADD    R1, R24, R24
+	CMP    $0, R15
+	CSEL   LT, R2, R24, R24
+	MOVD.P R24, 8(R19)
+	SUBS   $1, R23, R23
+	BNE    tapCol
+	SUBS   $1, R20, R20
+	BNE    tapRow
+
+	MOVD $0, R12
+
+block:
+	CMP  R13, R12
+	CSEL GT, R13, R12, R12 // the tail block ends at the last channel
+	ADD  R12<<2, R6, R14
+	VLD1 (R14), [V24.S4, V25.S4, V26.S4, V27.S4]
+	ADD  R12, R5, R15
+	MOVD $taps-200(SP), R19
+	MOVD R25, R20
+
+tap:
+	MOVD.P 8(R19), R24
+	ADD    R12, R24, R24
+	VLD1   (R24), [V0.B16]
+	VLD1.P (R15)(R9), [V1.B16]
+	WORD $0x0e21c010 // smull v16.8h, v0.8b, v1.8b
+	WORD $0x4e21c011 // smull2 v17.8h, v0.16b, v1.16b
+	WORD $0x0e701318 // saddw v24.4s, v24.4s, v16.4h
+	WORD $0x4e701339 // saddw2 v25.4s, v25.4s, v16.8h
+	WORD $0x0e71135a // saddw v26.4s, v26.4s, v17.4h
+	WORD $0x4e71137b // saddw2 v27.4s, v27.4s, v17.8h
+	SUBS $1, R20, R20
+	BNE  tap
+
+	ADD  R12<<2, R7, R14
+	VLD1 (R14), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
+	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4ebc0f18 // sqadd v24.4s, v24.4s, v28.4s
+	WORD $0x4ebc0f39 // sqadd v25.4s, v25.4s, v28.4s
+	WORD $0x4ebc0f5a // sqadd v26.4s, v26.4s, v28.4s
+	WORD $0x4ebc0f7b // sqadd v27.4s, v27.4s, v28.4s
+	WORD $0x0e614b10 // sqxtn v16.4h, v24.4s
+	WORD $0x4e614b30 // sqxtn2 v16.8h, v25.4s
+	WORD $0x0e614b51 // sqxtn v17.4h, v26.4s
+	WORD $0x4e614b71 // sqxtn2 v17.8h, v27.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e3d6610 // smax v16.16b, v16.16b, v29.16b
+	WORD $0x4e3e6e10 // smin v16.16b, v16.16b, v30.16b
+	ADD  R12, R0, R14
+	VST1 [V16.B16], (R14)
+
+	ADD $16, R12, R12
+	CMP R9, R12
+	BLT block
+
+	ADD  R9, R0, R0
+	ADD  R11<<2, R4, R4
+	SUBS $1, R8, R8
+	BNE  pixel
+
+done:
+	RET
