@@ -80,8 +80,9 @@ func (d *Detector) Observe(scores []Score, now time.Time) Change {
 	return Released
 }
 
-// Reset makes the detector inactive, as after a restart.
-func (d *Detector) Reset() { d.active, d.hits, d.misses = false, 0, 0 }
+// Reset makes the detector inactive and cuts a pulse short, as after a
+// restart.
+func (d *Detector) Reset() { d.active, d.hits, d.misses, d.since = false, 0, 0, time.Time{} }
 
 // Level is the logical pin level at now (true = active; the pin driver
 // applies active_low): in mode "on" the detection state; in "pulse" high

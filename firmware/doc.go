@@ -1,0 +1,26 @@
+// Package firmware is neonet's daemon: it turns camera frames into
+// classifications with an int8 model, and classifications into GPIO pin
+// states and serial-log records, unattended, under systemd.
+//
+// The pieces are small and testable on their own:
+//
+//   - Config (config.go) reads /etc/neonet/neonet.toml; every error names
+//     the file, the line and the field.
+//   - Detector (decide.go) is one rule's hysteresis state machine: it
+//     activates after `frames` detecting frames and releases after
+//     `release` frames without, and says which level its pin has at any
+//     time (modes on, pulse, blink). Pure logic.
+//   - Run (run.go) is the loop: capture -> classify -> decide -> pins and
+//     records, a heartbeat pin, a fault pin, periodic status records,
+//     sd_notify (READY, WATCHDOG only while frames progress, STATUS) and
+//     reloads on SIGHUP.
+//
+// The camera, the model, the pins, the clock and systemd are reached
+// through the small interfaces Capture, Classifier, Pin, Clock and
+// Notifier, so the daemon runs end to end in tests with fakes. Subpackage
+// pins drives real (periph.io) or simulated pins; serlog writes the
+// records to the serial port and stdout without ever blocking inference.
+//
+// docs/firmware.md is the user's reference: every configuration key, the
+// rule semantics, the record format and the systemd integration.
+package firmware
