@@ -129,6 +129,10 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		if errors.As(err, &pe) && pe.Position.Line > 0 {
 			return nil, fmt.Errorf("%s:%d: %s", name, pe.Position.Line, pe.Message)
 		}
+		// Type mismatches come as "toml: line N (last key "k"): message".
+		if m := decodeError.FindStringSubmatch(err.Error()); m != nil {
+			return nil, fmt.Errorf("%s:%s: %s: %s", name, m[1], m[2], m[3])
+		}
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	c := &Config{file: name, lines: keyLines(data)}
@@ -279,6 +283,8 @@ type PinSpec struct {
 	Name      string
 	ActiveLow bool
 }
+
+var decodeError = regexp.MustCompile(`^toml: line (\d+) \(last key "(.*?)"\): (.*)$`)
 
 var standardBauds = []int{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600}
 

@@ -1,0 +1,171 @@
+package firmware
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"neonet.dev/neonet/internal/testenv"
+	"neonet.dev/neonet/models"
+)
+
+func TestExampleConfig(t *testing.T) {
+	path := filepath.Join(testenv.RepoRoot(t), "deploy", "neonet.toml")
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imagenet, err := models.DefaultLabels("imagenet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.ValidateLabels(imagenet.Names); err != nil {
+		t.Errorf("the example's labels are not ImageNet classes: %v", err)
+	}
+	if len(cfg.Rules) != 3 || cfg.Rules[1].Mode != ModePulse || cfg.Rules[1].Pulse != 500*time.Millisecond ||
+		!cfg.Rules[2].ActiveLow || cfg.Rules[2].Blink != 250*time.Millisecond {
+		t.Errorf("rules %+v", cfg.Rules)
+	}
+	if cfg.HeartbeatPin != "GPIO27" || cfg.FaultPin != "GPIO22" {
+		t.Errorf("heartbeat %q fault %q", cfg.HeartbeatPin, cfg.FaultPin)
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := ParseConfig("min.toml", []byte("[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SerialConfig{Port: "/dev/serial0", Baud: 115200, DataBits: 8, Parity: 'N', StopBits: 1}
+	if cfg.Serial != want {
+		t.Errorf("serial %+v, want %+v", cfg.Serial, want)
+	}
+	if cfg.GPIO != "periph" || cfg.StatusInterval != 10*time.Second || cfg.Camera != "/dev/video0" || cfg.Threads != 0 {
+		t.Errorf("defaults %+v", cfg)
+	}
+	r := cfg.Rules[0]
+	if r.MinScore != 0.5 || r.Frames != 3 || r.Release != 5 || r.Mode != ModeOn || r.ActiveLow || r.Pulse != 200*time.Millisecond {
+		t.Errorf("rule defaults %+v", r)
+	}
+	if pins := cfg.Pins(); len(pins) != 1 || pins[0] != (PinSpec{Name: "GPIO17"}) {
+		t.Errorf("pins %v", pins)
+	}
+}
+
+// TestConfigErrors checks that each mistake is reported at its line and
+// field, with what was expected.
+func TestConfigErrors(t *testing.T) {
+	const rules = `
+[[rule]]
+labels = ["tabby"]
+pin = "GPIO17"
+
+[[rule]]
+labels = [
+  "Egyptian cat",
+]
+pin = "GPIO18"
+`
+	tests := []struct {
+		name, file string
+		want       string
+	}{
+		{"unknown top-level key", "modle = \"x\"\n", "c.toml:1: modle: unknown key"},
+		{"unknown key in second rule", rules + "colour = \"red\"\n", "c.toml:11: rule[2].colour: unknown key"},
+		{"unknown key in serial", "[serial]\nport = \"/dev/ttyAMA0\"\nbaud_rate = 9600\n", "c.toml:3: serial.baud_rate: unknown key"},
+		{"bad pin name", rules + "[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO 4\"\n", `c.toml:13: rule[3].pin: bad pin name "GPIO 4"`},
+		{"pin used twice", rules + "[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n", "c.toml:13: rule[3].pin: pin GPIO17 is already used by rule[1].pin"},
+		{"heartbeat on a rule's pin", "heartbeat_pin = \"GPIO17\"\n" + rules, "c.toml:5: rule[1].pin: pin GPIO17 is already used by heartbeat_pin"},
+		{"missing pin", "[[rule]]\nlabels = [\"tabby\"]\n", "c.toml:1: rule[1].pin: missing"},
+		{"no labels", "[[rule]]\npin = \"GPIO4\"\n", "c.toml:1: rule[1].labels: want at least one label"},
+		{"score above 1", rules + "min_score = 1.5\n", "c.toml:11: rule[2].min_score: got 1.5, want a score in (0, 1]"},
+		{"zero frames", "[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\nframes = 0\n", "c.toml:4: rule[1].frames: got 0, want 1 to 1000"},
+		{"negative release", "[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\nrelease = -2\n", "c.toml:4: rule[1].release: got -2"},
+		{"bad mode", "[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\nmode = \"strobe\"\n", `c.toml:4: rule[1].mode: got "strobe", want "on", "pulse" or "blink"`},
+		{"blink too fast", "[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\nblink_ms = 1\n", "c.toml:4: rule[1].blink_ms: got 1, want 10 to 60000 ms"},
+		{"bad baud", "[serial]\nbaud = 115201\n", "c.toml:2: serial.baud: got 115201"},
+		{"bad framing", "[serial]\nformat = \"9N1\"\n", `c.toml:2: serial.format: got "9N1"`},
+		{"bad backend", "gpio = \"wiringpi\"\n", `c.toml:1: gpio: got "wiringpi", want "periph" or "sim"`},
+		{"status too often", "status_interval = \"10ms\"\n", `c.toml:1: status_interval: got 10ms`},
+		{"bad duration", "status_interval = \"soon\"\n", `c.toml:1:`},
+		{"too many threads", "threads = 1000\n", "c.toml:1: threads: got 1000, want 0 (one per core) to 64"},
+		{"wrong type", "\nthreads = \"four\"\n", "c.toml:2: threads: incompatible types: TOML value has type string; destination has type integer"},
+		{"syntax error", "[[rule]\n", "c.toml:2: expected end of table array name"},
+		{"dotted key", "serial.baud = 7\n", "c.toml:1: serial.baud: got 7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig("c.toml", []byte(tt.file))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v\nwant it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateLabels(t *testing.T) {
+	cfg, err := ParseConfig("c.toml", []byte("[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO4\"\n\n[[rule]]\nlabels = [\"tabby\", \"cat\"]\npin = \"GPIO5\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cfg.ValidateLabels([]string{"tabby", "tiger cat", "Egyptian cat", "dog"})
+	want := `c.toml:6: rule[2].labels: "cat" is not a class of the model (similar: "tiger cat", "Egyptian cat")`
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+	if err := cfg.ValidateLabels([]string{"cat", "tabby"}); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestKeyLines(t *testing.T) {
+	src := `model = "m" # a comment with key = value
+notes = """
+fake = 1
+"""
+[serial]
+ port = "/dev/ttyS0"
+[[rule]]
+labels = ["a=b",
+  "c"]
+"pin" = "GPIO4"
+[[rule]]
+pin = "GPIO5"
+`
+	got := keyLines([]byte(src))
+	want := map[string]int{"model": 1, "notes": 2, "serial": 5, "serial.port": 6, "rule[1]": 7, "rule[1].labels": 8,
+		"rule[1].pin": 10, "rule[2]": 11, "rule[2].pin": 12}
+	for k, line := range want {
+		if got[k] != line {
+			t.Errorf("%s at line %d, want %d", k, got[k], line)
+		}
+	}
+	if _, ok := got["fake"]; ok {
+		t.Error("a line inside a multi-line string was taken for a key")
+	}
+}
+
+// FuzzParseConfig: whatever the file holds, parsing returns a config or an
+// error naming the file, and never panics.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\nmode = \"blink\"\nblink_ms = 100\n"))
+	f.Add([]byte("model = \"m\"\n[serial]\nformat = \"7E2\"\nbaud = 9600\n"))
+	f.Add([]byte("notes = '''\n[[rule]]\n'''\n[[rule]]\nlabels=['x']\npin='P1_11'\nmin_score=nan\n"))
+	f.Add([]byte("status_interval = \"1h\"\nthreads = -1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := ParseConfig("fuzz.toml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.toml") {
+				t.Errorf("error without the file name: %v", err)
+			}
+			return
+		}
+		for _, r := range cfg.Rules {
+			if r.Frames < 1 || r.Release < 1 || !(r.MinScore > 0 && r.MinScore <= 1) || r.Pin == "" {
+				t.Errorf("invalid rule accepted: %+v", r)
+			}
+		}
+		_ = cfg.ValidateLabels([]string{"x"})
+	})
+}
