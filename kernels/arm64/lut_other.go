@@ -1,0 +1,10 @@
+//go:build !arm64 || purego
+
+package arm64
+
+// lut_s8_c64_neon is the Go twin of the assembly kernel: it maps the first
+// len(dst) rounded down to 16 values.
+func lut_s8_c64_neon(dst, src []int8, table *[256]int8) {
+	n := len(dst) &^ 15
+	lutGo(dst[:n], src[:n], table)
+}
