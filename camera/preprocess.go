@@ -1,0 +1,216 @@
+package camera
+
+import (
+	"fmt"
+	"math"
+
+	"neonet.dev/neonet/preprocess"
+	"neonet.dev/neonet/quant"
+)
+
+// Preprocessor turns frames of one size into a model's int8 input. Its
+// output equals, value for value, preprocess.Spec.Tensor on the frame's RGB
+// picture followed by quant.Params.Quantize; it gets there in one pass over
+// the frame with tables computed once:
+//
+//   - Resize: Pillow's separable convolution (horizontal pass, then
+//     vertical), with the same 22-bit fixed-point coefficient tables and the
+//     same rounding and clamping after each pass, so the resized pixels are
+//     bit-identical to preprocess.Resize's. Only the pixels that survive the
+//     centre crop are computed: the horizontal pass produces the cropped
+//     columns of the source rows the vertical pass reads, into a ring of a
+//     few rows that stays in cache.
+//   - Crop: torchvision's offsets (half the excess, rounded half to even),
+//     with zero padding where the crop is larger than the resized image.
+//   - BGR to RGB, (v/255 - mean)/std in float32 and quantization with ties
+//     to even: all functions of one byte per channel, so one 256-entry int8
+//     table per channel replaces them.
+//
+// A Preprocessor is not safe for concurrent use.
+type Preprocessor struct {
+	spec           preprocess.Spec
+	frameW, frameH int
+	cols, rows     axis
+	lut            [3][256]int8 // by RGB channel: byte -> quantized normalised value
+	ring           [][]byte     // horizontally resampled source rows, BGR, cropped columns only
+	ringRow        []int        // the source row each ring slot holds, -1 for none
+	acc            []int32      // vertical pass accumulators for one output row
+}
+
+// NewPreprocessor prepares the preprocessing of frameW x frameH frames for
+// a model whose input is quantized with in.
+func NewPreprocessor(spec preprocess.Spec, in quant.Params, frameW, frameH int) (*Preprocessor, error) {
+	if spec.Resize < 0 || spec.CropH <= 0 || spec.CropW <= 0 {
+		return nil, fmt.Errorf("camera: preprocessing spec: resize %d, crop %dx%d: want resize >= 0 and a positive crop", spec.Resize, spec.CropH, spec.CropW)
+	}
+	if spec.Filter != preprocess.Bilinear && spec.Filter != preprocess.Bicubic && spec.Filter != preprocess.Nearest {
+		return nil, fmt.Errorf("camera: preprocessing spec: unknown filter %v", spec.Filter)
+	}
+	for _, s := range spec.Std {
+		if s == 0 {
+			return nil, fmt.Errorf("camera: preprocessing spec: zero std %v", spec.Std)
+		}
+	}
+	if !(in.Scale > 0) || math.IsInf(float64(in.Scale), 0) {
+		return nil, fmt.Errorf("camera: input quantization %v: want a positive finite scale", in)
+	}
+	if frameW <= 0 || frameH <= 0 {
+		return nil, fmt.Errorf("camera: frame size %dx%d: want positive", frameW, frameH)
+	}
+	resW, resH := resizedSize(spec, frameW, frameH)
+	p := &Preprocessor{
+		spec: spec, frameW: frameW, frameH: frameH,
+		cols: newAxis(frameW, resW, spec.CropW, spec.Filter),
+		rows: newAxis(frameH, resH, spec.CropH, spec.Filter),
+	}
+	for c := range 3 {
+		for v := range 256 {
+			// Spec.Tensor's float32 arithmetic, operation by operation.
+			x := float32(v) / 255
+			x = float32(x - spec.Mean[c])
+			p.lut[c][v] = in.Quantize(float32(x / spec.Std[c]))
+		}
+	}
+	ringRows := 1
+	for _, n := range p.rows.n {
+		ringRows = max(ringRows, n)
+	}
+	p.ring = make([][]byte, ringRows)
+	for i := range p.ring {
+		p.ring[i] = make([]byte, 3*p.cols.valid)
+	}
+	p.ringRow = make([]int, ringRows)
+	p.acc = make([]int32, 3*p.cols.valid)
+	return p, nil
+}
+
+// Len is the number of int8 values Run writes: CropH*CropW*3.
+func (p *Preprocessor) Len() int { return p.spec.Len() }
+
+// FrameSize is the frame size the Preprocessor was made for.
+func (p *Preprocessor) FrameSize() (w, h int) { return p.frameW, p.frameH }
+
+// Run writes the preprocessed, quantized frame into dst as NHWC int8 RGB.
+// f must have the size given to NewPreprocessor and len(dst) must be Len().
+func (p *Preprocessor) Run(dst []int8, f *Frame) error {
+	if f.Width != p.frameW || f.Height != p.frameH {
+		return fmt.Errorf("camera: preprocessing set up for %dx%d frames, got %dx%d", p.frameW, p.frameH, f.Width, f.Height)
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	if len(dst) != p.Len() {
+		return fmt.Errorf("camera: preprocessed input needs %d values (%dx%dx3), got %d", p.Len(), p.spec.CropH, p.spec.CropW, len(dst))
+	}
+	for i := range p.ringRow {
+		p.ringRow[i] = -1
+	}
+	rowLen := 3 * p.spec.CropW
+	o := 0
+	for range p.rows.pad0 {
+		p.padPixels(dst[o : o+rowLen])
+		o += rowLen
+	}
+	rows := p.rows
+	for vy := range rows.valid {
+		start, n := rows.start[vy], rows.n[vy]
+		for r := start; r < start+n; r++ {
+			slot := r % len(p.ring)
+			if p.ringRow[slot] != r {
+				p.resampleRow(p.ring[slot], f.row(r))
+				p.ringRow[slot] = r
+			}
+		}
+		p.resampleColumns(rows.w[vy*rows.ksize:][:n], start)
+		out := dst[o : o+rowLen]
+		p.padPixels(out[:3*p.cols.pad0])
+		p.quantizeRow(out[3*p.cols.pad0:][:3*p.cols.valid])
+		p.padPixels(out[3*(p.cols.pad0+p.cols.valid):])
+		o += rowLen
+	}
+	for range p.rows.pad1 {
+		p.padPixels(dst[o : o+rowLen])
+		o += rowLen
+	}
+	return nil
+}
+
+// resampleRow is the horizontal pass over one source row (BGR): the
+// cropped columns of the resized row, rounded and clamped to bytes.
+func (p *Preprocessor) resampleRow(out, in []byte) {
+	c := &p.cols
+	for x := range c.valid {
+		w := c.w[x*c.ksize:][:c.n[x]]
+		px := in[3*c.start[x]:][:3*len(w)]
+		b, g, r := int32(half), int32(half), int32(half)
+		for i, wi := range w {
+			b += int32(px[3*i]) * wi
+			g += int32(px[3*i+1]) * wi
+			r += int32(px[3*i+2]) * wi
+		}
+		out[3*x], out[3*x+1], out[3*x+2] = clipFixed(b), clipFixed(g), clipFixed(r)
+	}
+}
+
+// resampleColumns is the vertical pass: it accumulates the ring rows
+// first, first+1, ... with weights w into p.acc.
+func (p *Preprocessor) resampleColumns(w []int32, first int) {
+	acc := p.acc
+	for i := range acc {
+		acc[i] = half
+	}
+	for i, wi := range w {
+		src := p.ring[(first+i)%len(p.ring)][:len(acc)]
+		for x, v := range src {
+			acc[x] += int32(v) * wi
+		}
+	}
+}
+
+// quantizeRow rounds the accumulated BGR pixels to bytes as the vertical
+// pass does and maps them through the tables into RGB order.
+func (p *Preprocessor) quantizeRow(out []int8) {
+	acc := p.acc[:len(out)]
+	lr, lg, lb := &p.lut[0], &p.lut[1], &p.lut[2]
+	for i := 0; i+2 < len(acc); i += 3 {
+		out[i] = lr[clipFixed(acc[i+2])]
+		out[i+1] = lg[clipFixed(acc[i+1])]
+		out[i+2] = lb[clipFixed(acc[i])]
+	}
+}
+
+// padPixels fills RGB pixels with the value of a zero (black) pixel, as
+// torchvision's CenterCrop pads.
+func (p *Preprocessor) padPixels(out []int8) {
+	for i := 0; i+2 < len(out); i += 3 {
+		out[i], out[i+1], out[i+2] = p.lut[0][0], p.lut[1][0], p.lut[2][0]
+	}
+}
+
+// resizedSize is torchvision's Resize output size (see preprocess.Spec):
+// the shorter side becomes Resize, the longer int(Resize*long/short), or
+// CropW x CropH when Resize is 0.
+func resizedSize(s preprocess.Spec, w, h int) (int, int) {
+	if s.Resize == 0 {
+		return s.CropW, s.CropH
+	}
+	if w <= h {
+		return s.Resize, int(float64(s.Resize*h) / float64(w))
+	}
+	return int(float64(s.Resize*w) / float64(h)), s.Resize
+}
+
+// cropOffset is torchvision's CenterCrop offset along an axis of length n
+// cropped to c: int(round((n-c)/2)) with Python's half-to-even rounding,
+// or minus the padding before the image when n < c.
+func cropOffset(n, c int) int {
+	d := n - c
+	if d < 0 {
+		return -((-d) / 2)
+	}
+	half := d / 2
+	if d%2 == 1 && half%2 == 1 {
+		half++
+	}
+	return half
+}
