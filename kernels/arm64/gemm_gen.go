@@ -1,0 +1,3 @@
+package arm64
+
+//go:generate go run ./gen
