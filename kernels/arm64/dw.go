@@ -2,6 +2,7 @@ package arm64
 
 import (
 	"fmt"
+	"slices"
 
 	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/kernels/q8"
@@ -41,7 +42,11 @@ type Depthwise struct {
 	// colOffs[ox*KW+kx] that of input column ix in a row, or -1 when the
 	// tap falls in the padding.
 	rowOffs, colOffs []int32
-	acc              []int32 // scratch for the reference path
+	// pairs is how many tap pairs the assembly sums in int16 before
+	// widening: kh*kw/2, or 0 when a weight is -128 (two products of
+	// -128*-128 would overflow int16).
+	pairs int
+	acc   []int32 // scratch for the reference path
 }
 
 // NewDepthwise prepares a depthwise convolution of in into out. w is laid
@@ -90,6 +95,9 @@ func NewDepthwise(p Path, w []int8, bias []int32, g kernels.ConvGeometry, in, ou
 	for i := range d.mult {
 		d.mult[i] = d.output.Multipliers[min(i, len(o.Multipliers)-1)]
 		d.zeroPad[i] = int8(inZero)
+	}
+	if !slices.Contains(w, quant.QMin) {
+		d.pairs = g.KH * g.KW / 2
 	}
 	for oy := range out.H {
 		for ky := range g.KH {
@@ -144,7 +152,7 @@ func (d *Depthwise) RunRows(dst, src *tensor.Int8, start, end int) {
 		rowOffs := d.rowOffs[oy*g.KH : (oy+1)*g.KH]
 		if useAsm {
 			dwconv_s8_kxk_c16_fp32_neon(dstRow, srcImage, d.zeroPad, rowOffs, d.colOffs, d.w, d.bias, d.mult,
-				out.W, in.C, g.KH, g.KW, d.output.Zero, d.output.Lo, d.output.Hi)
+				out.W, in.C, g.KH, g.KW, d.pairs, d.output.Zero, d.output.Lo, d.output.Hi)
 		} else {
 			dwconvRowGo(dstRow, srcImage, d.zeroPad, rowOffs, d.colOffs, d.w, d.bias, d.mult,
 				out.W, in.C, g.KH, g.KW, d.output.Zero, d.output.Lo, d.output.Hi)

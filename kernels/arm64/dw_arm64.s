@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// func dwconv_s8_kxk_c16_fp32_neon(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int8, bias []int32, mult []float32, width, channels, kh, kw int, zero, lo, hi int32)
+// func dwconv_s8_kxk_c16_fp32_neon(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int8, bias []int32, mult []float32, width, channels, kh, kw, pairs int, zero, lo, hi int32)
 //
 // One output row of an int8 depthwise convolution, 16 channels per step.
 // For each of the width output pixels, the kh*kw tap addresses are resolved
@@ -10,11 +10,17 @@
 // zeroPad when either offset is negative, i.e. the tap is in the padding).
 // Then, for each block of 16 channels (the last block is moved back to end
 // at channel C-16, so a tail recomputes a few channels instead of reading
-// past the pixel), every tap adds x*w into four int32x4 accumulators
+// past the pixel), the taps add x*w into four int32x4 accumulators
 // started from the bias, and the block is requantized exactly as
 // quant.Requantize: SCVTF, FMUL (never fused), FCVTNS (ties to even),
 // SQADD zero point, SQXTN to int16 then int8, SMAX lo, SMIN hi.
 // Needs channels >= 16 and kh*kw <= 25 (the Go side checks).
+//
+// The first 2*pairs taps go two at a time: SMULL then SMLAL sum two
+// products in int16 before one set of SADDWs widens them. That is exact
+// because the caller sets pairs only when no weight is -128, so
+// |x*w| <= 128*127 and two products stay within int16. The remaining taps
+// (one, or all when pairs is 0) go one at a time.
 //
 // Registers:
 //   R0 dst pixel        R1 src image        R2 zeroPad          R3 rowOffs
@@ -22,11 +28,11 @@
 //   R8 pixels left      R9 channels         R10 kh              R11 kw
 //   R12 channel start   R13 channels-16     R14 scratch         R15 weight tap
 //   R19 tap table walk  R20 taps left       R21 row offset      R22 col offset walk
-//   R23 kx left         R24 tap address     R25 taps = kh*kw
-//   V0 input x16        V1 weights x16      V16-V17 int16 products
+//   R23 kx left         R24 tap address     R25 taps = kh*kw, then single taps
+//   V0, V2 inputs x16   V1, V3 weights x16  V16-V17 int16 products
 //   V20-V23 multipliers V24-V27 int32 accumulators
 //   V28 zero point x4   V29 lo x16          V30 hi x16
-TEXT ·dwconv_s8_kxk_c16_fp32_neon(SB), NOSPLIT, $200-236
+TEXT ·dwconv_s8_kxk_c16_fp32_neon(SB), NOSPLIT, $200-244
 	MOVD dst_base+0(FP), R0
 	MOVD src_base+24(FP), R1
 	MOVD zeroPad_base+48(FP), R2
@@ -39,14 +45,16 @@ TEXT ·dwconv_s8_kxk_c16_fp32_neon(SB), NOSPLIT, $200-236
 	MOVD channels+200(FP), R9
 	MOVD kh+208(FP), R10
 	MOVD kw+216(FP), R11
-	MOVW zero+224(FP), R14
+	MOVW zero+232(FP), R14
 	VDUP R14, V28.S4
-	MOVW lo+228(FP), R14
+	MOVW lo+236(FP), R14
 	VDUP R14, V29.B16
-	MOVW hi+232(FP), R14
+	MOVW hi+240(FP), R14
 	VDUP R14, V30.B16
 	SUB  $16, R9, R13
 	MUL  R10, R11, R25
+	MOVD pairs+224(FP), R14
+	SUB  R14<<1, R25, R25
 	CBZ  R8, done
 
 pixel:
@@ -82,7 +90,31 @@ block:
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4, V27.S4]
 	ADD  R12, R5, R15
 	MOVD $taps-200(SP), R19
+	MOVD pairs+224(FP), R20
+	CBZ  R20, singles
+
+pair:
+	LDP.P  16(R19), (R24, R14)
+	ADD    R12, R24, R24
+	ADD    R12, R14, R14
+	VLD1   (R24), [V0.B16]
+	VLD1   (R14), [V2.B16]
+	VLD1.P (R15)(R9), [V1.B16]
+	VLD1.P (R15)(R9), [V3.B16]
+	WORD $0x0e21c010 // smull v16.8h, v0.8b, v1.8b
+	WORD $0x4e21c011 // smull2 v17.8h, v0.16b, v1.16b
+	WORD $0x0e238050 // smlal v16.8h, v2.8b, v3.8b
+	WORD $0x4e238051 // smlal2 v17.8h, v2.16b, v3.16b
+	WORD $0x0e701318 // saddw v24.4s, v24.4s, v16.4h
+	WORD $0x4e701339 // saddw2 v25.4s, v25.4s, v16.8h
+	WORD $0x0e71135a // saddw v26.4s, v26.4s, v17.4h
+	WORD $0x4e71137b // saddw2 v27.4s, v27.4s, v17.8h
+	SUBS $1, R20, R20
+	BNE  pair
+
+singles:
 	MOVD R25, R20
+	CBZ  R20, requantize
 
 tap:
 	MOVD.P 8(R19), R24
@@ -98,6 +130,7 @@ tap:
 	SUBS $1, R20, R20
 	BNE  tap
 
+requantize:
 	ADD  R12<<2, R7, R14
 	VLD1 (R14), [V20.S4, V21.S4, V22.S4, V23.S4]
 	WORD $0x4e21db18 // scvtf v24.4s, v24.4s

@@ -3,7 +3,8 @@
 package arm64
 
 // dwconv_s8_kxk_c16_fp32_neon is the Go twin of the assembly kernel of the
-// same name: one output row of a depthwise convolution.
-func dwconv_s8_kxk_c16_fp32_neon(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int8, bias []int32, mult []float32, width, channels, kh, kw int, zero, lo, hi int32) {
+// same name: one output row of a depthwise convolution. pairs only says
+// how the assembly groups taps; the sums are the same.
+func dwconv_s8_kxk_c16_fp32_neon(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int8, bias []int32, mult []float32, width, channels, kh, kw, pairs int, zero, lo, hi int32) {
 	dwconvRowGo(dst, src, zeroPad, rowOffs, colOffs, w, bias, mult, width, channels, kh, kw, zero, lo, hi)
 }

@@ -156,7 +156,9 @@ type dwFixture struct {
 	o       q8.Output
 }
 
-func newDWFixture(rng *rand.Rand, c dwCase) dwFixture {
+// newDWFixture makes random data; with weightMin the weights include
+// -128, which stops the assembly from summing taps in pairs.
+func newDWFixture(rng *rand.Rand, c dwCase, weightMin bool) dwFixture {
 	g := c.geometry()
 	in := tensor.Shape{N: c.n, H: c.h, W: c.w, C: c.c}
 	oh, ow := g.OutSize(c.h, c.w)
@@ -171,6 +173,14 @@ func newDWFixture(rng *rand.Rand, c dwCase) dwFixture {
 	for i := range f.bias {
 		f.bias[i] = int32(rng.IntN(1<<17) - 1<<16)
 	}
+	for i, v := range f.w {
+		if v == -128 {
+			f.w[i] = -127
+		}
+	}
+	if weightMin {
+		f.w[rng.IntN(len(f.w))] = -128
+	}
 	return f
 }
 
@@ -178,7 +188,7 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	for _, c := range dwCases {
 		for trial := range 3 {
-			f := newDWFixture(rng, c)
+			f := newDWFixture(rng, c, trial == 2)
 			want := tensor.NewInt8(f.out)
 			q8.Conv2D(want, f.src, f.w, f.bias, f.geo, f.inZero, f.o, make([]int32, c.c))
 			for _, p := range testPaths(t) {
@@ -186,6 +196,9 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 				d, err := NewDepthwise(p, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
+				}
+				if paired := d.pairs > 0; paired != (trial != 2 && c.k > 1) {
+					t.Fatalf("%s: pairs = %d", name, d.pairs)
 				}
 				got, whole := guardedTensor(f.out)
 				d.Run(got, f.src)
@@ -204,14 +217,21 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 	}
 }
 
-// Extreme accumulators: all weights and inputs at the int8 limits, with
-// multipliers that overflow int32 after rounding.
+// Extreme accumulators: all weights and inputs at the int8 limits (the
+// largest int16 pair sums when weights are -127, the unpaired path when
+// they are -128), with multipliers that overflow int32 after rounding.
 func TestDepthwiseSaturates(t *testing.T) {
+	for _, wv := range []int8{-128, -127, 127} {
+		testDepthwiseSaturates(t, wv)
+	}
+}
+
+func testDepthwiseSaturates(t *testing.T, weight int8) {
 	c := dwCase{1, 6, 6, 35, 5, 1, 2, 2, 1}
 	rng := rand.New(rand.NewPCG(3, 5))
-	f := newDWFixture(rng, c)
+	f := newDWFixture(rng, c, false)
 	for i := range f.w {
-		f.w[i] = -128
+		f.w[i] = weight
 	}
 	for i := range f.src.Data {
 		f.src.Data[i] = []int8{-128, 127}[rng.IntN(2)]
@@ -233,7 +253,7 @@ func TestDepthwiseSaturates(t *testing.T) {
 		}
 		got := tensor.NewInt8(f.out)
 		d.Run(got, f.src)
-		diff(t, p.String(), got.Data, want.Data)
+		diff(t, fmt.Sprintf("%s/weights %d", p, weight), got.Data, want.Data)
 	}
 }
 
@@ -270,7 +290,7 @@ func TestDepthwiseRejectsBadArguments(t *testing.T) {
 
 func TestDepthwiseAllocatesNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	f := newDWFixture(rng, dwCase{1, 8, 8, 32, 3, 1, 1, 1, 1})
+	f := newDWFixture(rng, dwCase{1, 8, 8, 32, 3, 1, 1, 1, 1}, false)
 	for _, p := range testPaths(t) {
 		d, err := NewDepthwise(p, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
 		if err != nil {
@@ -291,7 +311,7 @@ func BenchmarkDepthwise(b *testing.B) {
 		{1, 56, 56, 144, 3, 2, 1, 1, 1},
 		{1, 28, 28, 240, 5, 1, 2, 2, 1},
 	} {
-		f := newDWFixture(rng, c)
+		f := newDWFixture(rng, c, false)
 		for _, p := range []Path{Ref, NEON} {
 			d, err := NewDepthwise(p, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
 			if err != nil {
