@@ -53,6 +53,11 @@
 //     special case with |x| and 128 levels.
 //   - Auto: see Observer.Choose.
 //
+// A tensor read only by a lookup-table activation (SiLU, sigmoid) is ranged
+// with Observer.RangeThrough: MSE measured after the function, which
+// clips the side the function flattens (about halving the error after
+// SiLU on a wide Gaussian).
+//
 // Methods that clip (Percentile, MSE, KL) never return a range wider than
 // MinMax, and fall back to MinMax if their range collapses to a point.
 package calib

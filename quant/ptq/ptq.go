@@ -147,19 +147,29 @@ func isConcat(l *engine.Layer) bool {
 // parameters shared with the layers that feed only the concat.
 func (c *Calibrator) chooseParams(method calib.Method) map[graph.Value]quant.Params {
 	params := map[graph.Value]quant.Params{}
-	calibrated := func(v graph.Value) quant.Params {
-		lo, hi := c.observers[v].Range(method)
-		return quant.ChooseParams(lo, hi)
-	}
-	params[c.g.Input] = calibrated(c.g.Input)
 	producer := map[graph.Value]*engine.Layer{}
 	readers := map[graph.Value]int{}
+	reader := map[graph.Value]*engine.Layer{}
 	for _, l := range c.layers {
 		for _, v := range l.Inputs {
 			readers[v]++
+			reader[v] = l
 		}
 	}
 	readers[c.g.Output]++
+	calibrated := func(v graph.Value) quant.Params {
+		// A tensor read only by a lookup-table activation is ranged for the
+		// error after the activation (see calib.Observer.RangeThrough).
+		var f func(float64) float64
+		if r := reader[v]; readers[v] == 1 && r != nil {
+			if _, ok := r.Node.Op.(*graph.Activation); ok {
+				f, _ = activationFunc(r.Act)
+			}
+		}
+		lo, hi := c.observers[v].RangeThrough(method, f)
+		return quant.ChooseParams(lo, hi)
+	}
+	params[c.g.Input] = calibrated(c.g.Input)
 	for _, l := range c.layers {
 		producer[l.Output] = l
 		switch {
