@@ -17,7 +17,8 @@ import (
 // indirection entry per output pixel and tap points at the input pixel, or
 // at a row of input zero points for taps in the padding, so any kernel
 // size, stride, padding and dilation runs the same microkernel and the
-// input is never copied. Grouped convolutions are not handled here
+// input is never copied. Without horizontal padding, a whole kernel row is
+// one tap of KW*Cin contiguous channels. Grouped convolutions are not handled here
 // (depthwise has its own kernels in this package); NewConv rejects them.
 //
 // Run and RunRange allocate nothing. On the NEON paths, RunRange calls on
@@ -66,10 +67,18 @@ func NewConv(p Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out ten
 		c.w, c.bias, c.acc = w, bias, make([]int32, out.C)
 		return c, nil
 	}
-	taps := g.KH * g.KW
+	// Without horizontal padding or dilation, the KW pixels under a kernel
+	// row are KW*Cin contiguous bytes inside the image: one tap reads them
+	// all, which saves the 16-channel rounding of each pixel when Cin is
+	// small (a first layer's 3 channels).
+	segment := 1
+	if g.PadW == 0 && g.DilW == 1 {
+		segment = g.KW
+	}
+	taps, kc := g.KH*g.KW/segment, segment*in.C
 	kcs := make([]int32, taps)
 	for t := range kcs {
-		kcs[t] = int32(in.C)
+		kcs[t] = int32(kc)
 	}
 	ind := make([]int32, out.N*out.H*out.W*taps)
 	i := 0
@@ -78,7 +87,7 @@ func NewConv(p Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out ten
 			for ox := range out.W {
 				for ky := range g.KH {
 					iy := oy*g.StrideH - g.PadH + ky*g.DilH
-					for kx := range g.KW {
+					for kx := 0; kx < g.KW; kx += segment {
 						ix := ox*g.StrideW - g.PadW + kx*g.DilW
 						ind[i] = -1
 						if iy >= 0 && iy < in.H && ix >= 0 && ix < in.W {
@@ -90,7 +99,8 @@ func NewConv(p Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out ten
 			}
 		}
 	}
-	weight := func(t, k, o int) int8 { return w[(t*in.C+k)*out.C+o] }
+	// Weights are [KH][KW][Cin][Cout]: tap t's channel k is row t*kc+k.
+	weight := func(t, k, o int) int8 { return w[(t*kc+k)*out.C+o] }
 	c.gemm = newGemmPlan(p, kcs, ind, out.C, weight, bias, inZero, convOutput{o})
 	return c, nil
 }

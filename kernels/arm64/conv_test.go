@@ -127,7 +127,9 @@ var convCases = []convCase{
 	{convShape(1, 9, 9, 19), 9, 3, 3, 1, 2, 2},   // dilation 2
 	{convShape(2, 5, 4, 12), 7, 3, 1, 1, 1, 1},   // 3x1, batch 2
 	{convShape(1, 3, 3, 2), 5, 5, 5, 1, 1, 1},    // window larger than the padded input
-	{convShape(1, 4, 4, 33), 1, 3, 3, 1, 0, 1},   // Cout 1, no padding
+	{convShape(1, 4, 4, 33), 1, 3, 3, 1, 0, 1},   // Cout 1, no padding: row taps
+	{convShape(1, 9, 9, 3), 16, 3, 3, 2, 0, 1},   // row taps of 9 channels
+	{convShape(1, 2, 2, 4), 3, 5, 5, 1, 0, 1},    // no output pixels
 }
 
 // convFixture is one layer's random data.

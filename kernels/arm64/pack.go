@@ -23,6 +23,9 @@ func gemmPack(l gemmLayout, kcs []int32, cout int, weight func(t, k, o int) int8
 	tiles := (cout + l.nr - 1) / l.nr
 	tileBytes := chunks*gemmChunk*l.nr + 8*l.nr
 	packed := make([]int32, tiles*tileBytes/4)
+	if len(packed) == 0 {
+		return packed
+	}
 	bytes := unsafe.Slice((*int8)(unsafe.Pointer(&packed[0])), 4*len(packed))
 	off := 0
 	for tile := range tiles {
