@@ -94,13 +94,14 @@ block:
 	CBZ  R20, singles
 
 pair:
+	// Register-offset loads, and one weight pointer update per pair rather
+	// than two chained post-increments.
 	LDP.P  16(R19), (R24, R14)
-	ADD    R12, R24, R24
-	ADD    R12, R14, R14
-	VLD1   (R24), [V0.B16]
-	VLD1   (R14), [V2.B16]
-	VLD1.P (R15)(R9), [V1.B16]
-	VLD1.P (R15)(R9), [V3.B16]
+	WORD $0x3cec6b00 // ldr q0, [x24, x12]
+	WORD $0x3cec69c2 // ldr q2, [x14, x12]
+	WORD $0x3dc001e1 // ldr q1, [x15]
+	WORD $0x3ce969e3 // ldr q3, [x15, x9]
+	ADD    R9<<1, R15, R15
 	WORD $0x0e21c010 // smull v16.8h, v0.8b, v1.8b
 	WORD $0x4e21c011 // smull2 v17.8h, v0.16b, v1.16b
 	WORD $0x0e238050 // smlal v16.8h, v2.8b, v3.8b
@@ -118,9 +119,9 @@ singles:
 
 tap:
 	MOVD.P 8(R19), R24
-	ADD    R12, R24, R24
-	VLD1   (R24), [V0.B16]
-	VLD1.P (R15)(R9), [V1.B16]
+	WORD $0x3cec6b00 // ldr q0, [x24, x12]
+	WORD $0x3dc001e1 // ldr q1, [x15]
+	ADD    R9, R15, R15
 	WORD $0x0e21c010 // smull v16.8h, v0.8b, v1.8b
 	WORD $0x4e21c011 // smull2 v17.8h, v0.16b, v1.16b
 	WORD $0x0e701318 // saddw v24.4s, v24.4s, v16.4h
