@@ -123,7 +123,8 @@ func dwOffset(i, n, stride int) int32 {
 // Rows is the number of output rows (N*H) that RunRows divides.
 func (d *Depthwise) Rows() int { return d.out.N * d.out.H }
 
-// Run computes the whole output.
+// Run computes the whole output. On the reference path it uses scratch
+// space of the Depthwise, so concurrent callers must use RunRows.
 func (d *Depthwise) Run(dst, src *tensor.Int8) {
 	if d.path == Ref {
 		d.check(dst, src)
@@ -134,9 +135,9 @@ func (d *Depthwise) Run(dst, src *tensor.Int8) {
 }
 
 // RunRows computes output rows [start, end) of the N*H rows, so that
-// workers can share one convolution. Rows are independent; the reference
-// path computes them with the Go row kernel, which gives the same bytes as
-// q8.Conv2D.
+// workers can share one convolution: it writes only those rows and may run
+// concurrently on disjoint ranges. The reference path computes rows with
+// the Go row kernel, which gives the same bytes as q8.Conv2D.
 func (d *Depthwise) RunRows(dst, src *tensor.Int8, start, end int) {
 	d.check(dst, src)
 	if start < 0 || end > d.Rows() || start > end {

@@ -18,7 +18,9 @@ var wordLine = regexp.MustCompile(`^\s*WORD\s+\$0x([0-9a-f]{8})\s*//\s*(\S.*)$`)
 
 // TestWordEncodings assembles the GNU mnemonic of every WORD in the
 // depthwise, pooling, element-wise and lookup-table kernels with
-// aarch64-linux-gnu-as and checks that it is the encoded instruction.
+// aarch64-linux-gnu-as and checks that it is the encoded instruction. To
+// add an instruction, write "WORD $0x00000000 // <GNU mnemonic>" and copy
+// the encoding this test reports.
 func TestWordEncodings(t *testing.T) {
 	if runtime.GOARCH == "arm64" {
 		t.Skip("checked on the build machine, where the cross assembler runs")
