@@ -139,14 +139,17 @@ func (p *Preprocessor) Run(dst []int8, f *Frame) error {
 // cropped columns of the resized row, rounded and clamped to bytes.
 func (p *Preprocessor) resampleRow(out, in []byte) {
 	c := &p.cols
-	for x := range c.valid {
-		w := c.w[x*c.ksize:][:c.n[x]]
-		px := in[3*c.start[x]:][:3*len(w)]
+	k := c.ksize
+	out = out[:3*c.valid]
+	for x, start := range c.start {
+		w := c.w[x*k:][:k]
+		px := in[3*start:][:3*k]
 		b, g, r := int32(half), int32(half), int32(half)
-		for i, wi := range w {
-			b += int32(px[3*i]) * wi
-			g += int32(px[3*i+1]) * wi
-			r += int32(px[3*i+2]) * wi
+		for _, wi := range w {
+			b += int32(px[0]) * wi
+			g += int32(px[1]) * wi
+			r += int32(px[2]) * wi
+			px = px[3:]
 		}
 		out[3*x], out[3*x+1], out[3*x+2] = clipFixed(b), clipFixed(g), clipFixed(r)
 	}

@@ -93,6 +93,25 @@ func (a *axis) fillCoeffs(inSize, outSize, from int, f preprocess.Filter) {
 		}
 		a.start[i], a.n[i] = lo, hi-lo
 	}
+	a.uniform(inSize)
+}
+
+// uniform gives every window the same length, the longest one's, so that
+// the inner loops run a fixed number of taps: shorter windows get zero
+// weights after their own, moved back to end at the image border when
+// needed. Zero weights add nothing, so the sums are unchanged.
+func (a *axis) uniform(inSize int) {
+	k := 1
+	for _, n := range a.n {
+		k = max(k, n)
+	}
+	w := make([]int32, a.valid*k)
+	for i, n := range a.n {
+		start := min(a.start[i], inSize-k)
+		copy(w[i*k+a.start[i]-start:], a.w[i*a.ksize:][:n])
+		a.start[i], a.n[i] = start, k
+	}
+	a.ksize, a.w = k, w
 }
 
 // nearestIndices is Pillow's NEAREST mapping: the source coordinate of
