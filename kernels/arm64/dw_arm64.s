@@ -26,7 +26,8 @@
 //   R0 dst pixel        R1 src image        R2 zeroPad          R3 rowOffs
 //   R4 colOffs (pixel)  R5 w                R6 bias             R7 mult
 //   R8 pixels left      R9 channels         R10 kh              R11 kw
-//   R12 channel start   R13 channels-16     R14 scratch         R15 weight tap
+//   R12 channel start   R13 channels-16     R14 scratch, 2nd tap address in a pair
+//   R15 weight tap (while building the table: the two offsets or-ed)
 //   R19 tap table walk  R20 taps left       R21 row offset      R22 col offset walk
 //   R23 kx left         R24 tap address     R25 taps = kh*kw, then single taps
 //   V0, V2 inputs x16   V1, V3 weights x16  V16-V17 int16 products
