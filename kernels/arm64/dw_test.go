@@ -328,3 +328,56 @@ func BenchmarkDepthwise(b *testing.B) {
 		}
 	}
 }
+
+// Random geometries, including non-square kernels, strides of 3 and
+// dilation, each against the reference on every path.
+func TestDepthwiseRandomGeometries(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 37))
+	ran := 0
+	for trial := range 40 {
+		g := kernels.ConvGeometry{
+			KH: 1 + rng.IntN(5), KW: 1 + rng.IntN(5),
+			StrideH: 1 + rng.IntN(3), StrideW: 1 + rng.IntN(3),
+			DilH: 1 + rng.IntN(2), DilW: 1 + rng.IntN(2),
+		}
+		g.PadH, g.PadW = rng.IntN(g.KH+1), rng.IntN(g.KW+1)
+		c := []int{1, 7, 16, 19, 32, 45}[rng.IntN(6)]
+		g.Groups = c
+		in := tensor.Shape{N: 1 + rng.IntN(2), H: 1 + rng.IntN(9), W: 1 + rng.IntN(9), C: c}
+		oh, ow := g.OutSize(in.H, in.W)
+		if oh < 1 || ow < 1 {
+			continue
+		}
+		ran++
+		out := tensor.Shape{N: in.N, H: oh, W: ow, C: c}
+		src := randomTensorQ(rng, in)
+		w := randomInt8s(rng, g.KH*g.KW*c)
+		if trial%2 == 0 {
+			for i, v := range w {
+				w[i] = max(v, -127)
+			}
+		}
+		bias := make([]int32, c)
+		for i := range bias {
+			bias[i] = int32(rng.IntN(1<<15) - 1<<14)
+		}
+		inZero := int32(rng.IntN(256) - 128)
+		o := randomOutput(rng, c, rng.IntN(2) == 0)
+		want := tensor.NewInt8(out)
+		q8.Conv2D(want, src, w, bias, g, inZero, o, make([]int32, c))
+		for _, p := range testPaths(t) {
+			name := fmt.Sprintf("%s/%+v/%v", p, g, in)
+			d, err := NewDepthwise(p, w, bias, g, in, out, inZero, o)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			got, whole := guardedTensor(out)
+			d.Run(got, src)
+			diff(t, name, got.Data, want.Data)
+			checkGuards(t, name, whole)
+		}
+	}
+	if ran < 25 {
+		t.Fatalf("only %d of 40 random geometries had an output", ran)
+	}
+}
