@@ -17,8 +17,9 @@ import (
 // indirection entry per output pixel and tap points at the input pixel, or
 // at a row of input zero points for taps in the padding, so any kernel
 // size, stride, padding and dilation runs the same microkernel and the
-// input is never copied. Without horizontal padding, a whole kernel row is
-// one tap of KW*Cin contiguous channels. Grouped convolutions are not handled here
+// input is never copied. Where the window is inside the image
+// horizontally, a whole kernel row is one tap of KW*Cin contiguous
+// channels. Grouped convolutions are not handled here
 // (depthwise has its own kernels in this package); NewConv rejects them.
 //
 // Run and RunRange allocate nothing. On the NEON paths, RunRange calls on
@@ -33,7 +34,11 @@ type Conv struct {
 	w       []int8  // Ref: the weights as given
 	bias    []int32 // Ref
 	acc     []int32 // Ref: q8.Conv2D's scratch
-	gemm    *gemmPlan
+	// The NEON paths: output columns [interiorFrom, interiorTo) of every
+	// row run rows (a tap per kernel row), the others pixels (a tap per
+	// kernel pixel). Either is nil when it has no columns.
+	rows, pixels             *gemmPlan
+	interiorFrom, interiorTo int
 }
 
 // NewConv builds a convolution of weights w ([KH][KW][Cin][Cout]) with the
@@ -67,41 +72,24 @@ func NewConv(p Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out ten
 		c.w, c.bias, c.acc = w, bias, make([]int32, out.C)
 		return c, nil
 	}
-	// Without horizontal padding or dilation, the KW pixels under a kernel
-	// row are KW*Cin contiguous bytes inside the image: one tap reads them
-	// all, which saves the 16-channel rounding of each pixel when Cin is
-	// small (a first layer's 3 channels).
-	segment := 1
-	if g.PadW == 0 && g.DilW == 1 {
-		segment = g.KW
+	// Output columns whose window lies inside the image horizontally (all
+	// of them without horizontal padding) read the KW pixels under a kernel
+	// row as KW*Cin contiguous bytes: one tap per kernel row. That saves
+	// the 16-channel rounding of every pixel when Cin is small (a first
+	// layer's 3 channels) and two thirds of the per-tap work of a 3x3. The
+	// border columns use one tap per pixel, so padding reads the zero row.
+	c.interiorFrom, c.interiorTo = 0, 0
+	if g.DilW == 1 && g.KW > 1 {
+		// ox*StrideW - PadW >= 0 and ox*StrideW - PadW + KW - 1 < in.W
+		c.interiorFrom = min((g.PadW+g.StrideW-1)/g.StrideW, out.W)
+		c.interiorTo = max(c.interiorFrom, min(out.W, windowsUpTo(in.W+g.PadW-g.KW, g.StrideW)))
 	}
-	taps, kc := g.KH*g.KW/segment, segment*in.C
-	kcs := make([]int32, taps)
-	for t := range kcs {
-		kcs[t] = int32(kc)
+	if c.interiorFrom < c.interiorTo {
+		c.rows = newConvPlan(p, w, bias, g, in, out, inZero, o, g.KW)
 	}
-	ind := make([]int32, out.N*out.H*out.W*taps)
-	i := 0
-	for n := range out.N {
-		for oy := range out.H {
-			for ox := range out.W {
-				for ky := range g.KH {
-					iy := oy*g.StrideH - g.PadH + ky*g.DilH
-					for kx := 0; kx < g.KW; kx += segment {
-						ix := ox*g.StrideW - g.PadW + kx*g.DilW
-						ind[i] = -1
-						if iy >= 0 && iy < in.H && ix >= 0 && ix < in.W {
-							ind[i] = int32(((n*in.H+iy)*in.W + ix) * in.C)
-						}
-						i++
-					}
-				}
-			}
-		}
+	if c.interiorFrom > 0 || c.interiorTo < out.W {
+		c.pixels = newConvPlan(p, w, bias, g, in, out, inZero, o, 1)
 	}
-	// Weights are [KH][KW][Cin][Cout]: tap t's channel k is row t*kc+k.
-	weight := func(t, k, o int) int8 { return w[(t*kc+k)*out.C+o] }
-	c.gemm = newGemmPlan(p, kcs, ind, out.C, weight, bias, inZero, convOutput{o})
 	return c, nil
 }
 
@@ -115,7 +103,7 @@ func (c *Conv) Run(dst, src *tensor.Int8) {
 		q8.Conv2D(dst, src, c.w, c.bias, c.geo, c.inZero, c.output, c.acc)
 		return
 	}
-	c.gemm.run(dst.Data, src.Data, 0, c.Pixels())
+	c.runRange(dst, src, 0, c.Pixels())
 }
 
 // RunRange computes output pixels [start, end) of the N*H*W output pixels
@@ -132,7 +120,67 @@ func (c *Conv) RunRange(dst, src *tensor.Int8, start, end int) {
 		c.refRange(dst, src, start, end)
 		return
 	}
-	c.gemm.run(dst.Data, src.Data, start, end)
+	c.runRange(dst, src, start, end)
+}
+
+// runRange splits [start, end) at the borders of the interior columns and
+// runs each piece with its plan.
+func (c *Conv) runRange(dst, src *tensor.Int8, start, end int) {
+	width := c.out.W
+	for m := start; m < end; {
+		ox := m % width
+		plan, next := c.pixels, m+width-ox // right border up to the row's end
+		switch {
+		case ox < c.interiorFrom:
+			next = m + c.interiorFrom - ox
+		case ox < c.interiorTo:
+			plan, next = c.rows, m+c.interiorTo-ox
+		}
+		next = min(next, end)
+		plan.run(dst.Data, src.Data, m, next)
+		m = next
+	}
+}
+
+// windowsUpTo is how many windows start at 0, s, 2s, ... <= last.
+func windowsUpTo(last, s int) int {
+	if last < 0 {
+		return 0
+	}
+	return last/s + 1
+}
+
+// newConvPlan builds the indirect GEMM of a convolution with taps of
+// segment (1 or KW) adjacent kernel pixels; a segment of KW is only valid
+// for the interior columns, and only their entries are used.
+func newConvPlan(p Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output, segment int) *gemmPlan {
+	taps, kc := g.KH*g.KW/segment, segment*in.C
+	kcs := make([]int32, taps)
+	for t := range kcs {
+		kcs[t] = int32(kc)
+	}
+	ind := make([]int32, out.N*out.H*out.W*taps)
+	i := 0
+	for n := range out.N {
+		for oy := range out.H {
+			for ox := range out.W {
+				for ky := range g.KH {
+					iy := oy*g.StrideH - g.PadH + ky*g.DilH
+					for kx := 0; kx < g.KW; kx += segment {
+						ix := ox*g.StrideW - g.PadW + kx*g.DilW
+						ind[i] = -1
+						if iy >= 0 && iy < in.H && ix >= 0 && ix+(segment-1) < in.W {
+							ind[i] = int32(((n*in.H+iy)*in.W + ix) * in.C)
+						}
+						i++
+					}
+				}
+			}
+		}
+	}
+	// Weights are [KH][KW][Cin][Cout]: tap t's channel k is row t*kc+k.
+	weight := func(t, k, o int) int8 { return w[(t*kc+k)*out.C+o] }
+	return newGemmPlan(p, kcs, ind, out.C, weight, bias, inZero, convOutput{o})
 }
 
 // refRange is q8.Conv2D restricted to output pixels [start, end), one

@@ -246,6 +246,34 @@ func TestConvRoundsTiesToEven(t *testing.T) {
 	}
 }
 
+// TestConvInteriorColumns checks which output columns read a kernel row
+// as one tap: those whose window is inside the image horizontally.
+func TestConvInteriorColumns(t *testing.T) {
+	for _, c := range []struct {
+		w, k, stride, pad, dil int
+		from, to               int
+	}{
+		{224, 3, 2, 1, 1, 1, 112}, // EfficientNet's stem: 112 columns, only column 0 pads
+		{224, 3, 2, 0, 1, 0, 111}, // SqueezeNet 1.1's: no padding, all interior
+		{13, 7, 2, 3, 1, 2, 5},
+		{2, 3, 1, 1, 1, 1, 1}, // no interior column
+		{9, 3, 1, 2, 2, 0, 0}, // dilated: a tap per pixel
+		{9, 1, 1, 0, 1, 0, 0}, // 1x1: a tap per pixel already
+	} {
+		g := kernels.ConvGeometry{KH: 1, KW: c.k, StrideH: 1, StrideW: c.stride, PadW: c.pad, DilH: 1, DilW: c.dil, Groups: 1}
+		_, ow := g.OutSize(1, c.w)
+		in, out := convShape(1, 1, c.w, 3), convShape(1, 1, ow, 4)
+		conv, err := NewConv(NEON, make([]int8, c.k*3*4), make([]int32, 4), g, in, out, 0, q8.Output{Multipliers: []float32{1}, Lo: -128, Hi: 127})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if conv.interiorFrom != c.from || conv.interiorTo != c.to {
+			t.Errorf("width %d, k %d, stride %d, pad %d, dilation %d: interior columns [%d, %d), want [%d, %d)",
+				c.w, c.k, c.stride, c.pad, c.dil, conv.interiorFrom, conv.interiorTo, c.from, c.to)
+		}
+	}
+}
+
 func TestConvRejectsBadArguments(t *testing.T) {
 	in, out := convShape(1, 4, 4, 8), convShape(1, 4, 4, 8)
 	g := kernels.ConvGeometry{KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1, Groups: 1}
