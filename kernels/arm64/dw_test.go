@@ -14,15 +14,15 @@ import (
 // The tests compare every path this machine supports with the q8
 // reference, byte for byte, on shapes chosen to hit channel tails, partial
 // windows and saturation. Outputs live inside a larger buffer filled with
-// a sentinel, and the bytes around them must come back untouched.
+// a dwSentinel, and the bytes around them must come back untouched.
 
 const (
-	guardLen = 64
-	sentinel = int8(0x5a)
+	dwGuardLen = 64
+	dwSentinel = int8(0x5a)
 )
 
-// testPaths is every path Supported reports for this CPU.
-func testPaths(t *testing.T) []Path {
+// dwTestPaths is every path Supported reports for this CPU.
+func dwTestPaths(t *testing.T) []Path {
 	t.Helper()
 	var ps []Path
 	for _, p := range Paths() {
@@ -36,34 +36,34 @@ func testPaths(t *testing.T) []Path {
 	return ps
 }
 
-// guarded returns a slice of n sentinel values with guardLen sentinels
+// dwGuarded returns a slice of n dwSentinel values with dwGuardLen sentinels
 // before and after it in the same array.
-func guarded(n int) (inner, whole []int8) {
-	whole = make([]int8, n+2*guardLen)
+func dwGuarded(n int) (inner, whole []int8) {
+	whole = make([]int8, n+2*dwGuardLen)
 	for i := range whole {
-		whole[i] = sentinel
+		whole[i] = dwSentinel
 	}
-	return whole[guardLen : guardLen+n : guardLen+n], whole
+	return whole[dwGuardLen : dwGuardLen+n : dwGuardLen+n], whole
 }
 
-// checkGuards fails if anything outside the inner slice changed.
-func checkGuards(t *testing.T, what string, whole []int8) {
+// dwCheckGuards fails if anything outside the inner slice changed.
+func dwCheckGuards(t *testing.T, what string, whole []int8) {
 	t.Helper()
-	n := len(whole) - 2*guardLen
+	n := len(whole) - 2*dwGuardLen
 	for i, v := range whole {
-		if (i < guardLen || i >= guardLen+n) && v != sentinel {
-			t.Fatalf("%s: wrote %d at guard byte %d (output is bytes %d..%d)", what, v, i, guardLen, guardLen+n)
+		if (i < dwGuardLen || i >= dwGuardLen+n) && v != dwSentinel {
+			t.Fatalf("%s: wrote %d at guard byte %d (output is bytes %d..%d)", what, v, i, dwGuardLen, dwGuardLen+n)
 		}
 	}
 }
 
-// guardedTensor is an int8 tensor of shape s inside a guarded buffer.
-func guardedTensor(s tensor.Shape) (*tensor.Int8, []int8) {
-	data, whole := guarded(s.Elems())
+// dwGuardedTensor is an int8 tensor of shape s inside a dwGuarded buffer.
+func dwGuardedTensor(s tensor.Shape) (*tensor.Int8, []int8) {
+	data, whole := dwGuarded(s.Elems())
 	return &tensor.Int8{Shape: s, Data: data}, whole
 }
 
-func randomInt8s(rng *rand.Rand, n int) []int8 {
+func dwRandomInt8s(rng *rand.Rand, n int) []int8 {
 	v := make([]int8, n)
 	for i := range v {
 		v[i] = int8(rng.IntN(256))
@@ -71,13 +71,13 @@ func randomInt8s(rng *rand.Rand, n int) []int8 {
 	return v
 }
 
-func randomTensorQ(rng *rand.Rand, s tensor.Shape) *tensor.Int8 {
-	return &tensor.Int8{Shape: s, Data: randomInt8s(rng, s.Elems())}
+func dwRandomTensor(rng *rand.Rand, s tensor.Shape) *tensor.Int8 {
+	return &tensor.Int8{Shape: s, Data: dwRandomInt8s(rng, s.Elems())}
 }
 
-// randomMultiplier mixes typical scales with exact powers of two (ties in
+// dwRandomMultiplier mixes typical scales with exact powers of two (ties in
 // the rounding) and large values (saturation).
-func randomMultiplier(rng *rand.Rand) float32 {
+func dwRandomMultiplier(rng *rand.Rand) float32 {
 	switch rng.IntN(5) {
 	case 0:
 		return []float32{0.5, 0.25, 0.125, 1.0 / 64}[rng.IntN(4)]
@@ -87,16 +87,16 @@ func randomMultiplier(rng *rand.Rand) float32 {
 	return float32(rng.Float64() * 0.02)
 }
 
-// randomOutput picks a zero point, one or per-channel multipliers, and
+// dwRandomOutput picks a zero point, one or per-channel multipliers, and
 // sometimes the narrowed clamp of a fused ReLU or ReLU6.
-func randomOutput(rng *rand.Rand, channels int, perChannel bool) q8.Output {
+func dwRandomOutput(rng *rand.Rand, channels int, perChannel bool) q8.Output {
 	o := q8.Output{Zero: int32(rng.IntN(256) - 128), Lo: quant.QMin, Hi: quant.QMax}
 	n := 1
 	if perChannel {
 		n = channels
 	}
 	for range n {
-		o.Multipliers = append(o.Multipliers, randomMultiplier(rng))
+		o.Multipliers = append(o.Multipliers, dwRandomMultiplier(rng))
 	}
 	if rng.IntN(3) == 0 {
 		o.Lo = o.Zero
@@ -105,7 +105,7 @@ func randomOutput(rng *rand.Rand, channels int, perChannel bool) q8.Output {
 	return o
 }
 
-func diff(t *testing.T, what string, got, want []int8) {
+func dwDiff(t *testing.T, what string, got, want []int8) {
 	t.Helper()
 	for i := range want {
 		if got[i] != want[i] {
@@ -164,11 +164,11 @@ func newDWFixture(rng *rand.Rand, c dwCase, weightMin bool) dwFixture {
 	oh, ow := g.OutSize(c.h, c.w)
 	f := dwFixture{
 		geo: g, in: in, out: tensor.Shape{N: c.n, H: oh, W: ow, C: c.c},
-		src:    randomTensorQ(rng, in),
-		w:      randomInt8s(rng, c.k*c.k*c.c),
+		src:    dwRandomTensor(rng, in),
+		w:      dwRandomInt8s(rng, c.k*c.k*c.c),
 		bias:   make([]int32, c.c),
 		inZero: int32(rng.IntN(256) - 128),
-		o:      randomOutput(rng, c.c, rng.IntN(4) != 0),
+		o:      dwRandomOutput(rng, c.c, rng.IntN(4) != 0),
 	}
 	for i := range f.bias {
 		f.bias[i] = int32(rng.IntN(1<<17) - 1<<16)
@@ -191,7 +191,7 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 			f := newDWFixture(rng, c, trial == 2)
 			want := tensor.NewInt8(f.out)
 			q8.Conv2D(want, f.src, f.w, f.bias, f.geo, f.inZero, f.o, make([]int32, c.c))
-			for _, p := range testPaths(t) {
+			for _, p := range dwTestPaths(t) {
 				name := fmt.Sprintf("%s/%+v/trial%d", p, c, trial)
 				d, err := NewDepthwise(p, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
 				if err != nil {
@@ -200,18 +200,18 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 				if paired := d.pairs > 0; paired != (trial != 2 && c.k > 1) {
 					t.Fatalf("%s: pairs = %d", name, d.pairs)
 				}
-				got, whole := guardedTensor(f.out)
+				got, whole := dwGuardedTensor(f.out)
 				d.Run(got, f.src)
-				diff(t, name, got.Data, want.Data)
-				checkGuards(t, name, whole)
+				dwDiff(t, name, got.Data, want.Data)
+				dwCheckGuards(t, name, whole)
 
 				// The same rows computed in uneven pieces.
-				got2, whole2 := guardedTensor(f.out)
+				got2, whole2 := dwGuardedTensor(f.out)
 				for r := 0; r < d.Rows(); r += 2 {
 					d.RunRows(got2, f.src, r, min(r+2, d.Rows()))
 				}
-				diff(t, name+"/rows", got2.Data, want.Data)
-				checkGuards(t, name+"/rows", whole2)
+				dwDiff(t, name+"/rows", got2.Data, want.Data)
+				dwCheckGuards(t, name+"/rows", whole2)
 			}
 		}
 	}
@@ -246,14 +246,14 @@ func testDepthwiseSaturates(t *testing.T, weight int8) {
 	}
 	want := tensor.NewInt8(f.out)
 	q8.Conv2D(want, f.src, f.w, f.bias, f.geo, f.inZero, f.o, make([]int32, c.c))
-	for _, p := range testPaths(t) {
+	for _, p := range dwTestPaths(t) {
 		d, err := NewDepthwise(p, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := tensor.NewInt8(f.out)
 		d.Run(got, f.src)
-		diff(t, fmt.Sprintf("%s/weights %d", p, weight), got.Data, want.Data)
+		dwDiff(t, fmt.Sprintf("%s/weights %d", p, weight), got.Data, want.Data)
 	}
 }
 
@@ -291,7 +291,7 @@ func TestDepthwiseRejectsBadArguments(t *testing.T) {
 func TestDepthwiseAllocatesNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	f := newDWFixture(rng, dwCase{1, 8, 8, 32, 3, 1, 1, 1, 1}, false)
-	for _, p := range testPaths(t) {
+	for _, p := range dwTestPaths(t) {
 		d, err := NewDepthwise(p, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
 		if err != nil {
 			t.Fatal(err)
@@ -350,8 +350,8 @@ func TestDepthwiseRandomGeometries(t *testing.T) {
 		}
 		ran++
 		out := tensor.Shape{N: in.N, H: oh, W: ow, C: c}
-		src := randomTensorQ(rng, in)
-		w := randomInt8s(rng, g.KH*g.KW*c)
+		src := dwRandomTensor(rng, in)
+		w := dwRandomInt8s(rng, g.KH*g.KW*c)
 		if trial%2 == 0 {
 			for i, v := range w {
 				w[i] = max(v, -127)
@@ -362,19 +362,19 @@ func TestDepthwiseRandomGeometries(t *testing.T) {
 			bias[i] = int32(rng.IntN(1<<15) - 1<<14)
 		}
 		inZero := int32(rng.IntN(256) - 128)
-		o := randomOutput(rng, c, rng.IntN(2) == 0)
+		o := dwRandomOutput(rng, c, rng.IntN(2) == 0)
 		want := tensor.NewInt8(out)
 		q8.Conv2D(want, src, w, bias, g, inZero, o, make([]int32, c))
-		for _, p := range testPaths(t) {
+		for _, p := range dwTestPaths(t) {
 			name := fmt.Sprintf("%s/%+v/%v", p, g, in)
 			d, err := NewDepthwise(p, w, bias, g, in, out, inZero, o)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			got, whole := guardedTensor(out)
+			got, whole := dwGuardedTensor(out)
 			d.Run(got, src)
-			diff(t, name, got.Data, want.Data)
-			checkGuards(t, name, whole)
+			dwDiff(t, name, got.Data, want.Data)
+			dwCheckGuards(t, name, whole)
 		}
 	}
 	if ran < 25 {

@@ -13,27 +13,27 @@ func TestAddMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 9))
 	for _, n := range eltLengths {
 		for trial := range 4 {
-			a, b := randomInt8s(rng, n), randomInt8s(rng, n)
+			a, b := dwRandomInt8s(rng, n), dwRandomInt8s(rng, n)
 			zA, zB := int32(rng.IntN(256)-128), int32(rng.IntN(256)-128)
-			mA, mB := randomMultiplier(rng), randomMultiplier(rng)
+			mA, mB := dwRandomMultiplier(rng), dwRandomMultiplier(rng)
 			if trial == 0 { // halves: ties between the two roundings
 				mA, mB = 0.5, 1.5
 			}
-			o := randomOutput(rng, 1, false)
+			o := dwRandomOutput(rng, 1, false)
 			want := make([]int8, n)
 			q8.Add(want, a, b, zA, zB, mA, mB, o)
-			for _, p := range testPaths(t) {
+			for _, p := range dwTestPaths(t) {
 				name := fmt.Sprintf("%s/n=%d/trial%d", p, n, trial)
-				got, whole := guarded(n)
+				got, whole := dwGuarded(n)
 				Add(p, got, a, b, zA, zB, mA, mB, o)
-				diff(t, name, got, want)
-				checkGuards(t, name, whole)
+				dwDiff(t, name, got, want)
+				dwCheckGuards(t, name, whole)
 
-				inPlace, whole := guarded(n)
+				inPlace, whole := dwGuarded(n)
 				copy(inPlace, b)
 				Add(p, inPlace, a, inPlace, zA, zB, mA, mB, o)
-				diff(t, name+"/in place", inPlace, want)
-				checkGuards(t, name+"/in place", whole)
+				dwDiff(t, name+"/in place", inPlace, want)
+				dwCheckGuards(t, name+"/in place", whole)
 			}
 		}
 	}
@@ -47,24 +47,24 @@ func TestMulChannelsMatchesReference(t *testing.T) {
 		{N: 1, H: 2, W: 2, C: 40}, {N: 2, H: 7, W: 7, C: 96},
 	} {
 		for trial := range 3 {
-			x := randomTensorQ(rng, s)
-			gate := randomTensorQ(rng, tensor.Shape{N: s.N, H: 1, W: 1, C: s.C})
+			x := dwRandomTensor(rng, s)
+			gate := dwRandomTensor(rng, tensor.Shape{N: s.N, H: 1, W: 1, C: s.C})
 			zX, zS := int32(rng.IntN(256)-128), int32(rng.IntN(256)-128)
-			o := randomOutput(rng, 1, false)
+			o := dwRandomOutput(rng, 1, false)
 			want := tensor.NewInt8(s)
 			q8.MulChannels(want, x, gate, zX, zS, o)
-			for _, p := range testPaths(t) {
+			for _, p := range dwTestPaths(t) {
 				name := fmt.Sprintf("%s/%v/trial%d", p, s, trial)
-				got, whole := guardedTensor(s)
+				got, whole := dwGuardedTensor(s)
 				MulChannels(p, got, x, gate, zX, zS, o)
-				diff(t, name, got.Data, want.Data)
-				checkGuards(t, name, whole)
+				dwDiff(t, name, got.Data, want.Data)
+				dwCheckGuards(t, name, whole)
 
-				inPlace, whole := guardedTensor(s)
+				inPlace, whole := dwGuardedTensor(s)
 				copy(inPlace.Data, x.Data)
 				MulChannels(p, inPlace, inPlace, gate, zX, zS, o)
-				diff(t, name+"/in place", inPlace.Data, want.Data)
-				checkGuards(t, name+"/in place", whole)
+				dwDiff(t, name+"/in place", inPlace.Data, want.Data)
+				dwCheckGuards(t, name+"/in place", whole)
 			}
 		}
 	}
@@ -73,11 +73,11 @@ func TestMulChannelsMatchesReference(t *testing.T) {
 func TestElementwiseAllocatesNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 13))
 	s := tensor.Shape{N: 1, H: 5, W: 5, C: 40}
-	x, y := randomTensorQ(rng, s), randomTensorQ(rng, s)
-	gate := randomTensorQ(rng, tensor.Shape{N: 1, H: 1, W: 1, C: 40})
+	x, y := dwRandomTensor(rng, s), dwRandomTensor(rng, s)
+	gate := dwRandomTensor(rng, tensor.Shape{N: 1, H: 1, W: 1, C: 40})
 	dst := tensor.NewInt8(s)
-	o := randomOutput(rng, 1, false)
-	for _, p := range testPaths(t) {
+	o := dwRandomOutput(rng, 1, false)
+	for _, p := range dwTestPaths(t) {
 		if a := testing.AllocsPerRun(5, func() { Add(p, dst.Data[:999], x.Data, y.Data, 1, 2, 0.3, 0.7, o) }); a != 0 {
 			t.Errorf("add %s: %v allocations", p, a)
 		}
@@ -90,8 +90,8 @@ func TestElementwiseAllocatesNothing(t *testing.T) {
 func BenchmarkAdd(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 3))
 	n := 56 * 56 * 24
-	x, y, dst := randomInt8s(rng, n), randomInt8s(rng, n), make([]int8, n)
-	o := randomOutput(rng, 1, false)
+	x, y, dst := dwRandomInt8s(rng, n), dwRandomInt8s(rng, n), make([]int8, n)
+	o := dwRandomOutput(rng, 1, false)
 	for _, p := range []Path{Ref, NEON} {
 		b.Run(p.String(), func(b *testing.B) {
 			b.SetBytes(int64(n))
@@ -105,9 +105,9 @@ func BenchmarkAdd(b *testing.B) {
 func BenchmarkMulChannels(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 4))
 	s := tensor.Shape{N: 1, H: 28, W: 28, C: 240}
-	x, dst := randomTensorQ(rng, s), tensor.NewInt8(s)
-	gate := randomTensorQ(rng, tensor.Shape{N: 1, H: 1, W: 1, C: s.C})
-	o := randomOutput(rng, 1, false)
+	x, dst := dwRandomTensor(rng, s), tensor.NewInt8(s)
+	gate := dwRandomTensor(rng, tensor.Shape{N: 1, H: 1, W: 1, C: s.C})
+	o := dwRandomOutput(rng, 1, false)
 	for _, p := range []Path{Ref, NEON} {
 		b.Run(p.String(), func(b *testing.B) {
 			b.SetBytes(int64(s.Elems()))

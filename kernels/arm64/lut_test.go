@@ -10,7 +10,7 @@ import (
 
 var eltLengths = []int{0, 1, 15, 16, 17, 31, 48, 63, 64, 65, 79, 127, 128, 200, 1027}
 
-func randomTable(rng *rand.Rand) *[256]int8 {
+func lutRandomTable(rng *rand.Rand) *[256]int8 {
 	var t [256]int8
 	for i := range t {
 		t[i] = int8(rng.IntN(256))
@@ -21,8 +21,8 @@ func randomTable(rng *rand.Rand) *[256]int8 {
 func TestLookupTableMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, n := range eltLengths {
-		table := randomTable(rng)
-		src := randomInt8s(rng, n)
+		table := lutRandomTable(rng)
+		src := dwRandomInt8s(rng, n)
 		if n >= 256 { // every index at least once
 			for i := range 256 {
 				src[i] = int8(i - 128)
@@ -30,27 +30,27 @@ func TestLookupTableMatchesReference(t *testing.T) {
 		}
 		want := make([]int8, n)
 		q8.LookupTable(want, src, table)
-		for _, p := range testPaths(t) {
+		for _, p := range dwTestPaths(t) {
 			name := fmt.Sprintf("%s/n=%d", p, n)
-			got, whole := guarded(n)
+			got, whole := dwGuarded(n)
 			LookupTable(p, got, src, table)
-			diff(t, name, got, want)
-			checkGuards(t, name, whole)
+			dwDiff(t, name, got, want)
+			dwCheckGuards(t, name, whole)
 
-			inPlace, whole := guarded(n)
+			inPlace, whole := dwGuarded(n)
 			copy(inPlace, src)
 			LookupTable(p, inPlace, inPlace, table)
-			diff(t, name+"/in place", inPlace, want)
-			checkGuards(t, name+"/in place", whole)
+			dwDiff(t, name+"/in place", inPlace, want)
+			dwCheckGuards(t, name+"/in place", whole)
 		}
 	}
 }
 
 func TestLookupTableAllocatesNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 5))
-	table, src := randomTable(rng), randomInt8s(rng, 1000)
+	table, src := lutRandomTable(rng), dwRandomInt8s(rng, 1000)
 	dst := make([]int8, len(src))
-	for _, p := range testPaths(t) {
+	for _, p := range dwTestPaths(t) {
 		if a := testing.AllocsPerRun(5, func() { LookupTable(p, dst, src, table) }); a != 0 {
 			t.Errorf("%s: %v allocations", p, a)
 		}
@@ -59,7 +59,7 @@ func TestLookupTableAllocatesNothing(t *testing.T) {
 
 func BenchmarkLookupTable(b *testing.B) {
 	rng := rand.New(rand.NewPCG(4, 6))
-	table, src := randomTable(rng), randomInt8s(rng, 112*112*32)
+	table, src := lutRandomTable(rng), dwRandomInt8s(rng, 112*112*32)
 	dst := make([]int8, len(src))
 	for _, p := range []Path{Ref, NEON} {
 		b.Run(p.String(), func(b *testing.B) {

@@ -43,7 +43,7 @@ func AvgPool(p Path, dst, src *tensor.Int8, g kernels.PoolGeometry, zIn int32, o
 		if g.CountIncludePad {
 			count = padded
 		}
-		avgWindow(res, win, winH, winW, src.Shape.W*src.Shape.C, winH*winW, float32(ratio/float32(count)), zIn, o)
+		poolAvgWindow(res, win, winH, winW, src.Shape.W*src.Shape.C, winH*winW, float32(ratio/float32(count)), zIn, o)
 	})
 }
 
@@ -60,12 +60,12 @@ func GlobalAvgPool(p Path, dst, src *tensor.Int8, zIn int32, o q8.Output) {
 	for n := range s.N {
 		image := src.Data[n*pixels*s.C : (n+1)*pixels*s.C]
 		// The image is one row of H*W pixels.
-		avgWindow(dst.Data[n*s.C:(n+1)*s.C], image, 1, pixels, 0, pixels, m, zIn, o)
+		poolAvgWindow(dst.Data[n*s.C:(n+1)*s.C], image, 1, pixels, 0, pixels, m, zIn, o)
 	}
 }
 
-// avgWindow requantizes the sums of one window of count values per channel.
-func avgWindow(res, win []int8, winH, winW, rowStride, count int, m float32, zIn int32, o q8.Output) {
+// poolAvgWindow requantizes the sums of one window of count values per channel.
+func poolAvgWindow(res, win []int8, winH, winW, rowStride, count int, m float32, zIn int32, o q8.Output) {
 	corr := -int32(count) * zIn
 	if len(res) >= poolMinChannels {
 		avgpool_s8_c16_fp32_neon(res, win, len(res), winH, winW, rowStride, corr, m, o.Zero, o.Lo, o.Hi)

@@ -29,7 +29,7 @@ var poolGeometries = []kernels.PoolGeometry{
 func TestPoolsMatchReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20, 21))
 	for si, s := range poolShapes {
-		src := randomTensorQ(rng, s)
+		src := dwRandomTensor(rng, s)
 		if si%2 == 1 { // mostly -128: whole windows at the minimum
 			for i := range src.Data {
 				src.Data[i] = int8(-128 + rng.IntN(10)/9)
@@ -42,21 +42,21 @@ func TestPoolsMatchReference(t *testing.T) {
 			}
 			os := tensor.Shape{N: s.N, H: oh, W: ow, C: s.C}
 			zIn := int32(rng.IntN(256) - 128)
-			o := randomOutput(rng, 1, false)
+			o := dwRandomOutput(rng, 1, false)
 			wantMax, wantAvg := tensor.NewInt8(os), tensor.NewInt8(os)
 			q8.MaxPool(wantMax, src, g)
 			q8.AvgPool(wantAvg, src, g, zIn, o)
-			for _, p := range testPaths(t) {
+			for _, p := range dwTestPaths(t) {
 				name := fmt.Sprintf("%s/%v/geometry%d", p, s, gi)
-				got, whole := guardedTensor(os)
+				got, whole := dwGuardedTensor(os)
 				MaxPool(p, got, src, g)
-				diff(t, "max "+name, got.Data, wantMax.Data)
-				checkGuards(t, "max "+name, whole)
+				dwDiff(t, "max "+name, got.Data, wantMax.Data)
+				dwCheckGuards(t, "max "+name, whole)
 
-				got, whole = guardedTensor(os)
+				got, whole = dwGuardedTensor(os)
 				AvgPool(p, got, src, g, zIn, o)
-				diff(t, "avg "+name, got.Data, wantAvg.Data)
-				checkGuards(t, "avg "+name, whole)
+				dwDiff(t, "avg "+name, got.Data, wantAvg.Data)
+				dwCheckGuards(t, "avg "+name, whole)
 			}
 		}
 	}
@@ -67,23 +67,23 @@ func TestGlobalAvgPoolMatchesReference(t *testing.T) {
 	shapes := append(poolShapes, tensor.Shape{N: 1, H: 7, W: 7, C: 1280}, tensor.Shape{N: 1, H: 1, W: 1, C: 20})
 	for _, s := range shapes {
 		for trial := range 3 {
-			src := randomTensorQ(rng, s)
+			src := dwRandomTensor(rng, s)
 			if trial == 2 { // sums far from zero: every value at one limit
 				for i := range src.Data {
 					src.Data[i] = -128
 				}
 			}
 			zIn := int32(rng.IntN(256) - 128)
-			o := randomOutput(rng, 1, false)
+			o := dwRandomOutput(rng, 1, false)
 			os := tensor.Shape{N: s.N, H: 1, W: 1, C: s.C}
 			want := tensor.NewInt8(os)
 			q8.GlobalAvgPool(want, src, zIn, o)
-			for _, p := range testPaths(t) {
+			for _, p := range dwTestPaths(t) {
 				name := fmt.Sprintf("%s/%v/trial%d", p, s, trial)
-				got, whole := guardedTensor(os)
+				got, whole := dwGuardedTensor(os)
 				GlobalAvgPool(p, got, src, zIn, o)
-				diff(t, name, got.Data, want.Data)
-				checkGuards(t, name, whole)
+				dwDiff(t, name, got.Data, want.Data)
+				dwCheckGuards(t, name, whole)
 			}
 		}
 	}
@@ -92,13 +92,13 @@ func TestGlobalAvgPoolMatchesReference(t *testing.T) {
 func TestPoolsAllocateNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(24, 25))
 	s := tensor.Shape{N: 1, H: 9, W: 9, C: 40}
-	src := randomTensorQ(rng, s)
+	src := dwRandomTensor(rng, s)
 	g := poolGeometries[1]
 	oh, ow := g.OutSize(s.H, s.W)
 	dst := tensor.NewInt8(tensor.Shape{N: 1, H: oh, W: ow, C: s.C})
 	gdst := tensor.NewInt8(tensor.Shape{N: 1, H: 1, W: 1, C: s.C})
-	o := randomOutput(rng, 1, false)
-	for _, p := range testPaths(t) {
+	o := dwRandomOutput(rng, 1, false)
+	for _, p := range dwTestPaths(t) {
 		for name, f := range map[string]func(){
 			"max":    func() { MaxPool(p, dst, src, g) },
 			"avg":    func() { AvgPool(p, dst, src, g, 3, o) },
@@ -114,13 +114,13 @@ func TestPoolsAllocateNothing(t *testing.T) {
 func BenchmarkPools(b *testing.B) {
 	rng := rand.New(rand.NewPCG(26, 27))
 	s := tensor.Shape{N: 1, H: 111, W: 111, C: 64} // SqueezeNet 1.1's first max pool
-	src := randomTensorQ(rng, s)
+	src := dwRandomTensor(rng, s)
 	g := kernels.PoolGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true}
 	oh, ow := g.OutSize(s.H, s.W)
 	dst := tensor.NewInt8(tensor.Shape{N: 1, H: oh, W: ow, C: s.C})
 	gs := tensor.Shape{N: 1, H: 7, W: 7, C: 1280} // EfficientNet-B0's head
-	gsrc, gdst := randomTensorQ(rng, gs), tensor.NewInt8(tensor.Shape{N: 1, H: 1, W: 1, C: gs.C})
-	o := randomOutput(rng, 1, false)
+	gsrc, gdst := dwRandomTensor(rng, gs), tensor.NewInt8(tensor.Shape{N: 1, H: 1, W: 1, C: gs.C})
+	o := dwRandomOutput(rng, 1, false)
 	for _, p := range []Path{Ref, NEON} {
 		b.Run("max/"+p.String(), func(b *testing.B) {
 			b.SetBytes(int64(s.Elems()))
