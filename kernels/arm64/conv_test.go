@@ -170,11 +170,11 @@ func (f convFixture) want() *tensor.Int8 {
 func TestConvMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	cases := append([]convCase(nil), convCases...)
-	for range 12 { // and random geometries
+	for range 30 { // and random geometries
 		k := 1 + 2*rng.IntN(3)
 		cases = append(cases, convCase{
-			in:   convShape(1+rng.IntN(2), 1+rng.IntN(9), 1+rng.IntN(9), 1+rng.IntN(40)),
-			cout: 1 + rng.IntN(40), kh: k, kw: 1 + 2*rng.IntN(3),
+			in:   convShape(1+rng.IntN(2), 1+rng.IntN(9), 1+rng.IntN(12), 1+rng.IntN(70)),
+			cout: 1 + rng.IntN(50), kh: k, kw: 1 + 2*rng.IntN(3),
 			stride: 1 + rng.IntN(2), pad: rng.IntN(k), dil: 1 + rng.IntN(2),
 		})
 	}
