@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"neonet.dev/neonet/kernels"
@@ -203,6 +204,29 @@ func TestConvMatchesReference(t *testing.T) {
 			convCompare(t, what+" in ranges", dst.Data, want.Data)
 			convCheckGuards(t, what+" in ranges", whole)
 		}
+	}
+}
+
+// TestConvRunRangeConcurrently runs disjoint ranges of one layer on
+// several goroutines, as a worker pool will (run it with -race too).
+func TestConvRunRangeConcurrently(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 13))
+	f := newConvFixture(rng, convCase{convShape(1, 9, 11, 21), 19, 3, 3, 1, 1, 1})
+	want := f.want()
+	for _, p := range convPaths(t) {
+		conv, err := NewConv(p, f.w, f.bias, f.c.geometry(), f.c.in, f.out, f.inZero, f.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst, whole := convGuarded(f.out)
+		var wg sync.WaitGroup
+		const workers = 5 // ranges of 19 or 20 pixels: odd starts and ends
+		for i := range workers {
+			wg.Go(func() { conv.RunRange(dst, f.src, i*conv.Pixels()/workers, (i+1)*conv.Pixels()/workers) })
+		}
+		wg.Wait()
+		convCompare(t, fmt.Sprintf("%v concurrent ranges", p), dst.Data, want.Data)
+		convCheckGuards(t, fmt.Sprintf("%v concurrent ranges", p), whole)
 	}
 }
 
