@@ -17,8 +17,9 @@ APT_PACKAGES := python3-torch python3-torchvision python3-pil python3-numpy \
 # The packages whose arm64 code runs under qemu in `make test-arm64`.
 ARM64_PKGS ?= ./kernels/... ./qnet/...
 QEMU ?= qemu-aarch64-static
+ARM64_ENV = NEONET_REQUIRE_DATA=1 NEONET_DATA=$(DATA)
 
-.PHONY: all build deps golden test test-arm64 test-short run eval eval-int8 lint fuzz clean help
+.PHONY: all build deps golden golden-int8 test test-arm64 test-short run eval eval-int8 lint fuzz clean help
 
 all: build
 
@@ -26,6 +27,9 @@ help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 build: ## build bin/neonet
+	$(GO) build -o $(BIN) ./cmd/neonet
+
+$(BIN): $(shell find . -name '*.go' -not -path './testdata/*' 2>/dev/null) go.mod
 	$(GO) build -o $(BIN) ./cmd/neonet
 
 deps: ## install Debian packages and Go modules the tests need
@@ -40,6 +44,29 @@ deps: ## install Debian packages and Go modules the tests need
 golden: deps ## make PyTorch's reference outputs in testdata/golden (incremental)
 	$(PYTHON) scripts/golden/make_golden.py --data-dir $(DATA) $(GOLDEN)
 	$(PYTHON) scripts/golden/reference_eval.py --data-dir $(DATA) $(GOLDEN)
+	$(MAKE) --no-print-directory golden-int8
+
+# Int8 models and their amd64 reference runs, for the arm64 whole-model tests.
+INT8_GOLDEN := $(GOLDEN)/int8
+golden-int8: $(INT8_GOLDEN)/squeezenet1_1.ref $(INT8_GOLDEN)/shiftresnet20.ref $(INT8_GOLDEN)/efficientnet_b0.ref
+
+$(INT8_GOLDEN)/squeezenet1_1.ref: $(BIN)
+	@mkdir -p $(INT8_GOLDEN)
+	$(BIN) quantize --model squeezenet1_1 --weights $(DATA)/weights/squeezenet1_1_imagenet.pth \
+		--calib $(DATA)/images/imagenet-dev --calib-images 16 --out $(INT8_GOLDEN)/squeezenet1_1.neonet
+	$(GO) run ./internal/cmd/int8ref --image $(DATA)/images/samples/cat.bmp $(INT8_GOLDEN)/squeezenet1_1.neonet
+
+$(INT8_GOLDEN)/shiftresnet20.ref: $(BIN)
+	@mkdir -p $(INT8_GOLDEN)
+	$(BIN) quantize --model shiftresnet20 --weights $(DATA)/weights/shiftresnet20_cifar10 \
+		--calib $(DATA)/images/cifar10-dev --calib-images 64 --out $(INT8_GOLDEN)/shiftresnet20.neonet
+	$(GO) run ./internal/cmd/int8ref --image $$(ls $(DATA)/images/cifar10-dev/cat/* | head -1) $(INT8_GOLDEN)/shiftresnet20.neonet
+
+$(INT8_GOLDEN)/efficientnet_b0.ref: $(BIN)
+	@mkdir -p $(INT8_GOLDEN)
+	$(BIN) quantize --model efficientnet_b0 --weights $(GOLDEN)/efficientnet_b0.pth \
+		--calib $(DATA)/images/imagenet-dev --calib-images 8 --out $(INT8_GOLDEN)/efficientnet_b0.neonet
+	$(GO) run ./internal/cmd/int8ref --image $(DATA)/images/samples/cat.bmp $(INT8_GOLDEN)/efficientnet_b0.neonet
 
 test: deps golden ## run every test, with PyTorch's golden outputs
 	$(GO) vet ./...
@@ -49,9 +76,9 @@ test: deps golden ## run every test, with PyTorch's golden outputs
 
 test-arm64: ## arm64 build under qemu: Cortex-A72 (NEON), Cortex-A76 (dot product), and purego
 	GOARCH=arm64 $(GO) vet ./...
-	GOARCH=arm64 NEONET_DATA=$(DATA) $(GO) test -timeout 30m -exec '$(QEMU) -cpu cortex-a72' $(ARM64_PKGS)
-	GOARCH=arm64 NEONET_DATA=$(DATA) $(GO) test -timeout 30m -exec '$(QEMU) -cpu cortex-a76' $(ARM64_PKGS)
-	GOARCH=arm64 NEONET_DATA=$(DATA) $(GO) test -timeout 30m -tags purego -exec '$(QEMU) -cpu cortex-a76' $(ARM64_PKGS)
+	GOARCH=arm64 $(ARM64_ENV) $(GO) test -timeout 30m -exec '$(QEMU) -cpu cortex-a72' $(ARM64_PKGS)
+	GOARCH=arm64 $(ARM64_ENV) $(GO) test -timeout 30m -exec '$(QEMU) -cpu cortex-a76' $(ARM64_PKGS)
+	GOARCH=arm64 $(ARM64_ENV) $(GO) test -timeout 30m -tags purego -exec '$(QEMU) -cpu cortex-a76' $(ARM64_PKGS)
 
 test-short: ## run the tests that need neither PyTorch nor the shared data
 	$(GO) test ./...

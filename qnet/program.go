@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/kernels/arm64"
 	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/tensor"
@@ -12,10 +13,13 @@ import (
 // Program is a compiled int8 model. It is not safe for concurrent use;
 // compile one per goroutine (weights are shared with the Model).
 type Program struct {
-	model  *Model
-	values []*tensor.Int8
-	steps  []step
-	logits []float32
+	model   *Model
+	path    arm64.Path
+	values  []*tensor.Int8
+	steps   []step
+	logits  []float32
+	readers []int // how many nodes read each tensor (the output counts once more)
+	fused   []bool
 }
 
 type step struct {
@@ -23,28 +27,74 @@ type step struct {
 	run        func()
 }
 
-// Compile validates m and prepares it to run: buffers for every tensor,
-// and for every op the float32 multipliers (ratios of scales, each
-// computed once in float64 and rounded to float32) and clamp bounds.
+// Options tune Compile.
+type Options struct {
+	// Kernels is the kernel path: arm64.Ref runs the kernels/q8 reference,
+	// the NEON paths the packed optimized kernels (their Go twins where
+	// the assembly is not built). Every path gives the same bytes.
+	Kernels arm64.Path
+}
+
+// Compile validates m and prepares it to run on the kernel path that
+// arm64.Select picks (the fastest this CPU has, or NEONET_KERNELS).
 func Compile(m *Model) (*Program, error) {
+	path, err := arm64.Select()
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", m.Name, err)
+	}
+	return CompileWith(m, Options{Kernels: path})
+}
+
+// CompileWith validates m and prepares it to run: buffers for every tensor,
+// and for every op the float32 multipliers (ratios of scales, each
+// computed once in float64 and rounded to float32), clamp bounds and, on
+// the optimized paths, weights packed once. A shift read only by a 1x1
+// convolution is fused into it (no copy, no buffer traffic).
+func CompileWith(m *Model, opt Options) (*Program, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Program{model: m, values: make([]*tensor.Int8, len(m.Tensors))}
+	if !arm64.Supported(opt.Kernels) {
+		return nil, fmt.Errorf("model %s: kernel path %s is not supported on this CPU", m.Name, opt.Kernels)
+	}
+	p := &Program{model: m, path: opt.Kernels, values: make([]*tensor.Int8, len(m.Tensors)),
+		readers: make([]int, len(m.Tensors)), fused: make([]bool, len(m.Nodes))}
 	for i, t := range m.Tensors {
 		p.values[i] = tensor.NewInt8(t.Shape)
 	}
+	for _, n := range m.Nodes {
+		for _, t := range n.Inputs {
+			p.readers[t]++
+		}
+	}
+	p.readers[m.Output]++
+	producer := make([]int, len(m.Tensors))
+	for i := range producer {
+		producer[i] = -1
+	}
+	for i, n := range m.Nodes {
+		producer[n.Output] = i
+	}
 	for i := range m.Nodes {
 		n := &m.Nodes[i]
-		run, err := p.kernel(n)
+		run, kind, err := p.kernel(n, producer)
 		if err != nil {
 			return nil, fmt.Errorf("model %s: node %s: %w", m.Name, n.Name, err)
 		}
-		p.steps = append(p.steps, step{name: n.Name, kind: n.Op.Kind(), run: run})
+		p.steps = append(p.steps, step{name: n.Name, kind: kind, run: run})
+	}
+	for i, f := range p.fused { // a fused shift's work is done by its convolution
+		if f {
+			p.steps[i].run = func() {}
+			p.steps[i].kind += " (fused)"
+		}
 	}
 	p.logits = make([]float32, len(p.values[m.Output].Data))
 	return p, nil
 }
+
+// Kernels is the kernel path the program runs.
+func (p *Program) Kernels() arm64.Path { return p.path }
 
 // Multiplier is the requantization multiplier from an accumulator in scale
 // num to the output scale den: float32(num / den) computed in float64.
@@ -56,7 +106,16 @@ func output(t Tensor, act kernels.Activation, multipliers ...float32) q8.Output 
 	return q8.Output{Multipliers: multipliers, Zero: t.Params.Zero, Lo: lo, Hi: hi}
 }
 
-func (p *Program) kernel(n *Node) (func(), error) {
+func (p *Program) kernel(n *Node, producer []int) (func(), string, error) {
+	run, err := p.reference(n)
+	if err != nil || p.path == arm64.Ref {
+		return run, n.Op.Kind(), err
+	}
+	return p.optimized(n, producer, run)
+}
+
+// reference is the node on the kernels/q8 reference.
+func (p *Program) reference(n *Node) (func(), error) {
 	m := p.model
 	ins := make([]*tensor.Int8, len(n.Inputs))
 	for i, t := range n.Inputs {
@@ -155,3 +214,16 @@ func (p *Program) Logits() []float32 {
 
 // Value is tensor i after Run (for comparing with the float model).
 func (p *Program) Value(i int) *tensor.Int8 { return p.values[i] }
+
+// StepInfo names one step of a program and the kernel that runs it, e.g.
+// "conv2d [neondot]" or "shift (fused)".
+type StepInfo struct{ Name, Kernel string }
+
+// Steps lists the program's steps in execution order.
+func (p *Program) Steps() []StepInfo {
+	s := make([]StepInfo, len(p.steps))
+	for i, st := range p.steps {
+		s[i] = StepInfo{Name: st.name, Kernel: st.kind}
+	}
+	return s
+}

@@ -6,6 +6,7 @@ import (
 
 	"neonet.dev/neonet/engine"
 	"neonet.dev/neonet/graph"
+	"neonet.dev/neonet/kernels/arm64"
 	"neonet.dev/neonet/qnet"
 )
 
@@ -49,7 +50,7 @@ func NewComparison(g *graph.Graph, m *qnet.Model) (*Comparison, error) {
 	if err != nil {
 		return nil, err
 	}
-	qp, err := qnet.Compile(m)
+	qp, err := qnet.CompileWith(m, qnet.Options{Kernels: arm64.Ref}) // every tensor kept, none fused away
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +84,7 @@ func NewComparison(g *graph.Graph, m *qnet.Model) (*Comparison, error) {
 // zeroed errors, sharing the weights, for another goroutine; Merge its
 // errors back.
 func (c *Comparison) Clone() (*Comparison, error) {
-	qp, err := qnet.Compile(c.int8.Model())
+	qp, err := qnet.CompileWith(c.int8.Model(), qnet.Options{Kernels: arm64.Ref})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,113 @@
+package qnet
+
+import (
+	"fmt"
+
+	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/kernels/arm64"
+)
+
+// convMultipliers is a convolution's or linear layer's per output channel
+// requantization multipliers, sIn*sW[o]/sOut.
+func (p *Program) convMultipliers(n *Node, weightScales []float32) []float32 {
+	sIn := float64(p.model.Tensors[n.Inputs[0]].Params.Scale)
+	sOut := float64(p.model.Tensors[n.Output].Params.Scale)
+	mult := make([]float32, len(weightScales))
+	for o, w := range weightScales {
+		mult[o] = Multiplier(sIn*float64(w), sOut)
+	}
+	return mult
+}
+
+// optimized is the node on p.path's packed kernels; ref is its reference
+// closure, kept for ops the optimized kernels leave to it (concat,
+// flatten, requant, grouped non-depthwise convolutions).
+func (p *Program) optimized(n *Node, producer []int, ref func()) (func(), string, error) {
+	m, path := p.model, p.path
+	in, out := p.values[n.Inputs[0]], p.values[n.Output]
+	inT, outT := m.Tensors[n.Inputs[0]], m.Tensors[n.Output]
+	sIn, sOut := float64(inT.Params.Scale), float64(outT.Params.Scale)
+	kind := n.Op.Kind() + " [" + path.String() + "]"
+	switch op := n.Op.(type) {
+	case *Conv:
+		o := output(outT, op.Act, p.convMultipliers(n, op.WeightScales)...)
+		g, zIn := op.Geometry, inT.Params.Zero
+		if g.Groups == 1 {
+			if shift := p.fusableShift(n, producer); shift >= 0 {
+				sn := &m.Nodes[shift]
+				src := p.values[sn.Inputs[0]]
+				sc, err := arm64.NewShiftConv(path, sn.Op.(*Shift).Offsets, op.Weights, op.Bias, g, src.Shape, out.Shape, zIn, o)
+				if err != nil {
+					return nil, "", err
+				}
+				p.fused[shift] = true
+				return func() { sc.Run(out, src) }, "shift+" + kind, nil
+			}
+			c, err := arm64.NewConv(path, op.Weights, op.Bias, g, in.Shape, out.Shape, zIn, o)
+			if err != nil {
+				return nil, "", err
+			}
+			return func() { c.Run(out, in) }, kind, nil
+		}
+		if g.Groups == in.Shape.C && op.Out == in.Shape.C {
+			d, err := arm64.NewDepthwise(path, op.Weights, op.Bias, g, in.Shape, out.Shape, zIn, o)
+			if err != nil {
+				return nil, "", err
+			}
+			return func() { d.Run(out, in) }, "depthwise " + kind, nil
+		}
+		return ref, n.Op.Kind() + " [ref]", nil
+	case *Linear:
+		o := output(outT, op.Act, p.convMultipliers(n, op.WeightScales)...)
+		l, err := arm64.NewLinear(path, op.Weights, op.Bias, in.Shape, out.Shape, o)
+		if err != nil {
+			return nil, "", err
+		}
+		return func() { l.Run(out, in) }, kind, nil
+	case *Table:
+		return func() { arm64.LookupTable(path, out.Data, in.Data, &op.Table) }, kind, nil
+	case *Add:
+		b := p.values[n.Inputs[1]]
+		bT := m.Tensors[n.Inputs[1]]
+		mA, mB := Multiplier(sIn, sOut), Multiplier(float64(bT.Params.Scale), sOut)
+		o, zA, zB := output(outT, op.Act), inT.Params.Zero, bT.Params.Zero
+		return func() { arm64.Add(path, out.Data, in.Data, b.Data, zA, zB, mA, mB, o) }, kind, nil
+	case *MulChannels:
+		s := p.values[n.Inputs[1]]
+		sT := m.Tensors[n.Inputs[1]]
+		o := output(outT, kernels.ActNone, Multiplier(sIn*float64(sT.Params.Scale), sOut))
+		zX, zS := inT.Params.Zero, sT.Params.Zero
+		return func() { arm64.MulChannels(path, out, in, s, zX, zS, o) }, kind, nil
+	case *MaxPool:
+		return func() { arm64.MaxPool(path, out, in, op.Geometry) }, kind, nil
+	case *AvgPool:
+		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
+		return func() { arm64.AvgPool(path, out, in, op.Geometry, zIn, o) }, kind, nil
+	case *GlobalAvgPool:
+		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
+		return func() { arm64.GlobalAvgPool(path, out, in, zIn, o) }, kind, nil
+	case *Concat, *Flatten, *Requant, *Shift:
+		return ref, n.Op.Kind() + " [ref]", nil
+	}
+	return nil, "", fmt.Errorf("no kernel for %T", n.Op)
+}
+
+// fusableShift returns the index of the shift node feeding convolution n
+// when the shift can be folded into it: n is 1x1 without groups, and the
+// shifted tensor is read by n alone (so it need never exist). Otherwise -1.
+func (p *Program) fusableShift(n *Node, producer []int) int {
+	op := n.Op.(*Conv)
+	if op.Geometry.KH != 1 || op.Geometry.KW != 1 || op.Geometry.Groups != 1 {
+		return -1
+	}
+	t := n.Inputs[0]
+	i := producer[t]
+	if i < 0 || p.readers[t] != 1 {
+		return -1
+	}
+	if _, ok := p.model.Nodes[i].Op.(*Shift); !ok {
+		return -1
+	}
+	return i
+}
+
