@@ -110,4 +110,3 @@ func (p *Program) fusableShift(n *Node, producer []int) int {
 	}
 	return i
 }
-

@@ -96,4 +96,3 @@ func countDiff(a, b []byte) int {
 	}
 	return n
 }
-
