@@ -22,9 +22,11 @@ import (
 //
 // Cost: a run is read in chunks of 16 channels, so many short runs waste
 // work. Grouped shifts (kernel*kernel runs of C/9 channels, ShiftNet-A)
-// suit it; interleaved shifts (every channel its own run, ShiftResNet-20's
-// trained weights) make each channel a tap and run several times slower
-// than a plain 1x1 convolution of the same size.
+// suit it. Interleaved shifts (every channel its own run, ShiftResNet-20's
+// trained weights) become one tap per distinct offset that reads every
+// channel, with zero weights for the channels of other taps: 9 times the
+// multiplies of the plain 1x1 convolution. ShiftChannelOrder gives the
+// channel permutation that turns them into runs.
 type ShiftConv struct {
 	path    Path
 	geo     kernels.ConvGeometry
@@ -62,33 +64,37 @@ func NewShiftConv(p Path, offsets []kernels.Offset, w []int8, bias []int32, g ke
 		s.shifted, s.acc = tensor.NewInt8(in), make([]int32, out.C)
 		return s, nil
 	}
-	var starts, kcs []int32 // the runs: first channel, length
-	for c := range offsets {
-		if c == 0 || offsets[c] != offsets[c-1] {
-			starts, kcs = append(starts, int32(c)), append(kcs, 0)
-		}
-		kcs[len(kcs)-1]++
+	taps := shiftTaps(offsets)
+	kcs := make([]int32, len(taps))
+	for t, tap := range taps {
+		kcs[t] = tap.count
 	}
-	ind := make([]int32, 0, out.N*out.H*out.W*len(kcs))
+	ind := make([]int32, 0, out.N*out.H*out.W*len(taps))
 	for n := range out.N {
 		for oy := range out.H {
 			for ox := range out.W {
 				// The convolution reads the shifted tensor at (iy, ix), which
 				// is the input at (iy+dy, ix+dx); either may be outside.
 				iy, ix := oy*g.StrideH-g.PadH, ox*g.StrideW-g.PadW
-				for i, start := range starts {
-					d := offsets[start]
-					sy, sx := iy+d.DY, ix+d.DX
+				for _, tap := range taps {
+					sy, sx := iy+tap.offset.DY, ix+tap.offset.DX
 					off := int32(-1)
 					if iy >= 0 && iy < in.H && ix >= 0 && ix < in.W && sy >= 0 && sy < in.H && sx >= 0 && sx < in.W {
-						off = int32(((n*in.H+sy)*in.W+sx)*in.C) + starts[i]
+						off = int32(((n*in.H+sy)*in.W+sx)*in.C) + tap.start
 					}
 					ind = append(ind, off)
 				}
 			}
 		}
 	}
-	weight := func(t, k, o int) int8 { return w[(int(starts[t])+k)*out.C+o] }
+	weight := func(t, k, o int) int8 {
+		tap := taps[t]
+		c := int(tap.start) + k
+		if tap.masked && offsets[c] != tap.offset {
+			return 0 // another tap reads this channel
+		}
+		return w[c*out.C+o]
+	}
 	s.gemm = newGemmPlan(p, kcs, ind, out.C, weight, bias, inZero, convOutput{o})
 	return s, nil
 }
@@ -103,6 +109,45 @@ func (s *ShiftConv) Run(dst, src *tensor.Int8) {
 		return
 	}
 	s.gemm.run(dst.Data, src.Data, 0, s.out.N*s.out.H*s.out.W)
+}
+
+// shiftTap is one tap of a ShiftConv's GEMM: count channels from start,
+// read at offset. A masked tap reads all channels and its weights are
+// zero for channels that move by another offset.
+type shiftTap struct {
+	offset       kernels.Offset
+	start, count int32
+	masked       bool
+}
+
+// shiftTaps chooses the taps: one per run of adjacent channels with equal
+// offsets, or, when that reads fewer 16-channel chunks, one masked tap per
+// distinct offset (interleaved shifts: 9 taps of C channels rather than C
+// taps of one).
+func shiftTaps(offsets []kernels.Offset) []shiftTap {
+	chunks := func(n int) int { return (n + gemmChunk - 1) / gemmChunk }
+	var runs, masked []shiftTap
+	runChunks := 0
+	for c, d := range offsets {
+		if c == 0 || d != offsets[c-1] {
+			runs = append(runs, shiftTap{offset: d, start: int32(c)})
+		}
+		runs[len(runs)-1].count++
+	}
+	for _, r := range runs {
+		runChunks += chunks(int(r.count))
+	}
+	seen := map[kernels.Offset]bool{}
+	for _, d := range offsets {
+		if !seen[d] {
+			seen[d] = true
+			masked = append(masked, shiftTap{offset: d, count: int32(len(offsets)), masked: true})
+		}
+	}
+	if len(masked)*chunks(len(offsets)) < runChunks {
+		return masked
+	}
+	return runs
 }
 
 // ShiftChannelOrder returns a permutation of the channels that makes

@@ -180,3 +180,26 @@ func BenchmarkShiftConv(b *testing.B) {
 		}
 	}
 }
+
+// TestShiftTaps checks the choice between runs and masked taps by the
+// 16-channel chunks each reads.
+func TestShiftTaps(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		offsets []kernels.Offset
+		taps    int
+		masked  bool
+	}{
+		{"grouped 3x3 of 144", groupedShift(144, 3), 9, false}, // 9 runs of 16: 9 chunks
+		{"interleaved 64", interleavedShift(64), 9, true},      // 9 x 4 chunks, not 55
+		{"interleaved 16", interleavedShift(16), 9, true},      // 9 x 1, not 10
+		{"one offset", make([]kernels.Offset, 40), 1, false},   // a plain 1x1
+		{"1x1 window", groupedShift(16, 1), 1, false},          // nothing moves
+		{"interleaved 9", interleavedShift(9), 9, false},       // 9 runs of 1 = 9 chunks, masked is no fewer
+	} {
+		taps := shiftTaps(c.offsets)
+		if len(taps) != c.taps || taps[0].masked != c.masked {
+			t.Errorf("%s: %d taps, masked %v; want %d, %v", c.name, len(taps), taps[0].masked, c.taps, c.masked)
+		}
+	}
+}
