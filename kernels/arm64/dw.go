@@ -42,6 +42,13 @@ type Depthwise struct {
 	// colOffs[ox*KW+kx] that of input column ix in a row, or -1 when the
 	// tap falls in the padding.
 	rowOffs, colOffs []int32
+	// Output pixels whose windows lie wholly inside the image need no
+	// padding tests: rows with rowInside set, columns [colLo, colHi).
+	// taps[ky*KW+kx] is then each tap's byte offset from the window's
+	// top-left pixel.
+	rowInside    []bool
+	colLo, colHi int
+	taps         []int64
 	// pairs is how many tap pairs the assembly sums in int16 before
 	// widening: kh*kw/2, or 0 when a weight is -128 (two products of
 	// -128*-128 would overflow int16).
@@ -83,13 +90,15 @@ func NewDepthwise(p Path, w []int8, bias []int32, g kernels.ConvGeometry, in, ou
 	}
 	d := &Depthwise{
 		path: p, geo: g, in: in, out: out, inZero: inZero, output: o,
-		w:       append([]int8(nil), w...),
-		bias:    append([]int32(nil), bias...),
-		mult:    make([]float32, c),
-		zeroPad: make([]int8, c),
-		rowOffs: make([]int32, out.H*g.KH),
-		colOffs: make([]int32, out.W*g.KW),
-		acc:     make([]int32, c),
+		w:         append([]int8(nil), w...),
+		bias:      append([]int32(nil), bias...),
+		mult:      make([]float32, c),
+		zeroPad:   make([]int8, c),
+		rowOffs:   make([]int32, out.H*g.KH),
+		colOffs:   make([]int32, out.W*g.KW),
+		taps:      make([]int64, g.KH*g.KW),
+		rowInside: make([]bool, out.H),
+		acc:       make([]int32, c),
 	}
 	d.output.Multipliers = append([]float32(nil), o.Multipliers...)
 	for i := range d.mult {
@@ -100,13 +109,28 @@ func NewDepthwise(p Path, w []int8, bias []int32, g kernels.ConvGeometry, in, ou
 		d.pairs = g.KH * g.KW / 2
 	}
 	for oy := range out.H {
+		d.rowInside[oy] = true
 		for ky := range g.KH {
-			d.rowOffs[oy*g.KH+ky] = dwOffset(oy*g.StrideH-g.PadH+ky*g.DilH, in.H, in.W*c)
+			off := dwOffset(oy*g.StrideH-g.PadH+ky*g.DilH, in.H, in.W*c)
+			d.rowOffs[oy*g.KH+ky] = off
+			d.rowInside[oy] = d.rowInside[oy] && off >= 0
 		}
 	}
+	d.colLo, d.colHi = out.W, out.W
 	for ox := range out.W {
+		inside := true
 		for kx := range g.KW {
-			d.colOffs[ox*g.KW+kx] = dwOffset(ox*g.StrideW-g.PadW+kx*g.DilW, in.W, c)
+			off := dwOffset(ox*g.StrideW-g.PadW+kx*g.DilW, in.W, c)
+			d.colOffs[ox*g.KW+kx] = off
+			inside = inside && off >= 0
+		}
+		if inside { // the inside columns are contiguous: both ends move monotonically
+			d.colLo, d.colHi = min(d.colLo, ox), ox+1
+		}
+	}
+	for ky := range g.KH {
+		for kx := range g.KW {
+			d.taps[ky*g.KW+kx] = int64((ky*g.DilH*in.W + kx*g.DilW) * c)
 		}
 	}
 	return d, nil
@@ -150,15 +174,35 @@ func (d *Depthwise) RunRows(dst, src *tensor.Int8, start, end int) {
 		n, oy := r/out.H, r%out.H
 		srcImage := src.Data[n*image : (n+1)*image]
 		dstRow := dst.Data[r*rowLen : (r+1)*rowLen]
-		rowOffs := d.rowOffs[oy*g.KH : (oy+1)*g.KH]
-		if useAsm {
-			dwconv_s8_kxk_c16_fp32_neon(dstRow, srcImage, d.zeroPad, rowOffs, d.colOffs, d.w, d.bias, d.mult,
-				out.W, in.C, g.KH, g.KW, d.pairs, d.output.Zero, d.output.Lo, d.output.Hi)
-		} else {
-			dwconvRowGo(dstRow, srcImage, d.zeroPad, rowOffs, d.colOffs, d.w, d.bias, d.mult,
-				out.W, in.C, g.KH, g.KW, d.output.Zero, d.output.Lo, d.output.Hi)
+		if !useAsm {
+			d.rowEdge(dstRow, srcImage, oy, 0, out.W, dwconvRowGo)
+			continue
 		}
+		if !d.rowInside[oy] || d.colLo >= d.colHi {
+			d.rowEdge(dstRow, srcImage, oy, 0, out.W, dwconv_s8_kxk_c16_fp32_neon)
+			continue
+		}
+		d.rowEdge(dstRow, srcImage, oy, 0, d.colLo, dwconv_s8_kxk_c16_fp32_neon)
+		c := in.C
+		corner := ((oy*g.StrideH-g.PadH)*in.W + d.colLo*g.StrideW - g.PadW) * c
+		dwconv_s8_kxk_nopad_c16_fp32_neon(dstRow[d.colLo*c:d.colHi*c], srcImage[corner:], d.taps, d.w, d.bias, d.mult,
+			d.colHi-d.colLo, c, g.StrideW*c, d.pairs, d.output.Zero, d.output.Lo, d.output.Hi)
+		d.rowEdge(dstRow, srcImage, oy, d.colHi, out.W, dwconv_s8_kxk_c16_fp32_neon)
 	}
+}
+
+// dwRowKernel is the signature of the row kernels that test for padding.
+type dwRowKernel func(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int8, bias []int32, mult []float32, width, channels, kh, kw, pairs int, zero, lo, hi int32)
+
+// rowEdge computes output columns [x0, x1) of output row oy with a kernel
+// that tests every tap for padding.
+func (d *Depthwise) rowEdge(dstRow, srcImage []int8, oy, x0, x1 int, kernel dwRowKernel) {
+	if x0 >= x1 {
+		return
+	}
+	g, c := d.geo, d.in.C
+	kernel(dstRow[x0*c:x1*c], srcImage, d.zeroPad, d.rowOffs[oy*g.KH:(oy+1)*g.KH], d.colOffs[x0*g.KW:x1*g.KW],
+		d.w, d.bias, d.mult, x1-x0, c, g.KH, g.KW, d.pairs, d.output.Zero, d.output.Lo, d.output.Hi)
 }
 
 // check panics when the tensors are not the shapes the convolution was
@@ -177,7 +221,8 @@ func (d *Depthwise) check(dst, src *tensor.Int8) {
 //
 // where in is src[rowOffs[ky]+colOffs[x*kw+kx]+c], or zeroPad[c] when
 // either offset is negative (padding), then requantizes acc with mult[c].
-func dwconvRowGo(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int8, bias []int32, mult []float32, width, channels, kh, kw int, zero, lo, hi int32) {
+// pairs is unused: it only changes how the assembly groups taps.
+func dwconvRowGo(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int8, bias []int32, mult []float32, width, channels, kh, kw, pairs int, zero, lo, hi int32) {
 	for x := range width {
 		cols := colOffs[x*kw : (x+1)*kw]
 		res := dst[x*channels : (x+1)*channels]
@@ -191,6 +236,27 @@ func dwconvRowGo(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int8, b
 					}
 					acc += int32(v) * int32(w[(ky*kw+kx)*channels+c])
 				}
+			}
+			res[c] = quant.Requantize(acc, mult[c], zero, lo, hi)
+		}
+	}
+}
+
+// dwconvNoPadGo computes width output pixels whose windows lie inside the
+// image: the window of pixel x starts at src[x*stride], tap t reads
+// channel c at src[x*stride+taps[t]+c], and
+//
+//	acc = bias[c] + sum over t of in * w[t*channels+c]
+//
+// is requantized with mult[c].
+func dwconvNoPadGo(dst, src []int8, taps []int64, w []int8, bias []int32, mult []float32, width, channels, stride int, zero, lo, hi int32) {
+	for x := range width {
+		window := src[x*stride:]
+		res := dst[x*channels : (x+1)*channels]
+		for c := range res {
+			acc := bias[c]
+			for t, off := range taps {
+				acc += int32(window[int(off)+c]) * int32(w[t*channels+c])
 			}
 			res[c] = quant.Requantize(acc, mult[c], zero, lo, hi)
 		}

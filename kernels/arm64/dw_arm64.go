@@ -10,3 +10,10 @@ package arm64
 //
 //go:noescape
 func dwconv_s8_kxk_c16_fp32_neon(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int8, bias []int32, mult []float32, width, channels, kh, kw, pairs int, zero, lo, hi int32)
+
+// dwconv_s8_kxk_nopad_c16_fp32_neon computes output pixels whose windows
+// lie inside the image; see dwconvNoPadGo for the loop it runs. It needs
+// channels >= 16, and pairs as for dwconv_s8_kxk_c16_fp32_neon.
+//
+//go:noescape
+func dwconv_s8_kxk_nopad_c16_fp32_neon(dst, src []int8, taps []int64, w []int8, bias []int32, mult []float32, width, channels, stride, pairs int, zero, lo, hi int32)

@@ -6,5 +6,11 @@ package arm64
 // same name: one output row of a depthwise convolution. pairs only says
 // how the assembly groups taps; the sums are the same.
 func dwconv_s8_kxk_c16_fp32_neon(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int8, bias []int32, mult []float32, width, channels, kh, kw, pairs int, zero, lo, hi int32) {
-	dwconvRowGo(dst, src, zeroPad, rowOffs, colOffs, w, bias, mult, width, channels, kh, kw, zero, lo, hi)
+	dwconvRowGo(dst, src, zeroPad, rowOffs, colOffs, w, bias, mult, width, channels, kh, kw, pairs, zero, lo, hi)
+}
+
+// dwconv_s8_kxk_nopad_c16_fp32_neon is the Go twin of the assembly kernel
+// for windows inside the image.
+func dwconv_s8_kxk_nopad_c16_fp32_neon(dst, src []int8, taps []int64, w []int8, bias []int32, mult []float32, width, channels, stride, pairs int, zero, lo, hi int32) {
+	dwconvNoPadGo(dst, src, taps, w, bias, mult, width, channels, stride, zero, lo, hi)
 }
