@@ -23,6 +23,9 @@ ARM64_ENV = NEONET_REQUIRE_DATA=1 NEONET_DATA=$(DATA)
 
 all: build
 
+# Further targets live in mk/*.mk, one file per area.
+-include $(wildcard mk/*.mk)
+
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
