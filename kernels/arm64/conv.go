@@ -18,7 +18,7 @@ import (
 // at a row of input zero points for taps in the padding, so any kernel
 // size, stride, padding and dilation runs the same microkernel and the
 // input is never copied. Where the window is inside the image
-// horizontally, a whole kernel row is one tap of KW*Cin contiguous
+// horizontally, a whole kernel row can be one tap of KW*Cin contiguous
 // channels. Grouped convolutions are not handled here
 // (depthwise has its own kernels in this package); NewConv rejects them.
 //
@@ -73,16 +73,22 @@ func NewConv(p Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out ten
 		return c, nil
 	}
 	// Output columns whose window lies inside the image horizontally (all
-	// of them without horizontal padding) read the KW pixels under a kernel
-	// row as KW*Cin contiguous bytes: one tap per kernel row. That saves
-	// the 16-channel rounding of every pixel when Cin is small (a first
-	// layer's 3 channels) and two thirds of the per-tap work of a 3x3. The
-	// border columns use one tap per pixel, so padding reads the zero row.
-	c.interiorFrom, c.interiorTo = 0, 0
+	// of them without horizontal padding) can read the KW pixels under a
+	// kernel row as KW*Cin contiguous bytes: one tap per kernel row. The
+	// border columns then need their own plan, a tap per pixel so that
+	// padding reads the zero row, and each output row is cut in up to
+	// three pieces, which leaves partial tiles. So rows are used when no
+	// column pads (fewer taps, nothing to cut), or when they read fewer
+	// 16-channel chunks: small Cin, a first layer's 3 channels.
 	if g.DilW == 1 && g.KW > 1 {
 		// ox*StrideW - PadW >= 0 and ox*StrideW - PadW + KW - 1 < in.W
 		c.interiorFrom = min((g.PadW+g.StrideW-1)/g.StrideW, out.W)
 		c.interiorTo = max(c.interiorFrom, min(out.W, windowsUpTo(in.W+g.PadW-g.KW, g.StrideW)))
+		allInterior := c.interiorFrom == 0 && c.interiorTo == out.W
+		rowChunks, pixelChunks := (g.KW*in.C+gemmChunk-1)/gemmChunk, g.KW*((in.C+gemmChunk-1)/gemmChunk)
+		if c.interiorFrom == c.interiorTo || !allInterior && rowChunks >= pixelChunks {
+			c.interiorFrom, c.interiorTo = 0, 0
+		}
 	}
 	if c.interiorFrom < c.interiorTo {
 		c.rows = newConvPlan(p, w, bias, g, in, out, inZero, o, g.KW)
@@ -126,10 +132,15 @@ func (c *Conv) RunRange(dst, src *tensor.Int8, start, end int) {
 // runRange splits [start, end) at the borders of the interior columns and
 // runs each piece with its plan.
 func (c *Conv) runRange(dst, src *tensor.Int8, start, end int) {
+	if c.rows == nil {
+		c.pixels.run(dst.Data, src.Data, start, end)
+		return
+	}
 	width := c.out.W
 	for m := start; m < end; {
 		ox := m % width
-		plan, next := c.pixels, m+width-ox // right border up to the row's end
+		// Right border and the next row's left border are one piece.
+		plan, next := c.pixels, m+width-ox+c.interiorFrom
 		switch {
 		case ox < c.interiorFrom:
 			next = m + c.interiorFrom - ox

@@ -274,26 +274,29 @@ func TestConvRoundsTiesToEven(t *testing.T) {
 // as one tap: those whose window is inside the image horizontally.
 func TestConvInteriorColumns(t *testing.T) {
 	for _, c := range []struct {
-		w, k, stride, pad, dil int
-		from, to               int
+		w, cin, k, stride, pad, dil int
+		from, to                    int
 	}{
-		{224, 3, 2, 1, 1, 1, 112}, // EfficientNet's stem: 112 columns, only column 0 pads
-		{224, 3, 2, 0, 1, 0, 111}, // SqueezeNet 1.1's: no padding, all interior
-		{13, 7, 2, 3, 1, 2, 5},
-		{2, 3, 1, 1, 1, 1, 1}, // no interior column
-		{9, 3, 1, 2, 2, 0, 0}, // dilated: a tap per pixel
-		{9, 1, 1, 0, 1, 0, 0}, // 1x1: a tap per pixel already
+		{224, 3, 3, 2, 1, 1, 1, 112}, // EfficientNet's stem: 112 columns, only column 0 pads
+		{224, 3, 3, 2, 0, 1, 0, 111}, // SqueezeNet 1.1's: no padding, all interior
+		{13, 3, 7, 2, 3, 1, 2, 5},
+		{13, 64, 3, 1, 0, 1, 0, 11}, // no padding: rows, nothing to cut
+		{13, 64, 3, 1, 1, 1, 0, 0},  // padding and 16-channel pixels: rows would save no chunk
+		{13, 24, 3, 1, 1, 1, 1, 12}, // 72 channels per row are 5 chunks, not 6
+		{2, 3, 3, 1, 1, 1, 0, 0},    // no interior column
+		{9, 3, 3, 1, 2, 2, 0, 0},    // dilated: a tap per pixel
+		{9, 3, 1, 1, 0, 1, 0, 0},    // 1x1: a tap per pixel already
 	} {
 		g := kernels.ConvGeometry{KH: 1, KW: c.k, StrideH: 1, StrideW: c.stride, PadW: c.pad, DilH: 1, DilW: c.dil, Groups: 1}
 		_, ow := g.OutSize(1, c.w)
-		in, out := convShape(1, 1, c.w, 3), convShape(1, 1, ow, 4)
-		conv, err := NewConv(NEON, make([]int8, c.k*3*4), make([]int32, 4), g, in, out, 0, q8.Output{Multipliers: []float32{1}, Lo: -128, Hi: 127})
+		in, out := convShape(1, 1, c.w, c.cin), convShape(1, 1, ow, 4)
+		conv, err := NewConv(NEON, make([]int8, c.k*c.cin*4), make([]int32, 4), g, in, out, 0, q8.Output{Multipliers: []float32{1}, Lo: -128, Hi: 127})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if conv.interiorFrom != c.from || conv.interiorTo != c.to {
-			t.Errorf("width %d, k %d, stride %d, pad %d, dilation %d: interior columns [%d, %d), want [%d, %d)",
-				c.w, c.k, c.stride, c.pad, c.dil, conv.interiorFrom, conv.interiorTo, c.from, c.to)
+			t.Errorf("width %d, Cin %d, k %d, stride %d, pad %d, dilation %d: interior columns [%d, %d), want [%d, %d)",
+				c.w, c.cin, c.k, c.stride, c.pad, c.dil, conv.interiorFrom, conv.interiorTo, c.from, c.to)
 		}
 	}
 }
