@@ -20,10 +20,13 @@
 //   R6, R12 ind (row 0, 1)   R7 packed weights        R8, R9 dst (row 0, 1)
 //   R19 taps left            R20 kcs walk             R21, R22 ind walks
 //   R25, R26 input rows      R17 channels left in the tap
+//   R19-R21  in the epilogue: output zero point, lo, hi
 //   V0, V1   16 input bytes of row 0, 1
 //   V2-V5    weights of 4 columns (16 bytes each)
 //   V6-V13   int16 products, one per (row, column) in flight
 //   V16-V23  row 0 accumulators, columns 0-7; V24-V31 row 1
+//   epilogue: V2-V5 biases and multipliers, V6 zero point, V7-V8 lo, hi,
+//   V9-V11 narrowing
 //
 // Packed weights per 8-column tile: for each tap and chunk, 8 x 16 bytes
 // (column-major), then 8 int32 biases and 8 float32 multipliers.

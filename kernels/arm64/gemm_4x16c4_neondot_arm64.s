@@ -20,9 +20,12 @@
 //   R8-R11 dst (rows 0-3)    R19 taps left            R20 kcs walk
 //   R21-R24 ind walks        R25, R26, R15, R16 input rows
 //   R17 channels left in the tap
+//   R19-R21  in the epilogue: output zero point, lo, hi
 //   V0-V3    16 input bytes of rows 0-3
 //   V4-V11   weights: 4 vectors (16 columns x 4 channels) per step, two sets
 //   V16-V31  accumulators: row r, columns 4v..4v+3 in V(16+4r+v)
+//   epilogue: V4-V11 biases and multipliers, V12 zero point, V13-V14 lo,
+//   hi, V0-V1 narrowing
 //
 // Packed weights per 16-column tile: for each tap and chunk, 4 steps of
 // 16 columns x 4 channels (64 bytes), then 16 int32 biases and 16 float32

@@ -278,10 +278,13 @@ const neonDoc = `// gemm_s8_2x8c16_fp32_neon: ARMv8.0 NEON, 2 rows x 8 output ch
 //   R6, R12 ind (row 0, 1)   R7 packed weights        R8, R9 dst (row 0, 1)
 //   R19 taps left            R20 kcs walk             R21, R22 ind walks
 //   R25, R26 input rows      R17 channels left in the tap
+//   R19-R21  in the epilogue: output zero point, lo, hi
 //   V0, V1   16 input bytes of row 0, 1
 //   V2-V5    weights of 4 columns (16 bytes each)
 //   V6-V13   int16 products, one per (row, column) in flight
 //   V16-V23  row 0 accumulators, columns 0-7; V24-V31 row 1
+//   epilogue: V2-V5 biases and multipliers, V6 zero point, V7-V8 lo, hi,
+//   V9-V11 narrowing
 //
 // Packed weights per 8-column tile: for each tap and chunk, 8 x 16 bytes
 // (column-major), then 8 int32 biases and 8 float32 multipliers.
@@ -392,9 +395,12 @@ const dotDoc = `// gemm_s8_4x16c4_fp32_neondot: ARMv8.2 dot product, 4 rows x 16
 //   R8-R11 dst (rows 0-3)    R19 taps left            R20 kcs walk
 //   R21-R24 ind walks        R25, R26, R15, R16 input rows
 //   R17 channels left in the tap
+//   R19-R21  in the epilogue: output zero point, lo, hi
 //   V0-V3    16 input bytes of rows 0-3
 //   V4-V11   weights: 4 vectors (16 columns x 4 channels) per step, two sets
 //   V16-V31  accumulators: row r, columns 4v..4v+3 in V(16+4r+v)
+//   epilogue: V4-V11 biases and multipliers, V12 zero point, V13-V14 lo,
+//   hi, V0-V1 narrowing
 //
 // Packed weights per 16-column tile: for each tap and chunk, 4 steps of
 // 16 columns x 4 channels (64 bytes), then 16 int32 biases and 16 float32
