@@ -182,6 +182,7 @@ func (d *Depthwise) RunRows(dst, src *tensor.Int8, start, end int) {
 			d.rowEdge(dstRow, srcImage, oy, 0, out.W, dwconv_s8_kxk_c16_fp32_neon)
 			continue
 		}
+		// Left edge, the windows inside the image, right edge.
 		d.rowEdge(dstRow, srcImage, oy, 0, d.colLo, dwconv_s8_kxk_c16_fp32_neon)
 		c := in.C
 		corner := ((oy*g.StrideH-g.PadH)*in.W + d.colLo*g.StrideW - g.PadW) * c
