@@ -34,7 +34,7 @@ type Depthwise struct {
 	inZero  int32
 	output  q8.Output
 
-	w       []int8    // [KH][KW][C], a private copy
+	w       []int8    // [KH][KW][C], a private copy, then C zeros if KH*KW is odd
 	bias    []int32   // [C]
 	mult    []float32 // [C], a shared multiplier repeated
 	zeroPad []int8    // C copies of inZero: what padding taps read
@@ -45,15 +45,17 @@ type Depthwise struct {
 	// Output pixels whose windows lie wholly inside the image need no
 	// padding tests: rows with rowInside set, columns [colLo, colHi).
 	// taps[ky*KW+kx] is then each tap's byte offset from the window's
-	// top-left pixel.
+	// top-left pixel; an odd count gets one more tap, of zero weights, so
+	// the kernel can take taps two at a time.
 	rowInside    []bool
 	colLo, colHi int
 	taps         []int64
-	// pairs is how many tap pairs the assembly sums in int16 before
-	// widening: kh*kw/2, or 0 when a weight is -128 (two products of
-	// -128*-128 would overflow int16).
-	pairs int
-	acc   []int32 // scratch for the reference path
+	// pairable is false when a weight is -128: two products of -128*-128
+	// would overflow the int16 sum of a tap pair. pairs is how many tap
+	// pairs the padding-testing kernel sums that way: kh*kw/2, or 0.
+	pairable bool
+	pairs    int
+	acc      []int32 // scratch for the reference path
 }
 
 // NewDepthwise prepares a depthwise convolution of in into out. w is laid
@@ -90,13 +92,13 @@ func NewDepthwise(p Path, w []int8, bias []int32, g kernels.ConvGeometry, in, ou
 	}
 	d := &Depthwise{
 		path: p, geo: g, in: in, out: out, inZero: inZero, output: o,
-		w:         append([]int8(nil), w...),
+		w:         append(append([]int8(nil), w...), make([]int8, g.KH*g.KW%2*c)...),
 		bias:      append([]int32(nil), bias...),
 		mult:      make([]float32, c),
 		zeroPad:   make([]int8, c),
 		rowOffs:   make([]int32, out.H*g.KH),
 		colOffs:   make([]int32, out.W*g.KW),
-		taps:      make([]int64, g.KH*g.KW),
+		taps:      make([]int64, g.KH*g.KW+g.KH*g.KW%2),
 		rowInside: make([]bool, out.H),
 		acc:       make([]int32, c),
 	}
@@ -105,7 +107,7 @@ func NewDepthwise(p Path, w []int8, bias []int32, g kernels.ConvGeometry, in, ou
 		d.mult[i] = d.output.Multipliers[min(i, len(o.Multipliers)-1)]
 		d.zeroPad[i] = int8(inZero)
 	}
-	if !slices.Contains(w, quant.QMin) {
+	if d.pairable = !slices.Contains(w, quant.QMin); d.pairable {
 		d.pairs = g.KH * g.KW / 2
 	}
 	for oy := range out.H {
@@ -178,17 +180,20 @@ func (d *Depthwise) RunRows(dst, src *tensor.Int8, start, end int) {
 			d.rowEdge(dstRow, srcImage, oy, 0, out.W, dwconvRowGo)
 			continue
 		}
-		if !d.rowInside[oy] || d.colLo >= d.colHi {
+		// An even number of the columns whose windows are inside the image
+		// go to the kernel without padding tests, the rest (edges, an odd
+		// column) to the one with.
+		lo, hi := d.colLo, d.colLo+(d.colHi-d.colLo)&^1
+		if !d.rowInside[oy] || !d.pairable || lo >= hi {
 			d.rowEdge(dstRow, srcImage, oy, 0, out.W, dwconv_s8_kxk_c16_fp32_neon)
 			continue
 		}
-		// Left edge, the windows inside the image, right edge.
-		d.rowEdge(dstRow, srcImage, oy, 0, d.colLo, dwconv_s8_kxk_c16_fp32_neon)
+		d.rowEdge(dstRow, srcImage, oy, 0, lo, dwconv_s8_kxk_c16_fp32_neon)
 		c := in.C
-		corner := ((oy*g.StrideH-g.PadH)*in.W + d.colLo*g.StrideW - g.PadW) * c
-		dwconv_s8_kxk_nopad_c16_fp32_neon(dstRow[d.colLo*c:d.colHi*c], srcImage[corner:], d.taps, d.w, d.bias, d.mult,
-			d.colHi-d.colLo, c, g.StrideW*c, d.pairs, d.output.Zero, d.output.Lo, d.output.Hi)
-		d.rowEdge(dstRow, srcImage, oy, d.colHi, out.W, dwconv_s8_kxk_c16_fp32_neon)
+		corner := ((oy*g.StrideH-g.PadH)*in.W + lo*g.StrideW - g.PadW) * c
+		dwconv_s8_kxk_nopad_c16_fp32_neon(dstRow[lo*c:hi*c], srcImage[corner:], d.taps, d.w, d.bias, d.mult,
+			hi-lo, c, g.StrideW*c, d.output.Zero, d.output.Lo, d.output.Hi)
+		d.rowEdge(dstRow, srcImage, oy, hi, out.W, dwconv_s8_kxk_c16_fp32_neon)
 	}
 }
 

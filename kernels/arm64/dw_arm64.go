@@ -13,7 +13,8 @@ func dwconv_s8_kxk_c16_fp32_neon(dst, src, zeroPad []int8, rowOffs, colOffs []in
 
 // dwconv_s8_kxk_nopad_c16_fp32_neon computes output pixels whose windows
 // lie inside the image; see dwconvNoPadGo for the loop it runs. It needs
-// channels >= 16, and pairs as for dwconv_s8_kxk_c16_fp32_neon.
+// channels >= 16, an even width, an even number of taps and no weight of
+// -128.
 //
 //go:noescape
-func dwconv_s8_kxk_nopad_c16_fp32_neon(dst, src []int8, taps []int64, w []int8, bias []int32, mult []float32, width, channels, stride, pairs int, zero, lo, hi int32)
+func dwconv_s8_kxk_nopad_c16_fp32_neon(dst, src []int8, taps []int64, w []int8, bias []int32, mult []float32, width, channels, stride int, zero, lo, hi int32)

@@ -174,57 +174,58 @@ requantize:
 done:
 	RET
 
-// func dwconv_s8_kxk_nopad_c16_fp32_neon(dst, src []int8, taps []int64, w []int8, bias []int32, mult []float32, width, channels, stride, pairs int, zero, lo, hi int32)
+// func dwconv_s8_kxk_nopad_c16_fp32_neon(dst, src []int8, taps []int64, w []int8, bias []int32, mult []float32, width, channels, stride int, zero, lo, hi int32)
 //
 // The same convolution for output pixels whose windows lie wholly inside
 // the image, as most do: no padding to test, so no per-pixel tap table.
 // src starts at the first window's top-left input pixel, consecutive
 // windows are stride bytes apart, and taps[t] is the fixed byte offset of
-// tap t from a window's top-left pixel. Blocks, tap pairs, the tail and
-// the requantization are as in dwconv_s8_kxk_c16_fp32_neon. Pixels go two
-// at a time (one weight load for both), an odd last one alone.
+// tap t from a window's top-left pixel. Pixels go two at a time, so that
+// each weight load serves both, and taps two at a time as in
+// dwconv_s8_kxk_c16_fp32_neon (SMULL+SMLAL in int16). The caller makes
+// both counts even (width, and taps by a last tap of zero weights) and
+// uses this kernel only when no weight is -128. Blocks, the channel tail
+// and the requantization are as in dwconv_s8_kxk_c16_fp32_neon.
 //
 // Registers:
-//   R0 dst pixel        R1 window           R3 taps             R5 w
+//   R0 dst pixel pair   R1 window pair      R3 taps             R5 w
 //   R6 bias             R7 mult             R8 pixels left      R9 channels
-//   R10 stride          R11 pairs           R12 channel start   R13 channels-16
+//   R10 stride          R11 tap pairs       R12 channel start   R13 channels-16
 //   R14 scratch, 2nd tap offset in a pair   R15 weight tap      R19 taps walk
-//   R20 taps left       R21 window + channel start              R24 tap offset
-//   R22 second window + channel start       R25 single taps
-//   V0, V2 inputs x16 (second pixel V4, V6) V1, V3 weights x16
-//   V16-V17 int16 products (second pixel V18-V19)
-//   V20-V23 multipliers V24-V27 int32 accumulators (second pixel V8-V11)
-//   V28 zero point x4   V29 lo x16          V30 hi x16
-TEXT ·dwconv_s8_kxk_nopad_c16_fp32_neon(SB), NOSPLIT, $0-188
+//   R20 tap pairs left  R21, R22 the two windows + channel start
+//   R24 tap offset
+//   V0, V2 / V4, V6 inputs x16 of the two pixels       V1, V3 weights x16
+//   V16-V17 / V18-V19 int16 products    V24-V27 / V8-V11 int32 accumulators
+//   V20-V23 multipliers V28 zero point x4   V29 lo x16   V30 hi x16
+TEXT ·dwconv_s8_kxk_nopad_c16_fp32_neon(SB), NOSPLIT, $0-180
 	MOVD dst_base+0(FP), R0
 	MOVD src_base+24(FP), R1
 	MOVD taps_base+48(FP), R3
-	MOVD taps_len+56(FP), R25
+	MOVD taps_len+56(FP), R11
+	LSR  $1, R11, R11
 	MOVD w_base+72(FP), R5
 	MOVD bias_base+96(FP), R6
 	MOVD mult_base+120(FP), R7
 	MOVD width+144(FP), R8
+	LSR  $1, R8, R8
 	MOVD channels+152(FP), R9
 	MOVD stride+160(FP), R10
-	MOVD pairs+168(FP), R11
-	MOVW zero+176(FP), R14
+	MOVW zero+168(FP), R14
 	VDUP R14, V28.S4
-	MOVW lo+180(FP), R14
+	MOVW lo+172(FP), R14
 	VDUP R14, V29.B16
-	MOVW hi+184(FP), R14
+	MOVW hi+176(FP), R14
 	VDUP R14, V30.B16
 	SUB  $16, R9, R13
-	SUB  R11<<1, R25, R25
-	CMP  $2, R8
-	BLT  npTail
+	CBZ  R8, np2Done
+	CBZ  R11, np2Done
 
-	// Two pixels at a time: each weight load serves both.
 np2Pixel:
 	MOVD $0, R12
 
 np2Block:
 	CMP  R13, R12
-	CSEL GT, R13, R12, R12
+	CSEL GT, R13, R12, R12 // the tail block ends at the last channel
 	ADD  R12<<2, R6, R14
 	VLD1 (R14), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1 (R14), [V8.S4, V9.S4, V10.S4, V11.S4]
@@ -233,7 +234,6 @@ np2Block:
 	ADD  R10, R21, R22
 	MOVD R3, R19
 	MOVD R11, R20
-	CBZ  R20, np2Singles
 
 np2Pair:
 	LDP.P  16(R19), (R24, R14)
@@ -262,31 +262,6 @@ np2Pair:
 	WORD $0x4e73116b // saddw2 v11.4s, v11.4s, v19.8h
 	SUBS $1, R20, R20
 	BNE  np2Pair
-
-np2Singles:
-	MOVD R25, R20
-	CBZ  R20, np2Requantize
-
-np2Tap:
-	MOVD.P 8(R19), R24
-	WORD $0x3cf86aa0 // ldr q0, [x21, x24]
-	WORD $0x3cf86ac4 // ldr q4, [x22, x24]
-	WORD $0x3dc001e1 // ldr q1, [x15]
-	ADD    R9, R15, R15
-	WORD $0x0e21c010 // smull v16.8h, v0.8b, v1.8b
-	WORD $0x4e21c011 // smull2 v17.8h, v0.16b, v1.16b
-	WORD $0x0e21c092 // smull v18.8h, v4.8b, v1.8b
-	WORD $0x4e21c093 // smull2 v19.8h, v4.16b, v1.16b
-	WORD $0x0e701318 // saddw v24.4s, v24.4s, v16.4h
-	WORD $0x4e701339 // saddw2 v25.4s, v25.4s, v16.8h
-	WORD $0x0e71135a // saddw v26.4s, v26.4s, v17.4h
-	WORD $0x4e71137b // saddw2 v27.4s, v27.4s, v17.8h
-	WORD $0x0e721108 // saddw v8.4s, v8.4s, v18.4h
-	WORD $0x4e721129 // saddw2 v9.4s, v9.4s, v18.8h
-	WORD $0x0e73114a // saddw v10.4s, v10.4s, v19.4h
-	WORD $0x4e73116b // saddw2 v11.4s, v11.4s, v19.8h
-	SUBS $1, R20, R20
-	BNE  np2Tap
 
 np2Requantize:
 	ADD  R12<<2, R7, R14
@@ -350,101 +325,8 @@ np2Requantize:
 
 	ADD  R9<<1, R0, R0
 	ADD  R10<<1, R1, R1
-	SUB  $2, R8, R8
-	CMP  $2, R8
-	BGE  np2Pixel
-
-npTail:
-	CBZ R8, npDone
-
-npPixel:
-	MOVD $0, R12
-
-npBlock:
-	CMP  R13, R12
-	CSEL GT, R13, R12, R12 // the tail block ends at the last channel
-	ADD  R12<<2, R6, R14
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4, V27.S4]
-	ADD  R12, R5, R15
-	ADD  R12, R1, R21
-	MOVD R3, R19
-	MOVD R11, R20
-	CBZ  R20, npSingles
-
-npPair:
-	LDP.P  16(R19), (R24, R14)
-	WORD $0x3cf86aa0 // ldr q0, [x21, x24]
-	WORD $0x3cee6aa2 // ldr q2, [x21, x14]
-	WORD $0x3dc001e1 // ldr q1, [x15]
-	WORD $0x3ce969e3 // ldr q3, [x15, x9]
-	ADD    R9<<1, R15, R15
-	WORD $0x0e21c010 // smull v16.8h, v0.8b, v1.8b
-	WORD $0x4e21c011 // smull2 v17.8h, v0.16b, v1.16b
-	WORD $0x0e238050 // smlal v16.8h, v2.8b, v3.8b
-	WORD $0x4e238051 // smlal2 v17.8h, v2.16b, v3.16b
-	WORD $0x0e701318 // saddw v24.4s, v24.4s, v16.4h
-	WORD $0x4e701339 // saddw2 v25.4s, v25.4s, v16.8h
-	WORD $0x0e71135a // saddw v26.4s, v26.4s, v17.4h
-	WORD $0x4e71137b // saddw2 v27.4s, v27.4s, v17.8h
-	SUBS $1, R20, R20
-	BNE  npPair
-
-npSingles:
-	MOVD R25, R20
-	CBZ  R20, npRequantize
-
-npTap:
-	MOVD.P 8(R19), R24
-	WORD $0x3cf86aa0 // ldr q0, [x21, x24]
-	WORD $0x3dc001e1 // ldr q1, [x15]
-	ADD    R9, R15, R15
-	WORD $0x0e21c010 // smull v16.8h, v0.8b, v1.8b
-	WORD $0x4e21c011 // smull2 v17.8h, v0.16b, v1.16b
-	WORD $0x0e701318 // saddw v24.4s, v24.4s, v16.4h
-	WORD $0x4e701339 // saddw2 v25.4s, v25.4s, v16.8h
-	WORD $0x0e71135a // saddw v26.4s, v26.4s, v17.4h
-	WORD $0x4e71137b // saddw2 v27.4s, v27.4s, v17.8h
-	SUBS $1, R20, R20
-	BNE  npTap
-
-npRequantize:
-	ADD  R12<<2, R7, R14
-	VLD1 (R14), [V20.S4, V21.S4, V22.S4, V23.S4]
-	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
-	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
-	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
-	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
-	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
-	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
-	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
-	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
-	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
-	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
-	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
-	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
-	WORD $0x4ebc0f18 // sqadd v24.4s, v24.4s, v28.4s
-	WORD $0x4ebc0f39 // sqadd v25.4s, v25.4s, v28.4s
-	WORD $0x4ebc0f5a // sqadd v26.4s, v26.4s, v28.4s
-	WORD $0x4ebc0f7b // sqadd v27.4s, v27.4s, v28.4s
-	WORD $0x0e614b10 // sqxtn v16.4h, v24.4s
-	WORD $0x4e614b30 // sqxtn2 v16.8h, v25.4s
-	WORD $0x0e614b51 // sqxtn v17.4h, v26.4s
-	WORD $0x4e614b71 // sqxtn2 v17.8h, v27.4s
-	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
-	WORD $0x4e3d6610 // smax v16.16b, v16.16b, v29.16b
-	WORD $0x4e3e6e10 // smin v16.16b, v16.16b, v30.16b
-	ADD  R12, R0, R14
-	VST1 [V16.B16], (R14)
-
-	ADD $16, R12, R12
-	CMP R9, R12
-	BLT npBlock
-
-	ADD  R9, R0, R0
-	ADD  R10, R1, R1
 	SUBS $1, R8, R8
-	BNE  npPixel
+	BNE  np2Pixel
 
-npDone:
+np2Done:
 	RET

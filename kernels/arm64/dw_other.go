@@ -11,6 +11,6 @@ func dwconv_s8_kxk_c16_fp32_neon(dst, src, zeroPad []int8, rowOffs, colOffs []in
 
 // dwconv_s8_kxk_nopad_c16_fp32_neon is the Go twin of the assembly kernel
 // for windows inside the image.
-func dwconv_s8_kxk_nopad_c16_fp32_neon(dst, src []int8, taps []int64, w []int8, bias []int32, mult []float32, width, channels, stride, pairs int, zero, lo, hi int32) {
+func dwconv_s8_kxk_nopad_c16_fp32_neon(dst, src []int8, taps []int64, w []int8, bias []int32, mult []float32, width, channels, stride int, zero, lo, hi int32) {
 	dwconvNoPadGo(dst, src, taps, w, bias, mult, width, channels, stride, zero, lo, hi)
 }
