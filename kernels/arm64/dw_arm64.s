@@ -189,7 +189,7 @@ done:
 //
 // Registers:
 //   R0 dst pixel pair   R1 window pair      R3 taps             R5 w
-//   R6 bias             R7 mult             R8 pixels left      R9 channels
+//   R6 bias             R7 mult             R8 pixel pairs left R9 channels
 //   R10 stride          R11 tap pairs       R12 channel start   R13 channels-16
 //   R14 scratch, 2nd tap offset in a pair   R15 weight tap      R19 taps walk
 //   R20 tap pairs left  R21, R22 the two windows + channel start
