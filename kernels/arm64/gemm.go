@@ -11,16 +11,16 @@ import (
 // input row, found through the indirection buffer ind[m*taps+t] (a byte
 // offset into the source tensor, or -1 for a padding tap, which reads the
 // zero row filled with the input zero point), times the tap's packed
-// weights. A microkernel computes mr <= MR rows and all nc output channels
-// in tiles of NR channels and requantizes in its epilogue, so the int32
-// accumulators never leave registers.
+// weights. A microkernel computes mc rows in blocks of MR and all nc
+// output channels in tiles of NR, and requantizes in its epilogue, so the
+// int32 accumulators never leave registers.
 
 // gemmClamp is the output side of requantization as the kernels read it.
 type gemmClamp struct{ Zero, Lo, Hi int32 }
 
 // gemmKernel is one microkernel signature; see gemmPortable for the
 // contract.
-type gemmKernel func(mr, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
+type gemmKernel func(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
 
 // gemmLayout is a microkernel's tile and packed-weight layout.
 type gemmLayout struct {
@@ -77,7 +77,7 @@ func gemmChunkPositions(n int) (pos [gemmChunk]int) {
 	return pos
 }
 
-// gemmPortable is the microkernels' contract, in Go. For rows r < mr and
+// gemmPortable is the microkernels' contract, in Go. For rows r < mc and
 // output channels o < nc:
 //
 //	acc = bias[o] + sum over taps t, channels k < kcs[t] of x[r,t][k] * weight[t][k][o]
@@ -85,41 +85,45 @@ func gemmChunkPositions(n int) (pos [gemmChunk]int) {
 //
 // where x[r,t] starts at src + ind[r*taps+t], or at zero when that offset
 // is negative; bias, weights and multipliers are read from w as gemmPack
-// laid them out.
-func gemmPortable(l gemmLayout, mr, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp) {
+// laid them out. Rows go in blocks of l.mr, columns in tiles of l.nr, as
+// the assembly does.
+func gemmPortable(l gemmLayout, mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp) {
 	channels := unsafe.Slice(kcs, taps)
-	offsets := unsafe.Slice(ind, mr*taps)
+	offsets := unsafe.Slice(ind, mc*taps)
 	var acc [4][16]int32
-	off := 0 // byte offset into w
-	for col := 0; col < nc; col += l.nr {
-		acc = [4][16]int32{}
-		for t, n := range channels {
-			for k0 := 0; k0 < int(n); k0 += gemmChunk {
-				m := min(gemmChunk, int(n)-k0)
-				pos := gemmChunkPositions(m)
-				chunk := unsafe.Slice((*int8)(unsafe.Add(w, off)), gemmChunk*l.nr)
-				for r := range mr {
-					row := zero
-					if o := offsets[r*taps+t]; o >= 0 {
-						row = unsafe.Add(src, o)
-					}
-					x := unsafe.Slice((*int8)(unsafe.Add(row, k0)), m)
-					for i, xv := range x {
-						for c := range l.nr {
-							acc[r][c] += int32(xv) * int32(chunk[l.weightIndex(c, pos[i])])
+	for m0 := 0; m0 < mc; m0 += l.mr {
+		mr := min(l.mr, mc-m0)
+		off := 0 // byte offset into w
+		for col := 0; col < nc; col += l.nr {
+			acc = [4][16]int32{}
+			for t, n := range channels {
+				for k0 := 0; k0 < int(n); k0 += gemmChunk {
+					m := min(gemmChunk, int(n)-k0)
+					pos := gemmChunkPositions(m)
+					chunk := unsafe.Slice((*int8)(unsafe.Add(w, off)), gemmChunk*l.nr)
+					for r := range mr {
+						row := zero
+						if o := offsets[(m0+r)*taps+t]; o >= 0 {
+							row = unsafe.Add(src, o)
+						}
+						x := unsafe.Slice((*int8)(unsafe.Add(row, k0)), m)
+						for i, xv := range x {
+							for c := range l.nr {
+								acc[r][c] += int32(xv) * int32(chunk[l.weightIndex(c, pos[i])])
+							}
 						}
 					}
+					off += gemmChunk * l.nr
 				}
-				off += gemmChunk * l.nr
 			}
-		}
-		bias := unsafe.Slice((*int32)(unsafe.Add(w, off)), l.nr)
-		mult := unsafe.Slice((*float32)(unsafe.Add(w, off+4*l.nr)), l.nr)
-		off += 8 * l.nr
-		for r := range mr {
-			out := unsafe.Slice((*int8)(unsafe.Add(dst, r*dstStride+col)), min(l.nr, nc-col))
-			for c := range out {
-				out[c] = quant.Requantize(acc[r][c]+bias[c], mult[c], clamp.Zero, clamp.Lo, clamp.Hi)
+			bias := unsafe.Slice((*int32)(unsafe.Add(w, off)), l.nr)
+			mult := unsafe.Slice((*float32)(unsafe.Add(w, off+4*l.nr)), l.nr)
+			off += 8 * l.nr
+			for r := range mr {
+				out := unsafe.Slice((*int8)(unsafe.Add(dst, (m0+r)*dstStride+col)), min(l.nr, nc-col))
+				for c := range out {
+					out[c] = quant.Requantize(acc[r][c]+bias[c], mult[c], clamp.Zero, clamp.Lo, clamp.Hi)
+				}
 			}
 		}
 	}
@@ -157,16 +161,14 @@ func newGemmPlan(p Path, kcs []int32, ind []int32, cout int, weight func(t, k, o
 }
 
 // run computes output rows [start, end) into dst (rows of cout int8), from
-// src. Any range works: a last group of fewer than layout.mr rows is
-// passed to the kernel as such.
+// src, in one kernel call. Any range works: a last block of fewer than
+// layout.mr rows is computed as such.
 func (g *gemmPlan) run(dst, src []int8, start, end int) {
 	if start >= end || g.cout == 0 {
 		return
 	}
 	taps := len(g.kcs)
-	for m := start; m < end; m += g.layout.mr {
-		g.kernel(min(g.layout.mr, end-m), g.cout, &g.kcs[0], taps,
-			unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(&g.zero[0]), &g.ind[m*taps],
-			unsafe.Pointer(&g.packed[0]), unsafe.Pointer(&dst[m*g.cout]), g.cout, &g.clamp)
-	}
+	g.kernel(end-start, g.cout, &g.kcs[0], taps,
+		unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(&g.zero[0]), &g.ind[start*taps],
+		unsafe.Pointer(&g.packed[0]), unsafe.Pointer(&dst[start*g.cout]), g.cout, &g.clamp)
 }

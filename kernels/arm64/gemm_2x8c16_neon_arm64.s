@@ -15,7 +15,7 @@
 // sums that the epilogue reduces with ADDP.
 //
 // Registers:
-//   R0 mr, then scratch      R1 nc (columns left)     R2 kcs (channels per tap)
+//   R0 rows left, scratch    R1 nc (columns left)     R2 kcs (channels per tap)
 //   R3 taps                  R4 src                   R5 zero row
 //   R6, R12 ind (row 0, 1)   R7 packed weights        R8, R9 dst (row 0, 1)
 //   R19 taps left            R20 kcs walk             R21, R22 ind walks
@@ -31,20 +31,22 @@
 // Packed weights per 8-column tile: for each tap and chunk, 8 x 16 bytes
 // (column-major), then 8 int32 biases and 8 float32 multipliers.
 
-// func gemm_s8_2x8c16_fp32_neon(mr, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
+// func gemm_s8_2x8c16_fp32_neon(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
 TEXT ·gemm_s8_2x8c16_fp32_neon(SB), NOSPLIT, $0-88
-	MOVD mr+0(FP), R0
-	MOVD nc+8(FP), R1
 	MOVD kcs+16(FP), R2
 	MOVD taps+24(FP), R3
 	MOVD src+32(FP), R4
 	MOVD zero+40(FP), R5
 	MOVD ind+48(FP), R6
-	MOVD w+56(FP), R7
 	MOVD dst+64(FP), R8
+	// Each block is mr rows; mc, ind and dst in the frame track the rows left.
+block:
+	MOVD mc+0(FP), R0
+	MOVD nc+8(FP), R1
+	MOVD w+56(FP), R7
 	MOVD dstStride+72(FP), R17
 	LSL $2, R3, R16
-	// Rows past mr alias the last valid row: they read and write the same
+	// Rows past mc alias the last valid row: they read and write the same
 	// bytes with the same values, so no row needs a branch of its own.
 	ADD R16, R6, R12
 	ADD R17, R8, R9
@@ -270,7 +272,7 @@ nexttap:
 	ADD $8, R9, R9
 	SUBS $8, R1, R1
 	BNE tile
-	RET
+	B next
 partial:
 	// Fewer than 8 columns left: store 4, 2, 1 bytes per row, shifting
 	// each row's 64-bit half down after each piece.
@@ -284,8 +286,20 @@ partial2:
 	VST1.P V11.H[0], 2(R8)
 	WORD $0x6f70056b // ushr v11.2d, v11.2d, #16
 partial1:
-	TBZ $0, R1, done
+	TBZ $0, R1, next
 	VST1 V11.B[8], (R9)
 	VST1 V11.B[0], (R8)
+next:
+	MOVD mc+0(FP), R0
+	SUBS $2, R0, R0
+	BLE done
+	MOVD R0, mc+0(FP)
+	LSL $2, R3, R16
+	ADD R16<<1, R6, R6
+	MOVD dst+64(FP), R8
+	MOVD dstStride+72(FP), R17
+	ADD R17<<1, R8, R8
+	MOVD R8, dst+64(FP)
+	B block
 done:
 	RET

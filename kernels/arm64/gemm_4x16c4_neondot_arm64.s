@@ -14,7 +14,7 @@
 // no reduction is needed.
 //
 // Registers:
-//   R0 mr, then scratch      R1 nc (columns left)     R2 kcs (channels per tap)
+//   R0 rows left, scratch    R1 nc (columns left)     R2 kcs (channels per tap)
 //   R3 taps                  R4 src                   R5 zero row
 //   R6, R12-R14 ind (rows 0-3)                        R7 packed weights
 //   R8-R11 dst (rows 0-3)    R19 taps left            R20 kcs walk
@@ -31,20 +31,22 @@
 // 16 columns x 4 channels (64 bytes), then 16 int32 biases and 16 float32
 // multipliers.
 
-// func gemm_s8_4x16c4_fp32_neondot(mr, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
+// func gemm_s8_4x16c4_fp32_neondot(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
 TEXT ·gemm_s8_4x16c4_fp32_neondot(SB), NOSPLIT, $0-88
-	MOVD mr+0(FP), R0
-	MOVD nc+8(FP), R1
 	MOVD kcs+16(FP), R2
 	MOVD taps+24(FP), R3
 	MOVD src+32(FP), R4
 	MOVD zero+40(FP), R5
 	MOVD ind+48(FP), R6
-	MOVD w+56(FP), R7
 	MOVD dst+64(FP), R8
+	// Each block is mr rows; mc, ind and dst in the frame track the rows left.
+block:
+	MOVD mc+0(FP), R0
+	MOVD nc+8(FP), R1
+	MOVD w+56(FP), R7
 	MOVD dstStride+72(FP), R17
 	LSL $2, R3, R16
-	// Rows past mr alias the last valid row: they read and write the same
+	// Rows past mc alias the last valid row: they read and write the same
 	// bytes with the same values, so no row needs a branch of its own.
 	ADD R16, R6, R12
 	ADD R17, R8, R9
@@ -411,7 +413,7 @@ nexttap:
 	ADD $16, R11, R11
 	SUBS $16, R1, R1
 	BNE tile
-	RET
+	B next
 partial:
 	// Fewer than 16 columns left: store 8, 4, 2, 1 bytes per row,
 	// rotating the stored bytes out after each piece.
@@ -445,10 +447,22 @@ partial2:
 	WORD $0x6e181318 // ext v24.16b, v24.16b, v24.16b, #2
 	WORD $0x6e1c139c // ext v28.16b, v28.16b, v28.16b, #2
 partial1:
-	TBZ $0, R1, done
+	TBZ $0, R1, next
 	VST1 V28.B[0], (R11)
 	VST1 V24.B[0], (R10)
 	VST1 V20.B[0], (R9)
 	VST1 V16.B[0], (R8)
+next:
+	MOVD mc+0(FP), R0
+	SUBS $4, R0, R0
+	BLE done
+	MOVD R0, mc+0(FP)
+	LSL $2, R3, R16
+	ADD R16<<2, R6, R6
+	MOVD dst+64(FP), R8
+	MOVD dstStride+72(FP), R17
+	ADD R17<<2, R8, R8
+	MOVD R8, dst+64(FP)
+	B block
 done:
 	RET

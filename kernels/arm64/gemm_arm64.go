@@ -8,7 +8,7 @@ import "unsafe"
 // contract is gemmPortable's, which their Go twins in gemm_other.go call.
 
 //go:noescape
-func gemm_s8_2x8c16_fp32_neon(mr, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
+func gemm_s8_2x8c16_fp32_neon(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
 
 //go:noescape
-func gemm_s8_4x16c4_fp32_neondot(mr, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
+func gemm_s8_4x16c4_fp32_neondot(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
