@@ -61,6 +61,7 @@ type Grabber struct {
 	skipped   uint64     // frames dropped since Latest last returned one
 	stats     Stats
 	stopCause error // why capture stopped by itself
+	closed    bool
 }
 
 // NewGrabber starts capturing from src, opening it if needed. The Grabber
@@ -173,6 +174,10 @@ func (g *Grabber) Latest(ctx context.Context, dst *Frame) error {
 	defer g.consumer.Unlock()
 	for {
 		g.mu.Lock()
+		if g.closed {
+			g.mu.Unlock()
+			return fmt.Errorf("%w (%s)", ErrGrabberClosed, g.src)
+		}
 		if g.readyGen > g.lastGen {
 			*dst, *g.ready = *g.ready, *dst
 			dst.Skipped, g.skipped = g.skipped, 0
@@ -213,7 +218,12 @@ func (g *Grabber) Stats() Stats {
 // current read (a stalled device may hold it until its driver times out)
 // and closes the source.
 func (g *Grabber) Close() error {
-	g.once.Do(g.cancel)
+	g.once.Do(func() {
+		g.mu.Lock()
+		g.closed = true
+		g.mu.Unlock()
+		g.cancel()
+	})
 	<-g.done
 	return nil
 }

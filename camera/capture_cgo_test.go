@@ -1,0 +1,237 @@
+//go:build cgo
+
+package camera
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"neonet.dev/neonet/internal/testenv"
+)
+
+func video(t *testing.T, name string) string {
+	return filepath.Join(testenv.SharedData(t), "videos", name)
+}
+
+// readAll reads a source to its end, keeping copies of the frames.
+func readAll(t *testing.T, src Source) []Frame {
+	t.Helper()
+	var frames []Frame
+	for {
+		var f Frame
+		err := src.Read(&f)
+		if errors.Is(err, ErrEndOfStream) {
+			return frames
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, f)
+	}
+}
+
+func TestVideoFilesAsCameras(t *testing.T) {
+	for _, name := range []string{"Megamind.avi", "tree.avi", "gocv_small.mp4"} {
+		path := video(t, name)
+		// What the container says, asked of OpenCV directly.
+		vc, err := gocv.VideoCaptureFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantN := int(vc.Get(gocv.VideoCaptureFrameCount))
+		wantW, wantH := int(vc.Get(gocv.VideoCaptureFrameWidth)), int(vc.Get(gocv.VideoCaptureFrameHeight))
+		vc.Close()
+
+		src, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src.String() != path {
+			t.Errorf("String() = %q, want %q", src.String(), path)
+		}
+		frames := readAll(t, src)
+		src.Close()
+		if strings.HasSuffix(name, ".avi") {
+			// tree.avi's index lists 444 frames of which 376 are empty
+			// chunks (the encoder's "repeat the previous frame"), which
+			// FFmpeg skips: count the chunks that hold a picture.
+			wantN = aviPictures(t, path)
+		}
+		if len(frames) != wantN || wantN < 50 {
+			t.Errorf("%s: %d frames, the file holds %d", name, len(frames), wantN)
+		}
+		for i, f := range frames {
+			if f.Width != wantW || f.Height != wantH || f.Stride != 3*wantW || f.Seq != uint64(i+1) {
+				t.Fatalf("%s frame %d: %dx%d stride %d seq %d, want %dx%d", name, i, f.Width, f.Height, f.Stride, f.Seq, wantW, wantH)
+			}
+		}
+		if bytes.Equal(frames[0].Pix, frames[len(frames)/2].Pix) {
+			t.Errorf("%s: the first and middle frames are identical", name)
+		}
+		if name == "Megamind.avi" && (wantW != 720 || wantH != 528) {
+			t.Errorf("Megamind.avi is %dx%d, the data README says 720x528", wantW, wantH)
+		}
+	}
+}
+
+// aviPictures counts the non-empty video chunks ("00dc", "00db") of an
+// AVI file's movi list.
+func aviPictures(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := bytes.Index(data, []byte("movi"))
+	if p < 0 {
+		t.Fatalf("%s: no movi list", path)
+	}
+	n := 0
+	for p += 4; p+8 <= len(data); {
+		id, size := string(data[p:p+4]), int(binary.LittleEndian.Uint32(data[p+4:p+8]))
+		switch {
+		case id == "idx1":
+			return n
+		case id == "LIST":
+			p += 12 // descend into rec lists
+			continue
+		case (strings.HasSuffix(id, "dc") || strings.HasSuffix(id, "db")) && size > 0:
+			n++
+		}
+		p += 8 + size + size&1
+	}
+	return n
+}
+
+func TestVideoFileLoops(t *testing.T) {
+	path := video(t, "tree.avi")
+	once, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := readAll(t, once)
+	once.Close()
+
+	src, err := Open(path, Options{Loop: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var f Frame
+	for i := range 2*len(frames) + 3 {
+		if err := src.Read(&f); err != nil {
+			t.Fatalf("looping read %d: %v", i, err)
+		}
+		want := frames[i%len(frames)]
+		if f.Seq != uint64(i+1) || !bytes.Equal(f.Pix, want.Pix) {
+			t.Fatalf("looping read %d (seq %d) differs from frame %d of the file", i, f.Seq, i%len(frames))
+		}
+	}
+}
+
+func TestGrabberSlowConsumerDropsFrames(t *testing.T) {
+	src, err := Open(video(t, "Megamind.avi"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewGrabber(src, GrabberOptions{})
+	ctx := context.Background()
+	var f Frame
+	var prev uint64
+	var skipped uint64
+	for range 15 {
+		if err := g.Latest(ctx, &f); err != nil {
+			t.Fatal(err)
+		}
+		// Every frame between two handed out was dropped, and said so.
+		if f.Seq-prev-1 != f.Skipped {
+			t.Errorf("frame %d after %d reports %d skipped", f.Seq, prev, f.Skipped)
+		}
+		prev, skipped = f.Seq, skipped+f.Skipped
+		time.Sleep(10 * time.Millisecond) // a slow classifier
+	}
+	g.Close()
+	s := g.Stats()
+	if s.Dropped == 0 || skipped == 0 || skipped > s.Dropped {
+		t.Errorf("a consumer at 100 frames/s behind a free-running decoder: %d dropped, %d skipped, stats %+v", s.Dropped, skipped, s)
+	}
+	if s.Delivered != 15 || s.Captured < s.Delivered+s.Dropped || s.Captured > s.Delivered+s.Dropped+1 {
+		t.Errorf("counters do not add up: %+v", s)
+	}
+}
+
+func TestGrabberReopensAtEndOfFile(t *testing.T) {
+	path := video(t, "tree.avi")
+	once, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := readAll(t, once)
+	once.Close()
+
+	src, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewGrabber(src, GrabberOptions{Clock: newFakeClock()})
+	defer g.Close()
+	var f Frame
+	n := uint64(len(frames))
+	for f.Seq <= n { // through the end of the file and beyond
+		if err := g.Latest(context.Background(), &f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The file started over: frame n+k is frame k again.
+	if want := frames[(f.Seq-1)%n]; !bytes.Equal(f.Pix, want.Pix) {
+		t.Errorf("frame %d after the reopen is not frame %d of the file", f.Seq, (f.Seq-1)%n+1)
+	}
+	s := g.Stats()
+	if s.Reopens < 1 || !errors.Is(s.LastError, ErrEndOfStream) || !strings.Contains(s.LastError.Error(), path) {
+		t.Errorf("after the end of the file: %+v", s)
+	}
+}
+
+func TestGStreamerPipeline(t *testing.T) {
+	src, err := Open("gst:videotestsrc num-buffers=4 ! video/x-raw,width=160,height=120 ! videoconvert ! video/x-raw,format=BGR ! appsink", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var f Frame
+	for i := range 4 {
+		if err := src.Read(&f); err != nil || f.Width != 160 || f.Height != 120 {
+			t.Fatalf("pipeline frame %d: %dx%d, %v", i, f.Width, f.Height, err)
+		}
+	}
+	if err := src.Read(&f); err == nil || !strings.Contains(err.Error(), "pipeline stopped") {
+		t.Errorf("after the pipeline's last buffer: %v", err)
+	}
+}
+
+func TestDeviceErrors(t *testing.T) {
+	for spec, want := range map[string]string{
+		"/dev/video99":         "/dev/video99: no such device",
+		"99":                   "/dev/video99: no such device",
+		"/dev/null":            "cannot open",
+		"gst:nosuch ! appsink": "cannot open",
+	} {
+		_, err := Open(spec, Options{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Open(%q): %v, want an error containing %q", spec, err, want)
+		}
+	}
+	// A file OpenCV cannot decode.
+	if _, err := Open(filepath.Join(testenv.SharedData(t), "README.md"), Options{}); err == nil || !strings.Contains(err.Error(), "README.md: cannot open") {
+		t.Errorf("a text file as a video: %v", err)
+	}
+}

@@ -1,0 +1,143 @@
+package camera
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"neonet.dev/neonet/internal/testenv"
+	"neonet.dev/neonet/preprocess"
+)
+
+func TestFolderSource(t *testing.T) {
+	dir := filepath.Join(testenv.SharedData(t), "images", "samples")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var images []string // already in name order
+	for _, e := range entries {
+		if ext := strings.ToLower(filepath.Ext(e.Name())); ext == ".jpg" || ext == ".bmp" || ext == ".png" {
+			images = append(images, e.Name())
+		}
+	}
+	if len(images) < 10 {
+		t.Fatalf("only %d sample images in %s", len(images), dir)
+	}
+	src, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f Frame
+	for i, name := range images {
+		if err := src.Read(&f); err != nil {
+			t.Fatalf("image %d (%s): %v", i, name, err)
+		}
+		img, err := preprocess.Decode(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := preprocess.ToRGB8(img)
+		got, err := f.RGB8(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.W != want.W || got.H != want.H || string(got.Pix) != string(want.Pix) || f.Seq != uint64(i+1) {
+			t.Errorf("frame %d: %dx%d seq %d, want %s's %dx%d pixels", i, f.Width, f.Height, f.Seq, name, want.W, want.H)
+		}
+	}
+	if err := src.Read(&f); !errors.Is(err, ErrEndOfStream) || !strings.Contains(err.Error(), dir) {
+		t.Errorf("after the last image: %v, want ErrEndOfStream naming the folder", err)
+	}
+	// Reopened after the end, it starts again from the first image.
+	src.Close()
+	if err := src.Open(); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := preprocess.Decode(filepath.Join(dir, images[0]))
+	if err := src.Read(&f); err != nil || f.Width != first.Bounds().Dx() || f.Seq != uint64(len(images)+1) {
+		t.Errorf("after reopening: %dx%d seq %d, %v", f.Width, f.Height, f.Seq, err)
+	}
+
+	// Looping: the image after the last is the first.
+	loop, err := Open(dir, Options{Loop: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var firstFrame Frame
+	for i := range len(images) + 1 {
+		if err := loop.Read(&f); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			firstFrame.setSize(f.Width, f.Height)
+			copy(firstFrame.Pix, f.Pix)
+		}
+	}
+	if string(f.Pix) != string(firstFrame.Pix) {
+		t.Error("a looping folder does not come back to its first image")
+	}
+}
+
+func TestFolderSkipsUnreadableImages(t *testing.T) {
+	samples := filepath.Join(testenv.SharedData(t), "images", "samples")
+	dir := t.TempDir()
+	for name, from := range map[string]string{"a.bmp": "cat.bmp", "c.jpg": "owl.jpg"} {
+		data, err := os.ReadFile(filepath.Join(samples, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b.jpg"), []byte("not a jpeg"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Parse(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var failures []string
+	g := NewGrabber(src, GrabberOptions{Clock: newFakeClock(), MaxFailures: 3, OnError: func(err error, _ time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		failures = append(failures, err.Error())
+	}})
+	defer g.Close()
+	owl, err := preprocess.Decode(filepath.Join(dir, "c.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f Frame
+	ctx := context.Background()
+	// Whatever frames the consumer misses, it eventually sees the owl,
+	// which comes after the broken file.
+	for f.Width != owl.Bounds().Dx() || f.Height != owl.Bounds().Dy() {
+		if err := g.Latest(ctx, &f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(failures) == 0 || !strings.Contains(failures[0], "b.jpg") {
+		t.Errorf("the broken image is not reported by name: %q", failures)
+	}
+}
+
+func TestFolderErrors(t *testing.T) {
+	empty := t.TempDir()
+	if _, err := Open(empty, Options{}); err == nil || !strings.Contains(err.Error(), empty) || !strings.Contains(err.Error(), "no images") {
+		t.Errorf("empty folder: %v", err)
+	}
+}

@@ -1,0 +1,249 @@
+package camera
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// samePattern reports whether f holds frame seq of the synthetic pattern.
+func samePattern(f *Frame, seq uint64) bool {
+	var want Frame
+	want.setSize(f.Width, f.Height)
+	SyntheticPattern(&want, seq)
+	return bytes.Equal(f.Pix[:len(want.Pix)], want.Pix)
+}
+
+func TestGrabberLatestDropsAndReopens(t *testing.T) {
+	clock := newFakeClock()
+	src := newScriptedSource()
+	var mu sync.Mutex
+	var reported []error
+	var waits []time.Duration
+	g := NewGrabber(src, GrabberOptions{
+		Clock: clock, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second,
+		OnError: func(err error, retryIn time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			reported, waits = append(reported, err), append(waits, retryIn)
+		},
+	})
+	ctx := context.Background()
+
+	// Five frames while nobody reads: the newest is handed over, four
+	// were dropped.
+	for range 5 {
+		src.steps <- nil
+	}
+	waitFor(t, "5 captures", func() bool { return g.Stats().Captured == 5 })
+	var f Frame
+	if err := g.Latest(ctx, &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.Seq != 5 || f.Skipped != 4 || !samePattern(&f, 5) {
+		t.Errorf("first Latest: frame %d skipped %d (pattern matches: %v), want frame 5 after 4 skipped", f.Seq, f.Skipped, samePattern(&f, 5))
+	}
+	if s := g.Stats(); s.Captured != 5 || s.Dropped != 4 || s.Delivered != 1 {
+		t.Errorf("stats %+v, want 5 captured, 4 dropped, 1 delivered", s)
+	}
+
+	// Latest waits for a newer frame; it never hands out the same one twice.
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	err := g.Latest(short, &f)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Latest without a new frame: %v, want the context's deadline", err)
+	}
+	src.steps <- nil
+	if err := g.Latest(ctx, &f); err != nil || f.Seq != 6 || f.Skipped != 0 || !samePattern(&f, 6) {
+		t.Errorf("Latest: frame %d skipped %d, %v; want frame 6", f.Seq, f.Skipped, err)
+	}
+
+	// A failure: reported, the source closed and reopened after the
+	// backoff, and capture goes on.
+	src.steps <- errUnplugged
+	waitFor(t, "the reopen", func() bool { return g.Stats().Reopens == 1 })
+	s := g.Stats()
+	if s.Failures != 1 || !errors.Is(s.LastError, errUnplugged) || !strings.Contains(s.LastError.Error(), "scripted") {
+		t.Errorf("after a failed read: %+v", s)
+	}
+	if opens, closes := src.counts(); opens != 2 || closes != 1 {
+		t.Errorf("source opened %d times and closed %d, want 2 and 1", opens, closes)
+	}
+	src.steps <- nil
+	if err := g.Latest(ctx, &f); err != nil || f.Seq != 7 {
+		t.Errorf("after the reopen: frame %d, %v; want frame 7", f.Seq, err)
+	}
+
+	// Backoff doubles with consecutive failures and starts over after a
+	// frame.
+	src.steps <- errUnplugged
+	src.steps <- errUnplugged
+	src.steps <- nil
+	src.steps <- errUnplugged
+	src.steps <- nil
+	if err := g.Latest(ctx, &f); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "9 captures", func() bool { return g.Stats().Captured == 9 })
+	mu.Lock()
+	if want := []time.Duration{100, 100, 200, 100}; !slices.Equal(waits, scaled(want, time.Millisecond)) || len(reported) != 4 {
+		t.Errorf("reported %d failures with waits %v, want waits %v", len(reported), waits, scaled(want, time.Millisecond))
+	}
+	mu.Unlock()
+	if got := clock.slept(); !slices.Equal(got, scaled([]time.Duration{100, 100, 200, 100}, time.Millisecond)) {
+		t.Errorf("slept %v", got)
+	}
+
+	close(src.steps)
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Latest(ctx, &f); !errors.Is(err, ErrGrabberClosed) {
+		t.Errorf("Latest after Close: %v, want ErrGrabberClosed", err)
+	}
+	if opens, closes := src.counts(); opens != closes {
+		t.Errorf("after Close the source was opened %d times and closed %d", opens, closes)
+	}
+	if err := g.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func scaled(d []time.Duration, unit time.Duration) []time.Duration {
+	out := make([]time.Duration, len(d))
+	for i, v := range d {
+		out[i] = v * unit
+	}
+	return out
+}
+
+func TestGrabberBackoffIsBoundedAndGivesUp(t *testing.T) {
+	clock := newFakeClock()
+	cause := errors.New("device or resource busy")
+	g := NewGrabber(failingSource{cause}, GrabberOptions{
+		Clock: clock, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, MaxFailures: 7,
+	})
+	defer g.Close()
+	var f Frame
+	err := g.Latest(context.Background(), &f)
+	if !errors.Is(err, cause) || !strings.Contains(err.Error(), "/dev/video7") || !strings.Contains(err.Error(), "7 consecutive failures") {
+		t.Errorf("Latest on a source that never opens: %v", err)
+	}
+	want := scaled([]time.Duration{100, 200, 400, 800, 1000, 1000}, time.Millisecond)
+	if got := clock.slept(); !slices.Equal(got, want) {
+		t.Errorf("backoff %v, want %v", got, want)
+	}
+	if s := g.Stats(); s.Failures != 7 || s.Reopens != 0 || s.Captured != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestGrabberCloseInterruptsBackoff(t *testing.T) {
+	// On the real clock with an hour of backoff, Close must not wait.
+	g := NewGrabber(failingSource{errUnplugged}, GrabberOptions{MinBackoff: time.Hour})
+	waitFor(t, "the first failure", func() bool { return g.Stats().Failures == 1 })
+	done := make(chan struct{})
+	go func() { g.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for the backoff")
+	}
+}
+
+func TestGrabberSyntheticSteadyStateAllocatesNothing(t *testing.T) {
+	g := NewGrabber(NewSynthetic(64, 48, Options{}), GrabberOptions{})
+	defer g.Close()
+	ctx := context.Background()
+	var f Frame
+	for range 5 { // every buffer has reached its size
+		if err := g.Latest(ctx, &f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seqs := make([]uint64, 0, 100)
+	// Counts allocations by both goroutines: capture and hand-over.
+	if n := testing.AllocsPerRun(50, func() {
+		if err := g.Latest(ctx, &f); err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, f.Seq)
+	}); n != 0 {
+		t.Errorf("%v allocations per frame, want 0", n)
+	}
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] <= seqs[i-1] {
+			t.Fatalf("frame numbers not strictly increasing: %v", seqs)
+		}
+	}
+	if !samePattern(&f, f.Seq) {
+		t.Errorf("frame %d does not hold its own pattern", f.Seq)
+	}
+	if s := g.Stats(); s.Captured != s.Dropped+s.Delivered && s.Captured != s.Dropped+s.Delivered+1 {
+		t.Errorf("stats do not add up: %+v", s)
+	}
+}
+
+func TestSyntheticSource(t *testing.T) {
+	clock := newFakeClock()
+	src, err := Open("synthetic:64x48", Options{FPS: 25, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.String() != "synthetic:64x48" {
+		t.Errorf("String() = %q", src.String())
+	}
+	var frames [3]Frame
+	for i := range frames {
+		if err := src.Read(&frames[i]); err != nil {
+			t.Fatal(err)
+		}
+		f := &frames[i]
+		if f.Width != 64 || f.Height != 48 || f.Stride != 192 || f.Seq != uint64(i+1) {
+			t.Errorf("frame %d: %dx%d stride %d seq %d", i, f.Width, f.Height, f.Stride, f.Seq)
+		}
+	}
+	if bytes.Equal(frames[0].Pix, frames[1].Pix) || bytes.Equal(frames[1].Pix, frames[2].Pix) {
+		t.Error("consecutive synthetic frames are identical")
+	}
+	// Paced at 25 fps: the second and third frames each waited 40 ms.
+	if got, want := clock.slept(), scaled([]time.Duration{40, 40}, time.Millisecond); !slices.Equal(got, want) {
+		t.Errorf("pacing slept %v, want %v", got, want)
+	}
+	if d := frames[2].Time.Sub(frames[0].Time); d != 80*time.Millisecond {
+		t.Errorf("frames 1 and 3 are %v apart, want 80ms", d)
+	}
+	src.Close()
+	if err := src.Read(&frames[0]); !errors.Is(err, ErrClosed) {
+		t.Errorf("Read after Close: %v", err)
+	}
+	// Options size the pattern when the spec does not.
+	if src, err := Open("synthetic", Options{Width: 320, Height: 200}); err != nil || src.String() != "synthetic:320x200" {
+		t.Errorf("synthetic with options: %v, %v", src, err)
+	}
+}
+
+func TestSpecErrors(t *testing.T) {
+	for spec, want := range map[string]string{
+		"":                   "empty spec",
+		"synthetic:0x5":      `size "0x5"`,
+		"synthetic:big":      `size "big"`,
+		"gst:  ":             "empty GStreamer pipeline",
+		"/no/such/video.avi": "no such file",
+		"no-such-folder":     "no such file",
+	} {
+		_, err := Open(spec, Options{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Open(%q): %v, want an error containing %q", spec, err, want)
+		}
+		if err != nil && spec != "" && !strings.Contains(err.Error(), spec) {
+			t.Errorf("Open(%q): %v does not name the spec", spec, err)
+		}
+	}
+}
