@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,6 +199,29 @@ func TestGrabberReopensAtEndOfFile(t *testing.T) {
 	s := g.Stats()
 	if s.Reopens < 1 || !errors.Is(s.LastError, ErrEndOfStream) || !strings.Contains(s.LastError.Error(), path) {
 		t.Errorf("after the end of the file: %+v", s)
+	}
+}
+
+// The fused preprocessing on real video frames (the photo and synthetic
+// cases are in preprocess_test.go).
+func TestPreprocessorMatchesReferenceOnVideo(t *testing.T) {
+	videos := filepath.Join(testenv.SharedData(t), "videos")
+	for _, name := range []string{"Megamind.avi", "tree.avi", "gocv_small.mp4"} {
+		src, err := Open(filepath.Join(videos, name), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f Frame
+		// A few frames spread over each file.
+		for i := 0; ; i++ {
+			if err := src.Read(&f); err != nil {
+				break
+			}
+			if i%50 == 0 {
+				checkAgainstReference(t, fmt.Sprintf("%s frame %d", name, f.Seq), &f)
+			}
+		}
+		src.Close()
 	}
 }
 

@@ -84,27 +84,6 @@ func checkAgainstReference(t *testing.T, name string, f *Frame) {
 	}
 }
 
-func TestPreprocessorMatchesReferenceOnVideo(t *testing.T) {
-	videos := filepath.Join(testenv.SharedData(t), "videos")
-	for _, name := range []string{"Megamind.avi", "tree.avi", "gocv_small.mp4"} {
-		src, err := Open(filepath.Join(videos, name), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var f Frame
-		// A few frames spread over each file.
-		for i := 0; ; i++ {
-			if err := src.Read(&f); err != nil {
-				break
-			}
-			if i%25 == 0 {
-				checkAgainstReference(t, fmt.Sprintf("%s frame %d", name, f.Seq), &f)
-			}
-		}
-		src.Close()
-	}
-}
-
 func TestPreprocessorMatchesReferenceOnPhotos(t *testing.T) {
 	src := NewFolder(filepath.Join(testenv.SharedData(t), "images", "samples"), Options{})
 	if err := src.Open(); err != nil {
