@@ -1,0 +1,291 @@
+package firmware
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"neonet.dev/neonet/firmware/serlog"
+)
+
+// fakeClock is a manual clock: time moves only when Advance is called,
+// and timers due by then fire.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []fakeTimer
+}
+
+type fakeTimer struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 11, 28, 21, 0, 0, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.waiters = append(c.waiters, fakeTimer{c.now.Add(d), ch})
+	return ch
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.at.After(c.now) {
+			kept = append(kept, w)
+		} else {
+			w.ch <- c.now
+		}
+	}
+	c.waiters = kept
+}
+
+// waitArmed waits until a timer due d from now is set: the loop has
+// handled the previous one and re-armed it.
+func (c *fakeClock) waitArmed(t *testing.T, d time.Duration) {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < 5*time.Second; time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		at := c.now.Add(d)
+		for _, w := range c.waiters {
+			if w.at.Equal(at) {
+				c.mu.Unlock()
+				return
+			}
+		}
+		c.mu.Unlock()
+	}
+	t.Fatalf("no timer armed %v ahead", d)
+}
+
+// frame is one scripted frame: the scores the model gives it, or a camera
+// or model failure.
+type frame struct {
+	scores    []Score
+	cameraErr error
+	modelErr  error
+}
+
+const (
+	framePeriod = 100 * time.Millisecond // the camera's frame interval
+	inferTime   = 20 * time.Millisecond  // the fake model's inference time
+)
+
+// fakeCamera hands out frames the test feeds, one per Next; Next announces
+// on asks that it wants one, so the test knows the loop has handled the
+// previous frame.
+type fakeCamera struct {
+	clock   *fakeClock
+	asks    chan struct{}
+	frames  chan frame
+	asked   bool // the test has seen an ask not yet answered
+	current frame
+	seq     uint64
+	mu      sync.Mutex
+}
+
+func newFakeCamera(clock *fakeClock) *fakeCamera {
+	return &fakeCamera{clock: clock, asks: make(chan struct{}), frames: make(chan frame)}
+}
+
+func (c *fakeCamera) Next(ctx context.Context, input []int8) (uint64, error) {
+	select {
+	case c.asks <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	select {
+	case f := <-c.frames:
+		c.clock.Advance(framePeriod)
+		if f.cameraErr != nil {
+			return 0, f.cameraErr
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.current = f
+		c.seq++
+		input[0] = int8(c.seq)
+		return c.seq, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+func (c *fakeCamera) Dropped() uint64 { return 7 }
+
+// feed gives the loop frames, one at a time, waiting until the loop asks.
+func (c *fakeCamera) feed(frames ...frame) {
+	for _, f := range frames {
+		c.settle()
+		c.asked = false
+		c.frames <- f
+	}
+}
+
+// settle waits until the loop has handled every frame fed so far.
+func (c *fakeCamera) settle() {
+	if !c.asked {
+		<-c.asks
+		c.asked = true
+	}
+}
+
+// fakeModel classifies the camera's current frame with its scripted
+// scores.
+type fakeModel struct {
+	camera *fakeCamera
+	labels []string
+	input  []int8
+}
+
+func (m *fakeModel) Input() []int8    { return m.input }
+func (m *fakeModel) Labels() []string { return m.labels }
+func (m *fakeModel) Classify() ([]Score, error) {
+	m.camera.clock.Advance(inferTime)
+	m.camera.mu.Lock()
+	defer m.camera.mu.Unlock()
+	if m.camera.current.modelErr != nil {
+		return nil, m.camera.current.modelErr
+	}
+	return m.camera.current.scores, nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's goroutine and the
+// test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// records parses the log lines, keeping those of the given events (all
+// when none given).
+func records(t *testing.T, log string, events ...string) []map[string]string {
+	t.Helper()
+	var out []map[string]string
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		if line == "" {
+			continue
+		}
+		r, err := serlog.Parse(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == 0 || containsString(events, r["event"]) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// waitFor polls the log until n lines contain want.
+func waitFor(t *testing.T, log *syncBuffer, want string, n int) {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < 5*time.Second; time.Sleep(time.Millisecond) {
+		if strings.Count(log.String(), want) >= n {
+			return
+		}
+	}
+	t.Fatalf("no %q in the log:\n%s", want, log.String())
+}
+
+// notifySocket is a fake systemd: a unixgram socket at $NOTIFY_SOCKET,
+// read continuously as systemd does (a full socket would block the
+// daemon).
+type notifySocket struct {
+	mu   sync.Mutex
+	msgs []string
+	last time.Time // when the last message arrived
+}
+
+func newNotifySocket(t *testing.T) *notifySocket {
+	path := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	t.Setenv("NOTIFY_SOCKET", path)
+	s := &notifySocket{}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.msgs = append(s.msgs, string(buf[:n]))
+			s.last = time.Now()
+			s.mu.Unlock()
+		}
+	}()
+	return s
+}
+
+// drain returns the notifications received since the last drain, once
+// none has arrived for 20 ms.
+func (s *notifySocket) drain(t *testing.T) []string {
+	for {
+		time.Sleep(5 * time.Millisecond)
+		s.mu.Lock()
+		if time.Since(s.last) >= 20*time.Millisecond {
+			msgs := s.msgs
+			s.msgs = nil
+			s.mu.Unlock()
+			return msgs
+		}
+		s.mu.Unlock()
+	}
+}
+
+func count(msgs []string, prefix string) int {
+	n := 0
+	for _, m := range msgs {
+		if strings.HasPrefix(m, prefix) {
+			n++
+		}
+	}
+	return n
+}

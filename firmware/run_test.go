@@ -1,0 +1,317 @@
+package firmware
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"neonet.dev/neonet/firmware/pins"
+	"neonet.dev/neonet/firmware/serlog"
+)
+
+var testLabels = []string{"tabby", "dog", "mailbag"}
+
+func scores(pairs ...any) []Score {
+	var s []Score
+	for i := 0; i < len(pairs); i += 2 {
+		label := pairs[i].(string)
+		s = append(s, Score{Label: label, Index: slices.Index(testLabels, label), Score: float32(pairs[i+1].(float64))})
+	}
+	return s
+}
+
+// harness runs the daemon on fakes: scripted camera and model, simulated
+// pins printing to pinLog, records to log, a fake systemd socket.
+type harness struct {
+	t      *testing.T
+	clock  *fakeClock
+	camera *fakeCamera
+	model  *fakeModel
+	pinLog *syncBuffer
+	log    *syncBuffer
+	notify *notifySocket
+	reload chan struct{}
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startDaemon(t *testing.T, config string, deps Deps) *harness {
+	t.Helper()
+	cfg, err := ParseConfig("test.toml", []byte(config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RetryInterval = 0 // retry at once: the fake clock only moves with frames
+	h := &harness{t: t, clock: newFakeClock(), pinLog: &syncBuffer{}, log: &syncBuffer{}, reload: make(chan struct{}), done: make(chan error, 1)}
+	h.notify = newNotifySocket(t)
+	h.camera = newFakeCamera(h.clock)
+	h.model = &fakeModel{camera: h.camera, labels: testLabels, input: make([]int8, 16)}
+	var specs []pins.Spec
+	for _, p := range cfg.Pins() {
+		specs = append(specs, pins.Spec{Name: p.Name, ActiveLow: p.ActiveLow})
+	}
+	set, err := pins.Open("sim", specs, h.pinLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps.Pins = map[string]Pin{}
+	for _, p := range set.Pins {
+		deps.Pins[p.Name()] = p
+	}
+	logger := serlog.NewLogger(1000, h.log)
+	deps.Capture, deps.Classifier, deps.Log = h.camera, h.model, logger
+	deps.Clock, deps.Notifier, deps.Reload = h.clock, Systemd{}, h.reload
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "sys/class/thermal/thermal_zone0"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "sys/class/thermal/thermal_zone0/temp"), []byte("51234\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deps.SysRoot = root
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() {
+		err := Run(ctx, cfg, deps)
+		logger.Close()
+		h.done <- err
+	}()
+	return h
+}
+
+// stop is SIGTERM: it cancels the loop and waits for Run to return.
+func (h *harness) stop() {
+	h.t.Helper()
+	h.camera.settle()
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("Run did not return after cancel")
+	}
+}
+
+// transitions returns one pin's printed levels, in order.
+func (h *harness) transitions(pin string) []string {
+	var levels []string
+	for _, line := range strings.Split(h.pinLog.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "pin "+pin+" -> "); ok {
+			levels = append(levels, rest)
+		}
+	}
+	return levels
+}
+
+const twoRules = `
+heartbeat_pin = "GPIO27"
+fault_pin = "GPIO22"
+status_interval = "1s"
+
+[[rule]]
+labels = ["tabby"]
+frames = 2
+release = 2
+pin = "GPIO17"
+
+[[rule]]
+labels = ["dog"]
+min_score = 0.6
+frames = 1
+release = 1
+pin = "GPIO23"
+mode = "pulse"
+pulse_ms = 150
+active_low = true
+`
+
+// TestRunEndToEnd feeds scripted frames and checks the pin transitions,
+// the records and the notifications they cause.
+func TestRunEndToEnd(t *testing.T) {
+	h := startDaemon(t, twoRules, Deps{ModelName: "fake.neonet", WatchdogInterval: 300 * time.Millisecond})
+	h.camera.feed(
+		frame{scores: scores("tabby", .8)},             // rule 1: 1 of 2
+		frame{scores: scores("tabby", .8)},             // rule 1 activates: GPIO17 high
+		frame{scores: scores("tabby", .7, "dog", .65)}, // rule 2 activates: a 150 ms low pulse on GPIO23
+		frame{scores: scores("tabby", .1, "dog", .3)},  // rule 2 releases, its pulse runs on; rule 1 misses once
+		frame{scores: scores("dog", .2)},               // rule 1 releases; the pulse has ended
+		frame{cameraErr: errors.New("VIDIOC_DQBUF: no such device")},
+		frame{modelErr: errors.New("arena exhausted")},
+		frame{scores: scores("tabby", .9)}, // recovered
+	)
+	// Twelve quiet frames so a status interval (1 s) passes.
+	for range 12 {
+		h.camera.feed(frame{scores: scores("mailbag", .9)})
+	}
+	h.stop()
+
+	for pin, want := range map[string][]string{
+		"GPIO17": {"high", "low"},
+		"GPIO23": {"high", "low", "high"}, // active low: high when opened, low for the pulse
+		"GPIO22": {"high", "low"},
+	} {
+		if got := h.transitions(pin); !slices.Equal(got, want) {
+			t.Errorf("pin %s: %v, want %v", pin, got, want)
+		}
+	}
+	beats := h.transitions("GPIO27")
+	if len(beats) < 4 || beats[len(beats)-1] != "low" {
+		t.Errorf("heartbeat %v: want it to blink and end low", beats)
+	}
+
+	var events []string
+	for _, r := range records(t, h.log.String()) {
+		if r["event"] != "status" {
+			events = append(events, r["event"])
+		}
+	}
+	want := []string{"start", "ready", "detect", "detect", "release", "release", "fault", "fault", "recovered", "stop"}
+	if !slices.Equal(events, want) {
+		t.Errorf("events %v\nwant   %v", events, want)
+	}
+	detects := records(t, h.log.String(), "detect")
+	if len(detects) == 2 {
+		if d := detects[0]; d["label"] != "tabby" || d["score"] != "0.80" || d["pin"] != "GPIO17" || d["state"] != "1" || d["rule"] != "1" {
+			t.Errorf("first detect %v", d)
+		}
+		if d := detects[1]; d["label"] != "dog" || d["score"] != "0.65" || d["pin"] != "GPIO23" {
+			t.Errorf("second detect %v", d)
+		}
+	}
+	faults := records(t, h.log.String(), "fault")
+	if len(faults) == 2 && (faults[0]["source"] != "camera" || !strings.Contains(faults[0]["error"], "DQBUF") ||
+		faults[1]["source"] != "model" || faults[1]["attempt"] != "2") {
+		t.Errorf("faults %v", faults)
+	}
+	if r := records(t, h.log.String(), "recovered"); len(r) != 1 || r[0]["attempts"] != "2" {
+		t.Errorf("recovered %v", r)
+	}
+	status := records(t, h.log.String(), "status")
+	if len(status) == 0 {
+		t.Fatal("no status record")
+	}
+	s := status[0]
+	// 120 ms per frame (100 ms camera + 20 ms model): 8.3 fps, minus the
+	// frames lost to the two failures in the first second.
+	if s["infer_ms"] != "20.0" || s["temp_c"] != "51.2" || s["dropped"] != "0" || s["log_overflow"] != "0" || s["uptime_s"] != "1" {
+		t.Errorf("status %v", s)
+	}
+	if fps, err := strconv.ParseFloat(s["fps"], 64); err != nil || fps < 5 || fps > 8.4 {
+		t.Errorf("status fps %s, want about 8", s["fps"])
+	}
+
+	msgs := h.notify.drain(t)
+	if count(msgs, "READY=1") != 1 || count(msgs, "STOPPING=1") != 1 || count(msgs, "WATCHDOG=1") < 4 {
+		t.Errorf("notifications %q", msgs)
+	}
+	if i := slices.IndexFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "STATUS=fault: camera") }); i < 0 {
+		t.Errorf("no fault STATUS in %q", msgs)
+	}
+}
+
+// TestWatchdogStopsWhenFramesStall: pings go out while frames flow and stop
+// when the camera delivers nothing, so systemd restarts the service.
+func TestWatchdogStopsWhenFramesStall(t *testing.T) {
+	const watchdog = 300 * time.Millisecond
+	h := startDaemon(t, "[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n", Deps{WatchdogInterval: watchdog})
+	for range 10 {
+		h.camera.feed(frame{scores: scores("tabby", .9)})
+	}
+	h.camera.settle()
+	flowing := count(h.notify.drain(t), "WATCHDOG=1")
+	if flowing < 3 {
+		t.Errorf("%d watchdog pings over 10 frames (1.2 s), want at least 3", flowing)
+	}
+	// The camera stalls: time passes, no frames.
+	var stalled int
+	for range 5 {
+		h.clock.Advance(watchdog)
+		h.clock.waitArmed(t, watchdog)
+		stalled += count(h.notify.drain(t), "WATCHDOG=1")
+	}
+	// One ping may still cover the frames just before the stall.
+	if stalled > 1 {
+		t.Errorf("%d watchdog pings while stalled, want at most 1", stalled)
+	}
+	h.camera.feed(frame{scores: scores("tabby", .9)})
+	h.camera.settle()
+	h.clock.Advance(watchdog)
+	h.clock.waitArmed(t, watchdog)
+	if n := count(h.notify.drain(t), "WATCHDOG=1"); n != 1 {
+		t.Errorf("%d pings after frames resumed, want 1", n)
+	}
+	h.stop()
+	if got := h.transitions("GPIO17"); !slices.Equal(got, []string{"high", "low"}) {
+		t.Errorf("GPIO17 %v: want it active, then safe on exit", got)
+	}
+}
+
+// TestReload: a model that fails verification leaves the old one running;
+// a good one replaces it, with its rules.
+func TestReload(t *testing.T) {
+	var next *Pipeline
+	var loadErr error
+	load := func(context.Context) (*Pipeline, error) { return next, loadErr }
+	h := startDaemon(t, "[[rule]]\nlabels = [\"tabby\"]\nframes = 1\nrelease = 1\npin = \"GPIO17\"\n", Deps{Load: load})
+	h.camera.feed(frame{scores: scores("tabby", .8)})
+	h.camera.settle()
+
+	newConfig := func(text string) *Config {
+		cfg, err := ParseConfig("test.toml", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	bad := []struct {
+		name   string
+		pipe   *Pipeline
+		err    error
+		reason string
+	}{
+		{"unreadable file", nil, errors.New("test.toml:3: rule[1].pin: missing"), "rule[1].pin: missing"},
+		{"labels the model lacks", &Pipeline{newConfig("[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n"),
+			&fakeModel{camera: h.camera, labels: []string{"cat", "dog"}, input: make([]int8, 16)}}, nil, `"tabby" is not a class of the model`},
+		{"other pins", &Pipeline{newConfig("[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO4\"\n"), h.model}, nil, "the pins changed"},
+		{"other input size", &Pipeline{newConfig("[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n"),
+			&fakeModel{camera: h.camera, labels: testLabels, input: make([]int8, 8)}}, nil, "takes 8 input values, the camera delivers 16"},
+	}
+	for i, b := range bad {
+		next, loadErr = b.pipe, b.err
+		h.reload <- struct{}{}
+		waitFor(t, h.log, "ok=0", i+1)
+		rs := records(t, h.log.String(), "reload")
+		if len(rs) != i+1 || !strings.Contains(rs[i]["error"], b.reason) {
+			t.Fatalf("%s: reload records %v, want error %q", b.name, rs, b.reason)
+		}
+	}
+	// The old rule still runs: tabby releases (release = 1) and detects.
+	h.camera.feed(frame{scores: scores("dog", .9)}, frame{scores: scores("tabby", .8)})
+	h.camera.settle()
+	if got := h.transitions("GPIO17"); !slices.Equal(got, []string{"high", "low", "high"}) {
+		t.Fatalf("GPIO17 after failed reloads %v", got)
+	}
+
+	// A good reload: the rule now needs 0.9, and releases the pin.
+	next, loadErr = &Pipeline{newConfig("[[rule]]\nlabels = [\"tabby\"]\nmin_score = 0.9\nframes = 1\nrelease = 1\npin = \"GPIO17\"\n"),
+		&fakeModel{camera: h.camera, labels: testLabels, input: make([]int8, 16)}}, nil
+	h.reload <- struct{}{}
+	waitFor(t, h.log, "ok=1", 1)
+	h.camera.feed(frame{scores: scores("tabby", .8)}, frame{scores: scores("tabby", .95)})
+	h.stop()
+	if got := h.transitions("GPIO17"); !slices.Equal(got, []string{"high", "low", "high", "low", "high", "low"}) {
+		t.Errorf("GPIO17 %v: want released by the reload, then active only at 0.95, then safe", got)
+	}
+	msgs := h.notify.drain(t)
+	if count(msgs, "RELOADING=1") != 5 || !slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "STATUS=reload failed") }) {
+		t.Errorf("notifications %q", msgs)
+	}
+}
