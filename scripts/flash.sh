@@ -1,0 +1,637 @@
+#!/usr/bin/env bash
+# Put neonet on a Raspberry Pi: customise an OS image offline, write it to an
+# SD card, or deploy to a running board over SSH. See docs/flash.md.
+set -euo pipefail
+
+usage() {
+	cat <<'EOF'
+Usage:
+  scripts/flash.sh --image IN.img[.xz] --out OUT.img [FILES] [--ssh] [--hostname H]
+                   [--user NAME:HASH] [--serial-log]
+  scripts/flash.sh --device /dev/sdX --image OUT.img [--yes] [--allow-file]
+  scripts/flash.sh --host USER@HOST [--port N] [--identity KEY] [FILES]
+
+Image mode customises a Raspberry Pi OS (Bookworm) image offline, without
+mounting it or using loop devices: the partitions are found in the MBR
+(sfdisk --json), the FAT boot partition is edited with mtools and the ext4
+root with debugfs, both at the partition's offset. It installs
+
+  /opt/neonet/bin/neonet           the binary (--binary), 0755
+  /usr/local/bin/neonet            a symlink to it
+  /opt/neonet/lib/*                the bundled shared libraries (--lib-dir)
+  /etc/neonet/neonet.toml          the configuration (--config)
+  the model (--model)              at the path the configuration's `model`
+                                   names, else /var/lib/neonet/NAME
+  /etc/systemd/system/neonet.service and its enable symlink in
+                                   <WantedBy>.wants (--unit)
+  the unit's User= as a system user, if the image lacks it
+
+and sets enable_uart=1 in config.txt. Options:
+  --serial-log       remove console=serial0,115200 (and ttyS0/ttyAMA0 consoles)
+                     from cmdline.txt, so the UART carries only neonet's log
+  --ssh              enable the SSH server (an empty `ssh` file on the boot partition)
+  --hostname H       /etc/hostname and the 127.0.1.1 line of /etc/hosts
+  --user NAME:HASH   the first user, through Bookworm's userconf.txt; HASH is a
+                     crypt(3) hash, e.g. from `openssl passwd -6`
+Only what differs is written: a second run on its own output changes no byte.
+The work is done on a copy beside OUT, moved into place at the end.
+
+Device mode writes an image to an SD card with dd (conv=fsync), then reads it
+back and compares SHA-256 checksums. It refuses a device that is mounted (or
+any of its partitions), the disk holding /, a partition, and a device smaller
+than 4 GB, larger than 512 GB or smaller than the image. It shows the model
+and size and asks for confirmation unless --yes. --allow-file accepts a
+regular file standing in for the device (for tests); every other check still
+applies.
+
+SSH mode deploys to a running board: the files are copied to a staging
+directory, the previous binary, libraries, model, configuration and unit are
+kept (*.prev), the new ones installed, then `systemctl daemon-reload`,
+`enable`, `restart`, and `systemctl is-active` is polled until the service is
+active and stays so for --settle seconds. If it does not, the previous files
+are restored and the service restarted, and the script exits 3. The remote
+user must be root or have password-less sudo.
+  --port N           SSH port (default 22)
+  --identity KEY     SSH private key
+  --timeout S        seconds to wait for the service to become active (default 30)
+  --settle S         seconds it must then stay active (default 3)
+  --remote-root DIR  install under DIR on the remote (default /; for tests)
+
+FILES (image and SSH modes; paths on this machine):
+  --binary FILE      default dist/neonet-linux-arm64 (from `make firmware`)
+  --lib-dir DIR      default the lib/ beside the binary (dist/lib)
+  --config FILE      default deploy/neonet.toml
+  --unit FILE        default deploy/systemd/neonet.service
+  --model FILE       default none (the image keeps whatever model it has)
+  -h, --help         this help
+EOF
+}
+
+die() { echo "flash.sh: $*" >&2; exit 1; }
+note() { echo "flash.sh: $*" >&2; }
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+
+image='' out='' device='' host=''
+binary='' libdir='' config='' unit='' model=''
+ssh_on=0 hostname='' userconf='' serial_log=0
+yes=0 allow_file=0
+port=22 identity='' timeout=30 settle=3 remote_root=/
+[ $# -gt 0 ] || { usage >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--image) image=${2:?--image needs a file}; shift 2 ;;
+	--out) out=${2:?--out needs a file}; shift 2 ;;
+	--device) device=${2:?--device needs a device}; shift 2 ;;
+	--host) host=${2:?--host needs USER@HOST}; shift 2 ;;
+	--binary) binary=${2:?--binary needs a file}; shift 2 ;;
+	--lib-dir) libdir=${2:?--lib-dir needs a directory}; shift 2 ;;
+	--config) config=${2:?--config needs a file}; shift 2 ;;
+	--unit) unit=${2:?--unit needs a file}; shift 2 ;;
+	--model) model=${2:?--model needs a file}; shift 2 ;;
+	--ssh) ssh_on=1; shift ;;
+	--hostname) hostname=${2:?--hostname needs a name}; shift 2 ;;
+	--user) userconf=${2:?--user needs NAME:HASH}; shift 2 ;;
+	--serial-log) serial_log=1; shift ;;
+	--yes) yes=1; shift ;;
+	--allow-file) allow_file=1; shift ;;
+	--port) port=${2:?--port needs a number}; shift 2 ;;
+	--identity) identity=${2:?--identity needs a key file}; shift 2 ;;
+	--timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
+	--settle) settle=${2:?--settle needs seconds}; shift 2 ;;
+	--remote-root) remote_root=${2:?--remote-root needs a directory}; shift 2 ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; die "unknown argument '$1'" ;;
+	esac
+done
+
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || die "$c not found (apt-get install mtools dosfstools e2fsprogs fdisk xz-utils openssh-client)"
+	done
+}
+
+# ---------------------------------------------------------------- the payload
+
+# Where things go on the board.
+OPT=/opt/neonet
+BIN_PATH=$OPT/bin/neonet
+LIB_PATH=$OPT/lib
+LINK_PATH=/usr/local/bin/neonet
+CONF_PATH=/etc/neonet/neonet.toml
+UNIT_DIR=/etc/systemd/system
+
+# unit_value KEY FILE prints the last KEY= value of a unit file.
+unit_value() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$2" | tail -1; }
+
+# config_model FILE prints the top-level `model = "..."` of a TOML file.
+config_model() {
+	awk '/^[[:space:]]*\[/ { exit }
+		/^[[:space:]]*model[[:space:]]*=/ { sub(/^[^=]*=[[:space:]]*/, ""); sub(/[[:space:]]*(#.*)?$/, ""); gsub(/^"|"$/, ""); print; exit }' "$1"
+}
+
+# resolve_payload checks the local files and sets unit_name, wanted_by,
+# svc_user and model_path.
+resolve_payload() {
+	binary=${binary:-$repo/dist/neonet-linux-arm64}
+	[ -f "$binary" ] || die "$binary: binary not found (build it with 'make firmware', or pass --binary FILE)"
+	# An ELF file for aarch64: magic, then e_machine 183 (0xb7) at byte 18.
+	if [ "$(head -c 4 "$binary" | od -An -c | tr -d ' ')" != '177ELF' ] ||
+		[ "$(od -An -tu2 -j18 -N2 "$binary" | tr -d ' ')" != 183 ]; then
+		die "$binary: expected an aarch64 ELF executable (make firmware builds dist/neonet-linux-arm64)"
+	fi
+	if [ -z "$libdir" ]; then
+		libdir=$(dirname "$binary")/lib
+		[ -d "$libdir" ] || { note "no $libdir: no bundled libraries installed"; libdir=; }
+	else
+		[ -d "$libdir" ] || die "$libdir: library directory not found (expected the bundle from 'make firmware')"
+	fi
+	if [ -n "$libdir" ] && [ -x "$here/flash-libs.sh" ]; then
+		"$here/flash-libs.sh" check --binary "$binary" --lib-dir "$libdir" ||
+			die "$binary: shared libraries missing from $libdir (see above)"
+	fi
+	config=${config:-$repo/deploy/neonet.toml}
+	[ -f "$config" ] || die "$config: configuration not found (pass --config FILE)"
+	unit=${unit:-$repo/deploy/systemd/neonet.service}
+	[ -f "$unit" ] || die "$unit: systemd unit not found (pass --unit FILE)"
+	grep -q '^\[Service\]' "$unit" || die "$unit: expected a systemd unit with a [Service] section"
+	unit_name=$(basename "$unit")
+	local exec
+	exec=$(unit_value ExecStart "$unit" | awk '{ print $1 }')
+	exec=${exec#[-@+!:]}
+	exec=${exec#[-@+!:]}
+	case $exec in
+	"$BIN_PATH" | "$LINK_PATH") ;;
+	*) die "$unit: ExecStart runs '$exec'; expected $BIN_PATH or $LINK_PATH, where flash.sh installs the binary" ;;
+	esac
+	wanted_by=$(unit_value WantedBy "$unit" | awk '{ print $1 }')
+	wanted_by=${wanted_by:-multi-user.target}
+	svc_user=$(unit_value User "$unit")
+	case $(unit_value DynamicUser "$unit") in yes | true | on | 1) svc_user= ;; esac
+	[ "$svc_user" = root ] && svc_user=
+	if [ -n "$svc_user" ] && ! [[ $svc_user =~ ^[a-z_][a-z0-9_-]{0,31}$ ]]; then
+		die "$unit: User=$svc_user is not a valid user name"
+	fi
+	model_path=
+	if [ -n "$model" ]; then
+		[ -f "$model" ] || die "$model: model file not found"
+		model_path=$(config_model "$config")
+		case $model_path in
+		/*) ;;
+		'') model_path=/var/lib/neonet/$(basename "$model") ;;
+		*) die "$config: model = \"$model_path\" must be an absolute path on the board" ;;
+		esac
+	fi
+}
+
+# stage_payload DIR fills DIR with the board's files at their paths and writes
+# DIR.manifest: "d PATH MODE", "f PATH MODE UID GID", "l PATH TARGET",
+# "x DIR" (remove what the payload lacks in DIR).
+stage_payload() {
+	local s=$1 m=$1.manifest f
+	mkdir -p "$s$OPT/bin" "$s$LIB_PATH" "$s/etc/neonet" "$s$UNIT_DIR"
+	{
+		for d in /opt "$OPT" "$OPT/bin" "$LIB_PATH" /usr /usr/local /usr/local/bin /etc /etc/neonet \
+			/etc/systemd /etc/systemd/system "$UNIT_DIR/$wanted_by.wants"; do
+			echo "d $d 755"
+		done
+		cp "$binary" "$s$BIN_PATH"
+		echo "f $BIN_PATH 755 0 0"
+		echo "l $LINK_PATH $BIN_PATH"
+		if [ -n "$libdir" ]; then
+			for f in "$libdir"/*; do
+				[ -f "$f" ] || continue
+				cp "$f" "$s$LIB_PATH/"
+				echo "f $LIB_PATH/$(basename "$f") 644 0 0"
+			done
+			echo "x $LIB_PATH"
+		fi
+		cp "$config" "$s$CONF_PATH"
+		echo "f $CONF_PATH 644 0 0"
+		cp "$unit" "$s$UNIT_DIR/$unit_name"
+		echo "f $UNIT_DIR/$unit_name 644 0 0"
+		echo "l $UNIT_DIR/$wanted_by.wants/$unit_name $UNIT_DIR/$unit_name"
+		if [ -n "$model_path" ]; then
+			local dir=${model_path%/*} p=
+			for part in ${dir//\// }; do
+				p=$p/$part
+				echo "d $p 755"
+			done
+			mkdir -p "$s$dir"
+			cp "$model" "$s$model_path"
+			echo "f $model_path 644 0 0"
+		fi
+	} >"$m"
+}
+
+# ---------------------------------------------------------------- image mode
+
+# ext4 access through debugfs at an offset inside the image.
+ext() { debugfs "$@" "$rootfs" 2>&1; }
+
+# ext_read MANIFEST CUR fills CUR with the image's current versions of the
+# manifest's files (dump -p keeps mode and owner) and CUR.links/CUR.dirs with
+# symlink targets and existing directories.
+ext_read() {
+	local m=$1 cur=$2 i=0 kind path rest
+	rm -rf "$cur"
+	mkdir -p "$cur"
+	: >"$cur.links"
+	: >"$cur.dirs"
+	: >"$cur.cmds"
+	while read -r kind path rest; do
+		case $kind in
+		f) i=$((i + 1)); echo "dump -p $path $cur/$i" >>"$cur.cmds" ;;
+		esac
+	done <"$m"
+	ext -f "$cur.cmds" >/dev/null
+	while read -r kind path rest; do
+		case $kind in
+		l) ext -R "stat $path" | sed -n "s|^Fast link dest: \"\(.*\)\"|$path \1|p" >>"$cur.links" ;;
+		d) ext -R "stat $path" | grep -q 'Type: directory' && echo "$path" >>"$cur.dirs" ;;
+		x) ext -R "ls -p $path" | awk -F/ -v d="$path" 'NF >= 6 && $6 != "." && $6 != ".." { print "x " d "/" $6 }' >>"$cur.links" ;;
+		esac
+	done <"$m"
+}
+
+# ext_plan MANIFEST STAGE CUR prints the debugfs commands that make the image
+# match the manifest (nothing when it already does).
+# shellcheck disable=SC2094 # the manifest is only read
+ext_plan() {
+	local m=$1 s=$2 cur=$3 i=0 kind path a b c want
+	while read -r kind path a b c; do
+		case $kind in
+		d) grep -qxF "$path" "$cur.dirs" || printf 'mkdir %s\nsif %s mode 040%s\nsif %s uid 0\nsif %s gid 0\n' \
+			"$path" "$path" "$a" "$path" "$path" ;;
+		f)
+			i=$((i + 1))
+			if [ -f "$cur/$i" ] && cmp -s "$s$path" "$cur/$i" &&
+				[ "$(stat -c '%a %u %g' "$cur/$i")" = "$a $b $c" ]; then
+				continue
+			fi
+			if [ -e "$cur/$i" ]; then echo "rm $path"; fi
+			printf 'write %s %s\nsif %s mode 0100%s\nsif %s uid %s\nsif %s gid %s\n' \
+				"$s$path" "$path" "$path" "$a" "$path" "$b" "$path" "$c"
+			;;
+		l)
+			want="$path $a"
+			grep -qxF "$want" "$cur.links" && continue
+			ext -R "stat $path" | grep -q '^Inode:' && echo "rm $path"
+			echo "symlink $path $a"
+			;;
+		x)
+			grep "^x $path/" "$cur.links" | while read -r _ p; do
+				grep -q "^f $p " "$m" || echo "rm $p"
+			done
+			;;
+		esac
+	done <"$m"
+}
+
+# fat_get NAME LOCAL copies a boot-partition file out; false if missing.
+fat_get() { mcopy -n -i "$img@@$boot_off" "::/$1" "$2" 2>/dev/null; }
+# fat_put LOCAL NAME writes it unless the partition already holds the same bytes.
+fat_put() {
+	local cur=$work/fat-cur
+	rm -f "$cur"
+	if fat_get "$2" "$cur" && cmp -s "$1" "$cur"; then return 0; fi
+	mcopy -o -i "$img@@$boot_off" "$1" "::/$2" || die "$out: cannot write $2 into the boot partition"
+	changed=1
+}
+
+# config_txt_uart IN OUT: enable_uart=1 in the [all] part of config.txt.
+config_txt_uart() {
+	awk '
+		/^[[:space:]]*\[.*\][[:space:]]*$/ { sec = $0; gsub(/[][[:space:]]/, "", sec) }
+		/^[[:space:]]*enable_uart[[:space:]]*=/ && (sec == "" || sec == "all") && !done { print "enable_uart=1"; done = 1; next }
+		{ print }
+		END { if (!done) { if (sec != "" && sec != "all") print "[all]"; print "enable_uart=1" } }' "$1" >"$2"
+}
+
+# cmdline_serial IN OUT: cmdline.txt without the serial consoles.
+cmdline_serial() {
+	awk '{
+		out = ""
+		for (i = 1; i <= NF; i++) if ($i !~ /^console=(serial[0-9]|ttyS[0-9]|ttyAMA[0-9])(,|$)/) out = out (out == "" ? "" : " ") $i
+		print out
+	}' "$1" >"$2"
+}
+
+image_mode() {
+	need sfdisk mcopy mdir debugfs e2fsck xz cmp
+	[ -n "$out" ] || die "--image needs --out OUT.img (the input is never changed)"
+	[ -f "$image" ] || die "$image: image not found"
+	local outdir
+	outdir=$(dirname "$out")
+	[ -d "$outdir" ] || die "$outdir: output directory does not exist"
+	[ -w "$outdir" ] || die "$outdir: output directory is not writable"
+	if [ -n "$hostname" ] && ! [[ $hostname =~ ^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$ ]]; then
+		die "--hostname $hostname: expected letters, digits and inner hyphens, at most 63"
+	fi
+	if [ -n "$userconf" ] && ! [[ $userconf =~ ^[a-z_][a-z0-9_-]*:\$[0-9a-z]+\$[^:[:space:]]+$ ]]; then
+		die "--user $userconf: expected NAME:HASH with a crypt(3) hash (openssl passwd -6)"
+	fi
+	resolve_payload
+
+	work=$(mktemp -d)
+	img=$(mktemp "$outdir/.flash-XXXXXX.img")
+	trap 'rm -rf "$work" "$img"' EXIT
+	case $image in
+	*.xz) xz -dc "$image" >"$img" || die "$image: cannot decompress (expected an xz-compressed image)" ;;
+	*) cp --sparse=always "$image" "$img" || die "$out: cannot copy $image here (disk full?)" ;;
+	esac
+
+	# The layout: an MBR with a FAT boot partition then a Linux root.
+	local table
+	table=$(sfdisk --json "$img" 2>/dev/null) || die "$image: no partition table (expected a Raspberry Pi OS image: MBR, FAT boot + ext4 root)"
+	local parts
+	parts=$(echo "$table" | awk -F'"' '
+		/"label"/ { label = $4 }
+		/"sectorsize"/ { gsub(/[^0-9]/, "", $3); ss = $3 }
+		/"start"/ { n++; s = $0; gsub(/[^0-9]/, "", s); start[n] = s }
+		/"type"/ { t[n] = $4 }
+		END { print label, ss, start[1], t[1], start[2], t[2] }')
+	local label ss s1 t1 s2 t2
+	read -r label ss s1 t1 s2 t2 <<<"$parts"
+	[ "$label" = dos ] || die "$image: partition table is '${label:-none}', expected an MBR (dos) like Raspberry Pi OS"
+	case ${t1:-} in b | c | e) ;; *) die "$image: partition 1 has type '${t1:-none}', expected FAT (c, b or e)" ;; esac
+	[ "${t2:-}" = 83 ] || die "$image: partition 2 has type '${t2:-none}', expected Linux (83)"
+	boot_off=$((s1 * ss))
+	local root_off=$((s2 * ss))
+	rootfs="$img?offset=$root_off"
+	export MTOOLS_SKIP_CHECK=1
+	local f
+	for f in config.txt cmdline.txt; do
+		fat_get "$f" "$work/$f" || die "$image: boot partition has no $f (expected a Raspberry Pi OS boot partition)"
+	done
+	ext -R "stat /etc" | grep -q 'Type: directory' || die "$image: partition 2 is not an ext4 root with /etc"
+	ext -R "stat $UNIT_DIR" | grep -q 'Type: directory' || die "$image: root has no $UNIT_DIR (expected a systemd system)"
+	changed=0
+
+	# Boot partition.
+	config_txt_uart "$work/config.txt" "$work/config.txt.new"
+	fat_put "$work/config.txt.new" config.txt
+	if [ "$serial_log" = 1 ]; then
+		cmdline_serial "$work/cmdline.txt" "$work/cmdline.txt.new"
+		fat_put "$work/cmdline.txt.new" cmdline.txt
+	fi
+	if [ "$ssh_on" = 1 ]; then
+		: >"$work/ssh"
+		fat_put "$work/ssh" ssh
+	fi
+	if [ -n "$userconf" ]; then
+		echo "$userconf" >"$work/userconf.txt"
+		fat_put "$work/userconf.txt" userconf.txt
+	fi
+
+	# Root partition: the payload, then the system files it touches.
+	local s=$work/stage m=$work/stage.manifest
+	stage_payload "$s"
+	local cur=$work/cur
+	if [ -n "$svc_user" ] || [ -n "$hostname" ]; then
+		printf 'f /etc/passwd\nf /etc/group\nf /etc/shadow\nf /etc/gshadow\nf /etc/hostname\nf /etc/hosts\n' >"$work/sys.manifest"
+		ext_read "$work/sys.manifest" "$work/sys"
+		if [ -n "$svc_user" ]; then add_user "$work/sys" "$s" "$m"; fi
+		if [ -n "$hostname" ]; then set_hostname "$work/sys" "$s" "$m"; fi
+	fi
+	ext_read "$m" "$cur"
+	ext_plan "$m" "$s" "$cur" >"$work/plan"
+	if [ -s "$work/plan" ]; then
+		ext -w -f "$work/plan" >"$work/plan.log"
+		changed=1
+		ext_read "$m" "$cur"
+		ext_plan "$m" "$s" "$cur" >"$work/left"
+		if [ -s "$work/left" ]; then
+			cat "$work/plan.log" >&2
+			die "$image: debugfs did not apply: $(head -3 "$work/left" | tr '\n' ';')"
+		fi
+	fi
+	e2fsck -fn "$rootfs" >"$work/fsck.log" 2>&1 || { cat "$work/fsck.log" >&2; die "$out: the root filesystem does not check clean after the edit"; }
+	mdir -i "$img@@$boot_off" ::/ >/dev/null || die "$out: the boot partition does not read back"
+
+	mv "$img" "$out"
+	trap 'rm -rf "$work"' EXIT
+	if [ "$changed" = 1 ]; then note "$out: written"; else note "$out: already up to date (identical to $image)"; fi
+}
+
+# add_user SYS STAGE MANIFEST adds the unit's User= as a system user to the
+# image's passwd, group, shadow and gshadow (dumped in SYS/1..4) unless present.
+add_user() {
+	local sys=$1 s=$2 m=$3 id f i=0
+	if ! [ -f "$sys/1" ] || ! [ -f "$sys/2" ] || ! [ -f "$sys/3" ]; then
+		die "$image: no /etc/passwd, /etc/group or /etc/shadow in the root partition"
+	fi
+	grep -q "^$svc_user:" "$sys/1" && return 0
+	# The first id in adduser's system range free as both uid and gid.
+	for ((id = 100; id < 1000; id++)); do
+		cut -d: -f3 "$sys/1" | grep -qx "$id" && continue
+		cut -d: -f3 "$sys/2" | grep -qx "$id" && continue
+		break
+	done
+	[ "$id" -lt 1000 ] || die "$image: no free system uid in 100..999"
+	for f in /etc/passwd /etc/group /etc/shadow /etc/gshadow; do
+		i=$((i + 1))
+		[ -f "$sys/$i" ] || continue
+		cp -p "$sys/$i" "$s$f"
+		case $f in
+		/etc/passwd) echo "$svc_user:x:$id:$id:neonet:/nonexistent:/usr/sbin/nologin" ;;
+		/etc/group) echo "$svc_user:x:$id:" ;;
+		/etc/shadow) echo "$svc_user:!:::::::" ;;
+		/etc/gshadow) echo "$svc_user:!::" ;;
+		esac >>"$s$f"
+		echo "f $f $(stat -c '%a %u %g' "$sys/$i")" >>"$m"
+	done
+	note "adding system user $svc_user (uid $id)"
+}
+
+# set_hostname SYS STAGE MANIFEST writes /etc/hostname and /etc/hosts.
+set_hostname() {
+	local sys=$1 s=$2 m=$3
+	echo "$hostname" >"$s/etc/hostname"
+	echo "f /etc/hostname 644 0 0" >>"$m"
+	if [ -f "$sys/6" ]; then
+		awk -v h="$hostname" '/^127\.0\.1\.1[[:space:]]/ { if (!done) print "127.0.1.1\t" h; done = 1; next }
+			{ print } END { if (!done) print "127.0.1.1\t" h }' "$sys/6" >"$s/etc/hosts"
+		echo "f /etc/hosts $(stat -c '%a %u %g' "$sys/6")" >>"$m"
+	fi
+}
+
+# ---------------------------------------------------------------- device mode
+
+device_mode() {
+	need lsblk dd sha256sum findmnt
+	[ -f "$image" ] || die "$image: image not found"
+	case $image in *.xz) die "$image: decompress it first (xz -dk), or make it with --image ... --out" ;; esac
+	local dev size img_size
+	dev=$(readlink -f "$device")
+	img_size=$(stat -c %s "$image")
+	if [ -b "$dev" ]; then
+		[ "$(lsblk -dno TYPE "$dev")" = disk ] || die "$device: is a $(lsblk -dno TYPE "$dev"), expected a whole disk (e.g. /dev/sdb, not /dev/sdb1)"
+		local mounts
+		mounts=$(lsblk -nro MOUNTPOINT "$dev" | sed '/^$/d')
+		[ -z "$mounts" ] || die "$device: mounted at $(echo "$mounts" | tr '\n' ' ')- unmount it first"
+		grep -q "^$dev" /proc/swaps && die "$device: used as swap"
+		# The disks under /: the root source and every device it sits on.
+		local rootsrc
+		rootsrc=$(findmnt -no SOURCE /)
+		if [ -b "$rootsrc" ]; then
+			while read -r name type; do
+				[ "$type" = disk ] && [ "/dev/$name" = "$dev" ] && die "$device: holds the running system (/)"
+			done < <(lsblk -snro NAME,TYPE "$rootsrc")
+		fi
+		size=$(lsblk -bdno SIZE "$dev")
+	elif [ -f "$dev" ]; then
+		[ "$allow_file" = 1 ] || die "$device: not a block device (pass --allow-file to write into a regular file)"
+		[ "$(findmnt -no TARGET --source "$dev" 2>/dev/null)" = "" ] || die "$device: mounted - unmount it first"
+		if command -v losetup >/dev/null && [ -n "$(losetup -j "$dev" 2>/dev/null)" ]; then
+			die "$device: attached to a loop device ($(losetup -j "$dev" | cut -d: -f1)) - detach it first"
+		fi
+		[ "$dev" != "$(readlink -f "$image")" ] || die "$device: is the image itself"
+		size=$(stat -c %s "$dev")
+	else
+		die "$device: no such block device"
+	fi
+	local gb=$((1000 * 1000 * 1000))
+	[ "$size" -ge $((4 * gb)) ] || die "$device: $((size / 1000000)) MB is too small for an SD card (expected 4 GB to 512 GB)"
+	[ "$size" -le $((512 * gb)) ] || die "$device: $((size / gb)) GB is too large for an SD card (expected 4 GB to 512 GB) - wrong disk?"
+	[ "$size" -ge "$img_size" ] || die "$device: $size bytes is smaller than $image ($img_size bytes)"
+
+	if [ -b "$dev" ]; then
+		lsblk -o NAME,MODEL,SIZE,TRAN,RM "$dev" >&2
+	else
+		note "$device: regular file of $((size / 1000000)) MB"
+	fi
+	if [ "$yes" != 1 ]; then
+		printf 'Erase %s and write %s? Type yes: ' "$device" "$image" >&2
+		local answer=
+		read -r answer || true
+		[ "$answer" = yes ] || die "not confirmed; nothing written"
+	fi
+	local want
+	want=$(sha256sum <"$image" | cut -d' ' -f1)
+	dd if="$image" of="$dev" bs=4M conv=fsync,notrunc status=progress || die "$device: dd failed"
+	sync
+	if [ -b "$dev" ]; then blockdev --flushbufs "$dev" 2>/dev/null || true; fi
+	local got
+	got=$(head -c "$img_size" "$dev" | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$want" ] || die "$device: read-back checksum $got differs from the image's $want - bad card?"
+	note "$device: written and verified (sha256 $want)"
+}
+
+# ---------------------------------------------------------------- SSH mode
+
+# The script run on the board (bash -s): install the staged files, keep the
+# previous ones, restart, and roll back if the service does not stay active.
+remote_script() {
+	cat <<'EOF'
+set -euo pipefail
+root=${1%/} unit=$2 wanted=$3 model=$4 user=$5 timeout=$6 settle=$7
+stage=$root/opt/neonet/.staging
+[ "$(id -u)" = 0 ] || exec sudo -n bash -s -- "$@" </dev/stdin
+say() { echo "remote: $*" >&2; }
+files="/opt/neonet/bin/neonet /etc/neonet/neonet.toml /etc/systemd/system/$unit"
+[ -n "$model" ] && files="$files $model"
+# Keep the previous files (and library directory) for a rollback.
+had_prev=0
+for f in $files /opt/neonet/lib; do
+	rm -rf "$root$f.prev"
+	if [ -e "$root$f" ]; then cp -a "$root$f" "$root$f.prev"; had_prev=1; fi
+done
+for f in $files; do
+	mkdir -p "$(dirname "$root$f")"
+	cp "$stage$f" "$root$f.new" && mv "$root$f.new" "$root$f"
+done
+chmod 755 "$root/opt/neonet/bin/neonet"
+rm -rf "$root/opt/neonet/lib.new"
+cp -a "$stage/opt/neonet/lib" "$root/opt/neonet/lib.new"
+rm -rf "$root/opt/neonet/lib"
+mv "$root/opt/neonet/lib.new" "$root/opt/neonet/lib"
+mkdir -p "$root/usr/local/bin"
+ln -sfn /opt/neonet/bin/neonet "$root/usr/local/bin/neonet"
+if [ -n "$user" ] && ! getent passwd "$user" >/dev/null && [ "$root" = "" ]; then
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+	say "added system user $user"
+fi
+rm -rf "$stage"
+# active_for T S: active within T seconds, and still active S seconds later.
+active_for() {
+	local i=0
+	until systemctl is-active --quiet "$unit"; do
+		i=$((i + 1)); [ "$i" -le "$1" ] || return 1; sleep 1
+	done
+	sleep "$2"
+	systemctl is-active --quiet "$unit"
+}
+systemctl daemon-reload
+systemctl enable "$unit"
+systemctl restart "$unit" || true
+if active_for "$timeout" "$settle"; then
+	say "$unit is active"
+	exit 0
+fi
+say "$unit did not become active; rolling back"
+if [ "$had_prev" = 0 ]; then
+	systemctl disable --now "$unit" || true
+	say "no previous installation to roll back to; $unit stopped and disabled"
+	exit 3
+fi
+for f in $files /opt/neonet/lib; do
+	if [ -e "$root$f.prev" ]; then rm -rf "$root$f"; cp -a "$root$f.prev" "$root$f"; fi
+done
+systemctl daemon-reload
+systemctl restart "$unit" || true
+if active_for "$timeout" 0; then
+	say "rolled back to the previous binary and model; $unit is active again"
+else
+	say "rolled back to the previous binary and model, but $unit is still not active"
+fi
+exit 3
+EOF
+}
+
+ssh_mode() {
+	need ssh tar
+	[[ $host =~ ^[^@[:space:]]+@[^@[:space:]]+$ ]] || die "--host $host: expected USER@HOST"
+	[[ $port =~ ^[0-9]+$ ]] || die "--port $port: expected a number"
+	[[ $timeout =~ ^[0-9]+$ ]] || die "--timeout $timeout: expected whole seconds"
+	[[ $settle =~ ^[0-9]+$ ]] || die "--settle $settle: expected whole seconds"
+	[ -z "$identity" ] || [ -f "$identity" ] || die "$identity: SSH key not found"
+	resolve_payload
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+	stage_payload "$work/stage"
+	local sshcmd=(ssh -p "$port" -o BatchMode=yes -o ConnectTimeout=10)
+	[ -z "$identity" ] || sshcmd+=(-i "$identity" -o IdentitiesOnly=yes)
+	local rroot=${remote_root%/}
+	note "copying to $host:$rroot$OPT/.staging"
+	# The enable symlink is made by systemctl enable on the board.
+	rm -f "$work/stage$LINK_PATH" "$work/stage$UNIT_DIR/$wanted_by.wants/$unit_name"
+	tar -C "$work/stage" -cf - . |
+		"${sshcmd[@]}" "$host" "rm -rf '$rroot$OPT/.staging' && mkdir -p '$rroot$OPT/.staging' && tar -C '$rroot$OPT/.staging' -xf - --no-same-owner" ||
+		die "$host: copy failed (ssh -p $port; is the board up and the key authorised?)"
+	local rc=0
+	remote_script | "${sshcmd[@]}" "$host" bash -s -- "'$rroot'" "'$unit_name'" "'$wanted_by'" "'$model_path'" "'$svc_user'" "$timeout" "$settle" || rc=$?
+	case $rc in
+	0) note "$host: deployed; $unit_name is active" ;;
+	3) die "$host: $unit_name did not become active with the new files; rolled back to the previous binary and model (see: journalctl -u $unit_name)" ;;
+	*) die "$host: deploy failed (exit $rc)" ;;
+	esac
+}
+
+# ---------------------------------------------------------------- dispatch
+
+if [ -n "$host" ]; then
+	[ -z "$image$device$out" ] || die "--host does not combine with --image, --out or --device"
+	ssh_mode
+elif [ -n "$device" ]; then
+	[ -n "$image" ] || die "--device needs --image OUT.img"
+	[ -z "$out" ] || die "--device does not combine with --out"
+	device_mode
+elif [ -n "$image" ]; then
+	image_mode
+else
+	usage >&2
+	die "choose a mode: --image with --out, --device with --image, or --host"
+fi
