@@ -1,0 +1,100 @@
+package firmware
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"neonet.dev/neonet/firmware/pins"
+	"neonet.dev/neonet/firmware/serlog"
+)
+
+// logQueue is how many records may wait for a slow serial port: at 115200
+// baud (about 11 kB/s) and about 100 bytes a record, ten seconds' worth.
+const logQueue = 1024
+
+// Outputs are the daemon's pins and log, opened from a configuration.
+type Outputs struct {
+	Pins *pins.Set
+	Log  *serlog.Logger
+	port io.Closer // the serial port, nil when disabled
+}
+
+// OpenOutputs opens the configuration's pins (every one driven inactive)
+// and its log, which goes to stdout and, unless serial.port is "", to the
+// serial port.
+func OpenOutputs(cfg *Config, stdout io.Writer) (*Outputs, error) {
+	var specs []pins.Spec
+	for _, p := range cfg.Pins() {
+		specs = append(specs, pins.Spec{Name: p.Name, ActiveLow: p.ActiveLow})
+	}
+	set, err := pins.Open(cfg.GPIO, specs, stdout)
+	if err != nil {
+		return nil, err
+	}
+	o := &Outputs{Pins: set}
+	outs := []io.Writer{stdout}
+	if cfg.Serial.Port != "" {
+		port, err := serlog.OpenSerial(cfg.Serial.Port, serlog.Framing{Baud: cfg.Serial.Baud,
+			DataBits: cfg.Serial.DataBits, Parity: cfg.Serial.Parity, StopBits: cfg.Serial.StopBits})
+		if err != nil {
+			return nil, errors.Join(err, set.Safe())
+		}
+		o.port = port
+		outs = append(outs, port)
+	}
+	o.Log = serlog.NewLogger(logQueue, outs...)
+	return o, nil
+}
+
+// PinMap is the pins as Run takes them.
+func (o *Outputs) PinMap() map[string]Pin {
+	m := make(map[string]Pin, len(o.Pins.Pins))
+	for _, p := range o.Pins.Pins {
+		m[p.Name()] = p
+	}
+	return m
+}
+
+// Close drives every pin inactive, writes the queued records and closes
+// the serial port. Call it on every way out, fatal errors included.
+func (o *Outputs) Close() error {
+	err := o.Pins.Safe()
+	o.Log.Close()
+	if o.port != nil {
+		err = errors.Join(err, o.port.Close())
+	}
+	return err
+}
+
+// Signals returns a context cancelled by SIGTERM or SIGINT (stop the
+// daemon) and a channel that receives on SIGHUP (reload). stop releases
+// the signals.
+func Signals(parent context.Context) (ctx context.Context, reload <-chan struct{}, stop func()) {
+	ctx, cancel := signal.NotifyContext(parent, syscall.SIGTERM, os.Interrupt)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reloads := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				select {
+				case reloads <- struct{}{}:
+				default: // one pending reload is enough
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, reloads, func() {
+		signal.Stop(hup)
+		close(done)
+		cancel()
+	}
+}

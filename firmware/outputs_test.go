@@ -1,0 +1,87 @@
+package firmware
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestOpenOutputsSim(t *testing.T) {
+	cfg, err := ParseConfig("c.toml", []byte(`gpio = "sim"
+fault_pin = "GPIO22"
+[serial]
+port = ""
+[[rule]]
+labels = ["tabby"]
+pin = "GPIO17"
+active_low = true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	o, err := OpenOutputs(cfg, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pins := o.PinMap()
+	if len(pins) != 2 || pins["GPIO17"] == nil || pins["GPIO22"] == nil {
+		t.Fatalf("pins %v", pins)
+	}
+	if err := pins["GPIO17"].Set(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := "pin GPIO17 -> high\npin GPIO17 -> low\npin GPIO17 -> high\n" // active low: inactive is high
+	if out.String() != want {
+		t.Errorf("output %q, want %q", out.String(), want)
+	}
+
+	cfg.Serial.Port = "/nonexistent/ttyAMA9"
+	if _, err := OpenOutputs(cfg, &out); err == nil || !strings.Contains(err.Error(), "/nonexistent/ttyAMA9") {
+		t.Errorf("missing serial port: %v", err)
+	}
+}
+
+func TestSignals(t *testing.T) {
+	ctx, reload, stop := Signals(t.Context())
+	defer stop()
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reload:
+	case <-time.After(5 * time.Second):
+		t.Fatal("SIGHUP did not ask for a reload")
+	}
+	if ctx.Err() != nil {
+		t.Fatal("SIGHUP stopped the daemon")
+	}
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("SIGTERM did not cancel the context")
+	}
+}
+
+func TestNotifyWithoutSocket(t *testing.T) {
+	t.Setenv("NOTIFY_SOCKET", "")
+	if err := (Systemd{}).Notify("READY=1"); err != nil {
+		t.Errorf("without systemd, Notify must be a no-op: %v", err)
+	}
+	t.Setenv("WATCHDOG_USEC", "20000000")
+	t.Setenv("WATCHDOG_PID", "")
+	if got := WatchdogInterval(); got != 10*time.Second {
+		t.Errorf("WatchdogSec=20s: ping every %v, want 10s", got)
+	}
+	t.Setenv("WATCHDOG_USEC", "")
+	if got := WatchdogInterval(); got != 0 {
+		t.Errorf("no watchdog: %v", got)
+	}
+}
