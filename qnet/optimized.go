@@ -22,7 +22,7 @@ func (p *Program) convMultipliers(n *Node, weightScales []float32) []float32 {
 // optimized is the node on p.path's packed kernels; ref is its reference
 // closure, kept for ops the optimized kernels leave to it (concat,
 // flatten, requant, grouped non-depthwise convolutions).
-func (p *Program) optimized(n *Node, producer []int, ref func()) (func(), string, error) {
+func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(), string, error) {
 	m, path := p.model, p.path
 	in, out := p.values[n.Inputs[0]], p.values[n.Output]
 	inT, outT := m.Tensors[n.Inputs[0]], m.Tensors[n.Output]
@@ -30,29 +30,45 @@ func (p *Program) optimized(n *Node, producer []int, ref func()) (func(), string
 	kind := n.Op.Kind() + " [" + path.String() + "]"
 	switch op := n.Op.(type) {
 	case *Conv:
-		o := output(outT, op.Act, p.convMultipliers(n, op.WeightScales)...)
-		g, zIn := op.Geometry, inT.Params.Zero
+		mult := p.convMultipliers(n, op.WeightScales)
+		g, zIn, w, bias := op.Geometry, inT.Params.Zero, op.Weights, op.Bias
+		if perm := p.permOut[i]; perm != nil {
+			w, bias, mult = permuteOutputs(w, bias, mult, perm)
+		}
+		o := output(outT, op.Act, mult...)
 		if g.Groups == 1 {
 			if shift := p.fusableShift(n, producer); shift >= 0 {
 				sn := &m.Nodes[shift]
 				src := p.values[sn.Inputs[0]]
-				sc, err := arm64.NewShiftConv(path, sn.Op.(*Shift).Offsets, op.Weights, op.Bias, g, src.Shape, out.Shape, zIn, o)
+				offsets := sn.Op.(*Shift).Offsets
+				if perm := p.permIn[i]; perm != nil {
+					offsets, w = permuteInputs(offsets, w, perm, op.Out)
+				}
+				sc, err := arm64.NewShiftConv(path, offsets, w, bias, g, src.Shape, out.Shape, zIn, o)
 				if err != nil {
 					return nil, "", err
 				}
 				p.fused[shift] = true
 				return func() { sc.Run(out, src) }, "shift+" + kind, nil
 			}
-			c, err := arm64.NewConv(path, op.Weights, op.Bias, g, in.Shape, out.Shape, zIn, o)
+			c, err := arm64.NewConv(path, w, bias, g, in.Shape, out.Shape, zIn, o)
 			if err != nil {
 				return nil, "", err
+			}
+			if p.pool.Threads() > 1 {
+				part := func(start, end int) { c.RunRange(out, in, start, end) }
+				return func() { p.pool.Run(c.Pixels(), 4, part) }, kind, nil
 			}
 			return func() { c.Run(out, in) }, kind, nil
 		}
 		if g.Groups == in.Shape.C && op.Out == in.Shape.C {
-			d, err := arm64.NewDepthwise(path, op.Weights, op.Bias, g, in.Shape, out.Shape, zIn, o)
+			d, err := arm64.NewDepthwise(path, w, bias, g, in.Shape, out.Shape, zIn, o)
 			if err != nil {
 				return nil, "", err
+			}
+			if p.pool.Threads() > 1 {
+				part := func(start, end int) { d.RunRows(out, in, start, end) }
+				return func() { p.pool.Run(d.Rows(), 1, part) }, "depthwise " + kind, nil
 			}
 			return func() { d.Run(out, in) }, "depthwise " + kind, nil
 		}
@@ -109,4 +125,75 @@ func (p *Program) fusableShift(n *Node, producer []int) int {
 		return -1
 	}
 	return i
+}
+
+// shiftOrders finds the shifts whose channel order should change for the
+// fused shift+conv kernel: a shift with interleaved offsets (every channel
+// its own run) between a convolution and a 1x1 convolution, each tensor
+// read by the next node alone. The first convolution then writes its
+// channels in arm64.ShiftChannelOrder, and the second reads them so: the
+// network computes the same values, with runs of equal offsets the fused
+// kernel reads whole.
+func (p *Program) shiftOrders(producer []int) {
+	m := p.model
+	p.permOut, p.permIn = map[int][]int{}, map[int][]int{}
+	for i := range m.Nodes {
+		n := &m.Nodes[i]
+		if _, ok := n.Op.(*Conv); !ok {
+			continue
+		}
+		s := p.fusableShift(n, producer)
+		if s < 0 {
+			continue
+		}
+		t := m.Nodes[s].Inputs[0]
+		first := producer[t]
+		if first < 0 || p.readers[t] != 1 || t == m.Output {
+			continue
+		}
+		c, ok := m.Nodes[first].Op.(*Conv)
+		if !ok || c.Geometry.Groups != 1 {
+			continue
+		}
+		perm := arm64.ShiftChannelOrder(m.Nodes[s].Op.(*Shift).Offsets)
+		identity := true
+		for j, v := range perm {
+			identity = identity && j == v
+		}
+		if !identity {
+			p.permOut[first], p.permIn[i] = perm, perm
+		}
+	}
+}
+
+// permuteOutputs reorders a convolution's output channels: new channel j is
+// old channel perm[j]. Weights are [KH][KW][Cin][Cout].
+func permuteOutputs(w []int8, bias []int32, mult []float32, perm []int) ([]int8, []int32, []float32) {
+	cout := len(perm)
+	w2, b2, m2 := make([]int8, len(w)), make([]int32, cout), make([]float32, cout)
+	for row := 0; row < len(w)/cout; row++ {
+		for j, o := range perm {
+			w2[row*cout+j] = w[row*cout+o]
+		}
+	}
+	for j, o := range perm {
+		b2[j] = bias[o]
+		if len(mult) == 1 {
+			m2[j] = mult[0]
+		} else {
+			m2[j] = mult[o]
+		}
+	}
+	return w2, b2, m2
+}
+
+// permuteInputs reorders a 1x1 convolution's input channels and the shift
+// offsets that go with them: new channel j is old channel perm[j].
+func permuteInputs(offsets []kernels.Offset, w []int8, perm []int, cout int) ([]kernels.Offset, []int8) {
+	o2, w2 := make([]kernels.Offset, len(perm)), make([]int8, len(w))
+	for j, c := range perm {
+		o2[j] = offsets[c]
+		copy(w2[j*cout:(j+1)*cout], w[c*cout:(c+1)*cout])
+	}
+	return o2, w2
 }

@@ -2,7 +2,10 @@ package qnet
 
 import (
 	"fmt"
+	"runtime"
+	"time"
 
+	"neonet.dev/neonet/internal/workers"
 	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/kernels/arm64"
 	"neonet.dev/neonet/kernels/q8"
@@ -20,6 +23,10 @@ type Program struct {
 	logits  []float32
 	readers []int // how many nodes read each tensor (the output counts once more)
 	fused   []bool
+	pool    *workers.Pool
+	plan    Plan
+	permOut map[int][]int // conv node -> output channel order (see shiftOrders)
+	permIn  map[int][]int // conv node fused with a shift -> input channel order
 }
 
 type step struct {
@@ -33,6 +40,13 @@ type Options struct {
 	// the NEON paths the packed optimized kernels (their Go twins where
 	// the assembly is not built). Every path gives the same bytes.
 	Kernels arm64.Path
+	// Threads is how many cores the big layers are split over (0: all of
+	// them). The reference path always runs on one.
+	Threads int
+	// SeparateBuffers gives every tensor its own buffer instead of a place
+	// in the planned arena, so that Value shows every intermediate tensor
+	// after Run (for comparing with the float model).
+	SeparateBuffers bool
 }
 
 // Compile validates m and prepares it to run on the kernel path that
@@ -59,9 +73,6 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 	}
 	p := &Program{model: m, path: opt.Kernels, values: make([]*tensor.Int8, len(m.Tensors)),
 		readers: make([]int, len(m.Tensors)), fused: make([]bool, len(m.Nodes))}
-	for i, t := range m.Tensors {
-		p.values[i] = tensor.NewInt8(t.Shape)
-	}
 	for _, n := range m.Nodes {
 		for _, t := range n.Inputs {
 			p.readers[t]++
@@ -75,9 +86,38 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 	for i, n := range m.Nodes {
 		producer[n.Output] = i
 	}
+	// A shift fused into its convolution is read by the convolution's
+	// step: its input must outlive the shift node.
+	extra := map[int]int{}
+	if opt.Kernels != arm64.Ref {
+		p.shiftOrders(producer)
+		for i := range m.Nodes {
+			if _, ok := m.Nodes[i].Op.(*Conv); ok {
+				if s := p.fusableShift(&m.Nodes[i], producer); s >= 0 {
+					extra[m.Nodes[s].Inputs[0]] = i
+				}
+			}
+		}
+	}
+	p.plan = planMemory(m, extra)
+	if opt.SeparateBuffers {
+		for i, t := range m.Tensors {
+			p.values[i] = tensor.NewInt8(t.Shape)
+		}
+	} else {
+		arena := make([]int8, p.plan.Size)
+		for i, t := range m.Tensors {
+			off, n := p.plan.Offsets[i], t.Shape.Elems()
+			p.values[i] = &tensor.Int8{Shape: t.Shape, Data: arena[off : off+n : off+n]}
+		}
+	}
+	if opt.Kernels != arm64.Ref && opt.Threads != 1 {
+		p.pool = workers.New(opt.Threads)
+		runtime.AddCleanup(p, func(pool *workers.Pool) { pool.Close() }, p.pool)
+	}
 	for i := range m.Nodes {
 		n := &m.Nodes[i]
-		run, kind, err := p.kernel(n, producer)
+		run, kind, err := p.kernel(i, n, producer)
 		if err != nil {
 			return nil, fmt.Errorf("model %s: node %s: %w", m.Name, n.Name, err)
 		}
@@ -106,12 +146,12 @@ func output(t Tensor, act kernels.Activation, multipliers ...float32) q8.Output 
 	return q8.Output{Multipliers: multipliers, Zero: t.Params.Zero, Lo: lo, Hi: hi}
 }
 
-func (p *Program) kernel(n *Node, producer []int) (func(), string, error) {
+func (p *Program) kernel(i int, n *Node, producer []int) (func(), string, error) {
 	run, err := p.reference(n)
 	if err != nil || p.path == arm64.Ref {
 		return run, n.Op.Kind(), err
 	}
-	return p.optimized(n, producer, run)
+	return p.optimized(i, n, producer, run)
 }
 
 // reference is the node on the kernels/q8 reference.
@@ -202,6 +242,27 @@ func (p *Program) Run() {
 	}
 }
 
+// RunProfiled executes every node like Run and adds each step's wall time
+// to d (one entry per step, see Steps).
+func (p *Program) RunProfiled(d []time.Duration) {
+	for i := range p.steps {
+		t0 := time.Now()
+		p.steps[i].run()
+		d[i] += time.Since(t0)
+	}
+}
+
+// Threads is how many cores the program's big layers are split over.
+func (p *Program) Threads() int { return p.pool.Threads() }
+
+// Memory is the activation arena's plan: the peak activation memory is
+// Memory().Size bytes (Total with a buffer per tensor).
+func (p *Program) Memory() Plan { return p.plan }
+
+// Close stops the program's worker threads now rather than when the
+// program is garbage collected. The program must not run afterwards.
+func (p *Program) Close() { p.pool.Close() }
+
 // Logits dequantizes the output tensor into float32 (valid until the next
 // call).
 func (p *Program) Logits() []float32 {
@@ -212,7 +273,10 @@ func (p *Program) Logits() []float32 {
 	return p.logits
 }
 
-// Value is tensor i after Run (for comparing with the float model).
+// Value is tensor i after Run (for comparing with the float model). In
+// the planned arena a tensor's bytes are reused once it is dead, and a
+// shift fused into its convolution is never written: compile with
+// SeparateBuffers on the reference path to see every tensor.
 func (p *Program) Value(i int) *tensor.Int8 { return p.values[i] }
 
 // StepInfo names one step of a program and the kernel that runs it, e.g.

@@ -96,3 +96,106 @@ func countDiff(a, b []byte) int {
 	}
 	return n
 }
+
+// loadWhole loads one of the golden int8 models and its reference input.
+func loadWhole(t *testing.T, name string) (*qnet.Model, []int8) {
+	t.Helper()
+	dir := filepath.Join(testenv.Golden(t), "int8")
+	m, err := modelfile.Load(filepath.Join(dir, name+".neonet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := os.ReadFile(filepath.Join(dir, name+".ref"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := make([]int8, m.Tensors[m.Input].Shape.Elems())
+	for i := range in {
+		in[i] = int8(ref[i])
+	}
+	return m, in
+}
+
+// TestThreadsGiveTheSameBytesAndAllocateNothing runs every model on every
+// supported optimized path with 1 and 3 threads: the reference's bytes
+// either way, and no allocation per inference once compiled.
+func TestThreadsGiveTheSameBytesAndAllocateNothing(t *testing.T) {
+	for _, name := range wholeModels {
+		t.Run(name, func(t *testing.T) {
+			m, in := loadWhole(t, name)
+			ref, err := qnet.CompileWith(m, qnet.Options{Kernels: arm64.Ref})
+			if err != nil {
+				t.Fatal(err)
+			}
+			copy(ref.Input().Data, in)
+			ref.Run()
+			want := int8Bytes(ref.Value(m.Output).Data)
+			for _, path := range arm64.Paths()[1:] {
+				if !arm64.Supported(path) {
+					continue
+				}
+				for _, threads := range []int{1, 3} {
+					p, err := qnet.CompileWith(m, qnet.Options{Kernels: path, Threads: threads})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if p.Threads() != threads {
+						t.Errorf("%s: asked for %d threads, program has %d", path, threads, p.Threads())
+					}
+					copy(p.Input().Data, in)
+					p.Run()
+					if got := int8Bytes(p.Value(m.Output).Data); !bytes.Equal(got, want) {
+						t.Errorf("%s with %d threads: output differs from the reference in %d values", path, threads, countDiff(got, want))
+					}
+					if threads > 1 {
+						if a := testing.AllocsPerRun(1, p.Run); a != 0 {
+							t.Errorf("%s with %d threads: %.1f allocations per inference", path, threads, a)
+						}
+					}
+					p.Close()
+				}
+			}
+		})
+	}
+}
+
+// TestMemoryPlanNeverOverlapsLiveTensors checks the arena plan of each
+// model: tensors alive at the same step never share bytes, and the arena
+// is smaller than a buffer per tensor.
+func TestMemoryPlanNeverOverlapsLiveTensors(t *testing.T) {
+	for _, name := range wholeModels {
+		m, _ := loadWhole(t, name)
+		plan := qnet.PlanMemory(m)
+		n := len(m.Tensors)
+		first, last := make([]int, n), make([]int, n)
+		for i := range first {
+			first[i], last[i] = -1, -1
+		}
+		for s, node := range m.Nodes {
+			first[node.Output] = s
+			last[node.Output] = max(last[node.Output], s)
+			for _, in := range node.Inputs {
+				last[in] = max(last[in], s)
+			}
+		}
+		last[m.Output] = len(m.Nodes)
+		for a := 0; a < n; a++ {
+			ea := plan.Offsets[a] + m.Tensors[a].Shape.Elems()
+			if ea > plan.Size {
+				t.Fatalf("%s: tensor %s ends at %d, past the arena's %d bytes", name, m.Tensors[a].Name, ea, plan.Size)
+			}
+			for b := a + 1; b < n; b++ {
+				eb := plan.Offsets[b] + m.Tensors[b].Shape.Elems()
+				live := first[a] <= last[b] && first[b] <= last[a]
+				overlap := plan.Offsets[a] < eb && plan.Offsets[b] < ea
+				if live && overlap {
+					t.Fatalf("%s: %s and %s are alive together and share bytes", name, m.Tensors[a].Name, m.Tensors[b].Name)
+				}
+			}
+		}
+		t.Logf("%s: activation arena %d KB, %d KB with a buffer per tensor", name, plan.Size/1024, plan.Total/1024)
+		if plan.Size >= plan.Total {
+			t.Errorf("%s: the plan saves nothing (%d of %d bytes)", name, plan.Size, plan.Total)
+		}
+	}
+}

@@ -58,12 +58,13 @@ func write(path, image string) error {
 	if err := p.QuantizeInput(x); err != nil {
 		return err
 	}
-	p.Run()
-	in, out := p.Input().Data, p.Value(m.Output).Data
-	ref := make([]byte, 0, len(in)+len(out))
-	for _, v := range in {
+	in := p.Input().Data
+	ref := make([]byte, 0, len(in))
+	for _, v := range in { // before Run: the arena reuses the input's bytes
 		ref = append(ref, byte(v))
 	}
+	p.Run()
+	out := p.Value(m.Output).Data
 	for _, v := range out {
 		ref = append(ref, byte(v))
 	}

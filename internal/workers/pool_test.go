@@ -1,0 +1,85 @@
+package workers
+
+import (
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestRunCoversEveryIndexOnce(t *testing.T) {
+	for _, threads := range []int{1, 2, 3, 8} {
+		p := New(threads)
+		for _, total := range []int{0, 1, 2, 5, 16, 17, 100, 1001} {
+			for _, grain := range []int{1, 2, 4, 7} {
+				hits := make([]int32, total)
+				var ranges atomic.Int32
+				p.Run(total, grain, func(start, end int) {
+					ranges.Add(1)
+					if start%grain != 0 {
+						t.Errorf("threads %d total %d grain %d: range starts at %d", threads, total, grain, start)
+					}
+					for i := start; i < end; i++ {
+						atomic.AddInt32(&hits[i], 1)
+					}
+				})
+				for i, h := range hits {
+					if h != 1 {
+						t.Fatalf("threads %d total %d grain %d: index %d computed %d times", threads, total, grain, i, h)
+					}
+				}
+				if r := int(ranges.Load()); r > threads {
+					t.Errorf("threads %d: %d ranges", threads, r)
+				}
+			}
+		}
+		p.Close()
+		p.Close()
+	}
+}
+
+func TestRunUsesTheHelpers(t *testing.T) {
+	p := New(2)
+	defer p.Close()
+	var arrived atomic.Int32
+	met := make([]bool, 2)
+	p.Run(2, 1, func(start, end int) {
+		arrived.Add(1)
+		deadline := time.Now().Add(2 * time.Second)
+		for arrived.Load() < 2 && time.Now().Before(deadline) {
+			runtime.Gosched()
+		}
+		met[start] = arrived.Load() == 2
+	})
+	if !met[0] || !met[1] {
+		t.Errorf("the two ranges of a pool of 2 did not run at the same time: %v", met)
+	}
+}
+
+func TestRunAllocatesNothing(t *testing.T) {
+	p := New(2)
+	defer p.Close()
+	sum := make([]int, 2)
+	fn := func(start, end int) {
+		for i := start; i < end; i++ {
+			sum[min(start, 1)] += i
+		}
+	}
+	if a := testing.AllocsPerRun(100, func() { p.Run(1000, 4, fn) }); a != 0 {
+		t.Errorf("Run allocates %.1f times per call", a)
+	}
+}
+
+func TestCloseStopsTheGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	p := New(4)
+	p.Run(10, 1, func(int, int) {})
+	p.Close()
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after Close, %d before New", n, before)
+	}
+}
