@@ -9,21 +9,27 @@ import (
 )
 
 func runClassify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("classify", "--model NAME|FILE [--weights FILE] [--top K] [--json] IMAGE...", `
+	fs := newFlags("classify", "--model NAME|FILE [--weights FILE] [--top K] [--json] IMAGE... | --camera SPEC [--frames N]", `
 Classify images (JPEG, PNG or BMP) with a model and print the K most likely
 classes with their probabilities. Each image is preprocessed as torchvision
 does for the model's reference weights (resize, centre crop, normalise).
 
 Examples:
   neonet classify --model squeezenet1_1 --weights squeezenet1_1.pth cat.jpg
-  neonet classify --model squeezenet1_1.neonet cat.jpg          (an int8 model file)`, stdout)
+  neonet classify --model squeezenet1_1.neonet cat.jpg          (an int8 model file)
+`+cameraHelp, stdout)
 	var mf modelFlags
 	mf.register(fs)
+	var cam cameraFlags
+	cam.register(fs)
 	top := fs.Int("top", 5, "number of classes to print per image")
 	asJSON := fs.Bool("json", false, `print one JSON object per image: {"file": ..., "top": [{"index", "label", "score"}]}`)
 	images, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if cam.requested(fs) {
+		return cam.classifyCamera(images, &mf, *top, *asJSON, stdout, stderr)
 	}
 	if len(images) == 0 {
 		return usageErrorf("no IMAGE given")
