@@ -65,7 +65,7 @@ type Depthwise struct {
 func NewDepthwise(p Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (*Depthwise, error) {
 	c := in.C
 	switch {
-	case int(p) >= len(pathNames):
+	case p > NEONDot:
 		return nil, fmt.Errorf("depthwise: unknown path %v", p)
 	case c < 1 || g.Groups != c || out.C != c:
 		return nil, fmt.Errorf("depthwise: groups %d, input channels %d and output channels %d must be equal", g.Groups, c, out.C)
