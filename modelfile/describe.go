@@ -13,8 +13,8 @@ import (
 
 // Describe writes a human-readable summary of m and of the file it came
 // from (info; the zero Info for a model not read from a file): the header,
-// the input and its preprocessing, the labels, a table of nodes and
-// totals. It is meant for people; its format may change.
+// the input and its preprocessing, the labels, a table of nodes, totals
+// and, for a valid model, its peak activation memory (qnet.PlanMemory). It is meant for people; its format may change.
 func Describe(w io.Writer, m *qnet.Model, info Info) {
 	if info.Version != 0 {
 		fmt.Fprintf(w, "neonet model file, format version %d, %s bytes (metadata %s, data %s), %s\n",
@@ -59,6 +59,11 @@ func Describe(w io.Writer, m *qnet.Model, info Info) {
 	tw.Flush()
 	fmt.Fprintf(w, "\ntotals: %d nodes, %d tensors, %s parameters, %s weight bytes, %s MACs per inference\n",
 		len(m.Nodes), len(m.Tensors), commas(params), commas(bytes), commas(macs))
+	if m.Validate() == nil {
+		plan := qnet.PlanMemory(m)
+		fmt.Fprintf(w, "peak activation memory: %s bytes, one arena planned from tensor lifetimes (reference path); %s bytes with a buffer per tensor (%.1fx as much)\n",
+			commas(int64(plan.Size)), commas(int64(plan.Total)), float64(plan.Total)/float64(max(plan.Size, 1)))
+	}
 }
 
 func describePreprocess(s preprocess.Spec) string {
