@@ -27,6 +27,7 @@ func init() {
 		{"eval", "--model NAME|FILE --data DIR [--json] [--compare]", "measure top-1/top-5 accuracy on a labelled folder; compare fp32 with int8", runEval},
 		{"quantize", "--model NAME --weights FILE --calib DIR --out FILE", "quantize a model to int8 and save it as a model file", runQuantize},
 		{"inspect", "FILE", "print what a model file holds", runInspect},
+		{"bench", "[--model NAME|FILE,...] [--precision fp32,int8] [--threads 1,2] [--layers] [--json]", "measure inference latency (min/median/max ms, GMAC/s) per model, precision and threads", runBench},
 		{"gpio", "test PIN [--sim] [--count N] [--period D]", "blink an output pin to check its wiring", runGPIO},
 	}
 }
