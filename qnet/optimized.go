@@ -55,6 +55,13 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 			if err != nil {
 				return nil, "", err
 			}
+			if slot, ok := p.into[i]; ok {
+				cat := p.values[m.Nodes[slot.node].Output]
+				stride, offset := cat.Shape.C, slot.offset
+				part := func(start, end int) { c.RunRangeInto(cat.Data, stride, offset, in, start, end) }
+				p.fused[slot.node] = true
+				return func() { p.pool.Run(c.Pixels(), 4, part) }, kind + " into " + m.Nodes[slot.node].Name, nil
+			}
 			if p.pool.Threads() > 1 {
 				part := func(start, end int) { c.RunRange(out, in, start, end) }
 				return func() { p.pool.Run(c.Pixels(), 4, part) }, kind, nil
@@ -196,4 +203,41 @@ func permuteInputs(offsets []kernels.Offset, w []int8, perm []int, cout int) ([]
 		copy(w2[j*cout:(j+1)*cout], w[c*cout:(c+1)*cout])
 	}
 	return o2, w2
+}
+
+// concatsInPlace finds the concatenations whose inputs are all written by
+// convolutions read by nothing else, in the concatenation's own
+// parameters (a Fire module's expand layers): each convolution then
+// writes its channels straight into the concatenated tensor.
+func (p *Program) concatsInPlace(producer []int) {
+	m := p.model
+	p.into = map[int]concatSlot{}
+	for c := range m.Nodes {
+		if _, ok := m.Nodes[c].Op.(*Concat); !ok {
+			continue
+		}
+		cat := m.Nodes[c].Output
+		slots := map[int]concatSlot{}
+		offset := 0
+		for _, t := range m.Nodes[c].Inputs {
+			k := producer[t]
+			if k < 0 || p.readers[t] != 1 || t == m.Output || m.Tensors[t].Params != m.Tensors[cat].Params {
+				break
+			}
+			conv, ok := m.Nodes[k].Op.(*Conv)
+			if !ok || conv.Geometry.Groups != 1 || p.fusableShift(&m.Nodes[k], producer) >= 0 {
+				break
+			}
+			if _, dup := slots[k]; dup {
+				break
+			}
+			slots[k] = concatSlot{node: c, offset: offset}
+			offset += m.Tensors[t].Shape.C
+		}
+		if len(slots) == len(m.Nodes[c].Inputs) {
+			for k, s := range slots {
+				p.into[k] = s
+			}
+		}
+	}
 }

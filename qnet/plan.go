@@ -18,11 +18,18 @@ const Align = 64
 
 // PlanMemory plans m's activations (m must be valid) for the reference
 // path, where every node reads its own inputs.
-func PlanMemory(m *Model) Plan { return planMemory(m, nil) }
+func PlanMemory(m *Model) Plan { return planMemory(m, fusion{}) }
 
-// planMemory plans with extra reads: tensor t is also read at step
-// extra[t] (a fused kernel reading past the node it replaces).
-func planMemory(m *Model, extra map[int]int) Plan {
+// fusion is how fused kernels change tensor lifetimes: tensor t is also
+// read at step readAt[t] (a kernel reading past the node it replaces), is
+// written from step writeAt[t] (convolutions writing straight into a
+// concatenation), and skipped tensors are never materialized.
+type fusion struct {
+	readAt, writeAt map[int]int
+	skip            map[int]bool
+}
+
+func planMemory(m *Model, f fusion) Plan {
 	n := len(m.Tensors)
 	first, last := make([]int, n), make([]int, n)
 	for i := range first {
@@ -36,8 +43,11 @@ func planMemory(m *Model, extra map[int]int) Plan {
 			last[t] = max(last[t], s)
 		}
 	}
-	for t, s := range extra {
+	for t, s := range f.readAt {
 		last[t] = max(last[t], s)
+	}
+	for t, s := range f.writeAt {
+		first[t] = min(first[t], s)
 	}
 	last[m.Output] = len(m.Nodes)
 	size := make([]int, n)
@@ -47,12 +57,18 @@ func planMemory(m *Model, extra map[int]int) Plan {
 		size[i] = (t.Shape.Elems() + Align - 1) / Align * Align
 		order[i] = i
 		p.Total += size[i]
+		if f.skip[i] {
+			size[i] = 0
+		}
 	}
 	// Largest first, each at the lowest offset free of every placed tensor
 	// alive at the same time (greedy by size: near optimal for chains).
 	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
 	var placed []int
 	for _, t := range order {
+		if size[t] == 0 {
+			continue
+		}
 		var busy [][2]int
 		for _, o := range placed {
 			if first[t] <= last[o] && first[o] <= last[t] {

@@ -25,9 +25,14 @@ type Program struct {
 	fused   []bool
 	pool    *workers.Pool
 	plan    Plan
-	permOut map[int][]int // conv node -> output channel order (see shiftOrders)
-	permIn  map[int][]int // conv node fused with a shift -> input channel order
+	permOut map[int][]int      // conv node -> output channel order (see shiftOrders)
+	permIn  map[int][]int      // conv node fused with a shift -> input channel order
+	into    map[int]concatSlot // conv node -> where it writes in a concatenation
 }
+
+// concatSlot is a convolution's place in the concatenation it writes
+// straight into: the concat node and the first channel.
+type concatSlot struct{ node, offset int }
 
 type step struct {
 	name, kind string
@@ -87,19 +92,31 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 		producer[n.Output] = i
 	}
 	// A shift fused into its convolution is read by the convolution's
-	// step: its input must outlive the shift node.
-	extra := map[int]int{}
+	// step: its input must outlive the shift node. Convolutions writing
+	// into a concatenation make its output live from the first of them,
+	// and their own outputs never exist.
+	fuse := fusion{readAt: map[int]int{}, writeAt: map[int]int{}, skip: map[int]bool{}}
 	if opt.Kernels != arm64.Ref {
 		p.shiftOrders(producer)
 		for i := range m.Nodes {
 			if _, ok := m.Nodes[i].Op.(*Conv); ok {
 				if s := p.fusableShift(&m.Nodes[i], producer); s >= 0 {
-					extra[m.Nodes[s].Inputs[0]] = i
+					fuse.readAt[m.Nodes[s].Inputs[0]] = i
 				}
 			}
 		}
+		if opt.Kernels == arm64.NEON || opt.Kernels == arm64.NEONDot {
+			p.concatsInPlace(producer)
+			for conv, slot := range p.into {
+				cat := m.Nodes[slot.node].Output
+				if w, ok := fuse.writeAt[cat]; !ok || conv < w {
+					fuse.writeAt[cat] = conv
+				}
+				fuse.skip[m.Nodes[conv].Output] = true
+			}
+		}
 	}
-	p.plan = planMemory(m, extra)
+	p.plan = planMemory(m, fuse)
 	if opt.SeparateBuffers {
 		for i, t := range m.Tensors {
 			p.values[i] = tensor.NewInt8(t.Shape)
@@ -108,6 +125,9 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 		arena := make([]int8, p.plan.Size)
 		for i, t := range m.Tensors {
 			off, n := p.plan.Offsets[i], t.Shape.Elems()
+			if fuse.skip[i] {
+				n = 0 // written in place into a concatenation
+			}
 			p.values[i] = &tensor.Int8{Shape: t.Shape, Data: arena[off : off+n : off+n]}
 		}
 	}
@@ -123,7 +143,7 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 		}
 		p.steps = append(p.steps, step{name: n.Name, kind: kind, run: run})
 	}
-	for i, f := range p.fused { // a fused shift's work is done by its convolution
+	for i, f := range p.fused { // a fused shift's or concat's work is done by its convolutions
 		if f {
 			p.steps[i].run = func() {}
 			p.steps[i].kind += " (fused)"

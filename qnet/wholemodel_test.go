@@ -194,6 +194,30 @@ func TestMemoryPlanNeverOverlapsLiveTensors(t *testing.T) {
 			}
 		}
 		t.Logf("%s: activation arena %d KB, %d KB with a buffer per tensor", name, plan.Size/1024, plan.Total/1024)
+		if name == "squeezenet1_1" && arm64.Supported(arm64.NEON) {
+			// On the NEON paths the Fire modules' expand convolutions write
+			// straight into their concatenation.
+			p, err := qnet.CompileWith(m, qnet.Options{Kernels: arm64.NEON, Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, fused := 0, 0
+			for _, st := range p.Steps() {
+				if strings.Contains(st.Kernel, " into ") {
+					in++
+				}
+				if strings.HasPrefix(st.Kernel, "concat") && strings.HasSuffix(st.Kernel, "(fused)") {
+					fused++
+				}
+			}
+			t.Logf("%s on neon: %d convolutions write into %d concatenations; arena %d KB", name, in, fused, p.Memory().Size/1024)
+			if fused != 8 || in != 16 {
+				t.Errorf("%s on neon: %d convolutions into %d concatenations, want the 16 expand layers into the 8 Fire concatenations", name, in, fused)
+			}
+			if p.Memory().Size > plan.Size {
+				t.Errorf("%s on neon: arena %d bytes, above the reference plan's %d", name, p.Memory().Size, plan.Size)
+			}
+		}
 		if plan.Size >= plan.Total {
 			t.Errorf("%s: the plan saves nothing (%d of %d bytes)", name, plan.Size, plan.Total)
 		}

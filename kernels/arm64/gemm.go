@@ -1,6 +1,7 @@
 package arm64
 
 import (
+	"fmt"
 	"unsafe"
 
 	"neonet.dev/neonet/quant"
@@ -164,11 +165,20 @@ func newGemmPlan(p Path, kcs []int32, ind []int32, cout int, weight func(t, k, o
 // src, in one kernel call. Any range works: a last block of fewer than
 // layout.mr rows is computed as such.
 func (g *gemmPlan) run(dst, src []int8, start, end int) {
+	g.runStrided(dst, src, start, end, g.cout, 0)
+}
+
+// runStrided is run with output row r at dst[r*stride+offset:], cout
+// values wide: rows of a wider tensor (one branch of a concatenation).
+func (g *gemmPlan) runStrided(dst, src []int8, start, end, stride, offset int) {
 	if start >= end || g.cout == 0 {
 		return
+	}
+	if offset < 0 || offset+g.cout > stride || (end-1)*stride+offset+g.cout > len(dst) {
+		panic(fmt.Sprintf("arm64: output rows [%d, %d) of %d channels at stride %d offset %d do not fit %d bytes", start, end, g.cout, stride, offset, len(dst)))
 	}
 	taps := len(g.kcs)
 	g.kernel(end-start, g.cout, &g.kcs[0], taps,
 		unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(&g.zero[0]), &g.ind[start*taps],
-		unsafe.Pointer(&g.packed[0]), unsafe.Pointer(&dst[start*g.cout]), g.cout, &g.clamp)
+		unsafe.Pointer(&g.packed[0]), unsafe.Pointer(&dst[start*stride+offset]), stride, &g.clamp)
 }
