@@ -1,0 +1,46 @@
+package amd64
+
+import (
+	"fmt"
+
+	"neonet.dev/neonet/kernels/dispatch"
+)
+
+// Path is one implementation of the int8 kernels, from neonet's one
+// dispatch table (package kernels/dispatch).
+type Path = dispatch.Path
+
+// The paths this package implements.
+const (
+	// Ref is the pure-Go reference in kernels/q8.
+	Ref = dispatch.Ref
+	// AVX2 is the x86-64 path: VPMOVSXBW/VPMADDWD products, float32
+	// requantization.
+	AVX2 = dispatch.AVX2
+)
+
+// EnvVar names the environment variable that overrides the automatic
+// choice of path (see dispatch.Select).
+const EnvVar = dispatch.EnvVar
+
+// Paths lists the paths this package implements, slowest first.
+func Paths() []Path { return []Path{Ref, AVX2} }
+
+// Native reports whether the package was built with its assembly (amd64
+// without the purego tag). Otherwise the AVX2 path runs its Go twins.
+const Native = native
+
+// Supported reports whether p can run on this CPU (see dispatch.Supported).
+func Supported(p Path) bool { return dispatch.Supported(p) }
+
+// checkPath accepts the paths this package runs, on a CPU that can run
+// them.
+func checkPath(p Path) error {
+	if p != Ref && p != AVX2 {
+		return fmt.Errorf("kernel path %v is not implemented by kernels/amd64", p)
+	}
+	if !Supported(p) {
+		return fmt.Errorf("kernel path %v is not supported by this CPU", p)
+	}
+	return nil
+}
