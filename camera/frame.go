@@ -37,7 +37,12 @@ func (f *Frame) row(y int) []byte { return f.Pix[y*f.Stride:][:3*f.Width] }
 
 // check reports a frame whose buffer cannot hold its declared size.
 func (f *Frame) check() error {
-	if f.Width <= 0 || f.Height <= 0 || f.Stride < 3*f.Width || len(f.Pix) < f.Stride*(f.Height-1)+3*f.Width {
+	ok := f.Width > 0 && f.Height > 0 && f.Width <= len(f.Pix)/3 && f.Stride >= 3*f.Width
+	if ok && f.Height > 1 {
+		// Stride*(Height-1) + 3*Width <= len(Pix), without overflow.
+		ok = f.Stride <= (len(f.Pix)-3*f.Width)/(f.Height-1)
+	}
+	if !ok {
 		return fmt.Errorf("camera: frame %dx%d with stride %d does not fit its %d bytes", f.Width, f.Height, f.Stride, len(f.Pix))
 	}
 	return nil

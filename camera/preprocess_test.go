@@ -217,3 +217,21 @@ func BenchmarkReferencePreprocessing(b *testing.B) {
 		referenceInt8(b, spec, testParams[0], &f)
 	}
 }
+
+func TestFrameCheckRejectsInconsistentFrames(t *testing.T) {
+	for _, f := range []Frame{
+		{},
+		{Width: 2, Height: 2, Stride: 6, Pix: make([]byte, 11)},
+		{Width: 2, Height: 2, Stride: 5, Pix: make([]byte, 12)},
+		{Width: 2, Height: 3, Stride: 1 << 62, Pix: make([]byte, 18)},
+		{Width: -1, Height: 1, Stride: 0, Pix: make([]byte, 3)},
+	} {
+		if _, err := f.RGB8(nil); err == nil {
+			t.Errorf("frame %dx%d stride %d with %d bytes accepted", f.Width, f.Height, f.Stride, len(f.Pix))
+		}
+	}
+	ok := Frame{Width: 2, Height: 2, Stride: 7, Pix: make([]byte, 13)}
+	if _, err := ok.RGB8(nil); err != nil {
+		t.Errorf("a padded frame whose last row is short of the stride: %v", err)
+	}
+}
