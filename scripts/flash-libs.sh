@@ -51,7 +51,7 @@ case $cmd in
 -h | --help) usage; exit 0 ;;
 needed) [ $# = 1 ] || die "needed takes one ELF file"; [ -f "$1" ] || die "$1: not found"; dyn "$1" NEEDED; exit 0 ;;
 bundle | check) ;;
-*) usage >&2; die "expected bundle, check or needed, not '$cmd'" ;;
+*) usage >&2; die "unknown argument '$cmd' (expected bundle, check or needed)" ;;
 esac
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -55,6 +55,7 @@ user must be root or have password-less sudo.
   --identity KEY     SSH private key
   --timeout S        seconds to wait for the service to become active (default 30)
   --settle S         seconds it must then stay active (default 3)
+  --ssh-option O=V   an extra ssh -o option (repeatable), e.g. UserKnownHostsFile=FILE
   --remote-root DIR  install under DIR on the remote (default /; for tests)
 
 FILES (image and SSH modes; paths on this machine):
@@ -78,6 +79,7 @@ binary='' libdir='' config='' unit='' model=''
 ssh_on=0 hostname='' userconf='' serial_log=0
 yes=0 allow_file=0
 port=22 identity='' timeout=30 settle=3 remote_root=/
+ssh_opts=()
 [ $# -gt 0 ] || { usage >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -101,6 +103,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
 	--settle) settle=${2:?--settle needs seconds}; shift 2 ;;
 	--remote-root) remote_root=${2:?--remote-root needs a directory}; shift 2 ;;
+	--ssh-option) ssh_opts+=(-o "${2:?--ssh-option needs OPTION=VALUE}"); shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument '$1'" ;;
 	esac
@@ -250,7 +253,7 @@ ext_read() {
 	while read -r kind path rest; do
 		case $kind in
 		l) ext -R "stat $path" | sed -n "s|^Fast link dest: \"\(.*\)\"|$path \1|p" >>"$cur.links" ;;
-		d) ext -R "stat $path" | grep -q 'Type: directory' && echo "$path" >>"$cur.dirs" ;;
+		d) if ext -R "stat $path" | grep -q 'Type: directory'; then echo "$path" >>"$cur.dirs"; fi ;;
 		x) ext -R "ls -p $path" | awk -F/ -v d="$path" 'NF >= 6 && $6 != "." && $6 != ".." { print "x " d "/" $6 }' >>"$cur.links" ;;
 		esac
 	done <"$m"
@@ -263,8 +266,11 @@ ext_plan() {
 	local m=$1 s=$2 cur=$3 i=0 kind path a b c want
 	while read -r kind path a b c; do
 		case $kind in
-		d) grep -qxF "$path" "$cur.dirs" || printf 'mkdir %s\nsif %s mode 040%s\nsif %s uid 0\nsif %s gid 0\n' \
-			"$path" "$path" "$a" "$path" "$path" ;;
+		d)
+			if ! grep -qxF "$path" "$cur.dirs"; then
+				printf 'mkdir %s\nsif %s mode 040%s\nsif %s uid 0\nsif %s gid 0\n' "$path" "$path" "$a" "$path" "$path"
+			fi
+			;;
 		f)
 			i=$((i + 1))
 			if [ -f "$cur/$i" ] && cmp -s "$s$path" "$cur/$i" &&
@@ -278,12 +284,12 @@ ext_plan() {
 		l)
 			want="$path $a"
 			grep -qxF "$want" "$cur.links" && continue
-			ext -R "stat $path" | grep -q '^Inode:' && echo "rm $path"
+			if ext -R "stat $path" | grep -q '^Inode:'; then echo "rm $path"; fi
 			echo "symlink $path $a"
 			;;
 		x)
-			grep "^x $path/" "$cur.links" | while read -r _ p; do
-				grep -q "^f $p " "$m" || echo "rm $p"
+			{ grep "^x $path/" "$cur.links" || true; } | while read -r _ p; do
+				if ! grep -q "^f $p " "$m"; then echo "rm $p"; fi
 			done
 			;;
 		esac
@@ -602,7 +608,7 @@ ssh_mode() {
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
 	stage_payload "$work/stage"
-	local sshcmd=(ssh -p "$port" -o BatchMode=yes -o ConnectTimeout=10)
+	local sshcmd=(ssh -p "$port" -o BatchMode=yes -o ConnectTimeout=10 "${ssh_opts[@]}")
 	[ -z "$identity" ] || sshcmd+=(-i "$identity" -o IdentitiesOnly=yes)
 	local rroot=${remote_root%/}
 	note "copying to $host:$rroot$OPT/.staging"

@@ -19,6 +19,7 @@ relative and the BLAS/LAPACK alternatives are linked, so that
 The mirror comes from this machine's apt sources (/etc/apt/sources.list,
 /etc/apt/sources.list.d/*.list and *.sources): the entries for SUITE and
 SUITE-* (updates, security), so the sysroot matches the host's versions.
+NEONET_APT_ETC=DIR reads DIR/sources.list* instead of /etc/apt's (for tests).
 
 The sysroot is cached: DIR/.neonet-sysroot holds a key made of the suite, the
 architecture and the package list; when it matches, nothing is done. It is
@@ -76,8 +77,8 @@ esac
 # apt_sources prints "URI SUITE COMPONENTS SIGNED-BY" for every binary
 # ("deb") entry of the machine's apt sources, one-line and deb822 formats.
 apt_sources() {
-	local f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+	local f etc=${NEONET_APT_ETC:-/etc/apt}
+	for f in "$etc/sources.list" "$etc"/sources.list.d/*.list; do
 		[ -f "$f" ] || continue
 		awk '
 			/^[[:space:]]*deb[[:space:]]/ {
@@ -94,7 +95,7 @@ apt_sources() {
 				print $i, $(i + 1), comps, signed
 			}' "$f"
 	done
-	for f in /etc/apt/sources.list.d/*.sources; do
+	for f in "$etc"/sources.list.d/*.sources; do
 		[ -f "$f" ] || continue
 		awk '
 			function flush() {
@@ -229,7 +230,7 @@ while IFS= read -r -d '' link; do
 	case $target in
 	/*) ln -sfn "$(realpath -m --relative-to="$(dirname "$link")" "$root$target")" "$link" ;;
 	esac
-done < <(find "$root" -type l -print0)
+done < <(find "$root" -path "$root/dev" -prune -o -type l -print0)
 
 # update-alternatives never ran: link the BLAS/LAPACK implementations that
 # were unpacked (libblas.so.3 -> blas/libblas.so.3) unless already present.
