@@ -381,3 +381,45 @@ func BenchmarkConv(b *testing.B) {
 		}
 	}
 }
+
+// TestConvSpecialMultipliers requantizes with multipliers that send the
+// product past the int32 range, to infinity, to NaN (0 * Inf and NaN
+// itself: Requantize rounds NaN to 0) and to exactly the clamp bounds,
+// with biases at the int32 limits, so that every branch of Requantize's
+// saturation meets the kernels' float clamp.
+func TestConvSpecialMultipliers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	in, cout := convShape(1, 3, 5, 7), 24
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	mult := []float32{1e30, -1e30, inf, -inf, nan, 0, 1, -1, 1e-30, 3e9, 0.5, 2.5,
+		1, 1, 1, 1, inf, -inf, 1, -1, 1, 1, 1e10, -1e10}
+	bias := make([]int32, cout)
+	for o := range bias {
+		bias[o] = []int32{math.MaxInt32 - 20000, math.MinInt32 + 20000, 0, 127, -128, 255, -300}[o%7]
+	}
+	w := convRandomInt8s(rng, in.C*cout, -127, 127)
+	for i := 12 * in.C; i < 18*in.C; i++ {
+		w[i] = 0 // columns 12..17: zero accumulators, so inf*0 = NaN
+	}
+	src := &tensor.Int8{Shape: in, Data: convRandomInt8s(rng, in.Elems(), -128, 127)}
+	g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
+	out := convShape(1, 3, 5, cout)
+	for _, o := range []q8.Output{
+		{Multipliers: mult, Zero: 0, Lo: quant.QMin, Hi: quant.QMax},
+		{Multipliers: mult, Zero: -128, Lo: -128, Hi: 127},
+		{Multipliers: mult, Zero: 127, Lo: -5, Hi: 6},
+		{Multipliers: mult, Zero: -7, Lo: -7, Hi: -7},
+	} {
+		want := tensor.NewInt8(out)
+		q8.Conv2D(want, src, w, bias, g, 0, o, make([]int32, cout))
+		for _, p := range convPaths(t) {
+			conv, err := NewConv(p, w, bias, g, in, out, 0, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := tensor.NewInt8(out)
+			conv.Run(got, src)
+			convCompare(t, fmt.Sprintf("%v zero %d clamp [%d, %d]", p, o.Zero, o.Lo, o.Hi), got.Data, want.Data)
+		}
+	}
+}
