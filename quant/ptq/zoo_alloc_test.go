@@ -1,0 +1,107 @@
+package ptq
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"neonet.dev/neonet/engine"
+	"neonet.dev/neonet/kernels/dispatch"
+	"neonet.dev/neonet/models"
+	"neonet.dev/neonet/qnet"
+	"neonet.dev/neonet/quant/calib"
+)
+
+// zooInt8 builds model m with seeded weights and quantizes it after one
+// synthetic calibration input (the ranges do not matter here).
+func zooInt8(t *testing.T, m models.Model) (*engine.Program, *qnet.Model) {
+	t.Helper()
+	g, err := m.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := engine.Compile(g, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCalibrator(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, len(fp.Input().Data))
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	if err := c.Observe(x); err != nil {
+		t.Fatal(err)
+	}
+	qm, err := c.Quantize(Meta{Name: m.Name}, calib.MinMax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fp, qm
+}
+
+// TestEveryZooModelRunsWithoutAllocating: once compiled, one inference of
+// every model of the zoo allocates nothing, in fp32 and in int8 on this
+// machine's kernel path with two threads.
+func TestEveryZooModelRunsWithoutAllocating(t *testing.T) {
+	path, err := dispatch.Select()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range models.All() {
+		t.Run(m.Name, func(t *testing.T) {
+			fp, qm := zooInt8(t, m)
+			if n := testing.AllocsPerRun(1, func() { fp.Run() }); n != 0 {
+				t.Errorf("fp32: %v allocations per inference", n)
+			}
+			p, err := qnet.CompileWith(qm, qnet.Options{Kernels: path, Threads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if n := testing.AllocsPerRun(1, p.Run); n != 0 {
+				t.Errorf("int8 on %s: %v allocations per inference", path, n)
+			}
+		})
+	}
+}
+
+// TestSteadyStateHeapDoesNotGrow runs 1,000 int8 inferences of
+// ShiftResNet-20 with two threads: fewer heap allocations than
+// inferences (none come from inference itself: see
+// TestEveryZooModelRunsWithoutAllocating; the Go runtime may make one of
+// its own while they run), and a heap that grows by less than a kilobyte,
+// so the firmware's memory stays flat however long it runs.
+func TestSteadyStateHeapDoesNotGrow(t *testing.T) {
+	const runs = 1000
+	m, _ := models.Lookup("shiftresnet20")
+	_, qm := zooInt8(t, m)
+	path, err := dispatch.Select()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := qnet.CompileWith(qm, qnet.Options{Kernels: path, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.Run() // warm up
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range runs {
+		p.Run()
+	}
+	runtime.ReadMemStats(&after)
+	allocs := after.Mallocs - before.Mallocs
+	t.Logf("%d inferences on %s: %d heap allocations, heap %d -> %d bytes", runs, path, allocs, before.HeapAlloc, after.HeapAlloc)
+	if allocs >= runs/100 {
+		t.Errorf("%d inferences made %d heap allocations", runs, allocs)
+	}
+	if after.HeapAlloc > before.HeapAlloc+1024 {
+		t.Errorf("heap grew from %d to %d bytes over %d inferences", before.HeapAlloc, after.HeapAlloc, runs)
+	}
+}
