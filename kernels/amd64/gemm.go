@@ -147,12 +147,15 @@ type gemmPlan struct {
 	zero   []int8 // the padding row: max(kcs) copies of the input zero point
 	rq     requant
 	cout   int
+	// rowsPerCall is the kernel call's share of a range (gemmRowsPerCall).
+	rowsPerCall int
 }
 
 func newGemmPlan(kcs []int32, ind []int32, cout int, weight func(t, k, o int) int8, bias []int32, inZero int32, o convOutput) *gemmPlan {
-	longest := int32(1)
+	longest, rowBytes := int32(1), 0
 	for _, n := range kcs {
 		longest = max(longest, n)
+		rowBytes += int(n)
 	}
 	zero := make([]int8, longest)
 	for i := range zero {
@@ -160,8 +163,9 @@ func newGemmPlan(kcs []int32, ind []int32, cout int, weight func(t, k, o int) in
 	}
 	return &gemmPlan{
 		kcs: kcs, ind: ind, zero: zero, cout: cout,
-		packed: gemmPack(kcs, cout, weight, bias, o.multiplier),
-		rq:     newRequant(o.Zero, o.Lo, o.Hi),
+		packed:      gemmPack(kcs, cout, weight, bias, o.multiplier),
+		rq:          newRequant(o.Zero, o.Lo, o.Hi),
+		rowsPerCall: gemmRowsPerCall(rowBytes),
 	}
 }
 
@@ -173,7 +177,20 @@ func (g *gemmPlan) run(dst, src []int8, start, end int) {
 		return
 	}
 	taps := len(g.kcs)
-	gemm_s8_4x8c4_fp32_avx2(end-start, g.cout, &g.kcs[0], taps,
-		unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(&g.zero[0]), &g.ind[start*taps],
-		unsafe.Pointer(&g.packed[0]), unsafe.Pointer(&dst[start*g.cout]), g.cout, &g.rq)
+	// The kernel runs column tiles outside and rows inside: rows go to it
+	// in ranges whose input stays in L1 while every tile passes.
+	for m := start; m < end; m += g.rowsPerCall {
+		n := min(g.rowsPerCall, end-m)
+		gemm_s8_4x8c4_fp32_avx2(n, g.cout, &g.kcs[0], taps,
+			unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(&g.zero[0]), &g.ind[m*taps],
+			unsafe.Pointer(&g.packed[0]), unsafe.Pointer(&dst[m*g.cout]), g.cout, &g.rq)
+	}
+}
+
+// gemmRowsPerCall is how many rows one kernel call computes: a multiple of
+// 4 whose input (rowBytes each) fills about half of a 32 KiB L1 data
+// cache, so that it stays there while every column tile passes, between
+// 16 and 256 rows.
+func gemmRowsPerCall(rowBytes int) int {
+	return min(max(16*1024/max(rowBytes, 1), 16), 256) &^ 3
 }

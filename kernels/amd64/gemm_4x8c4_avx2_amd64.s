@@ -31,9 +31,12 @@
 //	0, 8, 16(SP)  byte offsets from row 0's ind entries to rows 1, 2, 3's
 //	              (row min(r, mr-1): a partial block repeats its last row,
 //	              computed but not stored, so ind is never read past mc)
-//	24(SP) mr     32(SP) ind of the block  40(SP) dst of the block
-//	48(SP) columns left  56(SP) dst of the tile  64(SP) rows left
-//	72(SP)        32 bytes: the 4 rows of 8 results of a partial tile
+//	24(SP) mr     32(SP) ind of the block  40(SP) dst of the block's tile
+//	48(SP) columns left  56(SP) dst of the column tile's first row
+//	64(SP) rows left  72(SP) 32 bytes: the 4 rows of 8 results of a
+//	partial tile  104(SP) the column tile's packed weights
+//
+// Loops: column tiles outside, blocks of 4 rows inside.
 
 // MADD multiplies the widened input in X10 by the chunk's weights into
 // the accumulators of one row.
@@ -93,22 +96,32 @@
 	VCVTPS2DQ accA, accA; \
 	VPADDD    Y15, accA, accA
 
-TEXT ·gemm_s8_4x8c4_fp32_avx2(SB), NOSPLIT, $104-88
+TEXT ·gemm_s8_4x8c4_fp32_avx2(SB), NOSPLIT, $112-88
 	MOVQ         rq+80(FP), AX
 	VPBROADCASTD (AX), Y15
 	VBROADCASTSS 12(AX), Y13
 	VBROADCASTSS 16(AX), Y14
-	MOVQ         mc+0(FP), AX
-	MOVQ         AX, 64(SP)
-	MOVQ         ind+48(FP), AX
-	MOVQ         AX, 32(SP)
+	MOVQ         nc+8(FP), AX
+	MOVQ         AX, 48(SP)
 	MOVQ         dst+64(FP), AX
-	MOVQ         AX, 40(SP)
+	MOVQ         AX, 56(SP)
+	MOVQ         w+56(FP), DI
+
+	// Columns outside, rows inside: a tile's weights stay in L1 while
+	// the rows pass (the driver hands over rows in cache-sized ranges).
+coltile:
+	MOVQ DI, 104(SP)
+	MOVQ mc+0(FP), AX
+	MOVQ AX, 64(SP)
+	MOVQ ind+48(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ 56(SP), AX
+	MOVQ AX, 40(SP)
 
 block:
 	MOVQ    64(SP), AX
 	CMPQ    AX, $0
-	JLE     done
+	JLE     nextcols
 	MOVQ    $4, CX
 	CMPQ    AX, CX
 	CMOVQLT AX, CX
@@ -131,11 +144,7 @@ block:
 	CMOVQLT CX, AX
 	IMULQ   DX, AX
 	MOVQ    AX, 16(SP)
-	MOVQ    nc+8(FP), AX
-	MOVQ    AX, 48(SP)
-	MOVQ    40(SP), AX
-	MOVQ    AX, 56(SP)
-	MOVQ    w+56(FP), DI
+	MOVQ    104(SP), DI
 
 tile:
 	VPXOR Y0, Y0, Y0
@@ -245,7 +254,7 @@ epilogue:
 	VPACKSSWB  Y4, Y0, Y0         // bytes: r0..r3 c0-3 | r0..r3 c4-7
 	VMOVDQU    gemmrows<>(SB), Y12
 	VPERMD     Y0, Y12, Y0        // bytes: r0 c0-7, r1 c0-7, r2 c0-7, r3 c0-7
-	MOVQ       56(SP), R8
+	MOVQ       40(SP), R8
 	MOVQ       dstStride+72(FP), DX
 	CMPQ       24(SP), $4
 	JNE        partial
@@ -285,10 +294,6 @@ pbyte:
 	JNE  prow
 
 nexttile:
-	ADDQ $8, 56(SP)
-	SUBQ $8, 48(SP)
-	CMPQ 48(SP), $0
-	JGT  tile
 	SUBQ $4, 64(SP)
 	MOVQ taps+24(FP), AX
 	SHLQ $4, AX                   // 4 rows of taps int32 entries
@@ -297,6 +302,12 @@ nexttile:
 	SHLQ $2, AX
 	ADDQ AX, 40(SP)
 	JMP  block
+
+nextcols:                             // DI is past the tile's weights
+	ADDQ $8, 56(SP)
+	SUBQ $8, 48(SP)
+	CMPQ 48(SP), $0
+	JGT  coltile
 
 done:
 	VZEROUPPER
