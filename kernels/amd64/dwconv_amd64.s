@@ -17,11 +17,14 @@
 //
 // Registers:
 //	Y0, Y1    accumulators: even channels, odd channels
-//	Y2, Y3    widened input, products
+//	Y6, Y7    the same for a second block, when two are left (32
+//	          channels per tap pass)
+//	Y2, Y3    widened input, products; Y5 the second block's input
 //	Y4        scratch of the epilogue
 //	X12       the VPSHUFB order (dwperm)
 //	Y13, Y14  FLo, FHi; Y15 the output zero point
-//	CX        the block's first channel; DI weights; BX biases and multipliers
+//	CX        the block's first channel, SI the second block's;
+//	DI        weights; R13 one block's weight bytes; BX biases and multipliers
 //	R9        tap table cursor; R10 taps left; R11 the output pixel; R12 blocks left
 //
 // Locals: 0..511(SP) the tap table (64 pointers); 512 pixels left;
@@ -37,6 +40,23 @@
 	VMINPS    Y14, r, r; \
 	VCVTPS2DQ r, r; \
 	VPADDD    Y15, r, r
+
+// BLOCKOUT requantizes one block's accumulators with the biases and
+// multipliers at BX and stores its 16 bytes at channel cb of the pixel.
+#define BLOCKOUT(accE, accO, xE, xO, cb) \
+	VPADDD       (BX), accE, accE; \
+	VPADDD       32(BX), accO, accO; \
+	VCVTDQ2PS    accE, accE; \
+	VCVTDQ2PS    accO, accO; \
+	VMULPS       64(BX), accE, accE; \
+	VMULPS       96(BX), accO, accO; \
+	REQUANT8(accE); \
+	REQUANT8(accO); \
+	VPACKSSDW    accO, accE, accE; \
+	VEXTRACTI128 $1, accE, xO; \
+	VPACKSSWB    xO, xE, xE; \
+	VPSHUFB      X12, xE, xE; \
+	VMOVDQU      xE, (R11)(cb*1)
 
 TEXT ·dwconv_s8_kxk_c16_fp32_avx2(SB), $560-208
 	MOVQ         rq+200(FP), AX
@@ -95,7 +115,52 @@ tkx:
 	MOVQ 552(SP), R12
 	MOVQ 528(SP), R11
 
+	MOVQ 536(SP), R13
+	SHLQ $6, R13                  // bytes of one block's weights
+
 block:
+	CMPQ    R12, $2
+	JLT     single
+	LEAQ    16(CX), SI            // the second block: the next, or the last moved back
+	CMPQ    SI, 544(SP)
+	CMOVQGT 544(SP), SI
+	VPXOR   Y0, Y0, Y0
+	VPXOR   Y1, Y1, Y1
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
+	LEAQ    0(SP), R9
+	MOVQ    536(SP), R10
+
+ptap:
+	MOVQ      (R9), R8
+	VPMOVSXBW (R8)(CX*1), Y2
+	VPMOVSXBW (R8)(SI*1), Y5
+	VPMADDWD  (DI), Y2, Y3
+	VPADDD    Y3, Y0, Y0
+	VPMADDWD  32(DI), Y2, Y2
+	VPADDD    Y2, Y1, Y1
+	VPMADDWD  (DI)(R13*1), Y5, Y3
+	VPADDD    Y3, Y6, Y6
+	VPMADDWD  32(DI)(R13*1), Y5, Y5
+	VPADDD    Y5, Y7, Y7
+	ADDQ      $8, R9
+	ADDQ      $64, DI
+	DECQ      R10
+	JNE       ptap
+
+	ADDQ    R13, DI               // past the second block's weights
+	BLOCKOUT(Y0, Y1, X0, X1, CX)
+	ADDQ    $128, BX
+	BLOCKOUT(Y6, Y7, X6, X7, SI)
+	ADDQ    $128, BX
+	LEAQ    16(SI), CX
+	CMPQ    CX, 544(SP)
+	CMOVQGT 544(SP), CX
+	SUBQ    $2, R12
+	JNE     block
+	JMP     nextpixel
+
+single:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	LEAQ  0(SP), R9
@@ -113,26 +178,9 @@ tap:
 	DECQ      R10
 	JNE       tap
 
-	VPADDD       (BX), Y0, Y0
-	VPADDD       32(BX), Y1, Y1
-	VCVTDQ2PS    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       64(BX), Y0, Y0
-	VMULPS       96(BX), Y1, Y1
-	REQUANT8(Y0)
-	REQUANT8(Y1)
-	VPACKSSDW    Y1, Y0, Y0     // words: c0 2 4 6 1 3 5 7 | c8 10 12 14 9 11 13 15
-	VEXTRACTI128 $1, Y0, X1
-	VPACKSSWB    X1, X0, X0
-	VPSHUFB      X12, X0, X0
-	VMOVDQU      X0, (R11)(CX*1)
-	ADDQ         $128, BX
-	ADDQ         $16, CX
-	CMPQ         CX, 544(SP)
-	CMOVQGT      544(SP), CX
-	DECQ         R12
-	JNE          block
+	BLOCKOUT(Y0, Y1, X0, X1, CX)
 
+nextpixel:
 	MOVQ kw+192(FP), AX
 	SHLQ $2, AX
 	ADDQ AX, 520(SP)
