@@ -33,8 +33,9 @@ type axis struct {
 }
 
 // newAxis maps an axis of inSize pixels, resized to resized, centre-cropped
-// to crop.
-func newAxis(inSize, resized, crop int, f preprocess.Filter) axis {
+// to crop. Resampling windows are padded to a multiple of taps when the
+// axis is long enough (see uniform).
+func newAxis(inSize, resized, crop int, f preprocess.Filter, taps int) axis {
 	off := cropOffset(resized, crop)
 	first := max(0, -off)                     // first output inside the image
 	end := max(min(crop, resized-off), first) // one past the last
@@ -55,6 +56,7 @@ func newAxis(inSize, resized, crop int, f preprocess.Filter) axis {
 		}
 	default:
 		a.fillCoeffs(inSize, resized, first+off, f)
+		a.uniform(inSize, taps)
 	}
 	return a
 }
@@ -93,17 +95,20 @@ func (a *axis) fillCoeffs(inSize, outSize, from int, f preprocess.Filter) {
 		}
 		a.start[i], a.n[i] = lo, hi-lo
 	}
-	a.uniform(inSize)
 }
 
-// uniform gives every window the same length, the longest one's, so that
-// the inner loops run a fixed number of taps: shorter windows get zero
-// weights after their own, moved back to end at the image border when
+// uniform gives every window the same length, the longest one's rounded
+// up to a multiple of taps if the axis has that many pixels, so that the
+// inner loops run a fixed, unrollable number of taps: shorter windows get
+// zero weights after their own, moved back to end at the image border when
 // needed. Zero weights add nothing, so the sums are unchanged.
-func (a *axis) uniform(inSize int) {
+func (a *axis) uniform(inSize, taps int) {
 	k := 1
 	for _, n := range a.n {
 		k = max(k, n)
+	}
+	if rounded := (k + taps - 1) / taps * taps; rounded <= inSize {
+		k = rounded
 	}
 	w := make([]int32, a.valid*k)
 	for i, n := range a.n {
