@@ -558,8 +558,9 @@ stockroot() {
 			if [ -e "$p" ]; then cp -L "$p" "$r${p#"$sysroot"}"; break; fi
 		done
 	done < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$repo/scripts/flash-stock-libs.txt")
-	[ -e "$r/usr/lib/ld-linux-aarch64.so.1" ] || fail "no dynamic loader in $sysroot"
-	cp -a "$dist/lib" "$r/opt/neonet/lib"
+	# The loader the binary names (PT_INTERP /lib/ld-linux-aarch64.so.1).
+	cp -L "$sysroot/lib/ld-linux-aarch64.so.1" "$r/usr/lib/" || fail "no dynamic loader in $sysroot"
+	cp -al "$dist/lib" "$r/opt/neonet/lib" 2>/dev/null || cp -a "$dist/lib" "$r/opt/neonet/lib"
 }
 
 test_qemu() {
@@ -593,12 +594,12 @@ test_qemu_opencv() {
 		>"$T/probe.log" 2>&1 || { cat "$T/probe.log"; fail "cross-building the camera tests"; }
 	(cd "$b" && "$LIBS" needed camera.test) | grep -q libopencv_videoio || fail "camera.test does not link OpenCV"
 	rm -rf "$T/stock/opt/neonet/lib"
-	cp -a "$b/lib" "$T/stock/opt/neonet/lib"
+	cp -al "$b/lib" "$T/stock/opt/neonet/lib" 2>/dev/null || cp -a "$b/lib" "$T/stock/opt/neonet/lib"
 	(cd "$repo/camera" && NEONET_DATA=$DATA qemu-aarch64-static -L "$T/stock" -cpu cortex-a72 "$b/camera.test" \
 		-test.run 'TestVideoFilesAsCameras' -test.v) >"$T/probe.run" 2>&1 || { tail -30 "$T/probe.run"; fail "camera.test on arm64"; }
 	has "$T/probe.run" "--- PASS: TestVideoFilesAsCameras"
 	rm -rf "$T/stock/opt/neonet/lib"
-	cp -a "$dist/lib" "$T/stock/opt/neonet/lib"
+	cp -al "$dist/lib" "$T/stock/opt/neonet/lib" 2>/dev/null || cp -a "$dist/lib" "$T/stock/opt/neonet/lib"
 }
 
 # ---------------------------------------------------------------- run
