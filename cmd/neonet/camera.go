@@ -123,8 +123,8 @@ func (c *cameraFlags) classifyCamera(images []string, mf *modelFlags, top int, a
 	if len(images) > 0 {
 		return usageErrorf("--camera classifies camera frames: drop the IMAGE arguments (%s)", images[0])
 	}
-	if c.frames < 0 || c.fps < 0 {
-		return usageErrorf("--frames and --camera-fps must not be negative")
+	if c.frames < 0 || !(c.fps >= 0) || math.IsInf(c.fps, 0) {
+		return usageErrorf("--frames and --camera-fps must not be negative (nor --camera-fps infinite)")
 	}
 	if top < 1 {
 		return usageErrorf("--top must be at least 1")

@@ -118,6 +118,7 @@ func TestClassifyCameraErrors(t *testing.T) {
 		{[]string{"--model", "squeezenet1_1", "--frames", "3", "x.jpg"}, 2, "need --camera"},
 		{[]string{"--model", "squeezenet1_1", "--camera", "synthetic", "x.jpg"}, 2, "drop the IMAGE arguments"},
 		{[]string{"--model", "squeezenet1_1", "--camera", "synthetic", "--frames", "-1"}, 2, "must not be negative"},
+		{[]string{"--model", "squeezenet1_1", "--camera", "synthetic", "--camera-fps", "NaN"}, 2, "must not be negative"},
 		{[]string{"--model", "squeezenet1_1", "--camera", "synthetic", "--camera-size", "640"}, 2, `size "640"`},
 		{[]string{"--model", "squeezenet1_1", "--camera", "/no/such/camera.avi", "--frames", "1"}, 1, "/no/such/camera.avi"},
 	} {
