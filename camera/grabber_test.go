@@ -228,22 +228,3 @@ func TestSyntheticSource(t *testing.T) {
 		t.Errorf("synthetic with options: %v, %v", src, err)
 	}
 }
-
-func TestSpecErrors(t *testing.T) {
-	for spec, want := range map[string]string{
-		"":                   "empty spec",
-		"synthetic:0x5":      `size "0x5"`,
-		"synthetic:big":      `size "big"`,
-		"gst:  ":             "empty GStreamer pipeline",
-		"/no/such/video.avi": "no such file",
-		"no-such-folder":     "no such file",
-	} {
-		_, err := Open(spec, Options{})
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Open(%q): %v, want an error containing %q", spec, err, want)
-		}
-		if err != nil && spec != "" && !strings.Contains(err.Error(), spec) {
-			t.Errorf("Open(%q): %v does not name the spec", spec, err)
-		}
-	}
-}
