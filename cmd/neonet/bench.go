@@ -370,7 +370,11 @@ func (bf *benchFlags) benchModel(name string, path dispatch.Path, profile bool, 
 					res.Note = fmt.Sprintf("%d threads asked; the %s path runs on %d", threads, path, r.threads)
 				}
 			}
-			fmt.Fprintf(stderr, "%s %s, %d thread(s): %d warm-up, %d timed runs\n", res.Model, precision, r.threads, bf.warmup, bf.runs)
+			asked := ""
+			if threads != r.threads {
+				asked = fmt.Sprintf(" (%d asked)", threads)
+			}
+			fmt.Fprintf(stderr, "%s %s, %d thread(s)%s: %d warm-up, %d timed runs\n", res.Model, precision, r.threads, asked, bf.warmup, bf.runs)
 			progress := func(done, total int) {}
 			if isTerminal(stderr) {
 				progress = progressPrinter(stderr, "runs")
