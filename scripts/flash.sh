@@ -326,7 +326,7 @@ cmdline_serial() {
 }
 
 image_mode() {
-	need sfdisk mcopy mdir debugfs e2fsck xz cmp
+	need sfdisk mcopy mdir debugfs e2fsck resize2fs xz cmp
 	[ -n "$out" ] || die "--image needs --out OUT.img (the input is never changed)"
 	[ -f "$image" ] || die "$image: image not found"
 	local outdir
@@ -343,7 +343,7 @@ image_mode() {
 
 	work=$(mktemp -d)
 	img=$(mktemp "$outdir/.flash-XXXXXX.img")
-	trap 'rm -rf "$work" "$img"' EXIT
+	trap 'rm -rf "$work" "$img" "$img.root"' EXIT
 	case $image in
 	*.xz) xz -dc "$image" >"$img" || die "$image: cannot decompress (expected an xz-compressed image)" ;;
 	*) cp --sparse=always "$image" "$img" || die "$out: cannot copy $image here (disk full?)" ;;
@@ -357,15 +357,16 @@ image_mode() {
 		/"label"/ { label = $4 }
 		/"sectorsize"/ { gsub(/[^0-9]/, "", $3); ss = $3 }
 		/"start"/ { n++; s = $0; gsub(/[^0-9]/, "", s); start[n] = s }
+		/"size"/ { z = $0; gsub(/[^0-9]/, "", z); size[n] = z }
 		/"type"/ { t[n] = $4 }
-		END { print label, ss, start[1], t[1], start[2], t[2] }')
+		END { print label, ss, start[1], t[1], start[2], t[2], size[2], n }')
 	local label ss s1 t1 s2 t2
-	read -r label ss s1 t1 s2 t2 <<<"$parts"
+	read -r label ss s1 t1 s2 t2 root_sectors nparts <<<"$parts"
 	[ "$label" = dos ] || die "$image: partition table is '${label:-none}', expected an MBR (dos) like Raspberry Pi OS"
 	case ${t1:-} in b | c | e) ;; *) die "$image: partition 1 has type '${t1:-none}', expected FAT (c, b or e)" ;; esac
 	[ "${t2:-}" = 83 ] || die "$image: partition 2 has type '${t2:-none}', expected Linux (83)"
 	boot_off=$((s1 * ss))
-	local root_off=$((s2 * ss))
+	root_off=$((s2 * ss))
 	rootfs="$img?offset=$root_off"
 	export MTOOLS_SKIP_CHECK=1
 	local f
@@ -404,6 +405,7 @@ image_mode() {
 	fi
 	ext_read "$m" "$cur"
 	ext_plan "$m" "$s" "$cur" >"$work/plan"
+	make_room "$work/plan"
 	if [ -s "$work/plan" ]; then
 		ext -w -f "$work/plan" >"$work/plan.log"
 		changed=1
@@ -420,6 +422,50 @@ image_mode() {
 	mv "$img" "$out"
 	trap 'rm -rf "$work"' EXIT
 	if [ "$changed" = 1 ]; then note "$out: written"; else note "$out: already up to date (identical to $image)"; fi
+}
+
+# make_room PLAN grows the image, its last partition (the root) and the ext4
+# file system in it when the files PLAN writes do not fit. Raspberry Pi OS
+# images come with little free space; the board grows the root to the whole
+# card on first boot anyway.
+make_room() {
+	local stats bs free inodes need=0 files=0 f size
+	stats=$(ext -R stats)
+	bs=$(echo "$stats" | sed -n 's/^Block size: *//p')
+	free=$(echo "$stats" | sed -n 's/^Free blocks: *//p')
+	inodes=$(echo "$stats" | sed -n 's/^Free inodes: *//p')
+	if [ -z "$bs" ] || [ -z "$free" ] || [ -z "$inodes" ]; then
+		die "$image: cannot read the root file system's size (debugfs stats)"
+	fi
+	while read -r f; do
+		size=$(stat -c %s "$f")
+		need=$((need + (size + bs - 1) / bs + 1 + size / (bs * 256)))
+		files=$((files + 1))
+	done < <(awk '$1 == "write" { print $2 }' "$1")
+	[ "$files" -lt "$inodes" ] || die "$image: the root file system has $inodes free inodes, $files needed"
+	local margin=$((32 * 1024 * 1024 / bs))
+	[ $((need + margin)) -gt "$free" ] || return 0
+	[ "$nparts" = 2 ] || die "$image: the root needs $(((need + margin - free) * bs / 1048576)) MB more and is not the last partition; grow it first"
+	# Whole 64 MiB steps.
+	local chunk=$((64 * 1048576)) grow steps end
+	steps=$((((need + margin - free) * bs + chunk - 1) / chunk))
+	grow=$((steps * chunk))
+	end=$(((s2 + root_sectors) * ss))
+	[ "$(stat -c %s "$img")" -le "$end" ] || die "$image: space after the root partition, which needs $((grow / 1048576)) MB more; grow it first"
+	truncate -s $((end + grow)) "$img" || die "$out: cannot grow the image by $((grow / 1048576)) MB (disk full?)"
+	echo ", +" | sfdisk -N 2 --no-reread --no-tell-kernel -q "$img" >/dev/null 2>&1 || die "$out: sfdisk could not grow partition 2"
+	# resize2fs on "$rootfs" would truncate the image to the file system's
+	# size, ignoring the offset: grow a copy of the partition instead.
+	local part=$img.root
+	dd if="$img" of="$part" bs=4M iflag=skip_bytes,count_bytes skip="$root_off" count=$((root_sectors * ss)) \
+		conv=sparse status=none || die "$out: cannot copy the root partition out (disk full?)"
+	root_sectors=$((root_sectors + grow / ss))
+	truncate -s $((root_sectors * ss)) "$part"
+	resize2fs -f "$part" >"$work/resize.log" 2>&1 || { cat "$work/resize.log" >&2; die "$out: resize2fs failed"; }
+	dd if="$part" of="$img" bs=4M oflag=seek_bytes seek="$root_off" conv=notrunc status=none ||
+		die "$out: cannot write the grown root partition back (disk full?)"
+	rm -f "$part"
+	note "root partition grown by $((grow / 1048576)) MB to fit $((need * bs / 1048576)) MB (it had $((free * bs / 1048576)) MB free)"
 }
 
 # add_user SYS STAGE MANIFEST adds the unit's User= as a system user to the
@@ -535,7 +581,6 @@ remote_script() {
 set -euo pipefail
 root=${1%/} unit=$2 wanted=$3 model=$4 user=$5 timeout=$6 settle=$7
 stage=$root/opt/neonet/.staging
-[ "$(id -u)" = 0 ] || exec sudo -n bash -s -- "$@" </dev/stdin
 say() { echo "remote: $*" >&2; }
 files="/opt/neonet/bin/neonet /etc/neonet/neonet.toml /etc/systemd/system/$unit"
 [ -n "$model" ] && files="$files $model"
@@ -614,11 +659,16 @@ ssh_mode() {
 	note "copying to $host:$rroot$OPT/.staging"
 	# The enable symlink is made by systemctl enable on the board.
 	rm -f "$work/stage$LINK_PATH" "$work/stage$UNIT_DIR/$wanted_by.wants/$unit_name"
+	# Root runs the commands itself, anyone else through password-less sudo.
+	# shellcheck disable=SC2016 # expanded on the board
+	local as_root='S=; [ "$(id -u)" = 0 ] || S="sudo -n";' staging
+	staging=$(printf '%q' "$rroot$OPT/.staging")
 	tar -C "$work/stage" -cf - . |
-		"${sshcmd[@]}" "$host" "rm -rf '$rroot$OPT/.staging' && mkdir -p '$rroot$OPT/.staging' && tar -C '$rroot$OPT/.staging' -xf - --no-same-owner" ||
-		die "$host: copy failed (ssh -p $port; is the board up and the key authorised?)"
-	local rc=0
-	remote_script | "${sshcmd[@]}" "$host" bash -s -- "'$rroot'" "'$unit_name'" "'$wanted_by'" "'$model_path'" "'$svc_user'" "$timeout" "$settle" || rc=$?
+		"${sshcmd[@]}" "$host" "$as_root \$S rm -rf $staging && \$S mkdir -p $staging && \$S tar -C $staging -xf - --no-same-owner" ||
+		die "$host: copy failed (ssh -p $port; is the board up, the key authorised, sudo password-less?)"
+	local rc=0 args
+	args=$(printf '%q ' "$rroot" "$unit_name" "$wanted_by" "$model_path" "$svc_user" "$timeout" "$settle")
+	remote_script | "${sshcmd[@]}" "$host" "$as_root \$S bash -s -- $args" || rc=$?
 	case $rc in
 	0) note "$host: deployed; $unit_name is active" ;;
 	3) die "$host: $unit_name did not become active with the new files; rolled back to the previous binary and model (see: journalctl -u $unit_name)" ;;

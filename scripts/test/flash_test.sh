@@ -86,13 +86,13 @@ BOOT_START=8192 BOOT_SECTORS=81920 ROOT_START=90112 IMG_MB=100
 BOOT_OFF=$((BOOT_START * 512)) ROOT_OFF=$((ROOT_START * 512))
 PARTUUID=5e3da3d5
 
-# mkpios OUT [LAST_SECTION]: a small Raspberry-Pi-OS-like image: MBR, FAT32
+# mkpios OUT [LAST_SECTION [MB]]: a small Raspberry-Pi-OS-like image: MBR, FAT32
 # bootfs (config.txt, cmdline.txt), ext4 rootfs (users, systemd dirs).
 mkpios() {
-	local img=$1 last=${2:-all} d
+	local img=$1 last=${2:-all} IMG_MB=${3:-$IMG_MB} d
 	d=$(mktemp -d "$T/mk.XXXXXX")
 	rm -f "$img"
-	truncate -s ${IMG_MB}M "$img"
+	truncate -s "${IMG_MB}M" "$img"
 	printf 'label: dos\nlabel-id: 0x%s\nunit: sectors\nstart=%s, size=%s, type=c\nstart=%s, type=83\n' \
 		"$PARTUUID" "$BOOT_START" "$BOOT_SECTORS" "$ROOT_START" | sfdisk -q "$img"
 	mkfs.vfat -F 32 -s 1 -n bootfs --offset="$BOOT_START" "$img" $((BOOT_SECTORS / 2)) >/dev/null 2>&1
@@ -269,6 +269,40 @@ test_update() {
 	"$FLASH" --image "$T/cm4.img" --out "$T/cm4.img" --binary "$FX/neonet" --lib-dir "$FX/lib" --config "$CONFIG" \
 		--unit "$FX/neonet.service" 2>/dev/null
 	eq "$(fat_cat "$T/cm4.img" config.txt | tail -3 | tr '\n' ' ')" "[cm4] [all] enable_uart=1 " "config.txt tail"
+}
+
+test_grow() {
+	# A root with little free space is grown (image, partition 2, ext4).
+	mkpios "$T/tight.img" all 72
+	head -c $((40 * 1024 * 1024)) /dev/urandom >"$T/big.neonet"
+	local before
+	before=$(stat -c %s "$T/tight.img")
+	flash_img "$T/g.img" --image "$T/tight.img" --model "$T/big.neonet" 2>"$T/log" || { cat "$T/log"; fail "flash.sh on a full image"; }
+	has "$T/log" "root partition grown by"
+	[ "$(stat -c %s "$T/g.img")" -gt "$before" ] || fail "image not grown"
+	eq "$(ext_sum "$T/g.img" "$MODEL_PATH")" "$(sum "$T/big.neonet")" "model in the grown image"
+	e2fsck -fn "$T/g.img?offset=$ROOT_OFF" >"$T/fsck" 2>&1 || { cat "$T/fsck"; fail "e2fsck after growing"; }
+	local p2
+	p2=$(sfdisk -d "$T/g.img" | awk -F'[=,]' '/g.img2/ { gsub(/ /, "", $4); print $4 }')
+	eq "$((ROOT_START + p2))" "$(($(stat -c %s "$T/g.img") / 512))" "partition 2 ends at the image's end"
+	"$FLASH" --image "$T/g.img" --out "$T/g2.img" --binary "$FX/neonet" --lib-dir "$FX/lib" --config "$CONFIG" \
+		--unit "$FX/neonet.service" --model "$T/big.neonet" 2>"$T/log"
+	has "$T/log" "already up to date"
+	eq "$(sum "$T/g2.img")" "$(sum "$T/g.img")" "second run on the grown image"
+}
+
+test_repo_unit() {
+	# The repository's own unit and configuration (the defaults).
+	local u=$repo/deploy/systemd/neonet.service
+	[ -f "$u" ] || { echo "note: no $u yet"; return 0; }
+	"$FLASH" --image "$T/base.img" --out "$T/r.img" --binary "$FX/neonet" --lib-dir "$FX/lib" 2>"$T/log" ||
+		{ cat "$T/log"; fail "flash.sh with the default unit and config"; }
+	eq "$(ext_sum "$T/r.img" /etc/systemd/system/neonet.service)" "$(sum "$u")" "unit"
+	eq "$(ext_link "$T/r.img" /etc/systemd/system/multi-user.target.wants/neonet.service)" /etc/systemd/system/neonet.service "enable symlink"
+	ext "$T/r.img" "cat /etc/group" >"$T/group"
+	has "$T/group" "neonet:x:101:"
+	grep -q '^ExecStart=/usr/local/bin/neonet ' "$u" && eq "$(ext_link "$T/r.img" /usr/local/bin/neonet)" /opt/neonet/bin/neonet "ExecStart's link"
+	true
 }
 
 test_xz() {
@@ -604,7 +638,7 @@ test_qemu_opencv() {
 
 # ---------------------------------------------------------------- run
 
-tests=(test_help test_image test_idempotent test_update test_xz test_bad_inputs test_device test_libs test_sysroot_sources test_ssh)
+tests=(test_help test_image test_idempotent test_update test_grow test_repo_unit test_xz test_bad_inputs test_device test_libs test_sysroot_sources test_ssh)
 if [ "$qemu" = 1 ]; then tests+=(test_qemu test_qemu_opencv); fi
 failed=()
 for t in "${tests[@]}"; do
