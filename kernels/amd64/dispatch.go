@@ -3,6 +3,7 @@ package amd64
 import (
 	"fmt"
 
+	"golang.org/x/sys/cpu"
 	"neonet.dev/neonet/kernels/dispatch"
 )
 
@@ -31,7 +32,15 @@ func Paths() []Path { return []Path{Ref, AVX2} }
 const Native = native
 
 // Supported reports whether p can run on this CPU (see dispatch.Supported).
-func Supported(p Path) bool { return dispatch.Supported(p) }
+// Where this package's assembly is built, AVX2 needs the CPU feature
+// whatever the dispatch table's build says, so that a CPU without AVX2
+// never reaches an AVX2 instruction.
+func Supported(p Path) bool {
+	if p == AVX2 && Native {
+		return cpu.X86.HasAVX2
+	}
+	return dispatch.Supported(p)
+}
 
 // checkPath accepts the paths this package runs, on a CPU that can run
 // them.
@@ -44,3 +53,8 @@ func checkPath(p Path) error {
 	}
 	return nil
 }
+
+// runsAVX2 reports whether a stateless kernel asked for path p runs the
+// AVX2 kernels: only for AVX2 on a CPU that can run it. Any other request
+// runs the reference.
+func runsAVX2(p Path) bool { return p == AVX2 && Supported(AVX2) }

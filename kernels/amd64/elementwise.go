@@ -13,11 +13,11 @@ import (
 //	dst = clamp(roundToEven(float32(a-zA)*mA + float32(b-zB)*mB) + zero, lo, hi)
 //
 // with each float32 operation rounded on its own. dst may be a or b. p is
-// Ref or AVX2; any other path runs Ref. (Multipliers are finite: with an
-// infinite one, q8.Add converts a NaN to int8, which Go leaves to the
-// implementation.)
+// Ref or AVX2; any other path, or AVX2 on a CPU without it, runs Ref.
+// (Multipliers are finite: with an infinite one, q8.Add converts a NaN to
+// int8, which Go leaves to the implementation.)
 func Add(p Path, dst, a, b []int8, zA, zB int32, mA, mB float32, o q8.Output) {
-	if p != AVX2 {
+	if !runsAVX2(p) {
 		q8.Add(dst, a, b, zA, zB, mA, mB, o)
 		return
 	}
@@ -56,7 +56,7 @@ func vaddGo(dst, a, b []int8, zA, zB int32, mA, mB float32, rq *requant) {
 // Blocks of 16 channels run in the vector kernel, the remaining channels
 // in Go. dst may be x.
 func MulChannels(p Path, dst, x, s *tensor.Int8, zX, zS int32, o q8.Output) {
-	if p != AVX2 {
+	if !runsAVX2(p) {
 		q8.MulChannels(dst, x, s, zX, zS, o)
 		return
 	}

@@ -4,10 +4,10 @@ import "neonet.dev/neonet/kernels/q8"
 
 // LookupTable maps every value through a 256-entry table, as
 // q8.LookupTable: dst[i] = table[src[i]+128]. dst and src may be the same
-// slice; src must hold at least len(dst) values. p is Ref or AVX2; any
-// other path runs Ref.
+// slice; src must hold at least len(dst) values. Paths other than AVX2
+// (and AVX2 on a CPU without it) run Ref.
 func LookupTable(p Path, dst, src []int8, table *[256]int8) {
-	if p != AVX2 {
+	if !runsAVX2(p) {
 		q8.LookupTable(dst, src, table)
 		return
 	}

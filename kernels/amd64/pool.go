@@ -13,9 +13,10 @@ import (
 const poolMinChannels = 16
 
 // MaxPool takes the maximum of each window, exactly as q8.MaxPool. dst must
-// not overlap src. p is Ref or AVX2; any other path runs Ref.
+// not overlap src. Paths other than AVX2 (and AVX2 on a CPU without it)
+// run Ref.
 func MaxPool(p Path, dst, src *tensor.Int8, g kernels.PoolGeometry) {
-	if p != AVX2 {
+	if !runsAVX2(p) {
 		q8.MaxPool(dst, src, g)
 		return
 	}
@@ -34,7 +35,7 @@ func MaxPool(p Path, dst, src *tensor.Int8, g kernels.PoolGeometry) {
 // float32(ratio/float32(count)), ratio = o.Multipliers[0] and count the
 // divisor of g.CountIncludePad. dst must not overlap src.
 func AvgPool(p Path, dst, src *tensor.Int8, g kernels.PoolGeometry, zIn int32, o q8.Output) {
-	if p != AVX2 {
+	if !runsAVX2(p) {
 		q8.AvgPool(dst, src, g, zIn, o)
 		return
 	}
@@ -53,7 +54,7 @@ func AvgPool(p Path, dst, src *tensor.Int8, g kernels.PoolGeometry, zIn int32, o
 // GlobalAvgPool averages each channel over the image, exactly as
 // q8.GlobalAvgPool; dst is [N,1,1,C].
 func GlobalAvgPool(p Path, dst, src *tensor.Int8, zIn int32, o q8.Output) {
-	if p != AVX2 {
+	if !runsAVX2(p) {
 		q8.GlobalAvgPool(dst, src, zIn, o)
 		return
 	}
