@@ -2,6 +2,8 @@ package amd64
 
 import (
 	"fmt"
+	"os"
+	"strings"
 
 	"golang.org/x/sys/cpu"
 	"neonet.dev/neonet/kernels/dispatch"
@@ -58,3 +60,34 @@ func checkPath(p Path) error {
 // AVX2 kernels: only for AVX2 on a CPU that can run it. Any other request
 // runs the reference.
 func runsAVX2(p Path) bool { return p == AVX2 && Supported(AVX2) }
+
+// ParsePath reads a path name as written in NEONET_KERNELS.
+func ParsePath(s string) (Path, error) { return dispatch.ParsePath(s) }
+
+// Best is the fastest path this package runs on this CPU: AVX2 where its
+// assembly is built and the CPU has AVX2, else Ref (the Go twins are
+// slower than the reference, so they are never chosen by default).
+func Best() Path {
+	if Native && Supported(AVX2) {
+		return AVX2
+	}
+	return Ref
+}
+
+// Select returns the path NEONET_KERNELS names ("ref", "avx2" or "auto"),
+// or Best. Naming a path this package does not implement, or one this CPU
+// cannot run, is an error, not a silent fallback.
+func Select() (Path, error) {
+	v := strings.TrimSpace(os.Getenv(EnvVar))
+	if v == "" || strings.EqualFold(v, "auto") {
+		return Best(), nil
+	}
+	p, err := ParsePath(v)
+	if err != nil {
+		return Ref, fmt.Errorf("%s: %w", EnvVar, err)
+	}
+	if err := checkPath(p); err != nil {
+		return Ref, fmt.Errorf("%s=%s: %w", EnvVar, v, err)
+	}
+	return p, nil
+}
