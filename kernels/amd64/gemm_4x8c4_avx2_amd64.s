@@ -36,7 +36,9 @@
 //	64(SP) rows left  72(SP) 32 bytes: the 4 rows of 8 results of a
 //	partial tile  104(SP) the column tile's packed weights
 //
-// Loops: column tiles outside, blocks of 4 rows inside.
+// Loops: column tiles outside, blocks of 4 rows inside; a block of one
+// row (a batch-1 Linear, the end of a range) runs its own loop (onerow)
+// with Y0, Y1 only.
 
 // MADD multiplies the widened input in X10 by the chunk's weights into
 // the accumulators of one row.
@@ -145,6 +147,9 @@ block:
 	IMULQ   DX, AX
 	MOVQ    AX, 16(SP)
 	MOVQ    104(SP), DI
+
+	CMPQ 24(SP), $1
+	JEQ  onerow
 
 tile:
 	VPXOR Y0, Y0, Y0
@@ -308,6 +313,93 @@ nextcols:                             // DI is past the tile's weights
 	SUBQ $8, 48(SP)
 	CMPQ 48(SP), $0
 	JGT  coltile
+
+	JMP done
+
+	// One row left (a batch-1 Linear, the end of a range): the same loop
+	// for row 0 alone, rather than four rows that repeat it.
+onerow:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ  kcs+16(FP), BX
+	MOVQ  32(SP), SI
+	MOVQ  taps+24(FP), R12
+	TESTQ R12, R12
+	JEQ   oepilogue
+
+otap:
+	MOVQ    $0, DX
+	ROWPTR(DX, R8)
+	MOVLQSX (BX), CX
+	ADDQ    $4, BX
+	ADDQ    $4, SI
+	XORQ    R13, R13
+	MOVQ    CX, DX
+	SHRQ    $3, DX
+	JEQ     ok4
+
+ok8:
+	VPBROADCASTD (R8)(R13*1), X10
+	VMOVDQU      (DI), Y8
+	VMOVDQU      32(DI), Y9
+	MADD(Y0, Y1)
+	VPBROADCASTD 4(R8)(R13*1), X10
+	VMOVDQU      64(DI), Y8
+	VMOVDQU      96(DI), Y9
+	MADD(Y0, Y1)
+	ADDQ         $128, DI
+	ADDQ         $8, R13
+	DECQ         DX
+	JNE          ok8
+
+ok4:
+	TESTQ        $4, CX
+	JEQ          otail
+	VPBROADCASTD (R8)(R13*1), X10
+	VMOVDQU      (DI), Y8
+	VMOVDQU      32(DI), Y9
+	MADD(Y0, Y1)
+	ADDQ         $64, DI
+	ADDQ         $4, R13
+
+otail:
+	ANDQ    $3, CX
+	JEQ     otapdone
+	VMOVDQU (DI), Y8
+	VMOVDQU 32(DI), Y9
+	ADDQ    $64, DI
+	CMPQ    CX, $2
+	JLT     otail1
+	JEQ     otail2
+	LOAD3(R8)
+	JMP     otailmadd
+
+otail2:
+	LOAD2(R8)
+	JMP otailmadd
+
+otail1:
+	LOAD1(R8)
+
+otailmadd:
+	TAILMADD(Y0, Y1)
+
+otapdone:
+	DECQ R12
+	JNE  otap
+
+oepilogue:
+	REQUANT(Y0, Y1)
+	ADDQ         $64, DI
+	VEXTRACTI128 $1, Y0, X1
+	VPACKSSDW    X1, X0, X0
+	VPACKSSWB    X0, X0, X0       // bytes 0-7: row 0, columns 0-7
+	MOVQ         40(SP), R8
+	MOVQ         dstStride+72(FP), DX
+	CMPQ         48(SP), $8
+	JLT          partial
+	VMOVQ        X0, (R8)
+	JMP          nexttile
 
 done:
 	VZEROUPPER
