@@ -113,11 +113,15 @@ defaults="/lib/$triplet /usr/lib/$triplet /lib /usr/lib"
 # resolve SONAME FILE: the library's path inside the sysroot, searched in the
 # RPATH/RUNPATH of FILE (its $ORIGIN taken inside the sysroot), then the
 # default directories, as the loader on the board would.
+declare -A searchdirs=()
 resolve() {
 	local so=$1 from=$2 dirs d origin
 	origin=/${from#"$sysroot"/}
 	origin=${origin%/*}
-	dirs="$(dyn "$from" RPATH | tr ':' ' ') $(dyn "$from" RUNPATH | tr ':' ' ') $defaults"
+	if [ -z "${searchdirs[$from]:-}" ]; then
+		searchdirs[$from]="$(dyn "$from" RPATH | tr ':' ' ') $(dyn "$from" RUNPATH | tr ':' ' ') $defaults"
+	fi
+	dirs=${searchdirs[$from]}
 	for d in $dirs; do
 		d=${d//\$ORIGIN/$origin}
 		d=${d//\$\{ORIGIN\}/$origin}
@@ -143,7 +147,8 @@ while [ ${#queue[@]} -gt 0 ]; do
 		[ -z "${seen[$so]:-}" ] || continue
 		seen[$so]=1
 		is_stock "$so" && continue
-		path=$(resolve "$so" "$(readlink -f "$f")") || die "$f needs $so, not found in $sysroot (add its package to scripts/sysroot-packages.txt)"
+		resolve "$so" "$(readlink -f "$f")" >"$tmp/.path" || die "$f needs $so, not found in $sysroot (add its package to scripts/sysroot-packages.txt)"
+		path=$(cat "$tmp/.path")
 		cp -L "$path" "$tmp/$so"
 		chmod 644 "$tmp/$so"
 		queue+=("$path")
@@ -151,6 +156,7 @@ while [ ${#queue[@]} -gt 0 ]; do
 done
 rm -rf "$out.old"
 [ ! -e "$out" ] || mv "$out" "$out.old"
+rm -f "$tmp/.path"
 mv "$tmp" "$out"
 rm -rf "$out.old"
 trap - EXIT
