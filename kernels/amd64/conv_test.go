@@ -132,6 +132,8 @@ var convCases = []convCase{
 	{convShape(1, 4, 4, 33), 1, 3, 3, 1, 0, 1},   // Cout 1, no padding: row taps
 	{convShape(1, 9, 9, 3), 16, 3, 3, 2, 0, 1},   // row taps of 9 channels
 	{convShape(1, 2, 2, 4), 3, 5, 5, 1, 0, 1},    // no output pixels
+	{convShape(1, 5, 6, 96), 17, 3, 3, 1, 1, 1},  // 96 channels: 24 chunks per pixel tap
+	{convShape(1, 6, 7, 95), 8, 1, 1, 1, 0, 1},   // 95 channels, one full column tile
 }
 
 // convFixture is one layer's random data.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"neonet.dev/neonet/kernels"
@@ -386,5 +387,30 @@ func TestDepthwiseRandomGeometries(t *testing.T) {
 	}
 	if ran < 25 {
 		t.Fatalf("only %d of 40 random geometries had an output", ran)
+	}
+}
+
+// TestDepthwiseRunRowsConcurrently runs disjoint row ranges of one
+// convolution on several goroutines, as a worker pool will (run it with
+// -race too): each kernel call keeps its tap table on its own stack.
+func TestDepthwiseRunRowsConcurrently(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 43))
+	f := newDWFixture(rng, dwCase{2, 9, 11, 40, 3, 1, 1, 1, 1}, false)
+	want := tensor.NewInt8(f.out)
+	q8.Conv2D(want, f.src, f.w, f.bias, f.geo, f.inZero, f.o, make([]int32, f.in.C))
+	for _, p := range dwTestPaths(t) {
+		d, err := NewDepthwise(p, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, whole := dwGuardedTensor(f.out)
+		var wg sync.WaitGroup
+		const workers = 4
+		for i := range workers {
+			wg.Go(func() { d.RunRows(got, f.src, i*d.Rows()/workers, (i+1)*d.Rows()/workers) })
+		}
+		wg.Wait()
+		dwDiff(t, fmt.Sprintf("%s concurrent rows", p), got.Data, want.Data)
+		dwCheckGuards(t, fmt.Sprintf("%s concurrent rows", p), whole)
 	}
 }
