@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"neonet.dev/neonet/kernels"
-	"neonet.dev/neonet/kernels/arm64"
 )
 
 // convMultipliers is a convolution's or linear layer's per output channel
@@ -24,6 +23,7 @@ func (p *Program) convMultipliers(n *Node, weightScales []float32) []float32 {
 // flatten, requant, grouped non-depthwise convolutions).
 func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(), string, error) {
 	m, path := p.model, p.path
+	ks := kernelsFor(path)
 	in, out := p.values[n.Inputs[0]], p.values[n.Output]
 	inT, outT := m.Tensors[n.Inputs[0]], m.Tensors[n.Output]
 	sIn, sOut := float64(inT.Params.Scale), float64(outT.Params.Scale)
@@ -44,21 +44,22 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 				if perm := p.permIn[i]; perm != nil {
 					offsets, w = permuteInputs(offsets, w, perm, op.Out)
 				}
-				sc, err := arm64.NewShiftConv(path, offsets, w, bias, g, src.Shape, out.Shape, zIn, o)
+				sc, err := ks.shiftConv(path, offsets, w, bias, g, src.Shape, out.Shape, zIn, o)
 				if err != nil {
 					return nil, "", err
 				}
 				p.fused[shift] = true
 				return func() { sc.Run(out, src) }, "shift+" + kind, nil
 			}
-			c, err := arm64.NewConv(path, w, bias, g, in.Shape, out.Shape, zIn, o)
+			c, err := ks.conv(path, w, bias, g, in.Shape, out.Shape, zIn, o)
 			if err != nil {
 				return nil, "", err
 			}
 			if slot, ok := p.into[i]; ok {
 				cat := p.values[m.Nodes[slot.node].Output]
 				stride, offset := cat.Shape.C, slot.offset
-				part := func(start, end int) { c.RunRangeInto(cat.Data, stride, offset, in, start, end) }
+				into := c.(concatWriter)
+				part := func(start, end int) { into.RunRangeInto(cat.Data, stride, offset, in, start, end) }
 				p.fused[slot.node] = true
 				return func() { p.pool.Run(c.Pixels(), 4, part) }, kind + " into " + m.Nodes[slot.node].Name, nil
 			}
@@ -69,7 +70,7 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 			return func() { c.Run(out, in) }, kind, nil
 		}
 		if g.Groups == in.Shape.C && op.Out == in.Shape.C {
-			d, err := arm64.NewDepthwise(path, w, bias, g, in.Shape, out.Shape, zIn, o)
+			d, err := ks.depthwise(path, w, bias, g, in.Shape, out.Shape, zIn, o)
 			if err != nil {
 				return nil, "", err
 			}
@@ -82,33 +83,33 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 		return ref, n.Op.Kind() + " [ref]", nil
 	case *Linear:
 		o := output(outT, op.Act, p.convMultipliers(n, op.WeightScales)...)
-		l, err := arm64.NewLinear(path, op.Weights, op.Bias, in.Shape, out.Shape, o)
+		l, err := ks.linear(path, op.Weights, op.Bias, in.Shape, out.Shape, o)
 		if err != nil {
 			return nil, "", err
 		}
 		return func() { l.Run(out, in) }, kind, nil
 	case *Table:
-		return func() { arm64.LookupTable(path, out.Data, in.Data, &op.Table) }, kind, nil
+		return func() { ks.lookupTable(path, out.Data, in.Data, &op.Table) }, kind, nil
 	case *Add:
 		b := p.values[n.Inputs[1]]
 		bT := m.Tensors[n.Inputs[1]]
 		mA, mB := Multiplier(sIn, sOut), Multiplier(float64(bT.Params.Scale), sOut)
 		o, zA, zB := output(outT, op.Act), inT.Params.Zero, bT.Params.Zero
-		return func() { arm64.Add(path, out.Data, in.Data, b.Data, zA, zB, mA, mB, o) }, kind, nil
+		return func() { ks.add(path, out.Data, in.Data, b.Data, zA, zB, mA, mB, o) }, kind, nil
 	case *MulChannels:
 		s := p.values[n.Inputs[1]]
 		sT := m.Tensors[n.Inputs[1]]
 		o := output(outT, kernels.ActNone, Multiplier(sIn*float64(sT.Params.Scale), sOut))
 		zX, zS := inT.Params.Zero, sT.Params.Zero
-		return func() { arm64.MulChannels(path, out, in, s, zX, zS, o) }, kind, nil
+		return func() { ks.mulChannels(path, out, in, s, zX, zS, o) }, kind, nil
 	case *MaxPool:
-		return func() { arm64.MaxPool(path, out, in, op.Geometry) }, kind, nil
+		return func() { ks.maxPool(path, out, in, op.Geometry) }, kind, nil
 	case *AvgPool:
 		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
-		return func() { arm64.AvgPool(path, out, in, op.Geometry, zIn, o) }, kind, nil
+		return func() { ks.avgPool(path, out, in, op.Geometry, zIn, o) }, kind, nil
 	case *GlobalAvgPool:
 		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
-		return func() { arm64.GlobalAvgPool(path, out, in, zIn, o) }, kind, nil
+		return func() { ks.globalAvgPool(path, out, in, zIn, o) }, kind, nil
 	case *Concat, *Flatten, *Requant, *Shift:
 		return ref, n.Op.Kind() + " [ref]", nil
 	}
@@ -138,7 +139,7 @@ func (p *Program) fusableShift(n *Node, producer []int) int {
 // fused shift+conv kernel: a shift with interleaved offsets (every channel
 // its own run) between a convolution and a 1x1 convolution, each tensor
 // read by the next node alone. The first convolution then writes its
-// channels in arm64.ShiftChannelOrder, and the second reads them so: the
+// channels in the kernels' shift channel order (arm64.ShiftChannelOrder), and the second reads them so: the
 // network computes the same values, with runs of equal offsets the fused
 // kernel reads whole.
 func (p *Program) shiftOrders(producer []int) {
@@ -162,7 +163,7 @@ func (p *Program) shiftOrders(producer []int) {
 		if !ok || c.Geometry.Groups != 1 {
 			continue
 		}
-		perm := arm64.ShiftChannelOrder(m.Nodes[s].Op.(*Shift).Offsets)
+		perm := kernelsFor(p.path).shiftOrder(m.Nodes[s].Op.(*Shift).Offsets)
 		identity := true
 		for j, v := range perm {
 			identity = identity && j == v

@@ -7,7 +7,7 @@ import (
 
 	"neonet.dev/neonet/internal/workers"
 	"neonet.dev/neonet/kernels"
-	"neonet.dev/neonet/kernels/arm64"
+	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/tensor"
@@ -17,7 +17,7 @@ import (
 // compile one per goroutine (weights are shared with the Model).
 type Program struct {
 	model   *Model
-	path    arm64.Path
+	path    dispatch.Path
 	values  []*tensor.Int8
 	steps   []step
 	logits  []float32
@@ -41,10 +41,10 @@ type step struct {
 
 // Options tune Compile.
 type Options struct {
-	// Kernels is the kernel path: arm64.Ref runs the kernels/q8 reference,
+	// Kernels is the kernel path: dispatch.Ref runs the kernels/q8 reference,
 	// the NEON paths the packed optimized kernels (their Go twins where
 	// the assembly is not built). Every path gives the same bytes.
-	Kernels arm64.Path
+	Kernels dispatch.Path
 	// Threads is how many cores the big layers are split over (0: all of
 	// them). The reference path always runs on one.
 	Threads int
@@ -55,9 +55,9 @@ type Options struct {
 }
 
 // Compile validates m and prepares it to run on the kernel path that
-// arm64.Select picks (the fastest this CPU has, or NEONET_KERNELS).
+// dispatch.Select picks (the fastest this CPU has, or NEONET_KERNELS).
 func Compile(m *Model) (*Program, error) {
-	path, err := arm64.Select()
+	path, err := dispatch.Select()
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", m.Name, err)
 	}
@@ -73,7 +73,7 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	if !arm64.Supported(opt.Kernels) {
+	if !dispatch.Supported(opt.Kernels) {
 		return nil, fmt.Errorf("model %s: kernel path %s is not supported on this CPU", m.Name, opt.Kernels)
 	}
 	p := &Program{model: m, path: opt.Kernels, values: make([]*tensor.Int8, len(m.Tensors)),
@@ -96,7 +96,7 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 	// into a concatenation make its output live from the first of them,
 	// and their own outputs never exist.
 	fuse := fusion{readAt: map[int]int{}, writeAt: map[int]int{}, skip: map[int]bool{}}
-	if opt.Kernels != arm64.Ref {
+	if opt.Kernels != dispatch.Ref {
 		p.shiftOrders(producer)
 		for i := range m.Nodes {
 			if _, ok := m.Nodes[i].Op.(*Conv); ok {
@@ -105,7 +105,7 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 				}
 			}
 		}
-		if opt.Kernels == arm64.NEON || opt.Kernels == arm64.NEONDot {
+		if kernelsFor(opt.Kernels).concatInPlace() {
 			p.concatsInPlace(producer)
 			for conv, slot := range p.into {
 				cat := m.Nodes[slot.node].Output
@@ -131,7 +131,7 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 			p.values[i] = &tensor.Int8{Shape: t.Shape, Data: arena[off : off+n : off+n]}
 		}
 	}
-	if opt.Kernels != arm64.Ref && opt.Threads != 1 {
+	if opt.Kernels != dispatch.Ref && opt.Threads != 1 {
 		p.pool = workers.New(opt.Threads)
 		runtime.AddCleanup(p, func(pool *workers.Pool) { pool.Close() }, p.pool)
 	}
@@ -154,7 +154,7 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 }
 
 // Kernels is the kernel path the program runs.
-func (p *Program) Kernels() arm64.Path { return p.path }
+func (p *Program) Kernels() dispatch.Path { return p.path }
 
 // Multiplier is the requantization multiplier from an accumulator in scale
 // num to the output scale den: float32(num / den) computed in float64.
@@ -168,7 +168,7 @@ func output(t Tensor, act kernels.Activation, multipliers ...float32) q8.Output 
 
 func (p *Program) kernel(i int, n *Node, producer []int) (func(), string, error) {
 	run, err := p.reference(n)
-	if err != nil || p.path == arm64.Ref {
+	if err != nil || p.path == dispatch.Ref {
 		return run, n.Op.Kind(), err
 	}
 	return p.optimized(i, n, producer, run)

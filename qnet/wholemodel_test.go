@@ -10,6 +10,7 @@ import (
 
 	"neonet.dev/neonet/internal/testenv"
 	"neonet.dev/neonet/kernels/arm64"
+	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/qnet"
 )
@@ -40,8 +41,8 @@ func TestWholeModelsMatchAmd64Reference(t *testing.T) {
 			if len(ref) != inLen+outLen {
 				t.Fatalf("%s.ref has %d bytes, want %d input + %d output", name, len(ref), inLen, outLen)
 			}
-			for _, path := range arm64.Paths() {
-				if !arm64.Supported(path) {
+			for _, path := range dispatch.Paths() {
+				if !dispatch.Supported(path) {
 					t.Logf("%s: path %s not supported on this CPU (%s)", name, path, runtime.GOARCH)
 					continue
 				}
@@ -49,7 +50,7 @@ func TestWholeModelsMatchAmd64Reference(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if path != arm64.Ref {
+				if path != dispatch.Ref {
 					optimized := 0
 					for _, st := range p.Steps() {
 						if strings.Contains(st.Kernel, "["+path.String()+"]") {
@@ -68,11 +69,11 @@ func TestWholeModelsMatchAmd64Reference(t *testing.T) {
 				got := p.Value(m.Output).Data
 				want := ref[inLen:]
 				if !bytes.Equal(int8Bytes(got), want) {
-					t.Errorf("%s on %s/%s (native assembly %v): output differs from the amd64 reference in %d of %d values",
-						name, runtime.GOARCH, path, arm64.Native, countDiff(int8Bytes(got), want), len(want))
+					t.Errorf("%s on %s/%s (NEON assembly %v, AVX2 assembly %v): output differs from the amd64 reference in %d of %d values",
+						name, runtime.GOARCH, path, dispatch.NEONNative, dispatch.AVX2Native, countDiff(int8Bytes(got), want), len(want))
 				} else {
-					t.Logf("%s on %s/%s (native assembly %v): %d output values identical to the amd64 reference",
-						name, runtime.GOARCH, path, arm64.Native, len(want))
+					t.Logf("%s on %s/%s (NEON assembly %v, AVX2 assembly %v): %d output values identical to the amd64 reference",
+						name, runtime.GOARCH, path, dispatch.NEONNative, dispatch.AVX2Native, len(want))
 				}
 			}
 		})
@@ -123,15 +124,15 @@ func TestThreadsGiveTheSameBytesAndAllocateNothing(t *testing.T) {
 	for _, name := range wholeModels {
 		t.Run(name, func(t *testing.T) {
 			m, in := loadWhole(t, name)
-			ref, err := qnet.CompileWith(m, qnet.Options{Kernels: arm64.Ref})
+			ref, err := qnet.CompileWith(m, qnet.Options{Kernels: dispatch.Ref})
 			if err != nil {
 				t.Fatal(err)
 			}
 			copy(ref.Input().Data, in)
 			ref.Run()
 			want := int8Bytes(ref.Value(m.Output).Data)
-			for _, path := range arm64.Paths()[1:] {
-				if !arm64.Supported(path) {
+			for _, path := range dispatch.Paths()[1:] {
+				if !dispatch.Supported(path) {
 					continue
 				}
 				for _, threads := range []int{1, 3} {
