@@ -426,8 +426,8 @@ test_libs() {
 	fails_with "libneonetfake.so.1 needs libneonetdep.so.2" "$LIBS" check --binary "$FX/neonet" --lib-dir "$T/partial"
 	fails_with "no DT_RPATH /opt/neonet/lib" "$LIBS" check --binary "$FX/neonet-runpath" --lib-dir "$FX/lib"
 	# Stock libraries are not needed in the bundle; others are.
-	printf 'libc.so.6\nlibneonetdep.so.2\n' >"$T/stock"
-	"$LIBS" check --binary "$FX/neonet" --lib-dir "$T/partial" --stock "$T/stock" >/dev/null 2>&1 || fail "stock list ignored"
+	printf 'libc.so.6\nlibneonetdep.so.2\n' >"$T/stock.txt"
+	"$LIBS" check --binary "$FX/neonet" --lib-dir "$T/partial" --stock "$T/stock.txt" >/dev/null 2>&1 || fail "stock list ignored"
 	# bundle follows NEEDED recursively inside the sysroot.
 	"$LIBS" bundle --binary "$FX/neonet" --sysroot "$FX/sysroot" --out "$T/bundle" >/dev/null
 	eq "$(find "$T/bundle" -type f -printf '%f\n' | sort | tr '\n' ' ')" "libneonetdep.so.2 libneonetfake.so.1 " "bundle"
@@ -603,7 +603,7 @@ test_qemu() {
 	[ -d "$sysroot/usr/lib" ] || fail "$sysroot: no sysroot (make sysroot)"
 	command -v "$q" >/dev/null || fail "$q not found (apt-get install qemu-user-static)"
 	"$LIBS" check --binary "$bin" --lib-dir "$dist/lib" || fail "bundle check"
-	stockroot "$T/stock"
+	stockroot "$T/stockroot"
 	(cd "$repo" && CGO_ENABLED=0 "$GO" build -o "$T/neonet-amd64" ./cmd/neonet) || fail "amd64 build"
 	local w=$DATA/weights/squeezenet1_1_imagenet.pth img=$DATA/images/samples/cat.bmp
 	[ -f "$w" ] || fail "$w: shared data not found (DATA=...)"
@@ -611,29 +611,41 @@ test_qemu() {
 	"$T/neonet-amd64" classify --model squeezenet1_1 --weights "$w" "$img" >"$T/classify.amd64"
 	has "$T/classify.amd64" "cat"
 	for cpu in cortex-a72 cortex-a76; do
-		"$q" -L "$T/stock" -cpu "$cpu" "$bin" models >"$T/models.$cpu" || fail "$cpu: models"
+		"$q" -L "$T/stockroot" -cpu "$cpu" "$bin" models >"$T/models.$cpu" || fail "$cpu: models"
 		cmp "$T/models.amd64" "$T/models.$cpu" || { diff "$T/models.amd64" "$T/models.$cpu"; fail "$cpu: models output differs"; }
-		"$q" -L "$T/stock" -cpu "$cpu" "$bin" classify --model squeezenet1_1 --weights "$w" "$img" >"$T/classify.$cpu" ||
+		"$q" -L "$T/stockroot" -cpu "$cpu" "$bin" classify --model squeezenet1_1 --weights "$w" "$img" >"$T/classify.$cpu" ||
 			fail "$cpu: classify"
 		cmp "$T/classify.amd64" "$T/classify.$cpu" || { diff "$T/classify.amd64" "$T/classify.$cpu"; fail "$cpu: classify output differs"; }
 	done
+	# The root really is all the loader sees: without one bundled library
+	# (the first the binary needs) the binary does not start.
+	local first
+	first=$("$LIBS" needed "$bin" | grep -vxFf <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$repo/scripts/flash-stock-libs.txt") | head -1)
+	if [ -n "$first" ]; then
+		mv "$T/stockroot/opt/neonet/lib/$first" "$T/$first"
+		if "$q" -L "$T/stockroot" -cpu cortex-a72 "$bin" models >/dev/null 2>"$T/missing.log"; then
+			fail "the binary ran without $first"
+		fi
+		has "$T/missing.log" "$first"
+		mv "$T/$first" "$T/stockroot/opt/neonet/lib/$first"
+	fi
 }
 
 test_qemu_opencv() {
 	# The camera package's OpenCV code, cross-built and run on arm64 with
 	# only the stock libraries and the bundle: decodes the shared videos.
 	local b=$T/probe
-	[ -d "$T/stock" ] || stockroot "$T/stock"
+	[ -d "$T/stockroot" ] || stockroot "$T/stockroot"
 	GO=$GO "$repo/scripts/flash-build.sh" --sysroot "$sysroot" --out "$b" --pkg ./camera --test --name camera.test \
 		>"$T/probe.log" 2>&1 || { cat "$T/probe.log"; fail "cross-building the camera tests"; }
 	(cd "$b" && "$LIBS" needed camera.test) | grep -q libopencv_videoio || fail "camera.test does not link OpenCV"
-	rm -rf "$T/stock/opt/neonet/lib"
-	cp -al "$b/lib" "$T/stock/opt/neonet/lib" 2>/dev/null || cp -a "$b/lib" "$T/stock/opt/neonet/lib"
-	(cd "$repo/camera" && NEONET_DATA=$DATA qemu-aarch64-static -L "$T/stock" -cpu cortex-a72 "$b/camera.test" \
+	rm -rf "$T/stockroot/opt/neonet/lib"
+	cp -al "$b/lib" "$T/stockroot/opt/neonet/lib" 2>/dev/null || cp -a "$b/lib" "$T/stockroot/opt/neonet/lib"
+	(cd "$repo/camera" && NEONET_DATA=$DATA qemu-aarch64-static -L "$T/stockroot" -cpu cortex-a72 "$b/camera.test" \
 		-test.run 'TestVideoFilesAsCameras' -test.v) >"$T/probe.run" 2>&1 || { tail -30 "$T/probe.run"; fail "camera.test on arm64"; }
 	has "$T/probe.run" "--- PASS: TestVideoFilesAsCameras"
-	rm -rf "$T/stock/opt/neonet/lib"
-	cp -al "$dist/lib" "$T/stock/opt/neonet/lib" 2>/dev/null || cp -a "$dist/lib" "$T/stock/opt/neonet/lib"
+	rm -rf "$T/stockroot/opt/neonet/lib"
+	cp -al "$dist/lib" "$T/stockroot/opt/neonet/lib" 2>/dev/null || cp -a "$dist/lib" "$T/stockroot/opt/neonet/lib"
 }
 
 # ---------------------------------------------------------------- run
