@@ -345,7 +345,7 @@ image_mode() {
 	img=$(mktemp "$outdir/.flash-XXXXXX.img")
 	trap 'rm -rf "$work" "$img" "$img.root"' EXIT
 	case $image in
-	*.xz) xz -dc "$image" >"$img" || die "$image: cannot decompress (expected an xz-compressed image)" ;;
+	*.xz) xz -T0 -dc "$image" >"$img" || die "$image: cannot decompress (expected an xz-compressed image)" ;;
 	*) cp --sparse=always "$image" "$img" || die "$out: cannot copy $image here (disk full?)" ;;
 	esac
 
@@ -584,21 +584,23 @@ stage=$root/opt/neonet/.staging
 say() { echo "remote: $*" >&2; }
 files="/opt/neonet/bin/neonet /etc/neonet/neonet.toml /etc/systemd/system/$unit"
 [ -n "$model" ] && files="$files $model"
-# Keep the previous files (and library directory) for a rollback.
+# Keep the previous files as hard links (*.prev) and the previous library
+# directory by renaming it; the new ones are renamed into place, so every
+# path always names a whole file and nothing is copied twice on the card.
 had_prev=0
-for f in $files /opt/neonet/lib; do
-	rm -rf "$root$f.prev"
-	if [ -e "$root$f" ]; then cp -a "$root$f" "$root$f.prev"; had_prev=1; fi
-done
 for f in $files; do
+	rm -f "$root$f.prev"
+	if [ -e "$root$f" ]; then
+		ln -f "$root$f" "$root$f.prev" 2>/dev/null || cp -a "$root$f" "$root$f.prev"
+		had_prev=1
+	fi
 	mkdir -p "$(dirname "$root$f")"
-	cp "$stage$f" "$root$f.new" && mv "$root$f.new" "$root$f"
+	mv -f "$stage$f" "$root$f"
 done
 chmod 755 "$root/opt/neonet/bin/neonet"
-rm -rf "$root/opt/neonet/lib.new"
-cp -a "$stage/opt/neonet/lib" "$root/opt/neonet/lib.new"
-rm -rf "$root/opt/neonet/lib"
-mv "$root/opt/neonet/lib.new" "$root/opt/neonet/lib"
+rm -rf "$root/opt/neonet/lib.prev"
+if [ -e "$root/opt/neonet/lib" ]; then mv "$root/opt/neonet/lib" "$root/opt/neonet/lib.prev"; fi
+mv "$stage/opt/neonet/lib" "$root/opt/neonet/lib"
 mkdir -p "$root/usr/local/bin"
 ln -sfn /opt/neonet/bin/neonet "$root/usr/local/bin/neonet"
 if [ -n "$user" ] && ! getent passwd "$user" >/dev/null && [ "$root" = "" ]; then
@@ -628,9 +630,13 @@ if [ "$had_prev" = 0 ]; then
 	say "no previous installation to roll back to; $unit stopped and disabled"
 	exit 3
 fi
-for f in $files /opt/neonet/lib; do
-	if [ -e "$root$f.prev" ]; then rm -rf "$root$f"; cp -a "$root$f.prev" "$root$f"; fi
+for f in $files; do
+	if [ -e "$root$f.prev" ]; then mv -f "$root$f.prev" "$root$f"; fi
 done
+if [ -e "$root/opt/neonet/lib.prev" ]; then
+	rm -rf "$root/opt/neonet/lib"
+	mv "$root/opt/neonet/lib.prev" "$root/opt/neonet/lib"
+fi
 systemctl daemon-reload
 systemctl restart "$unit" || true
 if active_for "$timeout" 0; then
