@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -238,7 +239,6 @@ func waitFor(t *testing.T, log *syncBuffer, want string, n int) {
 type notifySocket struct {
 	mu   sync.Mutex
 	msgs []string
-	last time.Time // when the last message arrived
 }
 
 func newNotifySocket(t *testing.T) *notifySocket {
@@ -247,10 +247,15 @@ func newNotifySocket(t *testing.T) *notifySocket {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
 	t.Setenv("NOTIFY_SOCKET", path)
 	s := &notifySocket{}
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		conn.Close()
+		<-done
+	})
 	go func() {
+		defer close(done)
 		buf := make([]byte, 4096)
 		for {
 			n, err := conn.Read(buf)
@@ -259,27 +264,49 @@ func newNotifySocket(t *testing.T) *notifySocket {
 			}
 			s.mu.Lock()
 			s.msgs = append(s.msgs, string(buf[:n]))
-			s.last = time.Now()
 			s.mu.Unlock()
 		}
 	}()
 	return s
 }
 
-// drain returns the notifications received since the last drain, once
-// none has arrived for 20 ms.
-func (s *notifySocket) drain(t *testing.T) []string {
-	for {
-		time.Sleep(5 * time.Millisecond)
+// waitFor waits until n notifications starting with prefix have arrived
+// and returns all of them; datagrams arrive in the order they were sent.
+func (s *notifySocket) waitFor(t *testing.T, prefix string, n int) []string {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < 5*time.Second; time.Sleep(time.Millisecond) {
 		s.mu.Lock()
-		if time.Since(s.last) >= 20*time.Millisecond {
-			msgs := s.msgs
-			s.msgs = nil
-			s.mu.Unlock()
+		msgs := slices.Clone(s.msgs)
+		s.mu.Unlock()
+		if count(msgs, prefix) >= n {
 			return msgs
 		}
-		s.mu.Unlock()
 	}
+	t.Fatalf("fewer than %d %q notifications", n, prefix)
+	return nil
+}
+
+// recordingNotifier keeps notifications in order with the fake clock's
+// time, synchronously, so a test knows exactly what was sent when.
+type recordingNotifier struct {
+	clock *fakeClock
+	mu    sync.Mutex
+	sent  []string
+	at    []time.Time
+}
+
+func (r *recordingNotifier) Notify(state string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, state)
+	r.at = append(r.at, r.clock.Now())
+	return nil
+}
+
+func (r *recordingNotifier) count(prefix string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return count(r.sent, prefix)
 }
 
 func count(msgs []string, prefix string) int {
