@@ -12,14 +12,14 @@ BIN := bin/neonet
 
 # Debian packages the tests need: PyTorch for golden outputs.
 APT_PACKAGES := python3-torch python3-torchvision python3-pil python3-numpy \
-	qemu-user-static llvm-16 binutils-aarch64-linux-gnu libopencv-dev
+	qemu-user-static llvm-16 binutils-aarch64-linux-gnu libopencv-dev gstreamer1.0-plugins-base
 
 # The packages whose arm64 code runs under qemu in `make test-arm64`.
 ARM64_PKGS ?= ./kernels/... ./qnet/...
 QEMU ?= qemu-aarch64-static
 ARM64_ENV = NEONET_REQUIRE_DATA=1 NEONET_DATA=$(DATA)
 
-.PHONY: all build deps golden golden-int8 test test-arm64 test-short run eval eval-int8 lint fuzz clean help
+.PHONY: all build deps golden golden-int8 test test-arm64 test-short run classify-samples eval eval-int8 lint fuzz clean help
 
 all: build
 
@@ -86,7 +86,20 @@ test-arm64: ## arm64 build under qemu: Cortex-A72 (NEON), Cortex-A76 (dot produc
 test-short: ## run the tests that need neither PyTorch nor the shared data
 	$(GO) test ./...
 
-run: deps build ## classify the sample photos with the real SqueezeNet 1.1 weights
+# The int8 model make run uses: SqueezeNet 1.1's real ImageNet weights,
+# calibrated on 32 photos of imagenet-dev.
+DEMO_MODEL := build/squeezenet1_1.neonet
+RUN_FOR ?= 60s
+
+$(DEMO_MODEL): | $(BIN)
+	@mkdir -p build
+	$(BIN) quantize --model squeezenet1_1 --weights $(DATA)/weights/squeezenet1_1_imagenet.pth \
+		--calib $(DATA)/images/imagenet-dev --calib-images 32 --out $@
+
+run: deps build $(DEMO_MODEL) ## run the firmware here: SqueezeNet 1.1 int8, a sample video as camera, simulated pins (RUN_FOR=60s)
+	$(BIN) run --config deploy/demo.toml --model $(DEMO_MODEL) --camera $(DATA)/videos/Megamind.avi --for $(RUN_FOR)
+
+classify-samples: deps build ## classify the sample photos with the real SqueezeNet 1.1 weights (fp32)
 	$(BIN) classify --model squeezenet1_1 --weights $(DATA)/weights/squeezenet1_1_imagenet.pth --top 3 \
 		$$(ls $(DATA)/images/samples/*.{jpg,bmp})
 
@@ -111,6 +124,7 @@ fuzz: ## fuzz the parsers of outside input for a minute each
 	$(GO) test ./preprocess -run '^$$' -fuzz FuzzDecode -fuzztime 60s
 	$(GO) test ./modelfile -run "^$$" -fuzz FuzzRead -fuzztime 60s -fuzzminimizetime 2s
 	$(GO) test ./modelfile -run "^$$" -fuzz FuzzGraph -fuzztime 60s -fuzzminimizetime 2s
+	$(GO) test ./firmware -run '^$$' -fuzz FuzzParseConfig -fuzztime 60s
 
 clean: ## remove build outputs (keeps golden data)
 	rm -rf bin

@@ -28,6 +28,7 @@ func init() {
 		{"quantize", "--model NAME --weights FILE --calib DIR --out FILE", "quantize a model to int8 and save it as a model file", runQuantize},
 		{"inspect", "FILE", "print what a model file holds", runInspect},
 		{"bench", "[--model NAME|FILE,...] [--precision fp32,int8] [--threads 1,2] [--layers] [--json]", "measure inference latency (min/median/max ms, GMAC/s) per model, precision and threads", runBench},
+		{"run", "[--config FILE] [--sim] [--model FILE] [--camera SPEC]", "run the firmware: camera -> model -> rules -> GPIO pins and serial log", runRun},
 		{"gpio", "test PIN [--sim] [--count N] [--period D]", "blink an output pin to check its wiring", runGPIO},
 	}
 }
