@@ -136,6 +136,7 @@ resolve() {
 
 mkdir -p "$(dirname "$out")"
 tmp=$(mktemp -d "$(dirname "$out")/.libs.XXXXXX")
+chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 queue=("$binary")
 declare -A seen=()

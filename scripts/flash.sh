@@ -419,6 +419,7 @@ image_mode() {
 	e2fsck -fn "$rootfs" >"$work/fsck.log" 2>&1 || { cat "$work/fsck.log" >&2; die "$out: the root filesystem does not check clean after the edit"; }
 	mdir -i "$img@@$boot_off" ::/ >/dev/null || die "$out: the boot partition does not read back"
 
+	chmod "$(printf '%o' $((0666 & ~$(umask))))" "$img"
 	mv "$img" "$out"
 	trap 'rm -rf "$work"' EXIT
 	if [ "$changed" = 1 ]; then note "$out: written"; else note "$out: already up to date (identical to $image)"; fi
