@@ -474,10 +474,14 @@ func int8MACs(m *qnet.Model, n *qnet.Node) int64 {
 	return 0
 }
 
-// timeRuns warms up, times res.Runs inferences one by one, and with
-// profile runs as many profiled inferences for the per-layer table (the
-// timed runs themselves carry no per-step clock reads).
+// timeRuns collects garbage, warms up, times res.Runs inferences one by
+// one, and with profile runs as many profiled inferences for the
+// per-layer table (the timed runs themselves carry no per-step clock
+// reads).
 func timeRuns(res *benchResult, r *runner, profile bool, progress func(done, total int)) {
+	// Collect the garbage of compiling and calibrating now, so that no
+	// collector runs beside the timed inferences (which allocate nothing).
+	runtime.GC()
 	for range res.Warmup {
 		r.run()
 	}
