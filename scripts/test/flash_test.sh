@@ -17,8 +17,10 @@ aarch64-linux-gnu-gcc.
   --qemu         also test the cross-built binary (DIST/neonet-linux-arm64,
                  from `make firmware`) under qemu-aarch64-static with
                  -cpu cortex-a72 and cortex-a76, in a root that holds only the
-                 stock libraries plus the bundle, against the amd64 build's
-                 output; and the camera package's OpenCV code on a video
+                 stock libraries plus the bundle: models and classify
+                 against the amd64 build's output, `neonet run` on a sample
+                 video, the camera package's OpenCV tests; and the real
+                 firmware flashed into the synthetic image
   --sysroot DIR  the sysroot (default build/sysroot-bookworm-arm64)
   --dist DIR     where `make firmware` wrote (default dist)
   --run REGEX    run only the tests whose name matches
@@ -631,6 +633,28 @@ test_qemu() {
 	fi
 }
 
+test_qemu_daemon() {
+	# `neonet run` on arm64 from the stock root: an int8 model (quantized by
+	# the amd64 build), a sample video as camera through the bundled OpenCV,
+	# simulated pins; it must classify frames and stop cleanly.
+	local bin=$dist/neonet-linux-arm64 cpu video=$DATA/videos/Megamind.avi
+	[ -f "$bin" ] || fail "$bin not built (make firmware)"
+	[ -f "$video" ] || fail "$video: shared data not found"
+	[ -d "$T/stockroot" ] || stockroot "$T/stockroot"
+	[ -x "$T/neonet-amd64" ] || (cd "$repo" && CGO_ENABLED=0 "$GO" build -o "$T/neonet-amd64" ./cmd/neonet) || fail "amd64 build"
+	"$T/neonet-amd64" quantize --model squeezenet1_1 --weights "$DATA/weights/squeezenet1_1_imagenet.pth" \
+		--calib "$DATA/images/imagenet-dev" --calib-images 8 --out "$T/sq.neonet" >"$T/quantize.log" 2>&1 ||
+		{ cat "$T/quantize.log"; fail "quantize"; }
+	for cpu in cortex-a72 cortex-a76; do
+		timeout 300 qemu-aarch64-static -L "$T/stockroot" -cpu "$cpu" "$bin" run --config "$repo/deploy/demo.toml" \
+			--model "$T/sq.neonet" --camera "$video" --sim --frames 3 >"$T/run.$cpu" 2>&1 ||
+			{ cat "$T/run.$cpu"; fail "$cpu: neonet run"; }
+		has "$T/run.$cpu" "event=ready"
+		has "$T/run.$cpu" "event=stop"
+		lacks "$T/run.$cpu" "event=fault"
+	done
+}
+
 test_real_firmware() {
 	# The real firmware, bundle, unit and configuration into the synthetic
 	# image: 259 MB that do not fit, so the root grows; a second run is a no-op.
@@ -667,7 +691,7 @@ test_qemu_opencv() {
 # ---------------------------------------------------------------- run
 
 tests=(test_help test_image test_idempotent test_update test_grow test_repo_unit test_xz test_bad_inputs test_device test_libs test_sysroot_sources test_ssh)
-if [ "$qemu" = 1 ]; then tests+=(test_qemu test_qemu_opencv test_real_firmware); fi
+if [ "$qemu" = 1 ]; then tests+=(test_qemu test_qemu_daemon test_qemu_opencv test_real_firmware); fi
 failed=()
 for t in "${tests[@]}"; do
 	[ -z "$only" ] || [[ $t =~ $only ]] || continue
