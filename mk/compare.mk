@@ -8,6 +8,7 @@
 COMPARE_DIR ?= build/compare
 COMPARE_RUNS ?= 10
 COMPARE_WARMUP ?= 2
+COMPARE_REPEAT ?= 3
 COMPARE_THREADS ?= 1,2
 COMPARE_MODELS ?= squeezenet1_1,efficientnet_b0
 ORT_VERSION ?= 1.30.0
@@ -19,7 +20,7 @@ COMPARE_APT := python3-torch python3-torchvision nodejs npm
 compare: compare-deps $(BIN) ## time PyTorch, ONNX Runtime and neonet on SqueezeNet 1.1 and EfficientNet-B0 at 1 and 2 threads
 	set -o pipefail; $(PYTHON) scripts/compare/compare.py --neonet $(BIN) \
 		--ort-modules $(COMPARE_DIR)/ort/node_modules --work $(COMPARE_DIR) \
-		--models $(COMPARE_MODELS) --threads $(COMPARE_THREADS) --runs $(COMPARE_RUNS) --warmup $(COMPARE_WARMUP) \
+		--models $(COMPARE_MODELS) --threads $(COMPARE_THREADS) --runs $(COMPARE_RUNS) --warmup $(COMPARE_WARMUP) --repeat $(COMPARE_REPEAT) \
 		--json $(COMPARE_DIR)/results.json | tee $(COMPARE_DIR)/results.md
 
 compare-deps:

@@ -123,6 +123,8 @@ def main():
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="measure everything this many times, interleaved; the table shows the median of the medians")
     ap.add_argument("--json", help="also write every measurement to this file")
     args = ap.parse_args()
     names = [m for m in args.models.split(",") if m]
@@ -157,57 +159,65 @@ def main():
 
     results = []  # dicts: model, runtime, threads, threads_used, median_ms, ...
 
+    repeat = [0]  # the repeat being measured, for the JSON rows
+
     def add(model, runtime, t, stats, **extra):
-        row = {"model": model, "runtime": runtime, "threads": t, **stats, **extra}
+        row = {"model": model, "runtime": runtime, "threads": t, "repeat": repeat[0], **stats, **extra}
         results.append(row)
         log(f"  {model} {runtime} {t} thread(s): median {stats['median_ms']:.2f} ms")
 
     gen = torch.Generator().manual_seed(SEED)
+    prepared = {}  # model name -> (float model, int8 model, input, ONNX file)
     for name in names:
-        log(f"{name}:")
-        # neonet first: one process for both precisions and all thread counts.
-        out = run_json_lines([args.neonet, "bench", "--model", name, "--precision", "fp32,int8",
-                              "--threads", ",".join(map(str, threads)), "--warmup", str(args.warmup),
-                              "--runs", str(args.runs), "--json"])
-        nb = json.loads(out)
-        machine["neonet_go"] = nb["machine"]["go"]
-        machine["neonet_int8_kernels"] = nb["machine"]["int8_kernels"]
-        for r in nb["results"]:
-            stats = {k: r[k] for k in ("min_ms", "median_ms", "max_ms", "runs")}
-            if r["precision"] == "fp32":
-                for t in threads:  # single-threaded: the one measurement serves every row
-                    add(name, "neonet fp32", t, stats, threads_used=r["threads_used"], note=r.get("note", ""))
-            else:
-                add(name, "neonet int8", r["threads"], stats, threads_used=r["threads_used"],
-                    kernels=r["kernels"], note=r.get("note", ""))
-
         model = getattr(torchvision.models, name)().eval()
-        size = 224
-        x = torch.randn(1, 3, size, size, generator=gen)
-        log(f"  quantizing {name} with FX post-training quantization ({engine} engine, {CALIBRATION_INPUTS} random inputs)")
+        x = torch.randn(1, 3, 224, 224, generator=gen)
+        log(f"{name}: FX post-training quantization ({engine} engine, {CALIBRATION_INPUTS} random inputs)")
         qmodel = quantize_fx(torch, model, engine, x)
-
         onnx_path = os.path.join(args.work, f"{name}.onnx")
         if not os.path.exists(onnx_path):
-            log(f"  exporting {onnx_path}")
+            log(f"{name}: exporting {onnx_path}")
             with torch.inference_mode():
                 torch.onnx.export(model, x, onnx_path + ".tmp", opset_version=13,
                                   input_names=["input"], output_names=["logits"])
             os.replace(onnx_path + ".tmp", onnx_path)
+        prepared[name] = (model, qmodel, x, onnx_path)
 
-        for t in threads:
-            torch.set_num_threads(t)
-            add(name, "PyTorch fp32", t, time_torch(torch, model, x, args.warmup, args.runs),
-                threads_used=torch.get_num_threads())
-            add(name, "PyTorch int8", t, time_torch(torch, qmodel, x, args.warmup, args.runs),
-                threads_used=torch.get_num_threads(), engine=engine)
-        out = run_json_lines(["node", os.path.join(HERE, "ort_bench.js"), onnx_path, "--modules", args.ort_modules,
-                              "--threads", ",".join(map(str, threads)), "--warmup", str(args.warmup),
-                              "--runs", str(args.runs)])
-        for line in out.splitlines():
-            r = json.loads(line)
-            add(name, "ORT fp32", r["threads"], {k: r[k] for k in ("min_ms", "median_ms", "max_ms", "runs")},
-                threads_used=r["threads"])
+    # Every repeat measures every runtime once, so all of them see the
+    # machine's load over the same stretch of time.
+    for rep in range(args.repeat):
+        repeat[0] = rep + 1
+        for name in names:
+            log(f"{name}, repeat {rep + 1} of {args.repeat}:")
+            # neonet: one process for both precisions and all thread counts.
+            out = run_json_lines([args.neonet, "bench", "--model", name, "--precision", "fp32,int8",
+                                  "--threads", ",".join(map(str, threads)), "--warmup", str(args.warmup),
+                                  "--runs", str(args.runs), "--json"])
+            nb = json.loads(out)
+            machine["neonet_go"] = nb["machine"]["go"]
+            machine["neonet_int8_kernels"] = nb["machine"]["int8_kernels"]
+            for r in nb["results"]:
+                stats = {k: r[k] for k in ("min_ms", "median_ms", "max_ms", "runs")}
+                if r["precision"] == "fp32":
+                    for t in threads:  # single-threaded: the one measurement serves every row
+                        add(name, "neonet fp32", t, stats, threads_used=r["threads_used"], note=r.get("note", ""))
+                else:
+                    add(name, "neonet int8", r["threads"], stats, threads_used=r["threads_used"],
+                        kernels=r["kernels"], note=r.get("note", ""))
+
+            model, qmodel, x, onnx_path = prepared[name]
+            for t in threads:
+                torch.set_num_threads(t)
+                add(name, "PyTorch fp32", t, time_torch(torch, model, x, args.warmup, args.runs),
+                    threads_used=torch.get_num_threads())
+                add(name, "PyTorch int8", t, time_torch(torch, qmodel, x, args.warmup, args.runs),
+                    threads_used=torch.get_num_threads(), engine=engine)
+            out = run_json_lines(["node", os.path.join(HERE, "ort_bench.js"), onnx_path, "--modules", args.ort_modules,
+                                  "--threads", ",".join(map(str, threads)), "--warmup", str(args.warmup),
+                                  "--runs", str(args.runs)])
+            for line in out.splitlines():
+                r = json.loads(line)
+                add(name, "ORT fp32", r["threads"], {k: r[k] for k in ("min_ms", "median_ms", "max_ms", "runs")},
+                    threads_used=r["threads"])
     machine["load_average_end"] = load_average()
 
     print_report(machine, results, names, threads, args)
@@ -223,7 +233,16 @@ RUNTIMES = ["PyTorch fp32", "PyTorch int8", "ORT fp32", "neonet fp32", "neonet i
 
 def print_report(machine, results, names, threads, args):
     def find(model, runtime, t):
-        return next((r for r in results if r["model"] == model and r["runtime"] == runtime and r["threads"] == t), None)
+        """The repeats of one measurement merged: the median of their medians."""
+        rs = [r for r in results if r["model"] == model and r["runtime"] == runtime and r["threads"] == t]
+        if not rs:
+            return None
+        merged = dict(rs[0])
+        merged["median_ms"] = statistics.median(r["median_ms"] for r in rs)
+        merged["min_ms"] = min(r["min_ms"] for r in rs)
+        merged["max_ms"] = max(r["max_ms"] for r in rs)
+        merged["medians"] = [r["median_ms"] for r in rs]
+        return merged
 
     m = machine
     print(f"Machine: {m['cpu']}, {m['cores']} cores, {m['kernel']}; load average {m['load_average_start']:.2f} "
@@ -232,9 +251,9 @@ def print_report(machine, results, names, threads, args):
           f"onnxruntime-node {m['onnxruntime_node']} (node {m['node']}), neonet built with {m.get('neonet_go', m['go'])}.")
     print(f"PyTorch int8: FX post-training quantization, '{m['torch_quantized_engine']}' engine. "
           f"neonet int8 kernel path: {m.get('neonet_int8_kernels', '?')}.")
-    print(f"Random weights, 1x3x224x224 seeded input; {args.warmup} warm-up and {args.runs} timed runs each. "
-          "Median latency in ms; in brackets its ratio to neonet int8 at the same threads "
-          "(above 1: neonet int8 is faster).")
+    print(f"Random weights, 1x3x224x224 seeded input; {args.warmup} warm-up and {args.runs} timed runs each, "
+          f"everything repeated {args.repeat} times, interleaved. Median over the repeats of each one's median "
+          "latency in ms; in brackets its ratio to neonet int8 at the same threads (above 1: neonet int8 is faster).")
     print()
     print("| model | threads | " + " | ".join(RUNTIMES) + " |")
     print("|---|---:|" + "---:|" * len(RUNTIMES))
