@@ -21,7 +21,8 @@ root with debugfs, both at the partition's offset. It installs
   /opt/neonet/lib/*                the bundled shared libraries (--lib-dir)
   /etc/neonet/neonet.toml          the configuration (--config)
   the model (--model)              at the path the configuration's `model`
-                                   names, else /var/lib/neonet/NAME
+                                   names, else /var/lib/neonet/model.neonet
+                                   (the daemon's default)
   /etc/systemd/system/neonet.service and its enable symlink in
                                    <WantedBy>.wants (--unit)
   the unit's User= as a system user, if the image lacks it
@@ -183,7 +184,7 @@ resolve_payload() {
 		model_path=$(config_model "$config")
 		case $model_path in
 		/*) ;;
-		'') model_path=/var/lib/neonet/$(basename "$model") ;;
+		'') model_path=/var/lib/neonet/model.neonet ;; # the daemon's default
 		*) die "$config: model = \"$model_path\" must be an absolute path on the board" ;;
 		esac
 	fi

@@ -266,6 +266,11 @@ test_update() {
 	eq "$(ext_sum "$T/u2.img" "$MODEL_PATH")" "$(sum "$FX/model2.neonet")" "updated model"
 	[ -z "$(ext_mode "$T/u2.img" /opt/neonet/lib/libstale.so.9)" ] || fail "stale library not removed"
 	e2fsck -fn "$T/u2.img?offset=$ROOT_OFF" >/dev/null 2>&1 || fail "e2fsck after update"
+	# A configuration without `model`: the model goes where the daemon looks by default.
+	grep -v '^model' "$CONFIG" >"$T/nomodel.toml"
+	"$FLASH" --image "$T/base.img" --out "$T/nm.img" --binary "$FX/neonet" --lib-dir "$FX/lib" --config "$T/nomodel.toml" \
+		--unit "$FX/neonet.service" --model "$FX/model2.neonet" 2>/dev/null
+	eq "$(ext_sum "$T/nm.img" /var/lib/neonet/model.neonet)" "$(sum "$FX/model2.neonet")" "model at the default path"
 	# A config.txt whose last section is a filter gets an [all] first.
 	mkpios "$T/cm4.img" cm4
 	"$FLASH" --image "$T/cm4.img" --out "$T/cm4.img" --binary "$FX/neonet" --lib-dir "$FX/lib" --config "$CONFIG" \
@@ -655,6 +660,18 @@ test_qemu_daemon() {
 	done
 }
 
+test_sysroot_cache() {
+	# The sysroot `make firmware` used is reused as it is.
+	local t0
+	t0=$(date +%s)
+	"$SYSROOT_SH" --out "$sysroot" >"$T/sr.log" 2>&1 || { cat "$T/sr.log"; fail "sysroot.sh"; }
+	has "$T/sr.log" "is up to date"
+	[ $(($(date +%s) - t0)) -lt 10 ] || fail "reusing the sysroot took $(($(date +%s) - t0)) s"
+	[ -f "$sysroot/usr/lib/aarch64-linux-gnu/pkgconfig/opencv4.pc" ] || fail "no opencv4.pc in $sysroot"
+	[ -L "$sysroot/lib" ] || fail "$sysroot/lib is not bookworm's merged-/usr link"
+	if find "$sysroot/usr" -type l -lname '/*' -print -quit | grep -q .; then fail "absolute symlinks left in $sysroot/usr"; fi
+}
+
 test_real_firmware() {
 	# The real firmware, bundle, unit and configuration into the synthetic
 	# image: 259 MB that do not fit, so the root grows; a second run is a no-op.
@@ -691,7 +708,7 @@ test_qemu_opencv() {
 # ---------------------------------------------------------------- run
 
 tests=(test_help test_image test_idempotent test_update test_grow test_repo_unit test_xz test_bad_inputs test_device test_libs test_sysroot_sources test_ssh)
-if [ "$qemu" = 1 ]; then tests+=(test_qemu test_qemu_daemon test_qemu_opencv test_real_firmware); fi
+if [ "$qemu" = 1 ]; then tests+=(test_sysroot_cache test_qemu test_qemu_daemon test_qemu_opencv test_real_firmware); fi
 failed=()
 for t in "${tests[@]}"; do
 	[ -z "$only" ] || [[ $t =~ $only ]] || continue
