@@ -190,7 +190,8 @@ resolve_payload() {
 	fi
 }
 
-# stage_payload DIR fills DIR with the board's files at their paths and writes
+# stage_payload DIR fills DIR with the board's files at their paths (large
+# ones as symlinks to the originals) and writes
 # DIR.manifest: "d PATH MODE", "f PATH MODE UID GID", "l PATH TARGET",
 # "x DIR" (remove what the payload lacks in DIR).
 stage_payload() {
@@ -201,13 +202,13 @@ stage_payload() {
 			/etc/systemd /etc/systemd/system "$UNIT_DIR/$wanted_by.wants"; do
 			echo "d $d 755"
 		done
-		cp "$binary" "$s$BIN_PATH"
+		ln -s "$(readlink -f "$binary")" "$s$BIN_PATH"
 		echo "f $BIN_PATH 755 0 0"
 		echo "l $LINK_PATH $BIN_PATH"
 		if [ -n "$libdir" ]; then
 			for f in "$libdir"/*; do
 				[ -f "$f" ] || continue
-				cp "$f" "$s$LIB_PATH/"
+				ln -s "$(readlink -f "$f")" "$s$LIB_PATH/$(basename "$f")"
 				echo "f $LIB_PATH/$(basename "$f") 644 0 0"
 			done
 			echo "x $LIB_PATH"
@@ -224,7 +225,7 @@ stage_payload() {
 				echo "d $p 755"
 			done
 			mkdir -p "$s$dir"
-			cp "$model" "$s$model_path"
+			ln -s "$(readlink -f "$model")" "$s$model_path"
 			echo "f $model_path 644 0 0"
 		fi
 	} >"$m"
@@ -671,7 +672,7 @@ ssh_mode() {
 	# shellcheck disable=SC2016 # expanded on the board
 	local as_root='S=; [ "$(id -u)" = 0 ] || S="sudo -n";' staging
 	staging=$(printf '%q' "$rroot$OPT/.staging")
-	tar -C "$work/stage" -cf - . |
+	tar -C "$work/stage" -chf - . |
 		"${sshcmd[@]}" "$host" "$as_root \$S rm -rf $staging && \$S mkdir -p $staging && \$S tar -C $staging -xf - --no-same-owner" ||
 		die "$host: copy failed (ssh -p $port; is the board up, the key authorised, sudo password-less?)"
 	local rc=0 args
