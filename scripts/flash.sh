@@ -598,11 +598,14 @@ for f in $files; do
 		had_prev=1
 	fi
 	mkdir -p "$(dirname "$root$f")"
+	chmod 644 "$stage$f"
 	mv -f "$stage$f" "$root$f"
 done
 chmod 755 "$root/opt/neonet/bin/neonet"
 rm -rf "$root/opt/neonet/lib.prev"
 if [ -e "$root/opt/neonet/lib" ]; then mv "$root/opt/neonet/lib" "$root/opt/neonet/lib.prev"; fi
+chmod 755 "$stage/opt/neonet/lib"
+find "$stage/opt/neonet/lib" -type f -exec chmod 644 {} +
 mv "$stage/opt/neonet/lib" "$root/opt/neonet/lib"
 mkdir -p "$root/usr/local/bin"
 ln -sfn /opt/neonet/bin/neonet "$root/usr/local/bin/neonet"

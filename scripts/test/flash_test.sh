@@ -147,6 +147,7 @@ mkdir -p "$FX/lib" "$FX/sysroot/usr/lib/aarch64-linux-gnu"
 		-Wl,--enable-new-dtags -Wl,-rpath,/opt/neonet/lib
 	cp lib/* sysroot/usr/lib/aarch64-linux-gnu/
 	head -c 300000 /dev/urandom >model.neonet
+	chmod 600 model.neonet # installed 0644 all the same
 	head -c 1000 /dev/urandom >model2.neonet
 	cat >neonet.service <<'EOF'
 [Unit]
@@ -556,6 +557,7 @@ test_ssh() {
 	eq "$(stat -c %a "$r/opt/neonet/bin/neonet")" 755 "binary mode"
 	eq "$(sum "$r/opt/neonet/lib/libneonetdep.so.2")" "$(sum "$FX/lib/libneonetdep.so.2")" "deployed library"
 	eq "$(sum "$r$MODEL_PATH")" "$(sum "$FX/model.neonet")" "deployed model"
+	eq "$(stat -c %a "$r$MODEL_PATH" "$r/etc/neonet/neonet.toml" "$r/opt/neonet/lib/libneonetdep.so.2" | sort -u)" 644 "modes of the model, config, libraries"
 	eq "$(sum "$r/etc/neonet/neonet.toml")" "$(sum "$CONFIG")" "deployed config"
 	eq "$(sum "$r/etc/systemd/system/neonet.service")" "$(sum "$FX/neonet.service")" "deployed unit"
 	eq "$(readlink "$r/usr/local/bin/neonet")" /opt/neonet/bin/neonet "link"
