@@ -35,6 +35,9 @@ and sets enable_uart=1 in config.txt. Options:
   --user NAME:HASH   the first user, through Bookworm's userconf.txt; HASH is a
                      crypt(3) hash, e.g. from `openssl passwd -6`
 Only what differs is written: a second run on its own output changes no byte.
+When the files do not fit, the image, its root partition (the last one) and
+the ext4 file system are grown in 64 MB steps (the board grows them to the
+card on first boot anyway).
 The work is done on a copy beside OUT, moved into place at the end.
 
 Device mode writes an image to an SD card with dd (conv=fsync), then reads it
