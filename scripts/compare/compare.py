@@ -273,6 +273,17 @@ def print_report(machine, results, names, threads, args):
                     cell += f" [{r['threads_used']} thr]"
                 cells.append(cell)
             print(f"| {name} | {t} | " + " | ".join(cells) + " |")
+    if args.repeat > 1:
+        print(f"\nSpread: the lowest and highest of the {args.repeat} repeats' medians (ms).\n")
+        print("| model | threads | " + " | ".join(RUNTIMES) + " |")
+        print("|---|---:|" + "---:|" * len(RUNTIMES))
+        for name in names:
+            for t in threads:
+                cells = []
+                for rt in RUNTIMES:
+                    r = find(name, rt, t)
+                    cells.append(f"{min(r['medians']):.1f}-{max(r['medians']):.1f}" if r else "-")
+                print(f"| {name} | {t} | " + " | ".join(cells) + " |")
     notes = sorted({f"{r['runtime']}: {r['note']}" for r in results if r.get("note")})
     for n in notes:
         print(f"\n- {n}", end="")
