@@ -70,8 +70,8 @@ output. fp32 runs on the reference engine, which is single-threaded: its
 rows always use one thread, whatever --threads says.
 
 --layers adds a per-layer profile of every configuration (median time per
-layer over the timed runs, its share of the total, GMAC/s and the kernel
-that ran it); --plot draws it as a bar chart. Progress goes to stderr,
+layer over --runs more runs made after the timed ones, its share of the
+total, GMAC/s and the kernel that ran it); --plot draws it as a bar chart. Progress goes to stderr,
 results to stdout; --json prints them as one JSON object.
 
 Examples:
