@@ -674,6 +674,22 @@ test_sysroot_cache() {
 	if find "$sysroot/usr" -type l -lname '/*' -print -quit | grep -q .; then fail "absolute symlinks left in $sysroot/usr"; fi
 }
 
+test_stock_list() {
+	# Every library on the stock list is in a package of the minbase
+	# debootstrap (its .debs are in the sysroot cache), except OpenSSL.
+	local cache=$repo/build/sysroot-cache/debootstrap so p
+	[ -f "$sysroot/debootstrap/debpaths" ] || fail "$sysroot/debootstrap/debpaths: not a debootstrap sysroot"
+	[ -d "$cache" ] || fail "$cache: no debootstrap package cache (make sysroot)"
+	while read -r _ p; do
+		dpkg-deb -c "$cache/${p##*/}" || fail "$cache/${p##*/}: cannot list"
+	done <"$sysroot/debootstrap/debpaths" | awk '{ n = split($6, a, "/"); print a[n] }' | sort -u >"$T/minbase"
+	[ "$(wc -l <"$T/minbase")" -gt 1000 ] || fail "minbase file list too short"
+	while read -r so; do
+		case $so in libssl.so.3 | libcrypto.so.3) continue ;; esac
+		grep -qxF "$so" "$T/minbase" || fail "$so is on the stock list but in no minbase package"
+	done < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$repo/scripts/flash-stock-libs.txt")
+}
+
 test_real_firmware() {
 	# The real firmware, bundle, unit and configuration into the synthetic
 	# image: 259 MB that do not fit, so the root grows; a second run is a no-op.
@@ -710,7 +726,7 @@ test_qemu_opencv() {
 # ---------------------------------------------------------------- run
 
 tests=(test_help test_image test_idempotent test_update test_grow test_repo_unit test_xz test_bad_inputs test_device test_libs test_sysroot_sources test_ssh)
-if [ "$qemu" = 1 ]; then tests+=(test_sysroot_cache test_qemu test_qemu_daemon test_qemu_opencv test_real_firmware); fi
+if [ "$qemu" = 1 ]; then tests+=(test_sysroot_cache test_stock_list test_qemu test_qemu_daemon test_qemu_opencv test_real_firmware); fi
 failed=()
 for t in "${tests[@]}"; do
 	[ -z "$only" ] || [[ $t =~ $only ]] || continue
