@@ -417,7 +417,7 @@ image_mode() {
 		ext_read "$m" "$cur"
 		ext_plan "$m" "$s" "$cur" >"$work/left"
 		if [ -s "$work/left" ]; then
-			cat "$work/plan.log" >&2
+			grep -Ei 'error|could not|no free|not found' "$work/plan.log" >&2 || cat "$work/plan.log" >&2
 			die "$image: debugfs did not apply: $(head -3 "$work/left" | tr '\n' ';')"
 		fi
 	fi
@@ -444,7 +444,7 @@ make_room() {
 		die "$image: cannot read the root file system's size (debugfs stats)"
 	fi
 	while read -r f; do
-		size=$(stat -c %s "$f")
+		size=$(stat -L -c %s "$f")
 		need=$((need + (size + bs - 1) / bs + 1 + size / (bs * 256)))
 		files=$((files + 1))
 	done < <(awk '$1 == "write" { print $2 }' "$1")
@@ -524,7 +524,7 @@ device_mode() {
 	case $image in *.xz) die "$image: decompress it first (xz -dk), or make it with --image ... --out" ;; esac
 	local dev size img_size
 	dev=$(readlink -f "$device")
-	img_size=$(stat -c %s "$image")
+	img_size=$(stat -L -c %s "$image")
 	if [ -b "$dev" ]; then
 		[ "$(lsblk -dno TYPE "$dev")" = disk ] || die "$device: is a $(lsblk -dno TYPE "$dev"), expected a whole disk (e.g. /dev/sdb, not /dev/sdb1)"
 		local mounts

@@ -282,7 +282,7 @@ test_update() {
 test_grow() {
 	# A root with little free space is grown (image, partition 2, ext4).
 	mkpios "$T/tight.img" all 72
-	head -c $((40 * 1024 * 1024)) /dev/urandom >"$T/big.neonet"
+	head -c $((100 * 1024 * 1024)) /dev/urandom >"$T/big.neonet" # more than one 64 MB step
 	local before
 	before=$(stat -c %s "$T/tight.img")
 	flash_img "$T/g.img" --image "$T/tight.img" --model "$T/big.neonet" 2>"$T/log" || { cat "$T/log"; fail "flash.sh on a full image"; }
