@@ -1,6 +1,12 @@
 package arm64
 
-import "neonet.dev/neonet/kernels/dispatch"
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"neonet.dev/neonet/kernels/dispatch"
+)
 
 // Path is one implementation of the int8 kernels, from neonet's one
 // dispatch table (package kernels/dispatch).
@@ -33,8 +39,28 @@ const Native = native
 // Supported reports whether p can run on this CPU (see dispatch.Supported).
 func Supported(p Path) bool { return dispatch.Supported(p) }
 
-// Best is the fastest path this CPU supports (see dispatch.Best).
-func Best() Path { return dispatch.Best() }
+// Best is the fastest of this package's paths this CPU runs natively:
+// dispatch.Best where that is a NEON path, else Ref.
+func Best() Path {
+	if b := dispatch.Best(); b <= NEONDot {
+		return b
+	}
+	return Ref
+}
 
-// Select returns the path NEONET_KERNELS names, or Best.
-func Select() (Path, error) { return dispatch.Select() }
+// Select returns the path NEONET_KERNELS names, or Best. Naming a path of
+// another architecture's package is an error.
+func Select() (Path, error) {
+	v := strings.TrimSpace(os.Getenv(EnvVar))
+	if v == "" || strings.EqualFold(v, "auto") {
+		return Best(), nil
+	}
+	p, err := dispatch.Select()
+	if err != nil {
+		return Ref, err
+	}
+	if p > NEONDot {
+		return Ref, fmt.Errorf("%s=%s: not a path of the arm64 kernels (ref, neon, neondot)", EnvVar, v)
+	}
+	return p, nil
+}
