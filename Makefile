@@ -12,7 +12,9 @@ BIN := bin/neonet
 
 # Debian packages the tests need: PyTorch for golden outputs.
 APT_PACKAGES := python3-torch python3-torchvision python3-pil python3-numpy \
-	qemu-user-static llvm-16 binutils-aarch64-linux-gnu libopencv-dev gstreamer1.0-plugins-base
+	qemu-user-static llvm-16 binutils-aarch64-linux-gnu libopencv-dev gstreamer1.0-plugins-base \
+	debootstrap gcc-aarch64-linux-gnu g++-aarch64-linux-gnu pkg-config mtools dosfstools fdisk e2fsprogs \
+	xz-utils openssh-client openssh-server shellcheck
 
 # The packages whose arm64 code runs under qemu in `make test-arm64`.
 ARM64_PKGS ?= ./kernels/... ./qnet/...
@@ -27,7 +29,7 @@ all: build
 -include $(wildcard mk/*.mk)
 
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
 
 build: ## build bin/neonet
 	$(GO) build -o $(BIN) ./cmd/neonet
@@ -76,6 +78,7 @@ test: deps golden ## run every test, with PyTorch's golden outputs
 	CGO_ENABLED=0 $(GO) build ./...
 	NEONET_REQUIRE_DATA=1 NEONET_DATA=$(DATA) $(GO) test -timeout 60m ./...
 	$(MAKE) --no-print-directory test-arm64
+	$(MAKE) --no-print-directory test-flash
 
 test-arm64: ## arm64 build under qemu: Cortex-A72 (NEON), Cortex-A76 (dot product), and purego
 	GOARCH=arm64 $(GO) vet ./...
@@ -126,5 +129,5 @@ fuzz: ## fuzz the parsers of outside input for a minute each
 	$(GO) test ./modelfile -run "^$$" -fuzz FuzzGraph -fuzztime 60s -fuzzminimizetime 2s
 	$(GO) test ./firmware -run '^$$' -fuzz FuzzParseConfig -fuzztime 60s
 
-clean: ## remove build outputs (keeps golden data)
-	rm -rf bin
+clean: ## remove build outputs (keeps golden data and the arm64 sysroot in build/)
+	rm -rf bin dist
