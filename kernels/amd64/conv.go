@@ -109,7 +109,7 @@ func (c *Conv) Run(dst, src *tensor.Int8) {
 		q8.Conv2D(dst, src, c.w, c.bias, c.geo, c.inZero, c.output, c.acc)
 		return
 	}
-	c.runRange(dst, src, 0, c.Pixels())
+	c.runRange(dst.Data, c.out.C, 0, src, 0, c.Pixels())
 }
 
 // RunRange computes output pixels [start, end) of the N*H*W output pixels
@@ -126,14 +126,32 @@ func (c *Conv) RunRange(dst, src *tensor.Int8, start, end int) {
 		c.refRange(dst, src, start, end)
 		return
 	}
-	c.runRange(dst, src, start, end)
+	c.runRange(dst.Data, c.out.C, 0, src, start, end)
+}
+
+// RunRangeInto is RunRange writing output pixel m's channels at
+// dst[m*stride+offset:], into a tensor wider than this convolution's
+// output: a Fire module's expand convolutions write their halves of the
+// concatenation in place. The AVX2 path only (the reference writes whole
+// tensors).
+func (c *Conv) RunRangeInto(dst []int8, stride, offset int, src *tensor.Int8, start, end int) {
+	if src.Shape != c.in {
+		panic(fmt.Sprintf("amd64.Conv: input %v, built for %v", src.Shape, c.in))
+	}
+	if start < 0 || end > c.Pixels() || start > end {
+		panic(fmt.Sprintf("amd64.Conv: range [%d, %d) outside [0, %d)", start, end, c.Pixels()))
+	}
+	if c.path == Ref {
+		panic("amd64.Conv: RunRangeInto needs the AVX2 path")
+	}
+	c.runRange(dst, stride, offset, src, start, end)
 }
 
 // runRange splits [start, end) at the borders of the interior columns and
 // runs each piece with its plan.
-func (c *Conv) runRange(dst, src *tensor.Int8, start, end int) {
+func (c *Conv) runRange(dst []int8, stride, offset int, src *tensor.Int8, start, end int) {
 	if c.rows == nil {
-		c.pixels.run(dst.Data, src.Data, start, end)
+		c.pixels.runStrided(dst, src.Data, start, end, stride, offset)
 		return
 	}
 	width := c.out.W
@@ -148,7 +166,7 @@ func (c *Conv) runRange(dst, src *tensor.Int8, start, end int) {
 			plan, next = c.rows, m+c.interiorTo-ox
 		}
 		next = min(next, end)
-		plan.run(dst.Data, src.Data, m, next)
+		plan.runStrided(dst, src.Data, m, next, stride, offset)
 		m = next
 	}
 }

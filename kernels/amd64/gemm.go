@@ -1,6 +1,7 @@
 package amd64
 
 import (
+	"fmt"
 	"math"
 	"unsafe"
 )
@@ -173,8 +174,17 @@ func newGemmPlan(kcs []int32, ind []int32, cout int, weight func(t, k, o int) in
 // src, in one kernel call. Any range works: a last block of fewer than 4
 // rows is computed as such.
 func (g *gemmPlan) run(dst, src []int8, start, end int) {
+	g.runStrided(dst, src, start, end, g.cout, 0)
+}
+
+// runStrided is run with output row r at dst[r*stride+offset:], cout
+// values wide: rows of a wider tensor (one branch of a concatenation).
+func (g *gemmPlan) runStrided(dst, src []int8, start, end, stride, offset int) {
 	if start >= end || g.cout == 0 {
 		return
+	}
+	if offset < 0 || offset+g.cout > stride || (end-1)*stride+offset+g.cout > len(dst) {
+		panic(fmt.Sprintf("amd64: output rows [%d, %d) of %d channels at stride %d offset %d do not fit %d bytes", start, end, g.cout, stride, offset, len(dst)))
 	}
 	taps := len(g.kcs)
 	// The kernel runs column tiles outside and rows inside: rows go to it
@@ -183,7 +193,7 @@ func (g *gemmPlan) run(dst, src []int8, start, end int) {
 		n := min(g.rowsPerCall, end-m)
 		gemm_s8_4x8c4_fp32_avx2(n, g.cout, &g.kcs[0], taps,
 			unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(&g.zero[0]), &g.ind[m*taps],
-			unsafe.Pointer(&g.packed[0]), unsafe.Pointer(&dst[m*g.cout]), g.cout, &g.rq)
+			unsafe.Pointer(&g.packed[0]), unsafe.Pointer(&dst[m*stride+offset]), stride, &g.rq)
 	}
 }
 
