@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"cmp"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -49,6 +51,8 @@ type benchFlags struct {
 	layers       bool
 	asJSON       bool
 	plot         string
+	camera       string  // with a camera, int8 runs time camera-to-logits
+	cameraFPS    float64 // the rate files and folders are read at
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
@@ -89,6 +93,8 @@ Examples:
 	fs.IntVar(&bf.runs, "runs", 10, "timed runs")
 	fs.BoolVar(&bf.layers, "layers", false, "print a per-layer profile of each configuration")
 	fs.BoolVar(&bf.asJSON, "json", false, "print the results as one JSON object")
+	fs.StringVar(&bf.camera, "camera", "", "time camera-to-logits instead: each int8 run classifies the newest frame of this\ncamera SPEC (docs/camera.md), from its capture to the logits")
+	fs.Float64Var(&bf.cameraFPS, "camera-fps", 30, "with --camera: frame rate to ask for; files and folders play at this rate (0: as fast as they decode)")
 	fs.StringVar(&bf.plot, "plot", "", "draw the per-layer profile as a PNG bar chart (one file per configuration:\nFILE.png for one, FILE_MODEL_PRECISION_tN.png for several)")
 	bf.registerCalib(fs)
 	if pos, err := parse(fs, args); err != nil {
@@ -96,8 +102,21 @@ Examples:
 	} else if len(pos) > 0 {
 		return usageErrorf("unexpected argument %q", pos[0])
 	}
+	if bf.camera != "" {
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "precision" })
+		if !given {
+			*precisions = "int8"
+		}
+	}
 	if err := bf.check(*precisions, *threads); err != nil {
 		return err
+	}
+	if bf.camera != "" && slices.Contains(bf.precisions, "fp32") {
+		return usageErrorf("--camera times the int8 path (the camera preprocesses into the int8 input): drop fp32 from --precision")
+	}
+	if !(bf.cameraFPS >= 0) || math.IsInf(bf.cameraFPS, 0) {
+		return usageErrorf("--camera-fps must be a frame rate, got %v", bf.cameraFPS)
 	}
 	return bf.run(stdout, stderr)
 }
@@ -197,7 +216,9 @@ type benchResult struct {
 	MedianMS    float64 `json:"median_ms"`
 	MaxMS       float64 `json:"max_ms"`
 	MACs        int64   `json:"macs"`
-	GMACPerS    float64 `json:"gmac_per_s"`
+	// Camera is the camera spec when the latencies are camera-to-logits.
+	Camera   string  `json:"camera,omitempty"`
+	GMACPerS float64 `json:"gmac_per_s"`
 	// ActivationBytes is the int8 program's activation arena.
 	ActivationBytes int          `json:"activation_bytes,omitempty"`
 	Note            string       `json:"note,omitempty"`
@@ -236,7 +257,13 @@ type machineInfo struct {
 // runner is one compiled program to time: run is an inference, profile
 // one inference adding each step's time to d.
 type runner struct {
-	run     func()
+	run func()
+	// timed, if set, runs one inference and returns its latency as the
+	// bench reports it (camera-to-logits), instead of timing run.
+	timed   func() time.Duration
+	input   []int8        // the int8 program's input (nil for fp32)
+	program *qnet.Program // the int8 program (nil for fp32)
+	err     func() error  // a failure during the runs (the camera's), if any
 	profile func(d []time.Duration)
 	steps   []benchLayer
 	threads int
@@ -340,6 +367,9 @@ func (bf *benchFlags) benchModel(name string, path dispatch.Path, profile bool, 
 				r, err = fp32Runner(g)
 			} else {
 				r, err = int8Runner(qm, path, threads)
+				if err == nil && bf.camera != "" {
+					err = bf.withCamera(r)
+				}
 			}
 			if err != nil {
 				return nil, err
@@ -369,6 +399,10 @@ func (bf *benchFlags) benchModel(name string, path dispatch.Path, profile bool, 
 				if threads != r.threads {
 					res.Note = fmt.Sprintf("%d threads asked; the %s path runs on %d", threads, path, r.threads)
 				}
+				if bf.camera != "" {
+					res.Camera = bf.camera
+					res.Note = strings.TrimPrefix(res.Note+"; camera-to-logits latency", "; ")
+				}
 			}
 			asked := ""
 			if threads != r.threads {
@@ -381,6 +415,11 @@ func (bf *benchFlags) benchModel(name string, path dispatch.Path, profile bool, 
 			}
 			timeRuns(res, r, profile, progress)
 			r.close()
+			if r.err != nil {
+				if err := r.err(); err != nil {
+					return nil, fmt.Errorf("%s: %w", res.Model, err)
+				}
+			}
 			out = append(out, res)
 		}
 	}
@@ -452,7 +491,8 @@ func int8Runner(qm *qnet.Model, path dispatch.Path, threads int) (*runner, error
 	if err := p.QuantizeInput(x); err != nil {
 		return nil, err
 	}
-	r := &runner{run: p.Run, profile: p.RunProfiled, threads: p.Threads(), memory: p.Memory().Size, close: p.Close}
+	r := &runner{run: p.Run, profile: p.RunProfiled, threads: p.Threads(), memory: p.Memory().Size, close: p.Close,
+		input: p.Input().Data, program: p}
 	for i, s := range p.Steps() {
 		r.steps = append(r.steps, benchLayer{name: s.Name, kernel: s.Kernel, macs: int8MACs(qm, &qm.Nodes[i])})
 	}
@@ -491,9 +531,15 @@ func timeRuns(res *benchResult, r *runner, profile bool, progress func(done, tot
 	}
 	ms := make([]float64, res.Runs)
 	for i := range ms {
-		t0 := time.Now()
-		r.run()
-		ms[i] = float64(time.Since(t0)) / float64(time.Millisecond)
+		var d time.Duration
+		if r.timed != nil {
+			d = r.timed()
+		} else {
+			t0 := time.Now()
+			r.run()
+			d = time.Since(t0)
+		}
+		ms[i] = float64(d) / float64(time.Millisecond)
 		progress(i+1, total)
 	}
 	res.MinMS, res.MedianMS, res.MaxMS = slices.Min(ms), median(ms), slices.Max(ms)

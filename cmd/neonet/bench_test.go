@@ -190,3 +190,32 @@ func TestBenchModelFile(t *testing.T) {
 		t.Errorf("inspect: exit %d, %s\n%s", code, errOut, out)
 	}
 }
+
+// TestBenchCamera times camera-to-logits on the synthetic pattern: int8
+// only, the camera named in the results, and fp32 refused.
+func TestBenchCamera(t *testing.T) {
+	var out, errOut strings.Builder
+	args := []string{"--model", "shiftresnet20", "--camera", "synthetic:160x120", "--camera-fps", "0", "--threads", "1", "--warmup", "1", "--runs", "3", "--json"}
+	if err := runBench(args, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	var got struct {
+		Results []struct {
+			Precision string  `json:"precision"`
+			Camera    string  `json:"camera"`
+			MedianMS  float64 `json:"median_ms"`
+			Note      string  `json:"note"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if len(got.Results) != 1 || got.Results[0].Precision != "int8" || got.Results[0].Camera != "synthetic:160x120" ||
+		!(got.Results[0].MedianMS > 0) || !strings.Contains(got.Results[0].Note, "camera-to-logits") {
+		t.Errorf("results %+v: want one int8 configuration timed from the camera", got.Results)
+	}
+	err := runBench([]string{"--model", "shiftresnet20", "--camera", "synthetic", "--precision", "fp32,int8"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "fp32") {
+		t.Errorf("--camera with fp32: %v, want a usage error naming fp32", err)
+	}
+}
