@@ -297,9 +297,9 @@ func TestConvInteriorColumns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if conv.interiorFrom != c.from || conv.interiorTo != c.to {
+		if conv.c.InteriorFrom != c.from || conv.c.InteriorTo != c.to {
 			t.Errorf("width %d, Cin %d, k %d, stride %d, pad %d, dilation %d: interior columns [%d, %d), want [%d, %d)",
-				c.w, c.cin, c.k, c.stride, c.pad, c.dil, conv.interiorFrom, conv.interiorTo, c.from, c.to)
+				c.w, c.cin, c.k, c.stride, c.pad, c.dil, conv.c.InteriorFrom, conv.c.InteriorTo, c.from, c.to)
 		}
 	}
 }

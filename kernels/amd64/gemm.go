@@ -1,9 +1,10 @@
 package amd64
 
 import (
-	"fmt"
 	"math"
 	"unsafe"
+
+	"neonet.dev/neonet/kernels/internal/igemm"
 )
 
 // The int8 GEMM behind Conv, Linear and ShiftConv is an indirect GEMM:
@@ -138,63 +139,23 @@ func gemmPack(kcs []int32, cout int, weight func(t, k, o int) int8, bias []int32
 	return packed
 }
 
-// gemmPlan is everything a layer's GEMM needs besides its tensors, built
-// once: packed weights, the indirection buffer and the zero row. run
-// reads it only, so disjoint row ranges may run concurrently.
-type gemmPlan struct {
-	kcs    []int32 // input channels read per tap
-	ind    []int32 // per output row and tap: byte offset into src, or -1
-	packed []int32
-	zero   []int8 // the padding row: max(kcs) copies of the input zero point
-	rq     requant
-	cout   int
-	// rowsPerCall is the kernel call's share of a range (gemmRowsPerCall).
-	rowsPerCall int
+// gemmArch is the AVX2 path's microkernel and layout for the shared
+// indirect GEMM (kernels/internal/igemm), which builds and runs the plans.
+var gemmArch = &igemm.Arch[requant]{
+	Pkg:         "amd64",
+	Chunk:       gemmChunk,
+	Kernel:      gemm_s8_4x8c4_fp32_avx2,
+	Pack:        gemmPack,
+	Requant:     newRequant,
+	RowsPerCall: gemmRowsPerCall,
 }
 
-func newGemmPlan(kcs []int32, ind []int32, cout int, weight func(t, k, o int) int8, bias []int32, inZero int32, o convOutput) *gemmPlan {
-	longest, rowBytes := int32(1), 0
-	for _, n := range kcs {
-		longest = max(longest, n)
-		rowBytes += int(n)
+// gemmArchOf is the indirect GEMM of path p, nil for the reference.
+func gemmArchOf(p Path) *igemm.Arch[requant] {
+	if p == Ref {
+		return nil
 	}
-	zero := make([]int8, longest)
-	for i := range zero {
-		zero[i] = int8(inZero)
-	}
-	return &gemmPlan{
-		kcs: kcs, ind: ind, zero: zero, cout: cout,
-		packed:      gemmPack(kcs, cout, weight, bias, o.multiplier),
-		rq:          newRequant(o.Zero, o.Lo, o.Hi),
-		rowsPerCall: gemmRowsPerCall(rowBytes),
-	}
-}
-
-// run computes output rows [start, end) into dst (rows of cout int8), from
-// src, in one kernel call. Any range works: a last block of fewer than 4
-// rows is computed as such.
-func (g *gemmPlan) run(dst, src []int8, start, end int) {
-	g.runStrided(dst, src, start, end, g.cout, 0)
-}
-
-// runStrided is run with output row r at dst[r*stride+offset:], cout
-// values wide: rows of a wider tensor (one branch of a concatenation).
-func (g *gemmPlan) runStrided(dst, src []int8, start, end, stride, offset int) {
-	if start >= end || g.cout == 0 {
-		return
-	}
-	if offset < 0 || offset+g.cout > stride || (end-1)*stride+offset+g.cout > len(dst) {
-		panic(fmt.Sprintf("amd64: output rows [%d, %d) of %d channels at stride %d offset %d do not fit %d bytes", start, end, g.cout, stride, offset, len(dst)))
-	}
-	taps := len(g.kcs)
-	// The kernel runs column tiles outside and rows inside: rows go to it
-	// in ranges whose input stays in L1 while every tile passes.
-	for m := start; m < end; m += g.rowsPerCall {
-		n := min(g.rowsPerCall, end-m)
-		gemm_s8_4x8c4_fp32_avx2(n, g.cout, &g.kcs[0], taps,
-			unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(&g.zero[0]), &g.ind[m*taps],
-			unsafe.Pointer(&g.packed[0]), unsafe.Pointer(&dst[m*stride+offset]), stride, &g.rq)
-	}
+	return gemmArch
 }
 
 // gemmRowsPerCall is how many rows one kernel call computes: a multiple of

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/kernels/internal/igemm"
 	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/tensor"
 )
@@ -199,9 +200,9 @@ func TestShiftTaps(t *testing.T) {
 		{"1x1 window", groupedShift(16, 1), 1, false},              // nothing moves
 		{"interleaved 9", interleavedShift(9), 9, false},           // 9 runs of 1 = 9 chunks, masked is no fewer
 	} {
-		taps := shiftTaps(c.offsets)
-		if len(taps) != c.taps || taps[0].masked != c.masked {
-			t.Errorf("%s: %d taps, masked %v; want %d, %v", c.name, len(taps), taps[0].masked, c.taps, c.masked)
+		taps := igemm.ShiftTaps(c.offsets, gemmChunk)
+		if len(taps) != c.taps || taps[0].Masked != c.masked {
+			t.Errorf("%s: %d taps, masked %v; want %d, %v", c.name, len(taps), taps[0].Masked, c.taps, c.masked)
 		}
 	}
 }

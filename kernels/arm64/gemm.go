@@ -1,9 +1,9 @@
 package arm64
 
 import (
-	"fmt"
 	"unsafe"
 
+	"neonet.dev/neonet/kernels/internal/igemm"
 	"neonet.dev/neonet/quant"
 )
 
@@ -130,55 +130,21 @@ func gemmPortable(l gemmLayout, mc, nc int, kcs *int32, taps int, src, zero unsa
 	}
 }
 
-// gemmPlan is everything a layer's GEMM needs besides its tensors, built
-// once: packed weights, the indirection buffer and the zero row. run
-// reads it only, so disjoint row ranges may run concurrently.
-type gemmPlan struct {
-	layout gemmLayout
-	kernel gemmKernel
-	kcs    []int32 // input channels read per tap
-	ind    []int32 // per output row and tap: byte offset into src, or -1
-	packed []int32
-	zero   []int8 // the padding row: max(kcs) copies of the input zero point
-	clamp  gemmClamp
-	cout   int
-}
-
-func newGemmPlan(p Path, kcs []int32, ind []int32, cout int, weight func(t, k, o int) int8, bias []int32, inZero int32, o convOutput) *gemmPlan {
-	l := gemmLayouts[p]
-	longest := int32(1)
-	for _, n := range kcs {
-		longest = max(longest, n)
+// gemmArchs holds each path's microkernel and layout for the shared
+// indirect GEMM (kernels/internal/igemm), which builds and runs the plans:
+// a whole range in one kernel call.
+var gemmArchs = func() map[Path]*igemm.Arch[gemmClamp] {
+	archs := map[Path]*igemm.Arch[gemmClamp]{}
+	for p, l := range gemmLayouts {
+		archs[p] = &igemm.Arch[gemmClamp]{
+			Pkg:    "arm64",
+			Chunk:  gemmChunk,
+			Kernel: igemm.Kernel[gemmClamp](gemmKernels[p]),
+			Pack: func(kcs []int32, cout int, weight func(t, k, o int) int8, bias []int32, mult func(o int) float32) []int32 {
+				return gemmPack(l, kcs, cout, weight, bias, mult)
+			},
+			Requant: func(zero, lo, hi int32) gemmClamp { return gemmClamp{Zero: zero, Lo: lo, Hi: hi} },
+		}
 	}
-	zero := make([]int8, longest)
-	for i := range zero {
-		zero[i] = int8(inZero)
-	}
-	return &gemmPlan{
-		layout: l, kernel: gemmKernels[p], kcs: kcs, ind: ind, zero: zero, cout: cout,
-		packed: gemmPack(l, kcs, cout, weight, bias, o.multiplier),
-		clamp:  gemmClamp{Zero: o.Zero, Lo: o.Lo, Hi: o.Hi},
-	}
-}
-
-// run computes output rows [start, end) into dst (rows of cout int8), from
-// src, in one kernel call. Any range works: a last block of fewer than
-// layout.mr rows is computed as such.
-func (g *gemmPlan) run(dst, src []int8, start, end int) {
-	g.runStrided(dst, src, start, end, g.cout, 0)
-}
-
-// runStrided is run with output row r at dst[r*stride+offset:], cout
-// values wide: rows of a wider tensor (one branch of a concatenation).
-func (g *gemmPlan) runStrided(dst, src []int8, start, end, stride, offset int) {
-	if start >= end || g.cout == 0 {
-		return
-	}
-	if offset < 0 || offset+g.cout > stride || (end-1)*stride+offset+g.cout > len(dst) {
-		panic(fmt.Sprintf("arm64: output rows [%d, %d) of %d channels at stride %d offset %d do not fit %d bytes", start, end, g.cout, stride, offset, len(dst)))
-	}
-	taps := len(g.kcs)
-	g.kernel(end-start, g.cout, &g.kcs[0], taps,
-		unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(&g.zero[0]), &g.ind[start*taps],
-		unsafe.Pointer(&g.packed[0]), unsafe.Pointer(&dst[start*stride+offset]), stride, &g.clamp)
-}
+	return archs
+}()

@@ -1,9 +1,8 @@
 package arm64
 
 import (
-	"fmt"
-
 	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/kernels/internal/igemm"
 	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/tensor"
 )
@@ -28,127 +27,24 @@ import (
 // multiplies of the plain 1x1 convolution. ShiftChannelOrder gives the
 // channel permutation that turns them into runs.
 type ShiftConv struct {
-	path    Path
-	geo     kernels.ConvGeometry
-	in, out tensor.Shape
-	inZero  int32
-	output  q8.Output
-	offsets []kernels.Offset // Ref
-	w       []int8           // Ref
-	bias    []int32          // Ref
-	shifted *tensor.Int8     // Ref: the shifted input
-	acc     []int32          // Ref
-	gemm    *gemmPlan
+	s *igemm.ShiftConv[gemmClamp]
 }
 
 // NewShiftConv builds the fused layer: offsets has one entry per input
 // channel, w is the 1x1 convolution's weights ([1][1][Cin][Cout]), g its
 // geometry (1x1, any stride and padding, groups 1).
 func NewShiftConv(p Path, offsets []kernels.Offset, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (*ShiftConv, error) {
-	if g.KH != 1 || g.KW != 1 {
-		return nil, fmt.Errorf("shiftconv: %dx%d kernel, want 1x1", g.KH, g.KW)
-	}
-	if len(offsets) != in.C {
-		return nil, fmt.Errorf("shiftconv: %d offsets for %d channels", len(offsets), in.C)
-	}
-	// NewConv checks everything else, and its Ref layer is never run.
-	if _, err := NewConv(Ref, w, bias, g, in, out, inZero, o); err != nil {
-		return nil, fmt.Errorf("shift%w", err)
-	}
-	if err := convCheckPath(p); err != nil {
+	checkPath := func() error { return convCheckPath(p) }
+	s, err := igemm.NewShiftConv("arm64", checkPath, gemmArchs[p], offsets, w, bias, g, in, out, inZero, o)
+	if err != nil {
 		return nil, err
 	}
-	s := &ShiftConv{path: p, geo: g, in: in, out: out, inZero: inZero, output: o}
-	if p == Ref {
-		s.offsets, s.w, s.bias = offsets, w, bias
-		s.shifted, s.acc = tensor.NewInt8(in), make([]int32, out.C)
-		return s, nil
-	}
-	taps := shiftTaps(offsets)
-	kcs := make([]int32, len(taps))
-	for t, tap := range taps {
-		kcs[t] = tap.count
-	}
-	ind := make([]int32, 0, out.N*out.H*out.W*len(taps))
-	for n := range out.N {
-		for oy := range out.H {
-			for ox := range out.W {
-				// The convolution reads the shifted tensor at (iy, ix), which
-				// is the input at (iy+dy, ix+dx); either may be outside.
-				iy, ix := oy*g.StrideH-g.PadH, ox*g.StrideW-g.PadW
-				for _, tap := range taps {
-					sy, sx := iy+tap.offset.DY, ix+tap.offset.DX
-					off := int32(-1)
-					if iy >= 0 && iy < in.H && ix >= 0 && ix < in.W && sy >= 0 && sy < in.H && sx >= 0 && sx < in.W {
-						off = int32(((n*in.H+sy)*in.W+sx)*in.C) + tap.start
-					}
-					ind = append(ind, off)
-				}
-			}
-		}
-	}
-	weight := func(t, k, o int) int8 {
-		tap := taps[t]
-		c := int(tap.start) + k
-		if tap.masked && offsets[c] != tap.offset {
-			return 0 // another tap reads this channel
-		}
-		return w[c*out.C+o]
-	}
-	s.gemm = newGemmPlan(p, kcs, ind, out.C, weight, bias, inZero, convOutput{o})
-	return s, nil
+	return &ShiftConv{s}, nil
 }
 
 // Run computes the shifted convolution of src into dst. It allocates
 // nothing; on the NEON paths it may run concurrently with itself.
-func (s *ShiftConv) Run(dst, src *tensor.Int8) {
-	convCheckTensors("ShiftConv", dst, src, s.out, s.in)
-	if s.path == Ref {
-		q8.Shift(s.shifted, src, s.offsets, int8(s.inZero))
-		q8.Conv2D(dst, s.shifted, s.w, s.bias, s.geo, s.inZero, s.output, s.acc)
-		return
-	}
-	s.gemm.run(dst.Data, src.Data, 0, s.out.N*s.out.H*s.out.W)
-}
-
-// shiftTap is one tap of a ShiftConv's GEMM: count channels from start,
-// read at offset. A masked tap reads all channels and its weights are
-// zero for channels that move by another offset.
-type shiftTap struct {
-	offset       kernels.Offset
-	start, count int32
-	masked       bool
-}
-
-// shiftTaps chooses the taps: one per run of adjacent channels with equal
-// offsets, or, when that reads fewer 16-channel chunks, one masked tap per
-// distinct offset (interleaved shifts: 9 taps of C channels rather than C
-// taps of one).
-func shiftTaps(offsets []kernels.Offset) []shiftTap {
-	chunks := func(n int) int { return (n + gemmChunk - 1) / gemmChunk }
-	var runs, masked []shiftTap
-	runChunks := 0
-	for c, d := range offsets {
-		if c == 0 || d != offsets[c-1] {
-			runs = append(runs, shiftTap{offset: d, start: int32(c)})
-		}
-		runs[len(runs)-1].count++
-	}
-	for _, r := range runs {
-		runChunks += chunks(int(r.count))
-	}
-	seen := map[kernels.Offset]bool{}
-	for _, d := range offsets {
-		if !seen[d] {
-			seen[d] = true
-			masked = append(masked, shiftTap{offset: d, count: int32(len(offsets)), masked: true})
-		}
-	}
-	if len(masked)*chunks(len(offsets)) < runChunks {
-		return masked
-	}
-	return runs
-}
+func (s *ShiftConv) Run(dst, src *tensor.Int8) { s.s.Run(dst, src) }
 
 // ShiftChannelOrder returns a permutation of the channels that makes
 // channels with equal offsets adjacent (in order of first appearance,
@@ -158,19 +54,5 @@ func shiftTaps(offsets []kernels.Offset) []shiftTap {
 // this layer's input channels (offsets[perm[i]], weight rows perm[i]), and
 // the network computes the same values with a fast ShiftConv.
 func ShiftChannelOrder(offsets []kernels.Offset) (perm []int) {
-	first := map[kernels.Offset]int{} // offset -> its group's index
-	var groups [][]int
-	for c, d := range offsets {
-		g, ok := first[d]
-		if !ok {
-			g = len(groups)
-			first[d] = g
-			groups = append(groups, nil)
-		}
-		groups[g] = append(groups[g], c)
-	}
-	for _, g := range groups {
-		perm = append(perm, g...)
-	}
-	return perm
+	return igemm.ShiftChannelOrder(offsets)
 }
