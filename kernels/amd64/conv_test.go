@@ -9,6 +9,7 @@ import (
 
 	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/kernels/dispatch"
+	"neonet.dev/neonet/kernels/internal/kerneltest"
 	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/tensor"
@@ -19,11 +20,6 @@ import (
 // (Cin not a multiple of 4), column tails (Cout not a multiple of 8)
 // and row tails (pixels not a multiple of 4). Outputs sit inside
 // a buffer of sentinels that must come back untouched.
-
-const (
-	convGuard    = 48
-	convSentinel = int8(0x5a)
-)
 
 // convPaths is every path Supported allows; the others are logged.
 func convPaths(t testing.TB) []Path {
@@ -36,67 +32,6 @@ func convPaths(t testing.TB) []Path {
 		}
 	}
 	return ps
-}
-
-// convGuarded is a tensor of shape s whose data has convGuard sentinel
-// bytes before and after it in the same array.
-func convGuarded(s tensor.Shape) (*tensor.Int8, []int8) {
-	whole := make([]int8, s.Elems()+2*convGuard)
-	for i := range whole {
-		whole[i] = convSentinel
-	}
-	n := s.Elems()
-	return &tensor.Int8{Shape: s, Data: whole[convGuard : convGuard+n : convGuard+n]}, whole
-}
-
-func convCheckGuards(t *testing.T, what string, whole []int8) {
-	t.Helper()
-	n := len(whole) - 2*convGuard
-	for i, v := range whole {
-		if (i < convGuard || i >= convGuard+n) && v != convSentinel {
-			t.Fatalf("%s: wrote %d at guard byte %d (the output is bytes %d..%d)", what, v, i, convGuard, convGuard+n-1)
-		}
-	}
-}
-
-func convCompare(t *testing.T, what string, got, want []int8) {
-	t.Helper()
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("%s: byte %d is %d, want %d (%d of %d bytes checked)", what, i, got[i], want[i], i, len(want))
-		}
-	}
-}
-
-func convRandomInt8s(rng *rand.Rand, n, lo, hi int) []int8 {
-	v := make([]int8, n)
-	for i := range v {
-		v[i] = int8(lo + rng.IntN(hi-lo+1))
-	}
-	return v
-}
-
-// convRandomOutput draws requantization parameters for accumulators over
-// k products: multipliers that spread results over the int8 range, a few
-// that saturate, random zero points and clamp bounds (sometimes a ReLU).
-func convRandomOutput(rng *rand.Rand, channels, k int) q8.Output {
-	scale := 1 / (40 * 64 * math.Sqrt(float64(k)))
-	n := channels
-	if rng.IntN(4) == 0 {
-		n = 1 // one shared multiplier
-	}
-	m := make([]float32, n)
-	for i := range m {
-		m[i] = float32(scale * math.Exp(rng.Float64()*5-2)) // e^-2 .. e^3: some saturate
-	}
-	o := q8.Output{Multipliers: m, Zero: int32(rng.IntN(256) - 128), Lo: quant.QMin, Hi: quant.QMax}
-	switch rng.IntN(3) {
-	case 0: // ReLU
-		o.Lo = o.Zero
-	case 1:
-		o.Lo, o.Hi = int32(rng.IntN(100)-120), int32(rng.IntN(100)+20)
-	}
-	return o
 }
 
 type convCase struct {
@@ -113,27 +48,25 @@ func (c convCase) String() string {
 	return fmt.Sprintf("%dx%dx%dx%d->%d k%dx%d s%d p%d d%d", c.in.N, c.in.H, c.in.W, c.in.C, c.cout, c.kh, c.kw, c.stride, c.pad, c.dil)
 }
 
-func convShape(n, h, w, c int) tensor.Shape { return tensor.Shape{N: n, H: h, W: w, C: c} }
-
 var convCases = []convCase{
-	{convShape(1, 5, 7, 16), 16, 1, 1, 1, 0, 1},  // whole chunks and tiles
-	{convShape(1, 3, 5, 1), 1, 1, 1, 1, 0, 1},    // one channel in, one out
-	{convShape(1, 4, 3, 17), 33, 1, 1, 1, 0, 1},  // tail of 1 channel; Cout 33
-	{convShape(2, 3, 3, 31), 3, 1, 1, 1, 0, 1},   // tail of 3 (2+1)
-	{convShape(1, 7, 5, 6), 9, 1, 1, 2, 0, 1},    // 1x1 stride 2, tail 2
-	{convShape(1, 6, 6, 64), 24, 1, 1, 1, 0, 1},  // several chunks
-	{convShape(1, 5, 7, 5), 17, 3, 3, 1, 1, 1},   // 3x3 pad 1, tail 4+1
-	{convShape(1, 9, 7, 24), 40, 3, 3, 2, 1, 1},  // 3x3 stride 2, tail 8
-	{convShape(1, 8, 9, 3), 3, 5, 5, 1, 2, 1},    // 5x5, Cin 3
-	{convShape(1, 13, 11, 3), 24, 7, 7, 2, 3, 1}, // 7x7 stride 2: a first layer
-	{convShape(1, 9, 9, 19), 9, 3, 3, 1, 2, 2},   // dilation 2
-	{convShape(2, 5, 4, 12), 7, 3, 1, 1, 1, 1},   // 3x1, batch 2
-	{convShape(1, 3, 3, 2), 5, 5, 5, 1, 1, 1},    // window larger than the padded input
-	{convShape(1, 4, 4, 33), 1, 3, 3, 1, 0, 1},   // Cout 1, no padding: row taps
-	{convShape(1, 9, 9, 3), 16, 3, 3, 2, 0, 1},   // row taps of 9 channels
-	{convShape(1, 2, 2, 4), 3, 5, 5, 1, 0, 1},    // no output pixels
-	{convShape(1, 5, 6, 96), 17, 3, 3, 1, 1, 1},  // 96 channels: 24 chunks per pixel tap
-	{convShape(1, 6, 7, 95), 8, 1, 1, 1, 0, 1},   // 95 channels, one full column tile
+	{kerneltest.Shape(1, 5, 7, 16), 16, 1, 1, 1, 0, 1},  // whole chunks and tiles
+	{kerneltest.Shape(1, 3, 5, 1), 1, 1, 1, 1, 0, 1},    // one channel in, one out
+	{kerneltest.Shape(1, 4, 3, 17), 33, 1, 1, 1, 0, 1},  // tail of 1 channel; Cout 33
+	{kerneltest.Shape(2, 3, 3, 31), 3, 1, 1, 1, 0, 1},   // tail of 3 (2+1)
+	{kerneltest.Shape(1, 7, 5, 6), 9, 1, 1, 2, 0, 1},    // 1x1 stride 2, tail 2
+	{kerneltest.Shape(1, 6, 6, 64), 24, 1, 1, 1, 0, 1},  // several chunks
+	{kerneltest.Shape(1, 5, 7, 5), 17, 3, 3, 1, 1, 1},   // 3x3 pad 1, tail 4+1
+	{kerneltest.Shape(1, 9, 7, 24), 40, 3, 3, 2, 1, 1},  // 3x3 stride 2, tail 8
+	{kerneltest.Shape(1, 8, 9, 3), 3, 5, 5, 1, 2, 1},    // 5x5, Cin 3
+	{kerneltest.Shape(1, 13, 11, 3), 24, 7, 7, 2, 3, 1}, // 7x7 stride 2: a first layer
+	{kerneltest.Shape(1, 9, 9, 19), 9, 3, 3, 1, 2, 2},   // dilation 2
+	{kerneltest.Shape(2, 5, 4, 12), 7, 3, 1, 1, 1, 1},   // 3x1, batch 2
+	{kerneltest.Shape(1, 3, 3, 2), 5, 5, 5, 1, 1, 1},    // window larger than the padded input
+	{kerneltest.Shape(1, 4, 4, 33), 1, 3, 3, 1, 0, 1},   // Cout 1, no padding: row taps
+	{kerneltest.Shape(1, 9, 9, 3), 16, 3, 3, 2, 0, 1},   // row taps of 9 channels
+	{kerneltest.Shape(1, 2, 2, 4), 3, 5, 5, 1, 0, 1},    // no output pixels
+	{kerneltest.Shape(1, 5, 6, 96), 17, 3, 3, 1, 1, 1},  // 96 channels: 24 chunks per pixel tap
+	{kerneltest.Shape(1, 6, 7, 95), 8, 1, 1, 1, 0, 1},   // 95 channels, one full column tile
 }
 
 // convFixture is one layer's random data.
@@ -152,12 +85,12 @@ func newConvFixture(rng *rand.Rand, c convCase) convFixture {
 	oh, ow := g.OutSize(c.in.H, c.in.W)
 	k := c.kh * c.kw * c.in.C
 	f := convFixture{
-		c: c, out: convShape(c.in.N, oh, ow, c.cout),
-		w:      convRandomInt8s(rng, k*c.cout, -127, 127),
+		c: c, out: kerneltest.Shape(c.in.N, oh, ow, c.cout),
+		w:      kerneltest.ConvRandomInt8s(rng, k*c.cout, -127, 127),
 		bias:   make([]int32, c.cout),
-		src:    &tensor.Int8{Shape: c.in, Data: convRandomInt8s(rng, c.in.Elems(), -128, 127)},
+		src:    &tensor.Int8{Shape: c.in, Data: kerneltest.ConvRandomInt8s(rng, c.in.Elems(), -128, 127)},
 		inZero: int32(rng.IntN(256) - 128),
-		o:      convRandomOutput(rng, c.cout, k),
+		o:      kerneltest.ConvRandomOutput(rng, c.cout, k),
 	}
 	for i := range f.bias {
 		f.bias[i] = int32(rng.IntN(40001) - 20000)
@@ -177,7 +110,7 @@ func TestConvMatchesReference(t *testing.T) {
 	for range 30 { // and random geometries
 		k := 1 + 2*rng.IntN(3)
 		cases = append(cases, convCase{
-			in:   convShape(1+rng.IntN(2), 1+rng.IntN(9), 1+rng.IntN(12), 1+rng.IntN(70)),
+			in:   kerneltest.Shape(1+rng.IntN(2), 1+rng.IntN(9), 1+rng.IntN(12), 1+rng.IntN(70)),
 			cout: 1 + rng.IntN(50), kh: k, kw: 1 + 2*rng.IntN(3),
 			stride: 1 + rng.IntN(2), pad: rng.IntN(k), dil: 1 + rng.IntN(2),
 		})
@@ -192,20 +125,20 @@ func TestConvMatchesReference(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
-			dst, whole := convGuarded(f.out)
+			dst, whole := kerneltest.ConvGuarded(f.out)
 			conv.Run(dst, f.src)
-			convCompare(t, what, dst.Data, want.Data)
-			convCheckGuards(t, what, whole)
+			kerneltest.ConvCompare(t, what, dst.Data, want.Data)
+			kerneltest.ConvCheckGuards(t, what, whole)
 
 			// The same layer in uneven ranges, as a worker pool would run it.
-			dst, whole = convGuarded(f.out)
+			dst, whole = kerneltest.ConvGuarded(f.out)
 			for start := 0; start < conv.Pixels(); {
 				end := min(conv.Pixels(), start+1+rng.IntN(7))
 				conv.RunRange(dst, f.src, start, end)
 				start = end
 			}
-			convCompare(t, what+" in ranges", dst.Data, want.Data)
-			convCheckGuards(t, what+" in ranges", whole)
+			kerneltest.ConvCompare(t, what+" in ranges", dst.Data, want.Data)
+			kerneltest.ConvCheckGuards(t, what+" in ranges", whole)
 		}
 	}
 }
@@ -214,22 +147,22 @@ func TestConvMatchesReference(t *testing.T) {
 // several goroutines, as a worker pool will (run it with -race too).
 func TestConvRunRangeConcurrently(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 13))
-	f := newConvFixture(rng, convCase{convShape(1, 9, 11, 21), 19, 3, 3, 1, 1, 1})
+	f := newConvFixture(rng, convCase{kerneltest.Shape(1, 9, 11, 21), 19, 3, 3, 1, 1, 1})
 	want := f.want()
 	for _, p := range convPaths(t) {
 		conv, err := NewConv(p, f.w, f.bias, f.c.geometry(), f.c.in, f.out, f.inZero, f.o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		dst, whole := convGuarded(f.out)
+		dst, whole := kerneltest.ConvGuarded(f.out)
 		var wg sync.WaitGroup
 		const workers = 5 // ranges of 19 or 20 pixels: odd starts and ends
 		for i := range workers {
 			wg.Go(func() { conv.RunRange(dst, f.src, i*conv.Pixels()/workers, (i+1)*conv.Pixels()/workers) })
 		}
 		wg.Wait()
-		convCompare(t, fmt.Sprintf("%v concurrent ranges", p), dst.Data, want.Data)
-		convCheckGuards(t, fmt.Sprintf("%v concurrent ranges", p), whole)
+		kerneltest.ConvCompare(t, fmt.Sprintf("%v concurrent ranges", p), dst.Data, want.Data)
+		kerneltest.ConvCheckGuards(t, fmt.Sprintf("%v concurrent ranges", p), whole)
 	}
 }
 
@@ -238,10 +171,10 @@ func TestConvRunRangeConcurrently(t *testing.T) {
 // decides the result.
 func TestConvRoundsTiesToEven(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
-	in := convShape(1, 4, 9, 3)
+	in := kerneltest.Shape(1, 4, 9, 3)
 	cout := 19
-	w := convRandomInt8s(rng, in.C*cout, -2, 2)
-	src := &tensor.Int8{Shape: in, Data: convRandomInt8s(rng, in.Elems(), -3, 3)}
+	w := kerneltest.ConvRandomInt8s(rng, in.C*cout, -2, 2)
+	src := &tensor.Int8{Shape: in, Data: kerneltest.ConvRandomInt8s(rng, in.Elems(), -3, 3)}
 	bias := make([]int32, cout)
 	mult := make([]float32, cout)
 	for o := range cout {
@@ -250,7 +183,7 @@ func TestConvRoundsTiesToEven(t *testing.T) {
 	}
 	o := q8.Output{Multipliers: mult, Zero: 3, Lo: quant.QMin, Hi: quant.QMax}
 	g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
-	out := convShape(1, 4, 9, cout)
+	out := kerneltest.Shape(1, 4, 9, cout)
 	want := tensor.NewInt8(out)
 	q8.Conv2D(want, src, w, bias, g, 0, o, make([]int32, cout))
 	ties := 0
@@ -266,7 +199,7 @@ func TestConvRoundsTiesToEven(t *testing.T) {
 		}
 		got := tensor.NewInt8(out)
 		conv.Run(got, src)
-		convCompare(t, fmt.Sprintf("%v ties", p), got.Data, want.Data)
+		kerneltest.ConvCompare(t, fmt.Sprintf("%v ties", p), got.Data, want.Data)
 	}
 	if ties == 0 {
 		t.Fatal("the data has no odd results at multiplier 1/2: the test checks no rounding")
@@ -292,7 +225,7 @@ func TestConvInteriorColumns(t *testing.T) {
 	} {
 		g := kernels.ConvGeometry{KH: 1, KW: c.k, StrideH: 1, StrideW: c.stride, PadW: c.pad, DilH: 1, DilW: c.dil, Groups: 1}
 		_, ow := g.OutSize(1, c.w)
-		in, out := convShape(1, 1, c.w, c.cin), convShape(1, 1, ow, 4)
+		in, out := kerneltest.Shape(1, 1, c.w, c.cin), kerneltest.Shape(1, 1, ow, 4)
 		conv, err := NewConv(AVX2, make([]int8, c.k*c.cin*4), make([]int32, 4), g, in, out, 0, q8.Output{Multipliers: []float32{1}, Lo: -128, Hi: 127})
 		if err != nil {
 			t.Fatal(err)
@@ -305,7 +238,7 @@ func TestConvInteriorColumns(t *testing.T) {
 }
 
 func TestConvRejectsBadArguments(t *testing.T) {
-	in, out := convShape(1, 4, 4, 8), convShape(1, 4, 4, 8)
+	in, out := kerneltest.Shape(1, 4, 4, 8), kerneltest.Shape(1, 4, 4, 8)
 	g := kernels.ConvGeometry{KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1, Groups: 1}
 	w, bias := make([]int8, 9*8*8), make([]int32, 8)
 	o := q8.Output{Multipliers: []float32{0.01}, Lo: -128, Hi: 127}
@@ -319,7 +252,7 @@ func TestConvRejectsBadArguments(t *testing.T) {
 		err  func() error
 	}{
 		{"groups", func() error { _, err := NewConv(AVX2, w[:len(w)/2], bias, grouped, in, out, 0, o); return err }},
-		{"output shape", func() error { _, err := NewConv(AVX2, w, bias, g, in, convShape(1, 3, 4, 8), 0, o); return err }},
+		{"output shape", func() error { _, err := NewConv(AVX2, w, bias, g, in, kerneltest.Shape(1, 3, 4, 8), 0, o); return err }},
 		{"weights", func() error { _, err := NewConv(AVX2, w[1:], bias, g, in, out, 0, o); return err }},
 		{"multipliers", func() error {
 			_, err := NewConv(AVX2, w, bias, g, in, out, 0, q8.Output{Multipliers: []float32{1, 2}, Lo: -128, Hi: 127})
@@ -341,7 +274,7 @@ func TestConvRejectsBadArguments(t *testing.T) {
 
 func TestGemmLayersAllocateNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	f := newConvFixture(rng, convCase{convShape(1, 6, 6, 20), 24, 3, 3, 1, 1, 1})
+	f := newConvFixture(rng, convCase{kerneltest.Shape(1, 6, 6, 20), 24, 3, 3, 1, 1, 1})
 	for _, p := range convPaths(t) {
 		conv, err := NewConv(p, f.w, f.bias, f.c.geometry(), f.c.in, f.out, f.inZero, f.o)
 		if err != nil {
@@ -362,9 +295,9 @@ func TestGemmLayersAllocateNothing(t *testing.T) {
 func BenchmarkConv(b *testing.B) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	for _, c := range []convCase{
-		{convShape(1, 56, 56, 3), 64, 3, 3, 2, 0, 1},
-		{convShape(1, 28, 28, 128), 32, 1, 1, 1, 0, 1},
-		{convShape(1, 28, 28, 32), 128, 3, 3, 1, 1, 1},
+		{kerneltest.Shape(1, 56, 56, 3), 64, 3, 3, 2, 0, 1},
+		{kerneltest.Shape(1, 28, 28, 128), 32, 1, 1, 1, 0, 1},
+		{kerneltest.Shape(1, 28, 28, 32), 128, 3, 3, 1, 1, 1},
 	} {
 		f := newConvFixture(rng, c)
 		for _, p := range convPaths(b) {
@@ -391,7 +324,7 @@ func BenchmarkConv(b *testing.B) {
 // saturation meets the kernels' float clamp.
 func TestConvSpecialMultipliers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
-	in, cout := convShape(1, 3, 5, 7), 24
+	in, cout := kerneltest.Shape(1, 3, 5, 7), 24
 	inf, nan := float32(math.Inf(1)), float32(math.NaN())
 	mult := []float32{1e30, -1e30, inf, -inf, nan, 0, 1, -1, 1e-30, 3e9, 0.5, 2.5,
 		1, 1, 1, 1, inf, -inf, 1, -1, 1, 1, 1e10, -1e10}
@@ -399,13 +332,13 @@ func TestConvSpecialMultipliers(t *testing.T) {
 	for o := range bias {
 		bias[o] = []int32{math.MaxInt32 - 20000, math.MinInt32 + 20000, 0, 127, -128, 255, -300}[o%7]
 	}
-	w := convRandomInt8s(rng, in.C*cout, -127, 127)
+	w := kerneltest.ConvRandomInt8s(rng, in.C*cout, -127, 127)
 	for i := 12 * in.C; i < 18*in.C; i++ {
 		w[i] = 0 // columns 12..17: zero accumulators, so inf*0 = NaN
 	}
-	src := &tensor.Int8{Shape: in, Data: convRandomInt8s(rng, in.Elems(), -128, 127)}
+	src := &tensor.Int8{Shape: in, Data: kerneltest.ConvRandomInt8s(rng, in.Elems(), -128, 127)}
 	g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
-	out := convShape(1, 3, 5, cout)
+	out := kerneltest.Shape(1, 3, 5, cout)
 	for _, o := range []q8.Output{
 		{Multipliers: mult, Zero: 0, Lo: quant.QMin, Hi: quant.QMax},
 		{Multipliers: mult, Zero: -128, Lo: -128, Hi: 127},
@@ -421,7 +354,7 @@ func TestConvSpecialMultipliers(t *testing.T) {
 			}
 			got := tensor.NewInt8(out)
 			conv.Run(got, src)
-			convCompare(t, fmt.Sprintf("%v zero %d clamp [%d, %d]", p, o.Zero, o.Lo, o.Hi), got.Data, want.Data)
+			kerneltest.ConvCompare(t, fmt.Sprintf("%v zero %d clamp [%d, %d]", p, o.Zero, o.Lo, o.Hi), got.Data, want.Data)
 		}
 	}
 }

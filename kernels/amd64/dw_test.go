@@ -9,20 +9,15 @@ import (
 
 	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/kernels/dispatch"
+	"neonet.dev/neonet/kernels/internal/kerneltest"
 	"neonet.dev/neonet/kernels/q8"
-	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/tensor"
 )
 
 // The tests compare every path this machine supports with the q8
 // reference, byte for byte, on shapes chosen to hit channel tails, partial
 // windows and saturation. Outputs live inside a larger buffer filled with
-// a dwSentinel, and the bytes around them must come back untouched.
-
-const (
-	dwGuardLen = 64
-	dwSentinel = int8(0x5a)
-)
+// a kerneltest.Sentinel, and the bytes around them must come back untouched.
 
 // dwTestPaths is every path Supported reports for this CPU.
 func dwTestPaths(t *testing.T) []Path {
@@ -37,87 +32,6 @@ func dwTestPaths(t *testing.T) []Path {
 		t.Logf("only %v supported: this CPU lacks AVX2, the assembly goes untested", ps)
 	}
 	return ps
-}
-
-// dwGuarded returns a slice of n dwSentinel values with dwGuardLen sentinels
-// before and after it in the same array.
-func dwGuarded(n int) (inner, whole []int8) {
-	whole = make([]int8, n+2*dwGuardLen)
-	for i := range whole {
-		whole[i] = dwSentinel
-	}
-	return whole[dwGuardLen : dwGuardLen+n : dwGuardLen+n], whole
-}
-
-// dwCheckGuards fails if anything outside the inner slice changed.
-func dwCheckGuards(t *testing.T, what string, whole []int8) {
-	t.Helper()
-	n := len(whole) - 2*dwGuardLen
-	for i, v := range whole {
-		if (i < dwGuardLen || i >= dwGuardLen+n) && v != dwSentinel {
-			t.Fatalf("%s: wrote %d at guard byte %d (output is bytes %d..%d)", what, v, i, dwGuardLen, dwGuardLen+n)
-		}
-	}
-}
-
-// dwGuardedTensor is an int8 tensor of shape s inside a dwGuarded buffer.
-func dwGuardedTensor(s tensor.Shape) (*tensor.Int8, []int8) {
-	data, whole := dwGuarded(s.Elems())
-	return &tensor.Int8{Shape: s, Data: data}, whole
-}
-
-func dwRandomInt8s(rng *rand.Rand, n int) []int8 {
-	v := make([]int8, n)
-	for i := range v {
-		v[i] = int8(rng.IntN(256))
-	}
-	return v
-}
-
-func dwRandomTensor(rng *rand.Rand, s tensor.Shape) *tensor.Int8 {
-	return &tensor.Int8{Shape: s, Data: dwRandomInt8s(rng, s.Elems())}
-}
-
-// dwRandomMultiplier mixes typical scales with exact powers of two (ties in
-// the rounding) and large values (saturation).
-func dwRandomMultiplier(rng *rand.Rand) float32 {
-	switch rng.IntN(5) {
-	case 0:
-		return []float32{0.5, 0.25, 0.125, 1.0 / 64}[rng.IntN(4)]
-	case 1:
-		return float32(rng.Float64() * 4)
-	}
-	return float32(rng.Float64() * 0.02)
-}
-
-// dwRandomOutput picks a zero point, one or per-channel multipliers, and
-// sometimes the narrowed clamp of a fused ReLU or ReLU6.
-func dwRandomOutput(rng *rand.Rand, channels int, perChannel bool) q8.Output {
-	o := q8.Output{Zero: int32(rng.IntN(256) - 128), Lo: quant.QMin, Hi: quant.QMax}
-	n := 1
-	if perChannel {
-		n = channels
-	}
-	for range n {
-		o.Multipliers = append(o.Multipliers, dwRandomMultiplier(rng))
-	}
-	if rng.IntN(3) == 0 {
-		o.Lo = o.Zero
-		o.Hi = int32(rng.IntN(int(quant.QMax-o.Lo)+1)) + o.Lo
-	}
-	return o
-}
-
-func dwDiff(t *testing.T, what string, got, want []int8) {
-	t.Helper()
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("%s: first difference at %d of %d: got %d, want %d", what, i, len(want), got[i], want[i])
-		}
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
 }
 
 type dwCase struct {
@@ -168,11 +82,11 @@ func newDWFixture(rng *rand.Rand, c dwCase, weightMin bool) dwFixture {
 	oh, ow := g.OutSize(c.h, c.w)
 	f := dwFixture{
 		geo: g, in: in, out: tensor.Shape{N: c.n, H: oh, W: ow, C: c.c},
-		src:    dwRandomTensor(rng, in),
-		w:      dwRandomInt8s(rng, c.k*c.k*c.c),
+		src:    kerneltest.RandomTensor(rng, in),
+		w:      kerneltest.RandomInt8s(rng, c.k*c.k*c.c),
 		bias:   make([]int32, c.c),
 		inZero: int32(rng.IntN(256) - 128),
-		o:      dwRandomOutput(rng, c.c, rng.IntN(4) != 0),
+		o:      kerneltest.RandomOutput(rng, c.c, rng.IntN(4) != 0),
 	}
 	for i := range f.bias {
 		f.bias[i] = int32(rng.IntN(1<<17) - 1<<16)
@@ -204,18 +118,18 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 				if asm := p == AVX2 && c.c >= dwBlock && c.k*c.k <= dwMaxTaps; d.useAsm != asm {
 					t.Fatalf("%s: useAsm = %v", name, d.useAsm)
 				}
-				got, whole := dwGuardedTensor(f.out)
+				got, whole := kerneltest.GuardedTensor(f.out)
 				d.Run(got, f.src)
-				dwDiff(t, name, got.Data, want.Data)
-				dwCheckGuards(t, name, whole)
+				kerneltest.Diff(t, name, got.Data, want.Data)
+				kerneltest.CheckGuards(t, name, whole)
 
 				// The same rows computed in uneven pieces.
-				got2, whole2 := dwGuardedTensor(f.out)
+				got2, whole2 := kerneltest.GuardedTensor(f.out)
 				for r := 0; r < d.Rows(); r += 2 {
 					d.RunRows(got2, f.src, r, min(r+2, d.Rows()))
 				}
-				dwDiff(t, name+"/rows", got2.Data, want.Data)
-				dwCheckGuards(t, name+"/rows", whole2)
+				kerneltest.Diff(t, name+"/rows", got2.Data, want.Data)
+				kerneltest.CheckGuards(t, name+"/rows", whole2)
 			}
 		}
 	}
@@ -257,7 +171,7 @@ func testDepthwiseSaturates(t *testing.T, weight int8) {
 		}
 		got := tensor.NewInt8(f.out)
 		d.Run(got, f.src)
-		dwDiff(t, fmt.Sprintf("%s/weights %d", p, weight), got.Data, want.Data)
+		kerneltest.Diff(t, fmt.Sprintf("%s/weights %d", p, weight), got.Data, want.Data)
 	}
 }
 
@@ -358,8 +272,8 @@ func TestDepthwiseRandomGeometries(t *testing.T) {
 		}
 		ran++
 		out := tensor.Shape{N: in.N, H: oh, W: ow, C: c}
-		src := dwRandomTensor(rng, in)
-		w := dwRandomInt8s(rng, g.KH*g.KW*c)
+		src := kerneltest.RandomTensor(rng, in)
+		w := kerneltest.RandomInt8s(rng, g.KH*g.KW*c)
 		if trial%2 == 0 {
 			for i, v := range w {
 				w[i] = max(v, -127)
@@ -370,7 +284,7 @@ func TestDepthwiseRandomGeometries(t *testing.T) {
 			bias[i] = int32(rng.IntN(1<<15) - 1<<14)
 		}
 		inZero := int32(rng.IntN(256) - 128)
-		o := dwRandomOutput(rng, c, rng.IntN(2) == 0)
+		o := kerneltest.RandomOutput(rng, c, rng.IntN(2) == 0)
 		want := tensor.NewInt8(out)
 		q8.Conv2D(want, src, w, bias, g, inZero, o, make([]int32, c))
 		for _, p := range dwTestPaths(t) {
@@ -379,10 +293,10 @@ func TestDepthwiseRandomGeometries(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			got, whole := dwGuardedTensor(out)
+			got, whole := kerneltest.GuardedTensor(out)
 			d.Run(got, src)
-			dwDiff(t, name, got.Data, want.Data)
-			dwCheckGuards(t, name, whole)
+			kerneltest.Diff(t, name, got.Data, want.Data)
+			kerneltest.CheckGuards(t, name, whole)
 		}
 	}
 	if ran < 25 {
@@ -403,14 +317,14 @@ func TestDepthwiseRunRowsConcurrently(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, whole := dwGuardedTensor(f.out)
+		got, whole := kerneltest.GuardedTensor(f.out)
 		var wg sync.WaitGroup
 		const workers = 4
 		for i := range workers {
 			wg.Go(func() { d.RunRows(got, f.src, i*d.Rows()/workers, (i+1)*d.Rows()/workers) })
 		}
 		wg.Wait()
-		dwDiff(t, fmt.Sprintf("%s concurrent rows", p), got.Data, want.Data)
-		dwCheckGuards(t, fmt.Sprintf("%s concurrent rows", p), whole)
+		kerneltest.Diff(t, fmt.Sprintf("%s concurrent rows", p), got.Data, want.Data)
+		kerneltest.CheckGuards(t, fmt.Sprintf("%s concurrent rows", p), whole)
 	}
 }

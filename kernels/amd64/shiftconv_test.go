@@ -7,40 +7,9 @@ import (
 
 	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/kernels/internal/igemm"
-	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/internal/kerneltest"
 	"neonet.dev/neonet/tensor"
 )
-
-// shiftReference is the unfused pair: shift into a copy, then the 1x1
-// convolution.
-func shiftReference(src *tensor.Int8, offsets []kernels.Offset, w []int8, bias []int32, g kernels.ConvGeometry, out tensor.Shape, inZero int32, o q8.Output) *tensor.Int8 {
-	shifted := tensor.NewInt8(src.Shape)
-	q8.Shift(shifted, src, offsets, int8(inZero))
-	want := tensor.NewInt8(out)
-	q8.Conv2D(want, shifted, w, bias, g, inZero, o, make([]int32, out.C))
-	return want
-}
-
-// interleavedShift and groupedShift are the two conventions of
-// models/shiftnet.go, written out again so that this package's tests do
-// not depend on the model zoo.
-func interleavedShift(channels int) []kernels.Offset {
-	offsets := make([]kernels.Offset, channels)
-	for c := range 9 * (channels / 9) {
-		offsets[c] = kernels.Offset{DY: (c/3)%3 - 1, DX: c%3 - 1}
-	}
-	return offsets
-}
-
-func groupedShift(channels, k int) []kernels.Offset {
-	offsets := make([]kernels.Offset, channels)
-	size := max(channels/(k*k), 1)
-	for c := range offsets {
-		i := min(c/size, k*k-1)
-		offsets[c] = kernels.Offset{DY: i/k - k/2, DX: i%k - k/2}
-	}
-	return offsets
-}
 
 func TestShiftConvMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 4))
@@ -63,36 +32,36 @@ func TestShiftConvMatchesReference(t *testing.T) {
 		stride, pad int
 		offsets     []kernels.Offset
 	}{
-		{"grouped 3x3", convShape(1, 6, 7, 36), 20, 1, 0, groupedShift(36, 3)},
-		{"grouped 5x5 stride 2", convShape(1, 9, 8, 53), 17, 2, 0, groupedShift(53, 5)},
-		{"interleaved", convShape(2, 5, 5, 20), 16, 1, 0, interleavedShift(20)},
-		{"alternating: masked taps", convShape(1, 6, 5, 14), 11, 1, 0, alternatingShift(14)},
-		{"interleaved stride 2", convShape(1, 8, 8, 32), 33, 2, 0, interleavedShift(32)},
-		{"random runs, padding", convShape(1, 5, 6, 27), 9, 1, 1, random(27)},
-		{"random runs, stride 2", convShape(1, 7, 7, 40), 3, 2, 0, random(40)},
+		{"grouped 3x3", kerneltest.Shape(1, 6, 7, 36), 20, 1, 0, kerneltest.GroupedShift(36, 3)},
+		{"grouped 5x5 stride 2", kerneltest.Shape(1, 9, 8, 53), 17, 2, 0, kerneltest.GroupedShift(53, 5)},
+		{"interleaved", kerneltest.Shape(2, 5, 5, 20), 16, 1, 0, kerneltest.InterleavedShift(20)},
+		{"alternating: masked taps", kerneltest.Shape(1, 6, 5, 14), 11, 1, 0, kerneltest.AlternatingShift(14)},
+		{"interleaved stride 2", kerneltest.Shape(1, 8, 8, 32), 33, 2, 0, kerneltest.InterleavedShift(32)},
+		{"random runs, padding", kerneltest.Shape(1, 5, 6, 27), 9, 1, 1, random(27)},
+		{"random runs, stride 2", kerneltest.Shape(1, 7, 7, 40), 3, 2, 0, random(40)},
 	} {
 		g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: c.stride, StrideW: c.stride, PadH: c.pad, PadW: c.pad, DilH: 1, DilW: 1, Groups: 1}
 		oh, ow := g.OutSize(c.in.H, c.in.W)
-		out := convShape(c.in.N, oh, ow, c.cout)
-		w := convRandomInt8s(rng, c.in.C*c.cout, -127, 127)
+		out := kerneltest.Shape(c.in.N, oh, ow, c.cout)
+		w := kerneltest.ConvRandomInt8s(rng, c.in.C*c.cout, -127, 127)
 		bias := make([]int32, c.cout)
 		for i := range bias {
 			bias[i] = int32(rng.IntN(20001) - 10000)
 		}
-		src := &tensor.Int8{Shape: c.in, Data: convRandomInt8s(rng, c.in.Elems(), -128, 127)}
+		src := &tensor.Int8{Shape: c.in, Data: kerneltest.ConvRandomInt8s(rng, c.in.Elems(), -128, 127)}
 		inZero := int32(rng.IntN(256) - 128)
-		o := convRandomOutput(rng, c.cout, c.in.C)
-		want := shiftReference(src, c.offsets, w, bias, g, out, inZero, o)
+		o := kerneltest.ConvRandomOutput(rng, c.cout, c.in.C)
+		want := kerneltest.ShiftReference(src, c.offsets, w, bias, g, out, inZero, o)
 		for _, p := range paths {
 			what := fmt.Sprintf("%v %s", p, c.name)
 			s, err := NewShiftConv(p, c.offsets, w, bias, g, c.in, out, inZero, o)
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
-			dst, whole := convGuarded(out)
+			dst, whole := kerneltest.ConvGuarded(out)
 			s.Run(dst, src)
-			convCompare(t, what, dst.Data, want.Data)
-			convCheckGuards(t, what, whole)
+			kerneltest.ConvCompare(t, what, dst.Data, want.Data)
+			kerneltest.ConvCheckGuards(t, what, whole)
 			if n := testing.AllocsPerRun(3, func() { s.Run(dst, src) }); n != 0 {
 				t.Errorf("%s: Run allocates %v times", what, n)
 			}
@@ -105,8 +74,8 @@ func TestShiftConvMatchesReference(t *testing.T) {
 // together): the permuted layer has 9 runs and the same outputs.
 func TestShiftChannelOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
-	in, cout := convShape(1, 6, 6, 29), 12
-	offsets := interleavedShift(in.C)
+	in, cout := kerneltest.Shape(1, 6, 6, 29), 12
+	offsets := kerneltest.InterleavedShift(in.C)
 	perm := ShiftChannelOrder(offsets)
 	seen := make([]bool, in.C)
 	for _, c := range perm {
@@ -116,12 +85,12 @@ func TestShiftChannelOrder(t *testing.T) {
 		seen[c] = true
 	}
 	g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
-	out := convShape(1, 6, 6, cout)
-	w := convRandomInt8s(rng, in.C*cout, -127, 127)
+	out := kerneltest.Shape(1, 6, 6, cout)
+	w := kerneltest.ConvRandomInt8s(rng, in.C*cout, -127, 127)
 	bias := make([]int32, cout)
-	src := &tensor.Int8{Shape: in, Data: convRandomInt8s(rng, in.Elems(), -128, 127)}
-	o := convRandomOutput(rng, cout, in.C)
-	want := shiftReference(src, offsets, w, bias, g, out, 5, o)
+	src := &tensor.Int8{Shape: in, Data: kerneltest.ConvRandomInt8s(rng, in.Elems(), -128, 127)}
+	o := kerneltest.ConvRandomOutput(rng, cout, in.C)
+	want := kerneltest.ShiftReference(src, offsets, w, bias, g, out, 5, o)
 
 	pSrc := tensor.NewInt8(in)
 	pOffsets := make([]kernels.Offset, in.C)
@@ -149,7 +118,7 @@ func TestShiftChannelOrder(t *testing.T) {
 		}
 		got := tensor.NewInt8(out)
 		s.Run(got, pSrc)
-		convCompare(t, fmt.Sprintf("%v permuted", p), got.Data, want.Data)
+		kerneltest.ConvCompare(t, fmt.Sprintf("%v permuted", p), got.Data, want.Data)
 	}
 }
 
@@ -157,12 +126,12 @@ func TestShiftChannelOrder(t *testing.T) {
 // convolution, with its interleaved offsets and permuted into 9 runs.
 func BenchmarkShiftConv(b *testing.B) {
 	rng := rand.New(rand.NewPCG(6, 6))
-	in, out := convShape(1, 8, 8, 64), convShape(1, 8, 8, 64)
+	in, out := kerneltest.Shape(1, 8, 8, 64), kerneltest.Shape(1, 8, 8, 64)
 	g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
-	w := convRandomInt8s(rng, in.C*out.C, -127, 127)
-	src := &tensor.Int8{Shape: in, Data: convRandomInt8s(rng, in.Elems(), -128, 127)}
-	o := convRandomOutput(rng, out.C, in.C)
-	interleaved := interleavedShift(in.C)
+	w := kerneltest.ConvRandomInt8s(rng, in.C*out.C, -127, 127)
+	src := &tensor.Int8{Shape: in, Data: kerneltest.ConvRandomInt8s(rng, in.Elems(), -128, 127)}
+	o := kerneltest.ConvRandomOutput(rng, out.C, in.C)
+	interleaved := kerneltest.InterleavedShift(in.C)
 	grouped := make([]kernels.Offset, in.C)
 	for i, c := range ShiftChannelOrder(interleaved) {
 		grouped[i] = interleaved[c]
@@ -192,26 +161,17 @@ func TestShiftTaps(t *testing.T) {
 		taps    int
 		masked  bool
 	}{
-		{"grouped 3x3 of 144", groupedShift(144, 3), 9, false},     // 9 runs of 16: 9 chunks
-		{"interleaved 64", interleavedShift(64), 64, false},        // 64 runs of 1 chunk, not 9 x 16
-		{"interleaved 16", interleavedShift(16), 10, false},        // 10 runs, not 9 x 4
-		{"two offsets alternating", alternatingShift(16), 2, true}, // 2 x 4 chunks, not 16
-		{"one offset", make([]kernels.Offset, 40), 1, false},       // a plain 1x1
-		{"1x1 window", groupedShift(16, 1), 1, false},              // nothing moves
-		{"interleaved 9", interleavedShift(9), 9, false},           // 9 runs of 1 = 9 chunks, masked is no fewer
+		{"grouped 3x3 of 144", kerneltest.GroupedShift(144, 3), 9, false},     // 9 runs of 16: 9 chunks
+		{"interleaved 64", kerneltest.InterleavedShift(64), 64, false},        // 64 runs of 1 chunk, not 9 x 16
+		{"interleaved 16", kerneltest.InterleavedShift(16), 10, false},        // 10 runs, not 9 x 4
+		{"two offsets alternating", kerneltest.AlternatingShift(16), 2, true}, // 2 x 4 chunks, not 16
+		{"one offset", make([]kernels.Offset, 40), 1, false},                  // a plain 1x1
+		{"1x1 window", kerneltest.GroupedShift(16, 1), 1, false},              // nothing moves
+		{"interleaved 9", kerneltest.InterleavedShift(9), 9, false},           // 9 runs of 1 = 9 chunks, masked is no fewer
 	} {
 		taps := igemm.ShiftTaps(c.offsets, gemmChunk)
 		if len(taps) != c.taps || taps[0].Masked != c.masked {
 			t.Errorf("%s: %d taps, masked %v; want %d, %v", c.name, len(taps), taps[0].Masked, c.taps, c.masked)
 		}
 	}
-}
-
-// alternatingShift moves even channels right and odd channels down.
-func alternatingShift(channels int) []kernels.Offset {
-	offs := make([]kernels.Offset, channels)
-	for c := range offs {
-		offs[c] = kernels.Offset{DY: c % 2, DX: 1 - c%2}
-	}
-	return offs
 }

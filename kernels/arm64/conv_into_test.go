@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"neonet.dev/neonet/kernels/internal/kerneltest"
 	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/tensor"
 )
@@ -19,16 +20,16 @@ func TestConvRunRangeIntoWritesAConcatenation(t *testing.T) {
 		if path == Ref {
 			continue
 		}
-		for _, in := range []tensor.Shape{convShape(1, 7, 9, 16), convShape(1, 5, 6, 19), convShape(2, 3, 4, 8)} {
+		for _, in := range []tensor.Shape{kerneltest.Shape(1, 7, 9, 16), kerneltest.Shape(1, 5, 6, 19), kerneltest.Shape(2, 3, 4, 8)} {
 			a := newConvFixture(rng, convCase{in, 17, 1, 1, 1, 0, 1})
 			b := newConvFixture(rng, convCase{in, 24, 3, 3, 1, 1, 1})
 			b.src, b.inZero = a.src, a.inZero
 			wantA, wantB := a.want(), b.want()
-			cat := convShape(in.N, in.H, in.W, a.c.cout+b.c.cout)
+			cat := kerneltest.Shape(in.N, in.H, in.W, a.c.cout+b.c.cout)
 			want := tensor.NewInt8(cat)
 			q8.Concat(want, []*tensor.Int8{wantA, wantB})
 
-			got, whole := convGuarded(cat)
+			got, whole := kerneltest.ConvGuarded(cat)
 			ca, err := NewConv(path, a.w, a.bias, a.c.geometry(), in, a.out, a.inZero, a.o)
 			if err != nil {
 				t.Fatal(err)
@@ -43,8 +44,8 @@ func TestConvRunRangeIntoWritesAConcatenation(t *testing.T) {
 			ca.RunRangeInto(got.Data, cat.C, 0, a.src, cut, n)
 			cb.RunRangeInto(got.Data, cat.C, a.c.cout, b.src, 0, n)
 			what := path.String() + " " + in.String()
-			convCheckGuards(t, what, whole)
-			convCompare(t, what, got.Data, want.Data)
+			kerneltest.ConvCheckGuards(t, what, whole)
+			kerneltest.ConvCompare(t, what, got.Data, want.Data)
 		}
 	}
 }
@@ -54,7 +55,7 @@ func TestConvRunRangeIntoRejectsOutputsThatDoNotFit(t *testing.T) {
 		if path == Ref {
 			continue
 		}
-		f := newConvFixture(rand.New(rand.NewPCG(1, 2)), convCase{convShape(1, 2, 2, 4), 8, 1, 1, 1, 0, 1})
+		f := newConvFixture(rand.New(rand.NewPCG(1, 2)), convCase{kerneltest.Shape(1, 2, 2, 4), 8, 1, 1, 1, 0, 1})
 		c, err := NewConv(path, f.w, f.bias, f.c.geometry(), f.c.in, f.out, f.inZero, f.o)
 		if err != nil {
 			t.Fatal(err)
