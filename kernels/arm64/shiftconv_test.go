@@ -68,89 +68,6 @@ func TestShiftConvMatchesReference(t *testing.T) {
 	}
 }
 
-// TestShiftChannelOrder permutes the channels of an interleaved shift as
-// the producing layer would (input channels, offsets and weight rows
-// together): the permuted layer has 9 runs and the same outputs.
-func TestShiftChannelOrder(t *testing.T) {
-	rng := rand.New(rand.NewPCG(4, 4))
-	in, cout := kerneltest.Shape(1, 6, 6, 29), 12
-	offsets := kerneltest.InterleavedShift(in.C)
-	perm := ShiftChannelOrder(offsets)
-	seen := make([]bool, in.C)
-	for _, c := range perm {
-		if seen[c] {
-			t.Fatalf("channel %d twice in %v", c, perm)
-		}
-		seen[c] = true
-	}
-	g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
-	out := kerneltest.Shape(1, 6, 6, cout)
-	w := kerneltest.ConvRandomInt8s(rng, in.C*cout, -127, 127)
-	bias := make([]int32, cout)
-	src := &tensor.Int8{Shape: in, Data: kerneltest.ConvRandomInt8s(rng, in.Elems(), -128, 127)}
-	o := kerneltest.ConvRandomOutput(rng, cout, in.C)
-	want := kerneltest.ShiftReference(src, offsets, w, bias, g, out, 5, o)
-
-	pSrc := tensor.NewInt8(in)
-	pOffsets := make([]kernels.Offset, in.C)
-	pw := make([]int8, len(w))
-	for i, c := range perm {
-		pOffsets[i] = offsets[c]
-		copy(pw[i*cout:(i+1)*cout], w[c*cout:(c+1)*cout])
-		for px := range in.N * in.H * in.W {
-			pSrc.Data[px*in.C+i] = src.Data[px*in.C+c]
-		}
-	}
-	runs := 1
-	for i := 1; i < len(pOffsets); i++ {
-		if pOffsets[i] != pOffsets[i-1] {
-			runs++
-		}
-	}
-	if runs != 9 {
-		t.Errorf("%d runs after ShiftChannelOrder, want 9", runs)
-	}
-	for _, p := range convPaths(t) {
-		s, err := NewShiftConv(p, pOffsets, pw, bias, g, in, out, 5, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := tensor.NewInt8(out)
-		s.Run(got, pSrc)
-		kerneltest.ConvCompare(t, fmt.Sprintf("%v permuted", p), got.Data, want.Data)
-	}
-}
-
-// BenchmarkShiftConv is a ShiftResNet-20 stage-3 block's shift and second
-// convolution, with its interleaved offsets and permuted into 9 runs.
-func BenchmarkShiftConv(b *testing.B) {
-	rng := rand.New(rand.NewPCG(6, 6))
-	in, out := kerneltest.Shape(1, 8, 8, 64), kerneltest.Shape(1, 8, 8, 64)
-	g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
-	w := kerneltest.ConvRandomInt8s(rng, in.C*out.C, -127, 127)
-	src := &tensor.Int8{Shape: in, Data: kerneltest.ConvRandomInt8s(rng, in.Elems(), -128, 127)}
-	o := kerneltest.ConvRandomOutput(rng, out.C, in.C)
-	interleaved := kerneltest.InterleavedShift(in.C)
-	grouped := make([]kernels.Offset, in.C)
-	for i, c := range ShiftChannelOrder(interleaved) {
-		grouped[i] = interleaved[c]
-	}
-	for _, p := range convPaths(b) {
-		for name, offsets := range map[string][]kernels.Offset{"interleaved": interleaved, "runs": grouped} {
-			s, err := NewShiftConv(p, offsets, w, make([]int32, out.C), g, in, out, 0, o)
-			if err != nil {
-				b.Fatal(err)
-			}
-			dst := tensor.NewInt8(out)
-			b.Run(name+"/"+p.String(), func(b *testing.B) {
-				for b.Loop() {
-					s.Run(dst, src)
-				}
-			})
-		}
-	}
-}
-
 // TestShiftTaps checks the choice between runs and masked taps by the
 // 16-channel chunks each reads.
 func TestShiftTaps(t *testing.T) {
@@ -173,3 +90,7 @@ func TestShiftTaps(t *testing.T) {
 		}
 	}
 }
+
+func TestShiftChannelOrder(t *testing.T) { kerneltest.ShiftChannelOrder(t, gemmLayers) }
+
+func BenchmarkShiftConv(b *testing.B) { kerneltest.BenchShiftConv(b, gemmLayers) }
