@@ -1,72 +1,14 @@
 package arm64
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/kernels/internal/igemm"
 	"neonet.dev/neonet/kernels/internal/kerneltest"
-	"neonet.dev/neonet/tensor"
 )
 
-func TestShiftConvMatchesReference(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 4))
-	paths := convPaths(t)
-	random := func(channels int) []kernels.Offset {
-		offsets := make([]kernels.Offset, channels)
-		for c := range offsets {
-			if c == 0 || rng.IntN(3) == 0 { // runs of random length
-				offsets[c] = kernels.Offset{DY: rng.IntN(5) - 2, DX: rng.IntN(5) - 2}
-			} else {
-				offsets[c] = offsets[c-1]
-			}
-		}
-		return offsets
-	}
-	for _, c := range []struct {
-		name        string
-		in          tensor.Shape
-		cout        int
-		stride, pad int
-		offsets     []kernels.Offset
-	}{
-		{"grouped 3x3", kerneltest.Shape(1, 6, 7, 36), 20, 1, 0, kerneltest.GroupedShift(36, 3)},
-		{"grouped 5x5 stride 2", kerneltest.Shape(1, 9, 8, 53), 17, 2, 0, kerneltest.GroupedShift(53, 5)},
-		{"interleaved", kerneltest.Shape(2, 5, 5, 20), 16, 1, 0, kerneltest.InterleavedShift(20)},
-		{"interleaved stride 2", kerneltest.Shape(1, 8, 8, 32), 33, 2, 0, kerneltest.InterleavedShift(32)},
-		{"random runs, padding", kerneltest.Shape(1, 5, 6, 27), 9, 1, 1, random(27)},
-		{"random runs, stride 2", kerneltest.Shape(1, 7, 7, 40), 3, 2, 0, random(40)},
-	} {
-		g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: c.stride, StrideW: c.stride, PadH: c.pad, PadW: c.pad, DilH: 1, DilW: 1, Groups: 1}
-		oh, ow := g.OutSize(c.in.H, c.in.W)
-		out := kerneltest.Shape(c.in.N, oh, ow, c.cout)
-		w := kerneltest.ConvRandomInt8s(rng, c.in.C*c.cout, -127, 127)
-		bias := make([]int32, c.cout)
-		for i := range bias {
-			bias[i] = int32(rng.IntN(20001) - 10000)
-		}
-		src := &tensor.Int8{Shape: c.in, Data: kerneltest.ConvRandomInt8s(rng, c.in.Elems(), -128, 127)}
-		inZero := int32(rng.IntN(256) - 128)
-		o := kerneltest.ConvRandomOutput(rng, c.cout, c.in.C)
-		want := kerneltest.ShiftReference(src, c.offsets, w, bias, g, out, inZero, o)
-		for _, p := range paths {
-			what := fmt.Sprintf("%v %s", p, c.name)
-			s, err := NewShiftConv(p, c.offsets, w, bias, g, c.in, out, inZero, o)
-			if err != nil {
-				t.Fatalf("%s: %v", what, err)
-			}
-			dst, whole := kerneltest.ConvGuarded(out)
-			s.Run(dst, src)
-			kerneltest.ConvCompare(t, what, dst.Data, want.Data)
-			kerneltest.ConvCheckGuards(t, what, whole)
-			if n := testing.AllocsPerRun(3, func() { s.Run(dst, src) }); n != 0 {
-				t.Errorf("%s: Run allocates %v times", what, n)
-			}
-		}
-	}
-}
+func TestShiftConvMatchesReference(t *testing.T) { kerneltest.ShiftConvMatchesReference(t, gemmLayers) }
 
 // TestShiftTaps checks the choice between runs and masked taps by the
 // 16-channel chunks each reads.
