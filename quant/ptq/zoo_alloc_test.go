@@ -62,7 +62,10 @@ func TestEveryZooModelRunsWithoutAllocating(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			if n := testing.AllocsPerRun(1, p.Run); n != 0 {
+			// Two runs: AllocsPerRun divides whole counts, so a stray
+			// allocation of the runtime's own (an earlier program's
+			// cleanup) does not count; one per inference does.
+			if n := testing.AllocsPerRun(2, p.Run); n != 0 {
 				t.Errorf("int8 on %s: %v allocations per inference", path, n)
 			}
 		})
