@@ -642,8 +642,9 @@ test_qemu() {
 
 test_qemu_daemon() {
 	# `neonet run` on arm64 from the stock root: an int8 model (quantized by
-	# the amd64 build), a sample video as camera through the bundled OpenCV,
-	# simulated pins; it must classify frames and stop cleanly.
+	# the amd64 build) gives the amd64 build's int8 scores on the same
+	# photos, and the daemon, with a sample video as camera through the
+	# bundled OpenCV and simulated pins, classifies frames and stops cleanly.
 	local bin=$dist/neonet-linux-arm64 cpu video=$DATA/videos/Megamind.avi
 	[ -f "$bin" ] || fail "$bin not built (make firmware)"
 	[ -f "$video" ] || fail "$video: shared data not found"
@@ -652,6 +653,17 @@ test_qemu_daemon() {
 	"$T/neonet-amd64" quantize --model squeezenet1_1 --weights "$DATA/weights/squeezenet1_1_imagenet.pth" \
 		--calib "$DATA/images/imagenet-dev" --calib-images 8 --out "$T/sq.neonet" >"$T/quantize.log" 2>&1 ||
 		{ cat "$T/quantize.log"; fail "quantize"; }
+	# The int8 scores the daemon's rules are decided on: the same photos
+	# through the same model give the same bytes on amd64 and on both arm64
+	# paths (the rules are pure logic over these scores).
+	local photos=("$DATA/images/samples/cat.bmp" "$DATA/images/samples/parrot.jpg" "$DATA/images/samples/owl.jpg" "$DATA/images/samples/bird.bmp")
+	"$T/neonet-amd64" classify --model "$T/sq.neonet" --json --top 5 "${photos[@]}" >"$T/scores.amd64" || fail "amd64: classify int8"
+	has "$T/scores.amd64" "macaw"
+	for cpu in cortex-a72 cortex-a76; do
+		timeout 300 qemu-aarch64-static -L "$T/stockroot" -cpu "$cpu" "$bin" classify --model "$T/sq.neonet" --json --top 5 \
+			"${photos[@]}" >"$T/scores.$cpu" || fail "$cpu: classify int8"
+		cmp "$T/scores.amd64" "$T/scores.$cpu" || { diff "$T/scores.amd64" "$T/scores.$cpu"; fail "$cpu: int8 scores differ from amd64"; }
+	done
 	for cpu in cortex-a72 cortex-a76; do
 		timeout 300 qemu-aarch64-static -L "$T/stockroot" -cpu "$cpu" "$bin" run --config "$repo/deploy/demo.toml" \
 			--model "$T/sq.neonet" --camera "$video" --sim --frames 3 >"$T/run.$cpu" 2>&1 ||
