@@ -8,7 +8,10 @@
 // model and saved to one file by package modelfile.
 //
 // Compile prepares a Model for running (the float32 requantization
-// multipliers, the clamp bounds, every buffer); Program.Run then calls the
-// reference kernels of kernels/q8 and allocates nothing. It is the bit-exact
-// specification optimized kernels are tested against.
+// multipliers, the clamp bounds, one activation arena planned from tensor
+// lifetimes, weights packed for the kernel path) on the path
+// kernels/dispatch selects: the readable reference kernels of kernels/q8,
+// the bit-exact specification, or the NEON (kernels/arm64) and AVX2
+// (kernels/amd64) kernels, which give the same bytes. Big layers are split
+// over a persistent pool of worker threads; Program.Run allocates nothing.
 package qnet
