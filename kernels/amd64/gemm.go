@@ -1,7 +1,6 @@
 package amd64
 
 import (
-	"math"
 	"unsafe"
 
 	"neonet.dev/neonet/kernels/internal/igemm"
@@ -12,139 +11,98 @@ import (
 // input row, found through the indirection buffer ind[m*taps+t] (a byte
 // offset into the source tensor, or -1 for a padding tap, which reads the
 // zero row filled with the input zero point), times the tap's packed
-// weights. The microkernel gemm_s8_4x8c4_fp32_avx2 computes mc rows in
-// blocks of gemmMR and all nc output channels in tiles of gemmNR, and
-// requantizes in its epilogue, so the int32 accumulators never leave
-// registers.
+// weights.
+//
+// Two microkernels share that contract (igemm.Kernel), and a layer's
+// packed weights say which one it was packed for:
+//
+//   - gemm_s8_6x16c2_fp32_avx2, for every layer whose K (the sum of kcs,
+//     one output row's multiply-accumulates per channel) is at most
+//     gemmPanelMaxK: it first gathers the call's rows through the
+//     indirection buffer into a panel of int16 on its own stack, so its
+//     inner loop is one 32-bit broadcast, two VPMADDWD and two VPADDD per
+//     row and pair of input channels, over tiles of 6 rows x 16 columns;
+//   - gemm_s8_4x8c4_fp32_avx2, for deeper layers: it widens the input
+//     rows in place, 4 bytes at a time (gemm_4x8c4.go).
+//
+// Both requantize in their epilogue, so the int32 accumulators never
+// leave registers.
+
+// gemmHeaderWords is the size of the header in front of the packed
+// weights: the layout (gemmLayout6x16 or gemmLayout4x8) and, for 6x16,
+// K rounded up to even. 8 words keep the weights 32-byte aligned with the
+// slice.
+const gemmHeaderWords = 8
 
 const (
-	gemmMR = 4 // rows (output pixels) per tile
-	gemmNR = 8 // columns (output channels) per tile
-	// gemmChunk is the K step: the input channels of one row that one
-	// 32-bit broadcast reads. A tail of 1 to 3 channels is read with exact
-	// 2- and 1-byte loads, never past the row.
-	gemmChunk = 4
-	// gemmChunkBytes is the size of one packed chunk of weights: 8
-	// columns x 4 channels of int16.
-	gemmChunkBytes = gemmNR * gemmChunk * 2
+	gemmLayout6x16 = 1
+	gemmLayout4x8  = 2
 )
 
-// gemmKernel is the microkernel signature; see gemmPortable for the
-// contract.
-type gemmKernel func(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, rq *requant)
+// gemmChunk is the Arch's K step, which the indirect GEMM's tap choice
+// reads: 4 channels, the 4x8c4 kernel's broadcast. The 6x16c2 kernel
+// gathers whole taps and does not depend on it.
+const gemmChunk = 4
 
-// gemmPortable is the microkernel's contract, in Go. For rows r < mc and
-// output channels o < nc:
-//
-//	acc = bias[o] + sum over taps t, channels k < kcs[t] of x[r,t][k] * weight[t][k][o]
-//	dst[r*dstStride + o] = Requantize(acc, multiplier[o], rq.Zero, rq.Lo, rq.Hi)
-//
-// where x[r,t] starts at src + ind[r*taps+t], or at zero when that offset
-// is negative; weights, biases and multipliers are read from w as gemmPack
-// laid them out. Rows go in blocks of 4, columns in tiles of 8, as the
-// assembly does.
-func gemmPortable(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, rq *requant) {
-	channels := unsafe.Slice(kcs, taps)
-	offsets := unsafe.Slice(ind, mc*taps)
-	var acc [gemmMR][gemmNR]int32
-	for m0 := 0; m0 < mc; m0 += gemmMR {
-		mr := min(gemmMR, mc-m0)
-		off := 0 // byte offset into w
-		for col := 0; col < nc; col += gemmNR {
-			acc = [gemmMR][gemmNR]int32{}
-			for t, n := range channels {
-				for k0 := 0; k0 < int(n); k0 += gemmChunk {
-					chunk := unsafe.Slice((*int16)(unsafe.Add(w, off)), gemmNR*gemmChunk)
-					for r := range mr {
-						row := zero
-						if o := offsets[(m0+r)*taps+t]; o >= 0 {
-							row = unsafe.Add(src, o)
-						}
-						x := unsafe.Slice((*int8)(unsafe.Add(row, k0)), min(gemmChunk, int(n)-k0))
-						for k, xv := range x {
-							for c := range gemmNR {
-								acc[r][c] += int32(xv) * int32(chunk[c*gemmChunk+k])
-							}
-						}
-					}
-					off += gemmChunkBytes
-				}
-			}
-			bias := unsafe.Slice((*int32)(unsafe.Add(w, off)), gemmNR)
-			mult := unsafe.Slice((*float32)(unsafe.Add(w, off+4*gemmNR)), gemmNR)
-			off += 8 * gemmNR
-			for r := range mr {
-				out := unsafe.Slice((*int8)(unsafe.Add(dst, (m0+r)*dstStride+col)), min(gemmNR, nc-col))
-				for c := range out {
-					out[c] = rq.requantize(acc[r][c]+bias[c], mult[c])
-				}
-			}
-		}
+// gemmAVX2 is the AVX2 path's kernel: it runs the microkernel the layer's
+// weights were packed for. It allocates nothing: the 6x16 panel lives in
+// the assembly's stack frame, so concurrent calls on disjoint rows are
+// safe.
+func gemmAVX2(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, rq *requant) {
+	header := (*[gemmHeaderWords]int32)(w)
+	body := unsafe.Add(w, 4*gemmHeaderWords)
+	if header[0] == gemmLayout4x8 {
+		gemm_s8_4x8c4_fp32_avx2(mc, nc, kcs, taps, src, zero, ind, body, dst, dstStride, rq)
+		return
+	}
+	kp := int(header[1])
+	// The panel holds gemmPanelRows(kp) rows; a longer call goes in parts.
+	step := gemmPanelRows(kp)
+	for m := 0; m < mc; m += step {
+		n := min(step, mc-m)
+		gemm_s8_6x16c2_fp32_avx2(n, nc, kcs, taps, src, zero, (*int32)(unsafe.Add(unsafe.Pointer(ind), 4*m*taps)),
+			body, unsafe.Add(dst, m*dstStride), dstStride, rq, kp)
 	}
 }
 
-// gemmPack lays weights out for the microkernel, once, when a layer is
-// built. For each tile of 8 output channels: for each tap t and each chunk
-// of up to 4 of its kcs[t] input channels, 64 bytes: for column c (0..7)
-// and channel k (0..3) the int16 weight at element c*4+k (a tail chunk's
-// missing channels are zero); then 8 int32 biases and 8 float32
-// multipliers. Channels past cout get zero weights, bias and multiplier;
-// the kernel computes them but never stores them.
-//
-// Why this order: the kernel broadcasts 4 input bytes to every 32-bit
-// lane and sign-extends them to 16 words x0 x1 x2 x3 x0 x1 x2 x3 ..., so
-// 32-bit lane 2c of a 32-byte weight vector (words 4c, 4c+1) meets x0, x1
-// and lane 2c+1 (words 4c+2, 4c+3) meets x2, x3: VPMADDWD gives column c
-// two partial sums in adjacent lanes, added by one VPHADDD in the epilogue.
-//
-// The result is []int32 so that biases and multipliers are 4-byte
-// aligned; the kernels read it as bytes.
+// gemmPack lays a layer's weights out for the kernel that suits its K,
+// behind the header gemmAVX2 reads.
 func gemmPack(kcs []int32, cout int, weight func(t, k, o int) int8, bias []int32, mult func(o int) float32) []int32 {
-	chunks := 0
+	k := 0
 	for _, n := range kcs {
-		chunks += (int(n) + gemmChunk - 1) / gemmChunk
+		k += int(n)
 	}
-	tiles := (cout + gemmNR - 1) / gemmNR
-	tileBytes := chunks*gemmChunkBytes + 8*gemmNR
-	packed := make([]int32, tiles*tileBytes/4)
-	if len(packed) == 0 {
-		return packed
+	var header [gemmHeaderWords]int32
+	var body []int32
+	if kp := k + k&1; kp <= gemmPanelMaxK {
+		header[0], header[1] = gemmLayout6x16, int32(kp)
+		body = gemmPack6x16(kcs, cout, weight, bias, mult)
+	} else {
+		header[0] = gemmLayout4x8
+		body = gemmPack4x8(kcs, cout, weight, bias, mult)
 	}
-	words := unsafe.Slice((*int16)(unsafe.Pointer(&packed[0])), 2*len(packed))
-	off := 0 // in bytes
-	for tile := range tiles {
-		for t, n := range kcs {
-			for k0 := 0; k0 < int(n); k0 += gemmChunk {
-				chunk := words[off/2 : off/2+gemmNR*gemmChunk]
-				for c := range gemmNR {
-					o := tile*gemmNR + c
-					if o >= cout {
-						continue
-					}
-					for k := range min(gemmChunk, int(n)-k0) {
-						chunk[c*gemmChunk+k] = int16(weight(t, k0+k, o))
-					}
-				}
-				off += gemmChunkBytes
-			}
-		}
-		for c := range gemmNR {
-			if o := tile*gemmNR + c; o < cout {
-				packed[off/4+c] = bias[o]
-				packed[off/4+gemmNR+c] = int32(math.Float32bits(mult(o)))
-			}
-		}
-		off += 8 * gemmNR
-	}
-	return packed
+	return append(header[:], body...)
 }
 
-// gemmArch is the AVX2 path's microkernel and layout for the shared
+// gemmRowsPerCall is how many rows one kernel call computes, given the
+// bytes K of one input row. For the 6x16 kernel: a multiple of 6 whose
+// int16 panel fills about half of a 32 KiB L1 data cache (it stays there
+// while every column tile's weights pass), at least one tile, at most what
+// the panel holds. For the 4x8 kernel: a multiple of 4 whose int8 input
+// fills about half of L1, between 16 and 256 rows.
+func gemmRowsPerCall(rowBytes int) int {
+	if kp := rowBytes + rowBytes&1; kp <= gemmPanelMaxK {
+		return min(max(16*1024/(2*max(kp, 2))/gemmMR6*gemmMR6, gemmMR6), gemmPanelRows(kp))
+	}
+	return min(max(16*1024/max(rowBytes, 1), 16), 256) &^ 3
+}
+
+// gemmArch is the AVX2 path's microkernels and layouts for the shared
 // indirect GEMM (kernels/internal/igemm), which builds and runs the plans.
 var gemmArch = &igemm.Arch[requant]{
 	Pkg:         "amd64",
 	Chunk:       gemmChunk,
-	Kernel:      gemm_s8_4x8c4_fp32_avx2,
+	Kernel:      gemmAVX2,
 	Pack:        gemmPack,
 	Requant:     newRequant,
 	RowsPerCall: gemmRowsPerCall,
@@ -156,12 +114,4 @@ func gemmArchOf(p Path) *igemm.Arch[requant] {
 		return nil
 	}
 	return gemmArch
-}
-
-// gemmRowsPerCall is how many rows one kernel call computes: a multiple of
-// 4 whose input (rowBytes each) fills about half of a 32 KiB L1 data
-// cache, so that it stays there while every column tile passes, between
-// 16 and 256 rows.
-func gemmRowsPerCall(rowBytes int) int {
-	return min(max(16*1024/max(rowBytes, 1), 16), 256) &^ 3
 }

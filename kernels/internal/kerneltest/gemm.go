@@ -312,6 +312,9 @@ func LinearMatchesReference(t *testing.T, k Layers) {
 	paths := k.Paths(t)
 	for _, c := range []struct{ n, in, out int }{
 		{1, 1, 1}, {1, 16, 8}, {3, 15, 7}, {2, 17, 9}, {1, 100, 33}, {4, 64, 16}, {5, 33, 17}, {1, 1280, 10},
+		// Deep rows: the AVX2 path packs up to 4096 channels into its panel
+		// and reads deeper ones in place.
+		{7, 4096, 17}, {2, 4097, 3}, {1, 5001, 20},
 	} {
 		in, out := Shape(c.n, 1, 1, c.in), Shape(c.n, 1, 1, c.out)
 		w := ConvRandomInt8s(rng, c.in*c.out, -127, 127)
