@@ -129,4 +129,3 @@ func gemmPack4x8(kcs []int32, cout int, weight func(t, k, o int) int8, bias []in
 	}
 	return packed
 }
-
