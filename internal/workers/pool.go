@@ -3,21 +3,48 @@ package workers
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Pool runs a function over disjoint ranges on a fixed set of goroutines.
 // The calling goroutine takes the first range itself, so a pool of n
 // threads has n-1 helpers. A Pool is used by one caller at a time.
+//
+// The layers of one inference follow each other within microseconds, and
+// waking a parked goroutine costs tens of microseconds on a loaded board
+// or a virtual machine: as much as a small layer takes. So a helper that
+// has finished its range spins, watching for the next one, for up to
+// SpinFor before it parks; the caller likewise spins while it waits for
+// the helpers. A pool that is not running inferences costs nothing.
 type Pool struct {
 	threads int
-	work    []chan job
-	wg      sync.WaitGroup
-	once    sync.Once
+	helpers []helper
+	fn      func(start, end int)
+	// pending counts the helpers still running the current call.
+	pending atomic.Int32
+	// callerParked is 1 while the caller sleeps on done.
+	callerParked atomic.Int32
+	done         chan struct{}
+	closed       atomic.Bool
+	once         sync.Once
 }
 
-type job struct {
-	fn         func(start, end int)
+// SpinFor is how long a helper (or the caller, waiting for the helpers)
+// watches for work before it parks.
+const SpinFor = 200 * time.Microsecond
+
+// helper is one helper goroutine's mailbox, padded so that two helpers'
+// flags never share a cache line.
+type helper struct {
+	// gen counts the calls handed to this helper; start, end are the
+	// range of the latest (written before gen is raised).
+	gen        atomic.Uint64
 	start, end int
+	// parked is 1 while the helper sleeps on wake.
+	parked atomic.Int32
+	wake   chan struct{}
+	_      [64]byte
 }
 
 // New starts a pool of threads threads (0 or less: one per CPU). Close
@@ -26,22 +53,17 @@ func New(threads int) *Pool {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	p := &Pool{threads: threads, work: make([]chan job, threads-1)}
-	for i := range p.work {
-		ch := make(chan job, 1)
-		p.work[i] = ch
-		go func() {
-			for j := range ch {
-				j.fn(j.start, j.end)
-				p.wg.Done()
-			}
-		}()
+	p := &Pool{threads: threads, helpers: make([]helper, threads-1), done: make(chan struct{}, 1)}
+	for i := range p.helpers {
+		h := &p.helpers[i]
+		h.wake = make(chan struct{}, 1)
+		go p.serve(h)
 	}
 	return p
 }
 
-// Threads is the number of threads work is split over, the caller's
-// included.
+// Threads is the number of threads Run splits work over (1 for a nil
+// pool).
 func (p *Pool) Threads() int {
 	if p == nil {
 		return 1
@@ -49,10 +71,9 @@ func (p *Pool) Threads() int {
 	return p.threads
 }
 
-// Run calls fn on ranges that cover [0, total) without overlap and returns
-// when all are done. Range boundaries are multiples of grain (except the
-// end), so tiled kernels keep whole tiles; fewer ranges than threads are
-// used when there is not enough work. A nil pool runs fn(0, total).
+// Run calls fn over [0, total) split into at most Threads() contiguous
+// ranges whose bounds are multiples of grain (except total), one per
+// thread, and returns when all are done. It allocates nothing.
 func (p *Pool) Run(total, grain int, fn func(start, end int)) {
 	if total <= 0 {
 		return
@@ -68,23 +89,95 @@ func (p *Pool) Run(total, grain int, fn func(start, end int)) {
 	// one chunk more.
 	per, extra := chunks/parts, chunks%parts
 	bound := func(i int) int { return min((i*per+min(i, extra))*grain, total) }
-	p.wg.Add(parts - 1)
+	p.fn = fn
+	p.pending.Store(int32(parts - 1))
 	for i := 1; i < parts; i++ {
-		p.work[i-1] <- job{fn, bound(i), bound(i + 1)}
+		h := &p.helpers[i-1]
+		h.start, h.end = bound(i), bound(i+1)
+		h.gen.Add(1) // publishes fn, start and end
+		if h.parked.Load() == 1 && h.parked.CompareAndSwap(1, 0) {
+			h.wake <- struct{}{}
+		}
 	}
 	fn(0, bound(1))
-	p.wg.Wait()
+	p.wait()
+	p.fn = nil
 }
 
-// Close stops the helpers; the pool must not be used afterwards. It is
-// safe to call more than once.
+// wait returns when every helper has finished the current call: it spins
+// for SpinFor, then parks until the last helper wakes it.
+func (p *Pool) wait() {
+	if spin(func() bool { return p.pending.Load() == 0 }) {
+		return
+	}
+	p.callerParked.Store(1)
+	if p.pending.Load() == 0 && p.callerParked.CompareAndSwap(1, 0) {
+		return // finished before anyone looked at the flag
+	}
+	<-p.done // the last helper saw the flag and sends (or sent) a token
+}
+
+// serve is a helper's loop: run each call's range, then watch for the next.
+func (p *Pool) serve(h *helper) {
+	var seen uint64
+	for {
+		if !spin(func() bool { return h.gen.Load() != seen }) {
+			h.parked.Store(1)
+			if h.gen.Load() != seen {
+				// Work came in as we went to sleep: if the caller saw the
+				// flag, its token is on the way and must be taken.
+				if !h.parked.CompareAndSwap(1, 0) {
+					<-h.wake
+				}
+			} else {
+				<-h.wake
+			}
+		}
+		if p.closed.Load() {
+			return
+		}
+		seen = h.gen.Load()
+		p.fn(h.start, h.end)
+		if p.pending.Add(-1) == 0 && p.callerParked.Load() == 1 && p.callerParked.CompareAndSwap(1, 0) {
+			p.done <- struct{}{}
+		}
+	}
+}
+
+// spin reports whether ready became true within SpinFor. It yields the
+// processor now and then, so that a spinning helper never keeps another
+// goroutine (the camera's, the collector's) from running.
+func spin(ready func() bool) bool {
+	var t0 time.Time
+	for i := 0; ; i++ {
+		if ready() {
+			return true
+		}
+		if i%128 == 127 {
+			if t0.IsZero() {
+				t0 = time.Now()
+			} else if time.Since(t0) > SpinFor {
+				return false
+			}
+			runtime.Gosched()
+		}
+	}
+}
+
+// Close stops the helpers; the pool must not Run afterwards. Closing twice
+// is harmless.
 func (p *Pool) Close() {
 	if p == nil {
 		return
 	}
 	p.once.Do(func() {
-		for _, ch := range p.work {
-			close(ch)
+		p.closed.Store(true)
+		for i := range p.helpers {
+			h := &p.helpers[i]
+			h.gen.Add(1)
+			if h.parked.CompareAndSwap(1, 0) {
+				h.wake <- struct{}{}
+			}
 		}
 	})
 }

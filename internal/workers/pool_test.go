@@ -83,3 +83,46 @@ func TestCloseStopsTheGoroutines(t *testing.T) {
 		t.Errorf("%d goroutines after Close, %d before New", n, before)
 	}
 }
+
+// TestRunAfterHelpersPark runs calls far enough apart that the helpers
+// (and, with a slow helper, the caller) have given up spinning and parked:
+// every call must still run every range once and return.
+func TestRunAfterHelpersPark(t *testing.T) {
+	p := New(3)
+	defer p.Close()
+	for round := range 6 {
+		time.Sleep(3 * SpinFor)
+		var sum atomic.Int64
+		p.Run(300, 1, func(start, end int) {
+			if round%2 == 1 && start > 0 {
+				time.Sleep(2 * SpinFor) // the caller parks waiting for this helper
+			}
+			for i := start; i < end; i++ {
+				sum.Add(int64(i))
+			}
+		})
+		if got, want := sum.Load(), int64(299*300/2); got != want {
+			t.Fatalf("round %d: sum %d, want %d", round, got, want)
+		}
+	}
+}
+
+// TestCloseStopsParkedAndSpinningHelpers closes one pool right after a
+// call (helpers spinning) and one after they parked; both helpers' loops
+// must end.
+func TestCloseStopsParkedAndSpinningHelpers(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for _, idle := range []time.Duration{0, 3 * SpinFor} {
+		p := New(4)
+		p.Run(8, 1, func(int, int) {})
+		time.Sleep(idle)
+		p.Close()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after Close, %d before the pools", n, before)
+	}
+}
