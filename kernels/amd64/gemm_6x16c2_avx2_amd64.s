@@ -31,11 +31,12 @@
 // byte order table.
 //
 // Frame: the panel (gemmPanelBytes) at 0(SP), then locals:
-//	49152(SP)  96 bytes: a partial tile's 6 rows of 16 results
-//	49248(SP)  columns left     49256(SP)  dst of the column tile
-//	49264(SP)  rows left        49272(SP)  dst of the row tile
-//	49280(SP)  panel row 0 of the row tile
+//	PARTIAL(SP)     96 bytes: a partial tile's 6 rows of 16 results
+//	COLSLEFT(SP)    columns left    COLDST(SP)    dst of the column tile
+//	ROWSLEFT(SP)    rows left       BLOCKDST(SP)  dst of the row tile
+//	BLOCKPANEL(SP)  panel row 0 of the row tile
 
+// PARTIAL is gemmPanelBytes (gemm_6x16c2.go): the two must agree.
 #define PANEL 0
 #define PARTIAL 49152
 #define COLSLEFT 49248
