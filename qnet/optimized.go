@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/tensor"
 )
 
 // convMultipliers is a convolution's or linear layer's per output channel
@@ -17,6 +18,15 @@ func (p *Program) convMultipliers(n *Node, weightScales []float32) []float32 {
 	}
 	return mult
 }
+
+// elementGrain is the smallest share of an elementwise layer (lookup
+// table, add, channel multiply) worth handing to another thread: fewer
+// values take less time than the hand-over.
+const elementGrain = 16 * 1024
+
+// splits reports whether an elementwise layer of n values is split over
+// the program's threads.
+func (p *Program) splits(n int) bool { return p.pool.Threads() > 1 && n >= 2*elementGrain }
 
 // optimized is the node on p.path's packed kernels; ref is its reference
 // closure, kept for ops the optimized kernels leave to it (concat,
@@ -89,18 +99,41 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 		}
 		return func() { l.Run(out, in) }, kind, nil
 	case *Table:
+		if p.splits(len(out.Data)) {
+			part := func(start, end int) { ks.lookupTable(path, out.Data[start:end], in.Data[start:end], &op.Table) }
+			return func() { p.pool.Run(len(out.Data), elementGrain, part) }, kind, nil
+		}
 		return func() { ks.lookupTable(path, out.Data, in.Data, &op.Table) }, kind, nil
 	case *Add:
 		b := p.values[n.Inputs[1]]
 		bT := m.Tensors[n.Inputs[1]]
 		mA, mB := Multiplier(sIn, sOut), Multiplier(float64(bT.Params.Scale), sOut)
 		o, zA, zB := output(outT, op.Act), inT.Params.Zero, bT.Params.Zero
+		if p.splits(len(out.Data)) {
+			part := func(start, end int) {
+				ks.add(path, out.Data[start:end], in.Data[start:end], b.Data[start:end], zA, zB, mA, mB, o)
+			}
+			return func() { p.pool.Run(len(out.Data), elementGrain, part) }, kind, nil
+		}
 		return func() { ks.add(path, out.Data, in.Data, b.Data, zA, zB, mA, mB, o) }, kind, nil
 	case *MulChannels:
 		s := p.values[n.Inputs[1]]
 		sT := m.Tensors[n.Inputs[1]]
 		o := output(outT, kernels.ActNone, Multiplier(sIn*float64(sT.Params.Scale), sOut))
 		zX, zS := inT.Params.Zero, sT.Params.Zero
+		if pixels := in.Shape.H * in.Shape.W; in.Shape.N == 1 && p.splits(len(out.Data)) {
+			// One image: the pixels split into runs, each a view of its own
+			// (kept per part, so that running allocates nothing).
+			views := make([][2]tensor.Int8, p.pool.Threads())
+			c := in.Shape.C
+			part := func(k, start, end int) {
+				v := &views[k]
+				v[0] = tensor.Int8{Shape: tensor.Shape{N: 1, H: 1, W: end - start, C: c}, Data: out.Data[start*c : end*c]}
+				v[1] = tensor.Int8{Shape: v[0].Shape, Data: in.Data[start*c : end*c]}
+				ks.mulChannels(path, &v[0], &v[1], s, zX, zS, o)
+			}
+			return func() { p.pool.RunParts(pixels, max(elementGrain/c, 1), part) }, kind, nil
+		}
 		return func() { ks.mulChannels(path, out, in, s, zX, zS, o) }, kind, nil
 	case *MaxPool:
 		return func() { ks.maxPool(path, out, in, op.Geometry) }, kind, nil

@@ -20,7 +20,10 @@ import (
 type Pool struct {
 	threads int
 	helpers []helper
+	// The current call's function, one of the two: helper i runs part
+	// i+1.
 	fn      func(start, end int)
+	fnParts func(part, start, end int)
 	// pending counts the helpers still running the current call.
 	pending atomic.Int32
 	// callerParked is 1 while the caller sleeps on done.
@@ -57,7 +60,7 @@ func New(threads int) *Pool {
 	for i := range p.helpers {
 		h := &p.helpers[i]
 		h.wake = make(chan struct{}, 1)
-		go p.serve(h)
+		go p.serve(h, i+1)
 	}
 	return p
 }
@@ -75,21 +78,45 @@ func (p *Pool) Threads() int {
 // ranges whose bounds are multiples of grain (except total), one per
 // thread, and returns when all are done. It allocates nothing.
 func (p *Pool) Run(total, grain int, fn func(start, end int)) {
+	p.run(total, grain, fn, nil)
+}
+
+// RunParts is Run with each range's index, 0 to Threads()-1, passed to fn
+// too: fn may keep per-part scratch (the same total and grain always give
+// the same ranges).
+func (p *Pool) RunParts(total, grain int, fn func(part, start, end int)) {
+	p.run(total, grain, nil, fn)
+}
+
+// call runs part of the current call.
+func (p *Pool) call(part, start, end int) {
+	if p.fnParts != nil {
+		p.fnParts(part, start, end)
+	} else {
+		p.fn(start, end)
+	}
+}
+
+func (p *Pool) run(total, grain int, fn func(start, end int), fnParts func(part, start, end int)) {
 	if total <= 0 {
 		return
 	}
 	grain = max(grain, 1)
 	chunks := (total + grain - 1) / grain
 	parts := min(p.Threads(), chunks)
-	if parts <= 1 {
-		fn(0, total)
+	if parts <= 1 { // (p may be nil)
+		if fnParts != nil {
+			fnParts(0, 0, total)
+		} else {
+			fn(0, total)
+		}
 		return
 	}
+	p.fn, p.fnParts = fn, fnParts
 	// Split chunks as evenly as possible: the first chunks%parts ranges get
 	// one chunk more.
 	per, extra := chunks/parts, chunks%parts
 	bound := func(i int) int { return min((i*per+min(i, extra))*grain, total) }
-	p.fn = fn
 	p.pending.Store(int32(parts - 1))
 	for i := 1; i < parts; i++ {
 		h := &p.helpers[i-1]
@@ -99,9 +126,9 @@ func (p *Pool) Run(total, grain int, fn func(start, end int)) {
 			h.wake <- struct{}{}
 		}
 	}
-	fn(0, bound(1))
+	p.call(0, 0, bound(1))
 	p.wait()
-	p.fn = nil
+	p.fn, p.fnParts = nil, nil
 }
 
 // wait returns when every helper has finished the current call: it spins
@@ -118,7 +145,7 @@ func (p *Pool) wait() {
 }
 
 // serve is a helper's loop: run each call's range, then watch for the next.
-func (p *Pool) serve(h *helper) {
+func (p *Pool) serve(h *helper, part int) {
 	var seen uint64
 	for {
 		if !spin(func() bool { return h.gen.Load() != seen }) {
@@ -137,7 +164,7 @@ func (p *Pool) serve(h *helper) {
 			return
 		}
 		seen = h.gen.Load()
-		p.fn(h.start, h.end)
+		p.call(part, h.start, h.end)
 		if p.pending.Add(-1) == 0 && p.callerParked.Load() == 1 && p.callerParked.CompareAndSwap(1, 0) {
 			p.done <- struct{}{}
 		}

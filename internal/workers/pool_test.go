@@ -126,3 +126,14 @@ func TestCloseStopsParkedAndSpinningHelpers(t *testing.T) {
 		t.Errorf("%d goroutines after Close, %d before the pools", n, before)
 	}
 }
+
+// TestNilPoolRunsOnTheCaller: a nil pool is one thread, the caller.
+func TestNilPoolRunsOnTheCaller(t *testing.T) {
+	var p *Pool
+	n := 0
+	p.Run(10, 3, func(start, end int) { n += end - start })
+	p.RunParts(10, 3, func(part, start, end int) { n += end - start + part })
+	if n != 20 {
+		t.Errorf("nil pool covered %d indexes, want 20", n)
+	}
+}
