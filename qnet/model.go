@@ -265,3 +265,18 @@ func (m *Model) checkNode(n *Node) error {
 	}
 	return nil
 }
+
+// NodeMACs counts a node's multiply-accumulates as graph.NodeMACs does
+// for the float op: convolutions and fully connected layers, each weight
+// once per output pixel; other ops count none.
+func NodeMACs(m *Model, n *Node) int64 {
+	s := m.Tensors[n.Output].Shape
+	pixels := int64(s.N) * int64(s.H) * int64(s.W)
+	switch op := n.Op.(type) {
+	case *Conv:
+		return pixels * int64(len(op.Weights))
+	case *Linear:
+		return pixels * int64(len(op.Weights))
+	}
+	return 0
+}

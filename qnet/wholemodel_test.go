@@ -99,7 +99,7 @@ func countDiff(a, b []byte) int {
 }
 
 // loadWhole loads one of the golden int8 models and its reference input.
-func loadWhole(t *testing.T, name string) (*qnet.Model, []int8) {
+func loadWhole(t testing.TB, name string) (*qnet.Model, []int8) {
 	t.Helper()
 	dir := filepath.Join(testenv.Golden(t), "int8")
 	m, err := modelfile.Load(filepath.Join(dir, name+".neonet"))

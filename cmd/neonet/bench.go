@@ -494,24 +494,9 @@ func int8Runner(qm *qnet.Model, path dispatch.Path, threads int) (*runner, error
 	r := &runner{run: p.Run, profile: p.RunProfiled, threads: p.Threads(), memory: p.Memory().Size, close: p.Close,
 		input: p.Input().Data, program: p}
 	for i, s := range p.Steps() {
-		r.steps = append(r.steps, benchLayer{name: s.Name, kernel: s.Kernel, macs: int8MACs(qm, &qm.Nodes[i])})
+		r.steps = append(r.steps, benchLayer{name: s.Name, kernel: s.Kernel, macs: qnet.NodeMACs(qm, &qm.Nodes[i])})
 	}
 	return r, nil
-}
-
-// int8MACs counts a node's multiply-accumulates as graph.OpMACs does for
-// the float op: convolutions and fully connected layers, each weight once
-// per output pixel.
-func int8MACs(m *qnet.Model, n *qnet.Node) int64 {
-	s := m.Tensors[n.Output].Shape
-	pixels := int64(s.N) * int64(s.H) * int64(s.W)
-	switch op := n.Op.(type) {
-	case *qnet.Conv:
-		return pixels * int64(len(op.Weights))
-	case *qnet.Linear:
-		return pixels * int64(len(op.Weights))
-	}
-	return 0
 }
 
 // timeRuns collects garbage, warms up, times res.Runs inferences one by
