@@ -170,6 +170,8 @@ block:
 	XORQ  AX, AX
 	MOVQ  R14, CX
 	SHRQ  $2, CX                  // pairs: kp/2
+	SHRQ  $1, CX                  // two pairs per pass
+	JEQ   klast
 
 kloop:
 	VMOVDQU (SI), Y12
@@ -180,10 +182,34 @@ kloop:
 	PAIR(R11, Y6, Y7)
 	PAIR(R12, Y8, Y9)
 	PAIR(R13, Y10, Y11)
-	ADDQ    $64, SI
+	VMOVDQU 64(SI), Y12
+	VMOVDQU 96(SI), Y13
+	ADDQ    $4, AX
+	PAIR(R8, Y0, Y1)
+	PAIR(R9, Y2, Y3)
+	PAIR(R10, Y4, Y5)
+	PAIR(R11, Y6, Y7)
+	PAIR(R12, Y8, Y9)
+	PAIR(R13, Y10, Y11)
+	ADDQ    $128, SI
 	ADDQ    $4, AX
 	DECQ    CX
 	JNE     kloop
+
+klast:
+	TESTQ   $4, R14               // an odd number of pairs: one more
+	JEQ     kdone
+	VMOVDQU (SI), Y12
+	VMOVDQU 32(SI), Y13
+	PAIR(R8, Y0, Y1)
+	PAIR(R9, Y2, Y3)
+	PAIR(R10, Y4, Y5)
+	PAIR(R11, Y6, Y7)
+	PAIR(R12, Y8, Y9)
+	PAIR(R13, Y10, Y11)
+	ADDQ    $64, SI
+
+kdone:
 
 	// SI is at the tile's 16 biases, then its 16 multipliers.
 	MOVQ         rq+80(FP), DX
