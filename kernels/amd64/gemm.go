@@ -1,6 +1,7 @@
 package amd64
 
 import (
+	"math"
 	"unsafe"
 
 	"neonet.dev/neonet/kernels/internal/igemm"
@@ -30,14 +31,19 @@ import (
 
 // gemmHeaderWords is the size of the header in front of the packed
 // weights: the layout (gemmLayout6x16 or gemmLayout4x8) and, for 6x16,
-// K rounded up to even. 8 words keep the weights 32-byte aligned with the
-// slice.
+// K rounded up to even and the kernel's flags (gemmNaNCheck). 8 words
+// keep the weights 32-byte aligned with the slice.
 const gemmHeaderWords = 8
 
 const (
 	gemmLayout6x16 = 1
 	gemmLayout4x8  = 2
 )
+
+// gemmNaNCheck is the 6x16 kernel's flag for a layer with an infinite or
+// NaN multiplier, whose products can be NaN (infinity times 0): only then
+// does its epilogue spend two instructions per vector turning NaN into 0.
+const gemmNaNCheck = 1
 
 // gemmChunk is the Arch's K step, which the indirect GEMM's tap choice
 // reads: 4 channels, the 4x8c4 kernel's broadcast. The 6x16c2 kernel
@@ -61,7 +67,7 @@ func gemmAVX2(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *i
 	for m := 0; m < mc; m += step {
 		n := min(step, mc-m)
 		gemm_s8_6x16c2_fp32_avx2(n, nc, kcs, taps, src, zero, (*int32)(unsafe.Add(unsafe.Pointer(ind), 4*m*taps)),
-			body, unsafe.Add(dst, m*dstStride), dstStride, rq, kp)
+			body, unsafe.Add(dst, m*dstStride), dstStride, rq, kp, int(header[2]))
 	}
 }
 
@@ -76,6 +82,11 @@ func gemmPack(kcs []int32, cout int, weight func(t, k, o int) int8, bias []int32
 	var body []int32
 	if kp := k + k&1; kp <= gemmPanelMaxK {
 		header[0], header[1] = gemmLayout6x16, int32(kp)
+		for o := range cout {
+			if m := float64(mult(o)); math.IsInf(m, 0) || math.IsNaN(m) {
+				header[2] = gemmNaNCheck
+			}
+		}
 		body = gemmPack6x16(kcs, cout, weight, bias, mult)
 	} else {
 		header[0] = gemmLayout4x8

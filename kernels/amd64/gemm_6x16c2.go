@@ -35,8 +35,9 @@ func gemmPanelRows(kp int) int {
 // is negative; the taps' channels follow each other in one row of kp
 // (their sum rounded up to even) values, weights, biases and multipliers
 // are read from w as gemmPack6x16 laid them out. mc is at most
-// gemmPanelRows(kp).
-func gemmPortable6x16(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, rq *requant, kp int) {
+// gemmPanelRows(kp). The last argument is the assembly's flags, which
+// change its speed only.
+func gemmPortable6x16(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, rq *requant, kp, _ int) {
 	channels := unsafe.Slice(kcs, taps)
 	offsets := unsafe.Slice(ind, mc*taps)
 	tileBytes := kp/2*64 + 8*gemmNR16

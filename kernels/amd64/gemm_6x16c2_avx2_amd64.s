@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// func gemm_s8_6x16c2_fp32_avx2(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, rq *requant, kp int)
+// func gemm_s8_6x16c2_fp32_avx2(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, rq *requant, kp, flags int)
 //
 // The indirect GEMM of gemmPortable6x16 in two phases.
 //
@@ -53,11 +53,20 @@
 	VPMADDWD     Y13, Y14, Y14; \
 	VPADDD       Y14, accB, accB
 
-// REQUANT turns 8 accumulators into int32 results: bias (at off(SI)),
-// float32 multiply (at 64+off(SI)), NaN to 0, clamp to [FLo, FHi], round
-// to nearest even, plus the zero point.
+// REQUANT turns 8 accumulators (which started from the biases) into
+// int32 results: float32 multiply (the multipliers at 64+off(SI)), clamp
+// to [FLo, FHi], round to nearest even, plus the zero point. REQUANTNAN
+// also turns NaN into 0 first: only a layer with an infinite or NaN
+// multiplier (flags bit 0, set by gemmPack) needs it.
 #define REQUANT(acc, off) \
-	VPADDD    off(SI), acc, acc; \
+	VCVTDQ2PS acc, acc; \
+	VMULPS    64+off(SI), acc, acc; \
+	VMAXPS    Y13, acc, acc; \
+	VMINPS    Y14, acc, acc; \
+	VCVTPS2DQ acc, acc; \
+	VPADDD    Y12, acc, acc
+
+#define REQUANTNAN(acc, off) \
 	VCVTDQ2PS acc, acc; \
 	VMULPS    64+off(SI), acc, acc; \
 	VCMPPS    $3, acc, acc, Y15; \
@@ -67,7 +76,7 @@
 	VCVTPS2DQ acc, acc; \
 	VPADDD    Y12, acc, acc
 
-TEXT ·gemm_s8_6x16c2_fp32_avx2(SB), 0, $49288-96
+TEXT ·gemm_s8_6x16c2_fp32_avx2(SB), 0, $49288-104
 	// Gather the rows into the panel.
 	MOVQ kp+88(FP), R14
 	SHLQ $1, R14                  // bytes per panel row
@@ -154,18 +163,20 @@ block:
 	LEAQ  (R10)(R14*1), R11
 	LEAQ  (R11)(R14*1), R12
 	LEAQ  (R12)(R14*1), R13
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
-	VPXOR Y4, Y4, Y4
-	VPXOR Y5, Y5, Y5
-	VPXOR Y6, Y6, Y6
-	VPXOR Y7, Y7, Y7
-	VPXOR Y8, Y8, Y8
-	VPXOR Y9, Y9, Y9
-	VPXOR Y10, Y10, Y10
-	VPXOR Y11, Y11, Y11
+	LEAQ    (DI)(R14*8), BX       // the tile's biases: past 32*kp bytes of weights
+	LEAQ    (BX)(R14*8), BX
+	VMOVDQU (BX), Y0              // every row's accumulators start from them
+	VMOVDQU 32(BX), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+	VMOVDQA Y0, Y8
+	VMOVDQA Y1, Y9
+	VMOVDQA Y0, Y10
+	VMOVDQA Y1, Y11
 	MOVQ  DI, SI
 	XORQ  AX, AX
 	MOVQ  R14, CX
@@ -216,6 +227,8 @@ kdone:
 	VPBROADCASTD (DX), Y12
 	VBROADCASTSS 12(DX), Y13
 	VBROADCASTSS 16(DX), Y14
+	TESTQ        $1, flags+96(FP)
+	JNE          nanrequant
 	REQUANT(Y0, 0)
 	REQUANT(Y1, 32)
 	REQUANT(Y2, 0)
@@ -228,6 +241,23 @@ kdone:
 	REQUANT(Y9, 32)
 	REQUANT(Y10, 0)
 	REQUANT(Y11, 32)
+	JMP          pack
+
+nanrequant:
+	REQUANTNAN(Y0, 0)
+	REQUANTNAN(Y1, 32)
+	REQUANTNAN(Y2, 0)
+	REQUANTNAN(Y3, 32)
+	REQUANTNAN(Y4, 0)
+	REQUANTNAN(Y5, 32)
+	REQUANTNAN(Y6, 0)
+	REQUANTNAN(Y7, 32)
+	REQUANTNAN(Y8, 0)
+	REQUANTNAN(Y9, 32)
+	REQUANTNAN(Y10, 0)
+	REQUANTNAN(Y11, 32)
+
+pack:
 	VPACKSSDW Y1, Y0, Y0          // words of row 0: c0-3 c8-11 | c4-7 c12-15
 	VPACKSSDW Y3, Y2, Y2
 	VPACKSSDW Y5, Y4, Y4
@@ -310,8 +340,10 @@ nextblock:
 	// One row left (a batch-1 Linear, the end of a range): the same
 	// loop for row 0 alone, rather than six rows that repeat it.
 onerow:
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
+	LEAQ    (DI)(R14*8), BX
+	LEAQ    (BX)(R14*8), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
 	MOVQ  DI, SI
 	XORQ  AX, AX
 	MOVQ  R14, CX
@@ -332,8 +364,17 @@ okloop:
 	VPBROADCASTD (DX), Y12
 	VBROADCASTSS 12(DX), Y13
 	VBROADCASTSS 16(DX), Y14
+	TESTQ        $1, flags+96(FP)
+	JNE          onenan
 	REQUANT(Y0, 0)
 	REQUANT(Y1, 32)
+	JMP          onepack
+
+onenan:
+	REQUANTNAN(Y0, 0)
+	REQUANTNAN(Y1, 32)
+
+onepack:
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VMOVDQU      gemm16rows<>(SB), Y15

@@ -19,4 +19,4 @@ func gemm_s8_4x8c4_fp32_avx2(mc, nc int, kcs *int32, taps int, src, zero unsafe.
 // gemm_6x16c2_avx2_amd64.s documents the register use.
 //
 //go:noescape
-func gemm_s8_6x16c2_fp32_avx2(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, rq *requant, kp int)
+func gemm_s8_6x16c2_fp32_avx2(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, rq *requant, kp, flags int)

@@ -56,7 +56,7 @@ func TestGemmFillsThePanel(t *testing.T) {
 			for m := 0; m < rows; m += gemmPanelRows(kp) {
 				n := min(gemmPanelRows(kp), rows-m)
 				gemmPortable6x16(n, c.cout, &kcs[0], 2, unsafe.Pointer(&src[0]), unsafe.Pointer(&zero[0]), &ind[2*m],
-					body, unsafe.Pointer(&want[m*c.cout]), c.cout, &rq, kp)
+					body, unsafe.Pointer(&want[m*c.cout]), c.cout, &rq, kp, 0)
 			}
 		} else {
 			gemmPortable4x8(rows, c.cout, &kcs[0], 2, unsafe.Pointer(&src[0]), unsafe.Pointer(&zero[0]), &ind[0],
