@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/tensor"
 )
@@ -87,6 +88,67 @@ func TestValidateRejects(t *testing.T) {
 		c.break_(m)
 		if err := m.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.why, err, c.want)
+		}
+	}
+}
+
+// TestPoolsSplitByRows runs a max pool and an average pool (no padding,
+// ceil mode, odd sizes: the last window of a column is clipped) big enough
+// to be split over threads by output rows, on every path at 1 and 3
+// threads: the reference's bytes every time.
+func TestPoolsSplitByRows(t *testing.T) {
+	p := quant.Params{Scale: 0.1, Zero: -7}
+	in := tensor.Shape{N: 1, H: 67, W: 45, C: 64}
+	maxG := kernels.PoolGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true}
+	avgG := kernels.PoolGeometry{KH: 2, KW: 2, StrideH: 2, StrideW: 2, CeilMode: true}
+	mh, mw := maxG.OutSize(in.H, in.W)
+	ah, aw := avgG.OutSize(mh, mw)
+	m := &Model{
+		Name: "pools",
+		Tensors: []Tensor{
+			{Name: "input", Shape: in, Params: p},
+			{Name: "max", Shape: tensor.Shape{N: 1, H: mh, W: mw, C: in.C}, Params: p},
+			{Name: "avg", Shape: tensor.Shape{N: 1, H: ah, W: aw, C: in.C}, Params: quant.Params{Scale: 0.07, Zero: 3}},
+		},
+		Nodes: []Node{
+			{Name: "max", Op: &MaxPool{Geometry: maxG}, Inputs: []int{0}, Output: 1},
+			{Name: "avg", Op: &AvgPool{Geometry: avgG}, Inputs: []int{1}, Output: 2},
+		},
+		Input: 0, Output: 2,
+	}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	x := make([]int8, in.Elems())
+	for i := range x {
+		x[i] = int8(i*37 + i/64*11)
+	}
+	run := func(path dispatch.Path, threads int) ([]int8, []string) {
+		prog, err := CompileWith(m, Options{Kernels: path, Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer prog.Close()
+		copy(prog.Input().Data, x)
+		prog.Run()
+		var kinds []string
+		for _, s := range prog.Steps() {
+			kinds = append(kinds, s.Kernel)
+		}
+		return append([]int8(nil), prog.Value(m.Output).Data...), kinds
+	}
+	want, _ := run(dispatch.Ref, 1)
+	for _, path := range dispatch.Paths()[1:] {
+		if !dispatch.Supported(path) {
+			continue
+		}
+		for _, threads := range []int{1, 3} {
+			got, kinds := run(path, threads)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s, %d threads (%v): value %d is %d, want %d", path, threads, kinds, i, got[i], want[i])
+				}
+			}
 		}
 	}
 }

@@ -28,6 +28,32 @@ const elementGrain = 16 * 1024
 // the program's threads.
 func (p *Program) splits(n int) bool { return p.pool.Threads() > 1 && n >= 2*elementGrain }
 
+// poolRows splits a pooling layer over the threads by output rows, when
+// it can be: one image, no padding, and enough values to be worth it.
+// Output rows [r0, r1) then are the same pooling of input rows
+// [r0*stride, min(H, (r1-1)*stride+KH)): a window of an interior run
+// never reaches past it, and only the last run has the bottom edge, where
+// ceil mode clips a window as it does for the whole tensor. It returns a
+// function that makes the step from the kernel call on a pair of views,
+// or nil. The views are kept per part, so running allocates nothing.
+func (p *Program) poolRows(out, in *tensor.Int8, g kernels.PoolGeometry) func(run func(dst, src *tensor.Int8)) func() {
+	if in.Shape.N != 1 || g.PadH != 0 || g.PadW != 0 || !p.splits(len(in.Data)) {
+		return nil
+	}
+	views := make([][2]tensor.Int8, p.pool.Threads())
+	rowIn, rowOut := in.Shape.W*in.Shape.C, out.Shape.W*out.Shape.C
+	return func(run func(dst, src *tensor.Int8)) func() {
+		part := func(k, r0, r1 int) {
+			i0, i1 := r0*g.StrideH, min(in.Shape.H, (r1-1)*g.StrideH+g.KH)
+			v := &views[k]
+			v[0] = tensor.Int8{Shape: tensor.Shape{N: 1, H: r1 - r0, W: out.Shape.W, C: out.Shape.C}, Data: out.Data[r0*rowOut : r1*rowOut]}
+			v[1] = tensor.Int8{Shape: tensor.Shape{N: 1, H: i1 - i0, W: in.Shape.W, C: in.Shape.C}, Data: in.Data[i0*rowIn : i1*rowIn]}
+			run(&v[0], &v[1])
+		}
+		return func() { p.pool.RunParts(out.Shape.H, 1, part) }
+	}
+}
+
 // optimized is the node on p.path's packed kernels; ref is its reference
 // closure, kept for ops the optimized kernels leave to it (concat,
 // flatten, requant, grouped non-depthwise convolutions).
@@ -136,10 +162,17 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 		}
 		return func() { ks.mulChannels(path, out, in, s, zX, zS, o) }, kind, nil
 	case *MaxPool:
-		return func() { ks.maxPool(path, out, in, op.Geometry) }, kind, nil
+		g := op.Geometry
+		if split := p.poolRows(out, in, g); split != nil {
+			return split(func(dst, src *tensor.Int8) { ks.maxPool(path, dst, src, g) }), kind, nil
+		}
+		return func() { ks.maxPool(path, out, in, g) }, kind, nil
 	case *AvgPool:
-		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
-		return func() { ks.avgPool(path, out, in, op.Geometry, zIn, o) }, kind, nil
+		o, zIn, g := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero, op.Geometry
+		if split := p.poolRows(out, in, g); split != nil {
+			return split(func(dst, src *tensor.Int8) { ks.avgPool(path, dst, src, g, zIn, o) }), kind, nil
+		}
+		return func() { ks.avgPool(path, out, in, g, zIn, o) }, kind, nil
 	case *GlobalAvgPool:
 		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
 		return func() { ks.globalAvgPool(path, out, in, zIn, o) }, kind, nil
