@@ -13,5 +13,8 @@
 // kernels/dispatch selects: the readable reference kernels of kernels/q8,
 // the bit-exact specification, or the NEON (kernels/arm64) and AVX2
 // (kernels/amd64) kernels, which give the same bytes. Big layers are split
-// over a persistent pool of worker threads; Program.Run allocates nothing.
+// over a persistent pool of worker threads (internal/workers):
+// convolutions by output pixels, depthwise convolutions and unpadded pools
+// by output rows, lookup tables, adds and channel multiplies by values;
+// Program.Run allocates nothing.
 package qnet
