@@ -257,7 +257,7 @@ epilogue:
 	VPACKSSDW  Y2, Y0, Y0         // words: r0 c0-3, r1 c0-3 | r0 c4-7, r1 c4-7
 	VPACKSSDW  Y6, Y4, Y4
 	VPACKSSWB  Y4, Y0, Y0         // bytes: r0..r3 c0-3 | r0..r3 c4-7
-	VMOVDQU    gemmrows<>(SB), Y12
+	VMOVDQU    ·gemmRowOrder(SB), Y12
 	VPERMD     Y0, Y12, Y0        // bytes: r0 c0-7, r1 c0-7, r2 c0-7, r3 c0-7
 	MOVQ       40(SP), R8
 	MOVQ       dstStride+72(FP), DX
@@ -405,14 +405,16 @@ done:
 	VZEROUPPER
 	RET
 
-// gemmrows gathers the 32-bit groups r0 c0-3, r0 c4-7, r1 c0-3, ... from
-// the lanes VPACKSSWB leaves them in.
-DATA gemmrows<>+0(SB)/4, $0
-DATA gemmrows<>+4(SB)/4, $4
-DATA gemmrows<>+8(SB)/4, $1
-DATA gemmrows<>+12(SB)/4, $5
-DATA gemmrows<>+16(SB)/4, $2
-DATA gemmrows<>+20(SB)/4, $6
-DATA gemmrows<>+24(SB)/4, $3
-DATA gemmrows<>+28(SB)/4, $7
-GLOBL gemmrows<>(SB), RODATA|NOPTR, $32
+// gemmRowOrder is the VPERMD index that puts the 32-bit groups of two or
+// four rows back in row order after VPACKSSDW and VPACKSSWB, which work
+// within 128-bit lanes: here r0 c0-3, r0 c4-7, r1 c0-3, ...; in the 6x16
+// kernel (which shares it) r0 c0-3, c4-7, c8-11, c12-15, then row 1.
+DATA ·gemmRowOrder+0(SB)/4, $0
+DATA ·gemmRowOrder+4(SB)/4, $4
+DATA ·gemmRowOrder+8(SB)/4, $1
+DATA ·gemmRowOrder+12(SB)/4, $5
+DATA ·gemmRowOrder+16(SB)/4, $2
+DATA ·gemmRowOrder+20(SB)/4, $6
+DATA ·gemmRowOrder+24(SB)/4, $3
+DATA ·gemmRowOrder+28(SB)/4, $7
+GLOBL ·gemmRowOrder(SB), RODATA|NOPTR, $32

@@ -267,7 +267,7 @@ pack:
 	VPACKSSWB Y2, Y0, Y0          // bytes: r0 c0-3 c8-11, r1 c0-3 c8-11 | r0 c4-7 c12-15, r1 ...
 	VPACKSSWB Y6, Y4, Y4
 	VPACKSSWB Y10, Y8, Y8
-	VMOVDQU   gemm16rows<>(SB), Y15
+	VMOVDQU   ·gemmRowOrder(SB), Y15
 	VPERMD    Y0, Y15, Y0         // row 0 c0-15 | row 1 c0-15
 	VPERMD    Y4, Y15, Y4
 	VPERMD    Y8, Y15, Y8
@@ -377,18 +377,6 @@ onenan:
 onepack:
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
-	VMOVDQU      gemm16rows<>(SB), Y15
+	VMOVDQU      ·gemmRowOrder(SB), Y15
 	VPERMD       Y0, Y15, Y0        // row 0 c0-15 in the low half
 	JMP          store
-
-// gemm16rows gathers the 32-bit groups r0 c0-3, c4-7, c8-11, c12-15, then
-// row 1's, from the lanes VPACKSSWB leaves them in.
-DATA gemm16rows<>+0(SB)/4, $0
-DATA gemm16rows<>+4(SB)/4, $4
-DATA gemm16rows<>+8(SB)/4, $1
-DATA gemm16rows<>+12(SB)/4, $5
-DATA gemm16rows<>+16(SB)/4, $2
-DATA gemm16rows<>+20(SB)/4, $6
-DATA gemm16rows<>+24(SB)/4, $3
-DATA gemm16rows<>+28(SB)/4, $7
-GLOBL gemm16rows<>(SB), RODATA|NOPTR, $32
