@@ -53,6 +53,15 @@
 	VPMADDWD     Y13, Y14, Y14; \
 	VPADDD       Y14, accB, accB
 
+// ROWS6 multiplies the pair of all 6 rows of the tile.
+#define ROWS6 \
+	PAIR(R8, Y0, Y1); \
+	PAIR(R9, Y2, Y3); \
+	PAIR(R10, Y4, Y5); \
+	PAIR(R11, Y6, Y7); \
+	PAIR(R12, Y8, Y9); \
+	PAIR(R13, Y10, Y11)
+
 // REQUANT turns 8 accumulators (which started from the biases) into
 // int32 results: float32 multiply (the multipliers at 64+off(SI)), clamp
 // to [FLo, FHi], round to nearest even, plus the zero point. REQUANTNAN
@@ -187,21 +196,11 @@ block:
 kloop:
 	VMOVDQU (SI), Y12
 	VMOVDQU 32(SI), Y13
-	PAIR(R8, Y0, Y1)
-	PAIR(R9, Y2, Y3)
-	PAIR(R10, Y4, Y5)
-	PAIR(R11, Y6, Y7)
-	PAIR(R12, Y8, Y9)
-	PAIR(R13, Y10, Y11)
+	ROWS6
 	VMOVDQU 64(SI), Y12
 	VMOVDQU 96(SI), Y13
 	ADDQ    $4, AX
-	PAIR(R8, Y0, Y1)
-	PAIR(R9, Y2, Y3)
-	PAIR(R10, Y4, Y5)
-	PAIR(R11, Y6, Y7)
-	PAIR(R12, Y8, Y9)
-	PAIR(R13, Y10, Y11)
+	ROWS6
 	ADDQ    $128, SI
 	ADDQ    $4, AX
 	DECQ    CX
@@ -212,12 +211,7 @@ klast:
 	JEQ     kdone
 	VMOVDQU (SI), Y12
 	VMOVDQU 32(SI), Y13
-	PAIR(R8, Y0, Y1)
-	PAIR(R9, Y2, Y3)
-	PAIR(R10, Y4, Y5)
-	PAIR(R11, Y6, Y7)
-	PAIR(R12, Y8, Y9)
-	PAIR(R13, Y10, Y11)
+	ROWS6
 	ADDQ    $64, SI
 
 kdone:
