@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"neonet.dev/neonet/internal/alloctest"
 	"neonet.dev/neonet/internal/testenv"
 	"neonet.dev/neonet/kernels/arm64"
 	"neonet.dev/neonet/kernels/dispatch"
@@ -149,13 +150,11 @@ func TestThreadsGiveTheSameBytesAndAllocateNothing(t *testing.T) {
 						t.Errorf("%s with %d threads: output differs from the reference in %d values", path, threads, countDiff(got, want))
 					}
 					if threads > 1 {
-						// Three runs: AllocsPerRun divides whole counts, so one
-						// stray allocation of the runtime's own (a finished
-						// program's cleanup) does not count, one per
-						// inference does.
-						if a := testing.AllocsPerRun(3, p.Run); a != 0 {
-							t.Errorf("%s with %d threads: %.1f allocations per inference", path, threads, a)
-						}
+						alloctest.Neonet(t, func() {
+							for range 3 {
+								p.Run()
+							}
+						})
 					}
 					p.Close()
 				}
