@@ -3,6 +3,7 @@ package ptq
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -26,7 +27,36 @@ type fidelity struct {
 	fp32Top1, int8Top1 int // correct answers, when labels are known
 	agree              int // same top-1 class
 	minCosine, cosine  float64
-	layers             []*LayerError
+	// shuffled is the top-1 agreement expected of an error as large as
+	// int8's but unrelated to the classes (see shuffledAgreement), summed
+	// over the photos.
+	shuffled float64
+	layers   []*LayerError
+}
+
+// shuffledAgreement is how often fp32's top-1 class survives int8's error
+// on these logits with the error's values shuffled over the classes: the
+// agreement that an error of that size gives, whatever its structure,
+// given how far apart fp32's top classes are. When it is as low as the
+// measured agreement, the disagreements come from the error's size, not
+// from a bias towards particular classes.
+func shuffledAgreement(fp32, int8 []float32, seed uint64) float64 {
+	const trials = 200
+	rng := rand.New(rand.NewPCG(seed, 7))
+	e, x := make([]float32, len(fp32)), make([]float32, len(fp32))
+	for i := range e {
+		e[i] = int8[i] - fp32[i]
+	}
+	top := classify.TopIndices(fp32, 1)[0]
+	kept := 0
+	for range trials {
+		rng.Shuffle(len(e), func(i, j int) { e[i], e[j] = e[j], e[i] })
+		for i := range x {
+			x[i] = fp32[i] + e[i]
+		}
+		kept += btoi(classify.TopIndices(x, 1)[0] == top)
+	}
+	return float64(kept) / trials
 }
 
 // cosine is the cosine similarity of two logit vectors, each centred on its
@@ -94,12 +124,14 @@ func measure(t *testing.T, g *graph.Graph, spec preprocess.Spec, calibPaths []st
 		}
 		a, b := classify.TopIndices(fl, 1)[0], classify.TopIndices(ql, 1)[0]
 		cos := cosine(fl, ql)
+		shuffled := shuffledAgreement(fl, ql, uint64(i))
 		mu.Lock()
 		f.fp32Top1 += btoi(a == s.Label)
 		f.int8Top1 += btoi(b == s.Label)
 		f.agree += btoi(a == b)
 		f.cosine += cos / float64(len(samples))
 		f.minCosine = min(f.minCosine, cos)
+		f.shuffled += shuffled
 		mu.Unlock()
 	}, nil)
 	for _, w := range workers[1:] {
@@ -147,8 +179,8 @@ func TestSqueezeNetInt8Accuracy(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE)
-	t.Logf("squeezenet1_1 on %d imagenet-dev images: fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%%, logit cosine mean %.4f min %.4f",
-		f.images, pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), f.cosine, f.minCosine)
+	t.Logf("squeezenet1_1 on %d imagenet-dev images: fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%% (%.1f%% with the error shuffled), logit cosine mean %.4f min %.4f",
+		f.images, pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
 	logWorstLayers(t, f.layers, 5)
 	if d := math.Abs(pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images)); d > 1 {
 		t.Errorf("int8 top-1 is %.2f points from fp32", d)
@@ -178,8 +210,8 @@ func TestShiftResNet20Int8Accuracy(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE)
-	t.Logf("shiftresnet20 on %d cifar10-dev images: fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%%, logit cosine mean %.4f min %.4f",
-		f.images, pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), f.cosine, f.minCosine)
+	t.Logf("shiftresnet20 on %d cifar10-dev images: fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%% (%.1f%% with the error shuffled), logit cosine mean %.4f min %.4f",
+		f.images, pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
 	logWorstLayers(t, f.layers, 5)
 	if d := math.Abs(pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images)); d > 1 {
 		t.Errorf("int8 top-1 is %.2f points from fp32", d)
@@ -189,9 +221,12 @@ func TestShiftResNet20Int8Accuracy(t *testing.T) {
 // EfficientNet B0-B3 with PyTorch's seeded weights (no trained weights are
 // available), on the sample photos and a spread of dev photos. The product
 // goal is a logit cosine similarity >= 0.99 on every photo and the same
-// top-1 class as fp32 on >= 90%; neonet does not reach it yet
-// (docs/quantization.md has the figures: cosine 0.987-0.990 on average,
-// top-1 agreement 69-95%). This test guards the level reached so far.
+// top-1 class as fp32 on >= 90%; neonet does not reach it
+// (docs/quantization.md has the figures and why: with these weights'
+// close top classes, an error giving cosine 0.99 keeps the top class on
+// only about 80% of photos). This test guards the level reached so far and
+// logs the agreement an error of int8's size gives when shuffled over the
+// classes.
 func TestEfficientNetInt8Fidelity(t *testing.T) {
 	data := testenv.SharedData(t)
 	golden := testenv.Golden(t)
@@ -236,8 +271,8 @@ func TestEfficientNetInt8Fidelity(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE)
-			t.Logf("%s on %d photos: top-1 agreement %.1f%%, centred logit cosine mean %.4f min %.4f",
-				name, f.images, pct(f.agree, f.images), f.cosine, f.minCosine)
+			t.Logf("%s on %d photos: top-1 agreement %.1f%% (%.1f%% with the error shuffled over the classes), centred logit cosine mean %.4f min %.4f",
+				name, f.images, pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
 			logWorstLayers(t, f.layers, 6)
 			if f.cosine < 0.98 || f.minCosine < 0.93 {
 				t.Errorf("logit cosine similarity %.4f on average, %.4f at worst: below the 0.98 / 0.93 reached so far", f.cosine, f.minCosine)
