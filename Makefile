@@ -17,7 +17,7 @@ APT_PACKAGES := python3-torch python3-torchvision python3-pil python3-numpy \
 	xz-utils openssh-client openssh-server shellcheck
 
 # The packages whose arm64 code runs under qemu in `make test-arm64`.
-ARM64_PKGS ?= ./kernels/... ./qnet/...
+ARM64_PKGS ?= ./kernels/... ./qnet/... ./internal/workers/...
 QEMU ?= qemu-aarch64-static
 ARM64_ENV = NEONET_REQUIRE_DATA=1 NEONET_DATA=$(DATA)
 

@@ -17,6 +17,17 @@ import (
 // has finished its range spins, watching for the next one, for up to
 // SpinFor before it parks; the caller likewise spins while it waits for
 // the helpers. A pool that is not running inferences costs nothing.
+//
+// A goroutine about to park raises its flag, then looks for work (or for
+// the helpers' completion) once more, while the other side publishes the
+// work, then looks at the flag: they cannot both miss the other's write,
+// provided each side's write is ordered before its read. Go's atomics
+// promise that, but qemu's arm64 emulation on x86, under which the arm64
+// build is tested, translates an atomic Store followed by a Load (STLR,
+// LDAR) with no fence between them: the flag could wait in the store
+// buffer while the read saw no work, and both sides would sleep for ever.
+// So flags are raised with Swap, a read-modify-write, which is a full
+// barrier on every CPU and under emulation.
 type Pool struct {
 	threads int
 	helpers []helper
@@ -137,7 +148,7 @@ func (p *Pool) wait() {
 	if spin(func() bool { return p.pending.Load() == 0 }) {
 		return
 	}
-	p.callerParked.Store(1)
+	p.callerParked.Swap(1) // not Store: see Pool
 	if p.pending.Load() == 0 && p.callerParked.CompareAndSwap(1, 0) {
 		return // finished before anyone looked at the flag
 	}
@@ -149,7 +160,7 @@ func (p *Pool) serve(h *helper, part int) {
 	var seen uint64
 	for {
 		if !spin(func() bool { return h.gen.Load() != seen }) {
-			h.parked.Store(1)
+			h.parked.Swap(1) // not Store: see Pool
 			if h.gen.Load() != seen {
 				// Work came in as we went to sleep: if the caller saw the
 				// flag, its token is on the way and must be taken.

@@ -112,6 +112,49 @@ func TestRunAfterHelpersPark(t *testing.T) {
 	}
 }
 
+// TestNoWakeUpIsLost runs calls separated by gaps spread around SpinFor, so
+// that over and over a helper (or the caller) is deciding to park just as
+// the next call (or the last range) arrives. A lost wake-up hangs Run; the
+// test fails then instead of waiting for the test binary's timeout. Under
+// qemu it caught the flags raised with Store (see Pool) in about one run of
+// three.
+func TestNoWakeUpIsLost(t *testing.T) {
+	calls := 20000
+	if testing.Short() {
+		calls = 300
+	}
+	p := New(3)
+	defer p.Close()
+	finished := make(chan int, 1)
+	var progress atomic.Int64
+	go func() {
+		var ranges atomic.Int64
+		for i := range calls {
+			gap := time.Duration(i%41) * SpinFor / 20 // 0 to 2 x SpinFor
+			for t0 := time.Now(); time.Since(t0) < gap; {
+			}
+			p.Run(3, 1, func(start, end int) {
+				if start == 2 && i%3 == 0 {
+					// A slow last range: the caller decides to park.
+					for t0 := time.Now(); time.Since(t0) < gap; {
+					}
+				}
+				ranges.Add(int64(end - start))
+			})
+			progress.Store(int64(i + 1))
+		}
+		finished <- int(ranges.Load())
+	}()
+	select {
+	case n := <-finished:
+		if n != 3*calls {
+			t.Errorf("%d ranges run in %d calls of 3", n, calls)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("Run has not returned for 2 minutes, at call %d of %d: a wake-up was lost", progress.Load()+1, calls)
+	}
+}
+
 // TestCloseStopsParkedAndSpinningHelpers closes one pool right after a
 // call (helpers spinning) and one after they parked; both helpers' loops
 // must end.
