@@ -26,8 +26,8 @@ import (
 // build is tested, translates an atomic Store followed by a Load (STLR,
 // LDAR) with no fence between them: the flag could wait in the store
 // buffer while the read saw no work, and both sides would sleep for ever.
-// So flags are raised with Swap, a read-modify-write, which is a full
-// barrier on every CPU and under emulation.
+// So flags are raised with Swap: a read-modify-write, which no CPU and no
+// emulator lets a later read pass.
 type Pool struct {
 	threads int
 	helpers []helper
