@@ -35,13 +35,24 @@ type Pool struct {
 	// i+1.
 	fn      func(start, end int)
 	fnParts func(part, start, end int)
+	// calls numbers the calls split over helpers, from 1; helpers read it
+	// with their range.
+	calls uint64
 	// pending counts the helpers still running the current call.
 	pending atomic.Int32
-	// callerParked is 1 while the caller sleeps on done.
-	callerParked atomic.Int32
-	done         chan struct{}
-	closed       atomic.Bool
-	once         sync.Once
+	// waiting is the number of the call the caller sleeps on, until the
+	// helper that finishes that call's last range takes it back to 0 and
+	// sends a token on done; 0 while the caller is not asleep. A number,
+	// not a flag: a helper can be held up just after finishing the last
+	// range of one call for as long as it takes the caller to start the
+	// next call and fall asleep on it, and must then not wake the caller.
+	waiting atomic.Uint64
+	done    chan struct{}
+	closed  atomic.Bool
+	once    sync.Once
+	// afterLastRange, set by tests, runs in the helper that finished a
+	// call's last range, before it looks whether the caller sleeps.
+	afterLastRange func()
 }
 
 // SpinFor is how long a helper (or the caller, waiting for the helpers)
@@ -124,6 +135,7 @@ func (p *Pool) run(total, grain int, fn func(start, end int), fnParts func(part,
 		return
 	}
 	p.fn, p.fnParts = fn, fnParts
+	p.calls++
 	// Split chunks as evenly as possible: the first chunks%parts ranges get
 	// one chunk more.
 	per, extra := chunks/parts, chunks%parts
@@ -138,21 +150,21 @@ func (p *Pool) run(total, grain int, fn func(start, end int), fnParts func(part,
 		}
 	}
 	p.call(0, 0, bound(1))
-	p.wait()
+	p.wait(p.calls)
 	p.fn, p.fnParts = nil, nil
 }
 
-// wait returns when every helper has finished the current call: it spins
+// wait returns when every helper has finished call number call: it spins
 // for SpinFor, then parks until the last helper wakes it.
-func (p *Pool) wait() {
+func (p *Pool) wait(call uint64) {
 	if spin(func() bool { return p.pending.Load() == 0 }) {
 		return
 	}
-	p.callerParked.Swap(1) // not Store: see Pool
-	if p.pending.Load() == 0 && p.callerParked.CompareAndSwap(1, 0) {
-		return // finished before anyone looked at the flag
+	p.waiting.Swap(call) // not Store: see Pool
+	if p.pending.Load() == 0 && p.waiting.CompareAndSwap(call, 0) {
+		return // finished before anyone looked at waiting
 	}
-	<-p.done // the last helper saw the flag and sends (or sent) a token
+	<-p.done // the last helper saw waiting and sends (or sent) a token
 }
 
 // serve is a helper's loop: run each call's range, then watch for the next.
@@ -175,9 +187,15 @@ func (p *Pool) serve(h *helper, part int) {
 			return
 		}
 		seen = h.gen.Load()
+		call := p.calls
 		p.call(part, h.start, h.end)
-		if p.pending.Add(-1) == 0 && p.callerParked.Load() == 1 && p.callerParked.CompareAndSwap(1, 0) {
-			p.done <- struct{}{}
+		if p.pending.Add(-1) == 0 {
+			if p.afterLastRange != nil {
+				p.afterLastRange()
+			}
+			if p.waiting.Load() == call && p.waiting.CompareAndSwap(call, 0) {
+				p.done <- struct{}{}
+			}
 		}
 	}
 }

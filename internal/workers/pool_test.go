@@ -155,6 +155,39 @@ func TestNoWakeUpIsLost(t *testing.T) {
 	}
 }
 
+// TestAHeldUpHelperDoesNotEndTheNextCall holds up the helper that finished
+// a call's last range, before it looks whether the caller sleeps, until the
+// caller has started the next call and fallen asleep waiting for it (as a
+// helper preempted at that point would be). The next call must still
+// return only after all its ranges ran.
+func TestAHeldUpHelperDoesNotEndTheNextCall(t *testing.T) {
+	p := New(2)
+	defer p.Close()
+	var hold atomic.Bool
+	release := make(chan struct{})
+	p.afterLastRange = func() {
+		if hold.CompareAndSwap(true, false) {
+			<-release
+		}
+	}
+	hold.Store(true)
+	p.Run(2, 1, func(int, int) {}) // returns; its helper is held
+	go func() {
+		time.Sleep(20 * SpinFor) // the caller is asleep in the next call by then
+		close(release)
+	}()
+	var ran atomic.Int32
+	p.Run(2, 1, func(start, _ int) {
+		if start == 1 {
+			time.Sleep(4 * SpinFor) // the helper's range ends well after a wrong token
+		}
+		ran.Add(1)
+	})
+	if n := ran.Load(); n != 2 {
+		t.Fatalf("Run returned after %d of its 2 ranges", n)
+	}
+}
+
 // TestCloseStopsParkedAndSpinningHelpers closes one pool right after a
 // call (helpers spinning) and one after they parked; both helpers' loops
 // must end.
