@@ -18,9 +18,10 @@ import (
 // SpinFor before it parks; the caller likewise spins while it waits for
 // the helpers. A pool that is not running inferences costs nothing.
 //
-// A goroutine about to park raises its flag, then looks for work (or for
-// the helpers' completion) once more, while the other side publishes the
-// work, then looks at the flag: they cannot both miss the other's write,
+// A goroutine about to park raises its flag (the caller's is the number of
+// the call it waits for), then looks for work (or for the helpers'
+// completion) once more, while the other side publishes the work, then
+// looks at the flag: they cannot both miss the other's write,
 // provided each side's write is ordered before its read. Go's atomics
 // promise that, but qemu's arm64 emulation on x86, under which the arm64
 // build is tested, translates an atomic Store followed by a Load (STLR,
