@@ -54,6 +54,9 @@ type Pool struct {
 	// afterLastRange, set by tests, runs in the helper that finished a
 	// call's last range, before it looks whether the caller sleeps.
 	afterLastRange func()
+	// afterPublish, set by tests, runs in the caller after it has handed
+	// a helper its range, before it looks whether that helper sleeps.
+	afterPublish func()
 }
 
 // SpinFor is how long a helper (or the caller, waiting for the helpers)
@@ -146,6 +149,9 @@ func (p *Pool) run(total, grain int, fn func(start, end int), fnParts func(part,
 		h := &p.helpers[i-1]
 		h.start, h.end = bound(i), bound(i+1)
 		h.gen.Add(1) // publishes fn, start and end
+		if p.afterPublish != nil {
+			p.afterPublish()
+		}
 		if h.parked.Load() == 1 && h.parked.CompareAndSwap(1, 0) {
 			h.wake <- struct{}{}
 		}
@@ -174,15 +180,18 @@ func (p *Pool) serve(h *helper, part int) {
 	for {
 		if !spin(func() bool { return h.gen.Load() != seen }) {
 			h.parked.Swap(1) // not Store: see Pool
-			if h.gen.Load() != seen {
-				// Work came in as we went to sleep: if the caller saw the
-				// flag, its token is on the way and must be taken.
-				if !h.parked.CompareAndSwap(1, 0) {
-					<-h.wake
-				}
-			} else {
+			if h.gen.Load() == seen {
+				<-h.wake
+			} else if !h.parked.CompareAndSwap(1, 0) {
+				// Work came in as we went to sleep and the caller saw the
+				// flag: its token is on the way and must be taken.
 				<-h.wake
 			}
+			// A token says only that the flag was seen raised: a caller
+			// held up between handing this helper a range and looking at
+			// the flag can find it raised after the helper ran that range
+			// and parked. So look for new work again.
+			continue
 		}
 		if p.closed.Load() {
 			return

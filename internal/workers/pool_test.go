@@ -188,6 +188,32 @@ func TestAHeldUpHelperDoesNotEndTheNextCall(t *testing.T) {
 	}
 }
 
+// TestALateWakeUpRunsNoRangeTwice holds up the caller after it has handed
+// the helper its range, before it looks whether the helper sleeps, until the
+// helper has run that range and fallen asleep waiting for the next (as a
+// caller preempted at that point would be). The caller then finds the
+// helper asleep and wakes it, with no new work for it: the helper must go
+// back to sleep, not run its range again.
+func TestALateWakeUpRunsNoRangeTwice(t *testing.T) {
+	p := New(2)
+	defer p.Close()
+	var hold atomic.Bool
+	p.afterPublish = func() {
+		if hold.CompareAndSwap(true, false) {
+			time.Sleep(50 * SpinFor) // the helper has run its range and parked by then
+		}
+	}
+	for round := range 3 {
+		hold.Store(true)
+		var ran [2]atomic.Int32
+		p.Run(2, 1, func(start, _ int) { ran[start].Add(1) })
+		time.Sleep(50 * SpinFor) // a range run twice would run by then
+		if a, b := ran[0].Load(), ran[1].Load(); a != 1 || b != 1 {
+			t.Fatalf("round %d: the two ranges ran %d and %d times", round, a, b)
+		}
+	}
+}
+
 // TestCloseStopsParkedAndSpinningHelpers closes one pool right after a
 // call (helpers spinning) and one after they parked; both helpers' loops
 // must end.
