@@ -51,12 +51,34 @@ type Pool struct {
 	done    chan struct{}
 	closed  atomic.Bool
 	once    sync.Once
-	// afterLastRange, set by tests, runs in the helper that finished a
-	// call's last range, before it looks whether the caller sleeps.
-	afterLastRange func()
-	// afterPublish, set by tests, runs in the caller after it has handed
-	// a helper its range, before it looks whether that helper sleeps.
-	afterPublish func()
+	// pause, set by tests, runs at the points of the handshake where a
+	// goroutine being preempted matters, to hold it there.
+	pause func(at pausePoint)
+}
+
+// pausePoint names a point of the park/wake handshake where tests can hold
+// the goroutine that reaches it.
+type pausePoint int
+
+const (
+	// The caller has handed a helper its range and not yet looked whether
+	// the helper sleeps.
+	callerPublished pausePoint = iota
+	// The caller has raised waiting and not yet looked at pending.
+	callerParking
+	// A helper has raised its parked flag and not yet looked for work.
+	helperParking
+	// A helper has finished a call's last range and not yet looked whether
+	// the caller sleeps.
+	helperFinished
+	pausePoints
+)
+
+// hold runs the test hook, if any, at point at.
+func (p *Pool) hold(at pausePoint) {
+	if p.pause != nil {
+		p.pause(at)
+	}
 }
 
 // SpinFor is how long a helper (or the caller, waiting for the helpers)
@@ -79,10 +101,16 @@ type helper struct {
 // New starts a pool of threads threads (0 or less: one per CPU). Close
 // stops it.
 func New(threads int) *Pool {
+	return newPool(threads, nil)
+}
+
+// newPool is New with the test hook pause, set before the helpers start
+// (they read it as soon as they park).
+func newPool(threads int, pause func(at pausePoint)) *Pool {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	p := &Pool{threads: threads, helpers: make([]helper, threads-1), done: make(chan struct{}, 1)}
+	p := &Pool{threads: threads, helpers: make([]helper, threads-1), done: make(chan struct{}, 1), pause: pause}
 	for i := range p.helpers {
 		h := &p.helpers[i]
 		h.wake = make(chan struct{}, 1)
@@ -149,9 +177,7 @@ func (p *Pool) run(total, grain int, fn func(start, end int), fnParts func(part,
 		h := &p.helpers[i-1]
 		h.start, h.end = bound(i), bound(i+1)
 		h.gen.Add(1) // publishes fn, start and end
-		if p.afterPublish != nil {
-			p.afterPublish()
-		}
+		p.hold(callerPublished)
 		if h.parked.Load() == 1 && h.parked.CompareAndSwap(1, 0) {
 			h.wake <- struct{}{}
 		}
@@ -168,6 +194,7 @@ func (p *Pool) wait(call uint64) {
 		return
 	}
 	p.waiting.Swap(call) // not Store: see Pool
+	p.hold(callerParking)
 	if p.pending.Load() == 0 && p.waiting.CompareAndSwap(call, 0) {
 		return // finished before anyone looked at waiting
 	}
@@ -180,6 +207,7 @@ func (p *Pool) serve(h *helper, part int) {
 	for {
 		if !spin(func() bool { return h.gen.Load() != seen }) {
 			h.parked.Swap(1) // not Store: see Pool
+			p.hold(helperParking)
 			if h.gen.Load() == seen {
 				<-h.wake
 			} else if !h.parked.CompareAndSwap(1, 0) {
@@ -200,9 +228,7 @@ func (p *Pool) serve(h *helper, part int) {
 		call := p.calls
 		p.call(part, h.start, h.end)
 		if p.pending.Add(-1) == 0 {
-			if p.afterLastRange != nil {
-				p.afterLastRange()
-			}
+			p.hold(helperFinished)
 			if p.waiting.Load() == call && p.waiting.CompareAndSwap(call, 0) {
 				p.done <- struct{}{}
 			}

@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -161,15 +162,14 @@ func TestNoWakeUpIsLost(t *testing.T) {
 // helper preempted at that point would be). The next call must still
 // return only after all its ranges ran.
 func TestAHeldUpHelperDoesNotEndTheNextCall(t *testing.T) {
-	p := New(2)
-	defer p.Close()
 	var hold atomic.Bool
 	release := make(chan struct{})
-	p.afterLastRange = func() {
-		if hold.CompareAndSwap(true, false) {
+	p := newPool(2, func(at pausePoint) {
+		if at == helperFinished && hold.CompareAndSwap(true, false) {
 			<-release
 		}
-	}
+	})
+	defer p.Close()
 	hold.Store(true)
 	p.Run(2, 1, func(int, int) {}) // returns; its helper is held
 	go func() {
@@ -195,14 +195,13 @@ func TestAHeldUpHelperDoesNotEndTheNextCall(t *testing.T) {
 // helper asleep and wakes it, with no new work for it: the helper must go
 // back to sleep, not run its range again.
 func TestALateWakeUpRunsNoRangeTwice(t *testing.T) {
-	p := New(2)
-	defer p.Close()
 	var hold atomic.Bool
-	p.afterPublish = func() {
-		if hold.CompareAndSwap(true, false) {
+	p := newPool(2, func(at pausePoint) {
+		if at == callerPublished && hold.CompareAndSwap(true, false) {
 			time.Sleep(50 * SpinFor) // the helper has run its range and parked by then
 		}
-	}
+	})
+	defer p.Close()
 	for round := range 3 {
 		hold.Store(true)
 		var ran [2]atomic.Int32
@@ -210,6 +209,82 @@ func TestALateWakeUpRunsNoRangeTwice(t *testing.T) {
 		time.Sleep(50 * SpinFor) // a range run twice would run by then
 		if a, b := ran[0].Load(), ran[1].Load(); a != 1 || b != 1 {
 			t.Fatalf("round %d: the two ranges ran %d and %d times", round, a, b)
+		}
+	}
+}
+
+// TestRunSurvivesPausesAnywhere holds the caller and the helpers, at random,
+// for random times around SpinFor at every point of the handshake where
+// being preempted matters, over thousands of calls: every call must run
+// each of its ranges exactly once, before it returns, and return.
+func TestRunSurvivesPausesAnywhere(t *testing.T) {
+	calls := 10000
+	if testing.Short() {
+		calls = 300
+	}
+	const threads = 3
+	var held [pausePoints]atomic.Int32
+	var seed atomic.Uint64
+	p := newPool(threads, func(at pausePoint) {
+		// A cheap generator shared by the goroutines: its quality
+		// matters less than its spread of pauses.
+		x := seed.Add(0x9e3779b97f4a7c15)
+		x ^= x >> 29
+		x *= 0xbf58476d1ce4e5b9
+		x ^= x >> 32
+		if x%4 != 0 {
+			return
+		}
+		held[at].Add(1)
+		pause := time.Duration(x>>8%400) * SpinFor / 100 // 0 to 4 x SpinFor
+		for t0 := time.Now(); time.Since(t0) < pause; {
+			runtime.Gosched()
+		}
+	})
+	defer p.Close()
+	var ran [threads]atomic.Int32
+	var late atomic.Int32 // ranges run after their call returned
+	var running atomic.Bool
+	finished := make(chan string, 1)
+	var progress atomic.Int64
+	go func() {
+		for i := range calls {
+			for r := range ran {
+				ran[r].Store(0)
+			}
+			running.Store(true)
+			p.Run(threads, 1, func(start, _ int) {
+				if !running.Load() {
+					late.Add(1)
+				}
+				ran[start].Add(1)
+			})
+			running.Store(false)
+			for r := range ran {
+				if n := ran[r].Load(); n != 1 {
+					finished <- fmt.Sprintf("call %d: range %d ran %d times before Run returned", i, r, n)
+					return
+				}
+			}
+			progress.Store(int64(i + 1))
+		}
+		finished <- ""
+	}()
+	select {
+	case msg := <-finished:
+		if msg != "" {
+			t.Fatal(msg)
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("Run has not returned for 3 minutes, at call %d of %d", progress.Load()+1, calls)
+	}
+	if n := late.Load(); n != 0 {
+		t.Errorf("%d ranges ran after their call had returned", n)
+	}
+	for at := range pausePoints {
+		t.Logf("held at point %d: %d times", at, held[at].Load())
+		if held[at].Load() == 0 {
+			t.Errorf("no goroutine was held at pause point %d: the test does not cover it", at)
 		}
 	}
 }
