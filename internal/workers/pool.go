@@ -9,7 +9,10 @@ import (
 
 // Pool runs a function over disjoint ranges on a fixed set of goroutines.
 // The calling goroutine takes the first range itself, so a pool of n
-// threads has n-1 helpers. A Pool is used by one caller at a time.
+// threads has n-1 helpers. A Pool is used by one caller at a time; the
+// function must not Run on the same pool, and must not panic: a panic on a
+// helper ends the process, and one on the caller, if recovered, leaves
+// helpers running a call the pool has forgotten.
 //
 // The layers of one inference follow each other within microseconds, and
 // waking a parked goroutine costs tens of microseconds on a loaded board
