@@ -158,7 +158,18 @@ func TestGrabberSlowConsumerDropsFrames(t *testing.T) {
 			t.Errorf("frame %d after %d reports %d skipped", f.Seq, prev, f.Skipped)
 		}
 		prev, skipped = f.Seq, skipped+f.Skipped
-		time.Sleep(10 * time.Millisecond) // a slow classifier
+		// A slow classifier: it takes long enough for the decoder to
+		// capture two more frames, the first of which is then dropped.
+		// Waiting on the counter, not a fixed time, keeps a slow or loaded
+		// machine from decoding too little to drop anything.
+		captured := g.Stats().Captured
+		time.Sleep(10 * time.Millisecond)
+		for deadline := time.Now().Add(10 * time.Second); g.Stats().Captured < captured+2; {
+			if time.Now().After(deadline) {
+				t.Fatalf("the decoder captured %d frames in 10 s, want 2", g.Stats().Captured-captured)
+			}
+			time.Sleep(time.Millisecond)
+		}
 	}
 	g.Close()
 	s := g.Stats()

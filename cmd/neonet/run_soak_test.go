@@ -65,7 +65,9 @@ mode = "on"
 			line := sc.Text()
 			c.lines++
 			if strings.HasPrefix(line, "pin ") {
-				if strings.HasSuffix(line, "-> high") {
+				// The fault pin (GPIO22) rises with a fault record, not
+				// a detection.
+				if strings.HasSuffix(line, "-> high") && !strings.HasPrefix(line, "pin GPIO22 ") {
 					c.highs++
 				}
 				continue
@@ -80,8 +82,11 @@ mode = "on"
 				c.detects++
 			case "status":
 				c.statuses++
-				c.overflow, _ = strconv.Atoi(rec["log_overflow"])
-				c.errors, _ = strconv.Atoi(rec["log_errors"])
+				// Each status record counts what was lost since the last.
+				n, _ := strconv.Atoi(rec["log_overflow"])
+				c.overflow += n
+				n, _ = strconv.Atoi(rec["log_errors"])
+				c.errors += n
 			}
 		}
 		got <- c

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"neonet.dev/neonet/graph"
+	"neonet.dev/neonet/internal/alloctest"
 	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/qnet"
 	"neonet.dev/neonet/quant/calib"
@@ -166,9 +167,14 @@ func TestInt8RunAllocatesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := testing.AllocsPerRun(10, p.Run); n != 0 {
-		t.Errorf("int8 Run allocates %v times", n)
-	}
+	p.Run()
+	// The program runs on a thread per core: the runtime's own wait
+	// records, allocated as helpers park, are allowed; neonet's are not.
+	alloctest.Neonet(t, func() {
+		for range 10 {
+			p.Run()
+		}
+	})
 }
 
 func TestCalibrationImages(t *testing.T) {
