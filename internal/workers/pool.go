@@ -74,7 +74,7 @@ const (
 	// A helper has finished a call's last range and not yet looked whether
 	// the caller sleeps.
 	helperFinished
-	pausePoints
+	pausePoints // how many there are
 )
 
 // hold runs the test hook, if any, at point at.
