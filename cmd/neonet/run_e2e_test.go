@@ -272,7 +272,7 @@ func serialLines(t *testing.T) (port string, lines <-chan string, closePort func
 // TestRunEndToEnd: photos of a cat, then of a parrot, as the camera. The
 // cat rule's pin goes high after its detections and low after the
 // release, the serial port says so, and SIGTERM while the pin is high
-// ends the daemon promptly (about 0.1 s; the test allows 3 s, for a loaded
+// ends the daemon promptly (about 0.2 s; the test allows 3 s, for a loaded
 // machine, well inside systemd's 15 s stop timeout), pin low, exit status
 // 0.
 func TestRunEndToEnd(t *testing.T) {
