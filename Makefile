@@ -45,6 +45,7 @@ deps: ## install Debian packages and Go modules the tests need
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 	$(GO) mod download
+	@$(MAKE) --no-print-directory $(STATICCHECK)
 
 golden: deps ## make PyTorch's reference outputs in testdata/golden (incremental)
 	$(PYTHON) scripts/golden/make_golden.py --data-dir $(DATA) $(GOLDEN)
@@ -74,7 +75,7 @@ $(INT8_GOLDEN)/efficientnet_b0.ref: $(BIN)
 	$(GO) run ./internal/cmd/int8ref --image $(DATA)/images/samples/cat.bmp $(INT8_GOLDEN)/efficientnet_b0.neonet
 
 test: deps golden ## run every test, with PyTorch's golden outputs
-	$(GO) vet ./...
+	$(MAKE) --no-print-directory lint
 	CGO_ENABLED=0 $(GO) build ./...
 	NEONET_REQUIRE_DATA=1 NEONET_DATA=$(DATA) $(GO) test -timeout 60m ./...
 	$(MAKE) --no-print-directory test-arm64
@@ -117,10 +118,26 @@ eval-int8: build ## int8 against fp32 on the shared photos: accuracy, agreement,
 	$(BIN) eval --model shiftresnet20 --weights $(DATA)/weights/shiftresnet20_cifar10 --data $(DATA)/images/cifar10-dev \
 		--compare --calib $(DATA)/images/cifar10-dev --calib-images 200 --plot build/shiftresnet20_sqnr.png
 
-lint: ## gofmt, go vet (also for arm64)
-	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+# staticcheck, pinned; installed into the Go bin folder by `make deps`.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+# staticcheck runs once per build configuration (amd64, arm64, each with and
+# without purego) and -merge reports what holds in all of them, so an
+# assembly function's Go twin, used only where the assembly is not built,
+# is not called unused.
+lint: $(STATICCHECK) ## gofmt, go vet (amd64 and arm64), go mod tidy -diff, staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	GOARCH=arm64 $(GO) vet ./...
+	$(GO) mod tidy -diff
+	@t=$$(mktemp -d) && trap 'rm -rf $$t' EXIT && \
+	for cfg in amd64: arm64: amd64:purego arm64:purego; do \
+		GOARCH=$${cfg%%:*} $(STATICCHECK) -tags "$${cfg#*:}" -f binary ./... > $$t/$${cfg/:/-}.bin || exit 1; \
+	done && $(STATICCHECK) -merge $$t/*.bin && echo "lint: clean"
 
 fuzz: ## fuzz the parsers of outside input for a minute each
 	$(GO) test ./checkpoint -run '^$$' -fuzz FuzzLoad -fuzztime 60s

@@ -8,7 +8,7 @@ import (
 
 	"neonet.dev/neonet/engine"
 	"neonet.dev/neonet/graph"
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/kernels/fp32"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
 )
@@ -128,7 +128,7 @@ func (c *Classifier) Label(i int) string {
 // classes, most likely first.
 func (c *Classifier) Top(k int) []Prediction {
 	logits := c.Logits()
-	kernels.Softmax(c.probs, logits, len(logits))
+	fp32.Softmax(c.probs, logits, len(logits))
 	for i := range c.order {
 		c.order[i] = i
 	}

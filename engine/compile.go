@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"neonet.dev/neonet/graph"
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 )
 
 // Options tunes compilation.
@@ -36,7 +36,7 @@ type Layer struct {
 	// Per-channel affine (an unfolded batch norm): y = x*Scale[c] + Shift[c].
 	Scale, Shift []float32
 	// Act is applied to the layer's output.
-	Act kernels.Activation
+	Act nn.Activation
 
 	packed []float32 // convolution weights in the kernel's layout, made once
 }
@@ -69,7 +69,7 @@ func Lower(g *graph.Graph, opt Options) []*Layer {
 	// be merged into it: v is read once and not yet activated.
 	absorbable := func(v graph.Value) *Layer {
 		p := producer[v]
-		if opt.NoFold || p == nil || readers[v] != 1 || p.Act != kernels.ActNone {
+		if opt.NoFold || p == nil || readers[v] != 1 || p.Act != nn.ActNone {
 			return nil
 		}
 		return p
@@ -96,7 +96,7 @@ func Lower(g *graph.Graph, opt Options) []*Layer {
 			}
 			s.Kind, s.Scale, s.Shift = "affine", scale, shift
 		case *graph.Activation:
-			clamp := op.Fn == kernels.ActReLU || op.Fn == kernels.ActReLU6
+			clamp := op.Fn == nn.ActReLU || op.Fn == nn.ActReLU6
 			if p := absorbable(n.Inputs[0]); p != nil && fusesActivation(p) && (clamp || !opt.FuseClampsOnly) {
 				p.Act = op.Fn
 				p.Kind += "+" + op.Fn.String()

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"neonet.dev/neonet/graph"
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
@@ -16,21 +16,21 @@ func smallNet(t testing.TB) *graph.Graph {
 	b := graph.NewBuilder("small", tensor.Shape{N: 1, H: 12, W: 12, C: 3})
 	x := b.Conv("stem", b.Input(), graph.ConvSpec{Out: 8, Kernel: 3, Stride: 2, Pad: 1})
 	x = b.BatchNorm("stem_bn", x, 1e-5)
-	x = b.Act("stem_act", x, kernels.ActSiLU)
+	x = b.Act("stem_act", x, nn.ActSiLU)
 	y := b.Conv("dw", x, graph.ConvSpec{Out: 8, Kernel: 3, Pad: 1, Groups: 8, Bias: true})
 	bn := b.BatchNorm("dw_bn", y, 1e-3) // y is also read by the add below: cannot fold
-	bn = b.Act("dw_act", bn, kernels.ActReLU6)
+	bn = b.Act("dw_act", bn, nn.ActReLU6)
 	s := b.GlobalAvgPool("se_pool", bn)
 	s = b.Conv("se_fc1", s, graph.ConvSpec{Out: 2, Kernel: 1, Bias: true})
-	s = b.Act("se_act", s, kernels.ActReLU)
+	s = b.Act("se_act", s, nn.ActReLU)
 	s = b.Conv("se_fc2", s, graph.ConvSpec{Out: 8, Kernel: 1, Bias: true})
-	s = b.Act("se_gate", s, kernels.ActSigmoid)
+	s = b.Act("se_gate", s, nn.ActSigmoid)
 	z := b.MulChannels("se", bn, s)
 	z = b.Add("res", z, y)
-	z = b.Shift("shift", z, []kernels.Offset{{DY: -1, DX: -1}, {DY: -1, DX: 0}, {DY: -1, DX: 1}, {DY: 0, DX: -1}, {DY: 0, DX: 0}, {DY: 0, DX: 1}, {DY: 1, DX: -1}, {DY: 1, DX: 0}})
+	z = b.Shift("shift", z, []nn.Offset{{DY: -1, DX: -1}, {DY: -1, DX: 0}, {DY: -1, DX: 1}, {DY: 0, DX: -1}, {DY: 0, DX: 0}, {DY: 0, DX: 1}, {DY: 1, DX: -1}, {DY: 1, DX: 0}})
 	p := b.MaxPool("pool", z, 3, 2, 0, true)
 	q := b.AvgPool("avg", z, 3, 2, 1, false, true)
-	q = b.Act("avg_act", q, kernels.ActReLU)
+	q = b.Act("avg_act", q, nn.ActReLU)
 	c := b.Concat("cat", p, q)
 	c = b.Flatten("flat", c)
 	c = b.Linear("fc", c, 5, true)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"neonet.dev/neonet/graph"
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/kernels/fp32"
 	"neonet.dev/neonet/tensor"
 )
 
@@ -67,43 +67,43 @@ func (p *Program) kernel(s *Layer, ins []*tensor.Tensor, out *tensor.Tensor) (fu
 	case *graph.Conv2D:
 		geo := op.Geometry
 		if s.packed == nil {
-			s.packed = kernels.PackConvWeights(s.Weight, op.Out, in.Shape.C/geo.Groups, geo.KH, geo.KW)
+			s.packed = fp32.PackConvWeights(s.Weight, op.Out, in.Shape.C/geo.Groups, geo.KH, geo.KW)
 		}
 		w, bias, act := s.packed, s.Bias, s.Act
-		return func() { kernels.Conv2D(out, in, w, bias, geo, act) }, nil
+		return func() { fp32.Conv2D(out, in, w, bias, geo, act) }, nil
 	case *graph.Linear:
 		w, bias, act := s.Weight, s.Bias, s.Act
-		return func() { kernels.Linear(out, in, w, bias, act) }, nil
+		return func() { fp32.Linear(out, in, w, bias, act) }, nil
 	case *graph.BatchNorm:
 		scale, shift, act := s.Scale, s.Shift, s.Act
-		return func() { kernels.ChannelAffine(out, in, scale, shift, act) }, nil
+		return func() { fp32.ChannelAffine(out, in, scale, shift, act) }, nil
 	case *graph.Activation:
 		act := s.Act
-		return func() { kernels.Activate(out.Data, in.Data, act) }, nil
+		return func() { fp32.Activate(out.Data, in.Data, act) }, nil
 	case *graph.MaxPool:
 		geo := op.Geometry
-		return func() { kernels.MaxPool(out, in, geo) }, nil
+		return func() { fp32.MaxPool(out, in, geo) }, nil
 	case *graph.AvgPool:
 		geo := op.Geometry
-		return func() { kernels.AvgPool(out, in, geo) }, nil
+		return func() { fp32.AvgPool(out, in, geo) }, nil
 	case *graph.GlobalAvgPool:
-		return func() { kernels.GlobalAvgPool(out, in) }, nil
+		return func() { fp32.GlobalAvgPool(out, in) }, nil
 	case *graph.Concat:
-		return func() { kernels.Concat(out, ins) }, nil
+		return func() { fp32.Concat(out, ins) }, nil
 	case *graph.Add:
 		b, act := ins[1], s.Act
-		return func() { kernels.Add(out, in, b, act) }, nil
+		return func() { fp32.Add(out, in, b, act) }, nil
 	case *graph.MulChannels:
 		scale := ins[1]
-		return func() { kernels.MulChannels(out, in, scale) }, nil
+		return func() { fp32.MulChannels(out, in, scale) }, nil
 	case *graph.Shift:
 		offsets := op.Offsets
-		return func() { kernels.Shift(out, in, offsets) }, nil
+		return func() { fp32.Shift(out, in, offsets) }, nil
 	case *graph.Flatten:
-		return func() { kernels.Flatten(out, in) }, nil
+		return func() { fp32.Flatten(out, in) }, nil
 	case *graph.Softmax:
 		c := in.Shape.C
-		return func() { kernels.Softmax(out.Data, in.Data, c) }, nil
+		return func() { fp32.Softmax(out.Data, in.Data, c) }, nil
 	}
 	return nil, fmt.Errorf("engine: %s: no kernel for op %s", s.Node.Name, s.Kind)
 }

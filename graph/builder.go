@@ -3,7 +3,7 @@ package graph
 import (
 	"fmt"
 
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
@@ -91,7 +91,7 @@ func (b *Builder) Conv(name string, x Value, c ConvSpec) Value {
 		return 0
 	}
 	op := &Conv2D{
-		Geometry: kernels.ConvGeometry{
+		Geometry: nn.ConvGeometry{
 			KH: c.Kernel, KW: c.Kernel, StrideH: c.Stride, StrideW: c.Stride,
 			PadH: c.Pad, PadW: c.Pad, DilH: c.Dilation, DilW: c.Dilation, Groups: c.Groups,
 		},
@@ -126,7 +126,7 @@ func (b *Builder) BatchNorm(name string, x Value, eps float32) Value {
 }
 
 // Act adds an element-wise activation.
-func (b *Builder) Act(name string, x Value, fn kernels.Activation) Value {
+func (b *Builder) Act(name string, x Value, fn nn.Activation) Value {
 	return b.add(name, &Activation{Fn: fn}, x)
 }
 
@@ -140,8 +140,8 @@ func (b *Builder) AvgPool(name string, x Value, kernel, stride, pad int, ceil, c
 	return b.add(name, &AvgPool{Geometry: square(kernel, stride, pad, ceil, countIncludePad)}, x)
 }
 
-func square(kernel, stride, pad int, ceil, countPad bool) kernels.PoolGeometry {
-	return kernels.PoolGeometry{KH: kernel, KW: kernel, StrideH: stride, StrideW: stride,
+func square(kernel, stride, pad int, ceil, countPad bool) nn.PoolGeometry {
+	return nn.PoolGeometry{KH: kernel, KW: kernel, StrideH: stride, StrideW: stride,
 		PadH: pad, PadW: pad, CeilMode: ceil, CountIncludePad: countPad}
 }
 
@@ -162,7 +162,7 @@ func (b *Builder) MulChannels(name string, x, scale Value) Value {
 }
 
 // Shift adds a channel shift with one offset per channel.
-func (b *Builder) Shift(name string, x Value, offsets []kernels.Offset) Value {
+func (b *Builder) Shift(name string, x Value, offsets []nn.Offset) Value {
 	return b.add(name, &Shift{Offsets: offsets}, x)
 }
 

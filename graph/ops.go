@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
@@ -12,11 +12,11 @@ import (
 // [Out] or nil. Act is applied to the result (the compiler fuses a
 // following activation into it; builders leave it ActNone).
 type Conv2D struct {
-	Geometry kernels.ConvGeometry
+	Geometry nn.ConvGeometry
 	Out      int
 	Weight   *Param
 	Bias     *Param
-	Act      kernels.Activation
+	Act      nn.Activation
 }
 
 // BatchNorm is PyTorch's BatchNorm2d at inference:
@@ -29,13 +29,13 @@ type BatchNorm struct {
 }
 
 // Activation applies an element-wise function.
-type Activation struct{ Fn kernels.Activation }
+type Activation struct{ Fn nn.Activation }
 
 // MaxPool is PyTorch's MaxPool2d.
-type MaxPool struct{ Geometry kernels.PoolGeometry }
+type MaxPool struct{ Geometry nn.PoolGeometry }
 
 // AvgPool is PyTorch's AvgPool2d.
-type AvgPool struct{ Geometry kernels.PoolGeometry }
+type AvgPool struct{ Geometry nn.PoolGeometry }
 
 // GlobalAvgPool is PyTorch's AdaptiveAvgPool2d(1): [N,H,W,C] -> [N,1,1,C].
 type GlobalAvgPool struct{}
@@ -44,7 +44,7 @@ type GlobalAvgPool struct{}
 type Concat struct{}
 
 // Add sums two tensors of the same shape (a residual connection).
-type Add struct{ Act kernels.Activation }
+type Add struct{ Act nn.Activation }
 
 // MulChannels multiplies a [N,H,W,C] tensor by a [N,1,1,C] one, channel by
 // channel (squeeze-and-excitation's rescaling).
@@ -52,14 +52,14 @@ type MulChannels struct{}
 
 // Shift moves each channel by its own offset, filling with zeros: the
 // zero-FLOP, zero-parameter spatial op of ShiftNet.
-type Shift struct{ Offsets []kernels.Offset }
+type Shift struct{ Offsets []nn.Offset }
 
 // Linear is PyTorch's Linear on [N,1,1,In]: Weight is [Out][In].
 type Linear struct {
 	Out    int
 	Weight *Param
 	Bias   *Param
-	Act    kernels.Activation
+	Act    nn.Activation
 }
 
 // Flatten is torch.flatten(x, 1): [N,H,W,C] -> [N,1,1,C*H*W] in NCHW order.
@@ -130,7 +130,7 @@ func (op *AvgPool) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	return poolShape(in, op.Geometry)
 }
 
-func poolShape(in []tensor.Shape, g kernels.PoolGeometry) (tensor.Shape, error) {
+func poolShape(in []tensor.Shape, g nn.PoolGeometry) (tensor.Shape, error) {
 	if err := wantInputs(in, 1); err != nil {
 		return tensor.Shape{}, err
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
 )
@@ -96,8 +96,8 @@ func describeLabels(labels []string) string {
 }
 
 func describeOp(op qnet.Op) string {
-	act := func(a kernels.Activation) string {
-		if a == kernels.ActNone {
+	act := func(a nn.Activation) string {
+		if a == nn.ActNone {
 			return ""
 		}
 		return " " + a.String()
@@ -133,7 +133,7 @@ func describeOp(op qnet.Op) string {
 	return op.Kind()
 }
 
-func describePool(g kernels.PoolGeometry) string {
+func describePool(g nn.PoolGeometry) string {
 	s := fmt.Sprintf("%dx%d s%dx%d", g.KH, g.KW, g.StrideH, g.StrideW)
 	if g.PadH != 0 || g.PadW != 0 {
 		s += fmt.Sprintf(" p%dx%d", g.PadH, g.PadW)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
 	"neonet.dev/neonet/quant"
@@ -212,12 +212,12 @@ func opName(op qnet.Op) string {
 // Activation and filter names, spelled out here rather than taken from
 // String methods so that the format is pinned by this package.
 var (
-	actNames = map[kernels.Activation]string{
-		kernels.ActNone:    "none",
-		kernels.ActReLU:    "relu",
-		kernels.ActReLU6:   "relu6",
-		kernels.ActSiLU:    "silu",
-		kernels.ActSigmoid: "sigmoid",
+	actNames = map[nn.Activation]string{
+		nn.ActNone:    "none",
+		nn.ActReLU:    "relu",
+		nn.ActReLU6:   "relu6",
+		nn.ActSiLU:    "silu",
+		nn.ActSigmoid: "sigmoid",
 	}
 	filterNames = map[preprocess.Filter]string{
 		preprocess.Bilinear: "bilinear",
@@ -226,7 +226,7 @@ var (
 	}
 )
 
-func parseAct(s string) (kernels.Activation, bool) {
+func parseAct(s string) (nn.Activation, bool) {
 	for a, n := range actNames {
 		if n == s {
 			return a, true
@@ -246,8 +246,8 @@ func parseFilter(s string) (preprocess.Filter, bool) {
 
 // clampAct reports whether a is an activation that requantization can
 // fuse as a clamp; the executor ignores any other fused activation.
-func clampAct(a kernels.Activation) bool {
-	return a == kernels.ActNone || a == kernels.ActReLU || a == kernels.ActReLU6
+func clampAct(a nn.Activation) bool {
+	return a == nn.ActNone || a == nn.ActReLU || a == nn.ActReLU6
 }
 
 // product multiplies non-negative factors, reporting false if the result
@@ -381,7 +381,7 @@ func checkNode(m *qnet.Model, n *qnet.Node) error {
 }
 
 // checkChannels checks a conv or linear layer's per-channel arrays.
-func checkChannels(out int, scales []float32, bias []int32, act kernels.Activation) error {
+func checkChannels(out int, scales []float32, bias []int32, act nn.Activation) error {
 	if len(scales) != out {
 		return fmt.Errorf("weight_scales: %d values, want %d", len(scales), out)
 	}
@@ -399,7 +399,7 @@ func checkChannels(out int, scales []float32, bias []int32, act kernels.Activati
 	return nil
 }
 
-func checkPool(g kernels.PoolGeometry) error {
+func checkPool(g nn.PoolGeometry) error {
 	for _, v := range []int{g.KH, g.KW, g.StrideH, g.StrideW} {
 		if !inRange(v, 1, maxWindow) {
 			return fmt.Errorf("pool geometry %+v: kernel and stride must be 1..%d", g, maxWindow)

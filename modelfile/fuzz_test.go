@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/qnet"
 )
 
@@ -65,7 +65,7 @@ func exercise(t *testing.T, m *qnet.Model) {
 		for _, in := range n.Inputs {
 			macs += int64(m.Tensors[in].Shape.Elems())
 		}
-		var g kernels.PoolGeometry
+		var g nn.PoolGeometry
 		switch op := n.Op.(type) {
 		case *qnet.MaxPool:
 			g = op.Geometry

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"unsafe"
 
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
 	"neonet.dev/neonet/quant"
@@ -77,40 +77,40 @@ func testModel() *qnet.Model {
 	m.Input = in
 	stemP := p(0.05, -128)
 	stem := tensorOf("stem", sh(6, 6, 8), stemP)
-	node("stem", &qnet.Conv{Geometry: kernels.ConvGeometry{KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1, Groups: 1},
-		Out: 8, Weights: weights(3 * 3 * 3 * 8), WeightScales: scales(8), Bias: bias(8), Act: kernels.ActReLU}, stem, in)
-	offs := make([]kernels.Offset, 8)
+	node("stem", &qnet.Conv{Geometry: nn.ConvGeometry{KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1, Groups: 1},
+		Out: 8, Weights: weights(3 * 3 * 3 * 8), WeightScales: scales(8), Bias: bias(8), Act: nn.ActReLU}, stem, in)
+	offs := make([]nn.Offset, 8)
 	for c := range offs {
-		offs[c] = kernels.Offset{DY: c%3 - 1, DX: c/3 - 1}
+		offs[c] = nn.Offset{DY: c%3 - 1, DX: c/3 - 1}
 	}
 	shifted := tensorOf("shift", sh(6, 6, 8), stemP)
 	node("shift", &qnet.Shift{Offsets: offs}, shifted, stem)
 	silu := tensorOf("silu", sh(6, 6, 8), p(0.03, -20))
-	node("silu", &qnet.Table{Fn: kernels.ActSiLU, Table: table()}, silu, shifted)
+	node("silu", &qnet.Table{Fn: nn.ActSiLU, Table: table()}, silu, shifted)
 	catP := p(0.04, -100)
 	dw := tensorOf("dw", sh(3, 3, 8), catP)
-	node("dw", &qnet.Conv{Geometry: kernels.ConvGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 2, PadW: 2, DilH: 2, DilW: 2, Groups: 8},
-		Out: 8, Weights: weights(3 * 3 * 1 * 8), WeightScales: scales(8), Bias: bias(8), Act: kernels.ActReLU6}, dw, silu)
+	node("dw", &qnet.Conv{Geometry: nn.ConvGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 2, PadW: 2, DilH: 2, DilW: 2, Groups: 8},
+		Out: 8, Weights: weights(3 * 3 * 1 * 8), WeightScales: scales(8), Bias: bias(8), Act: nn.ActReLU6}, dw, silu)
 	mp := tensorOf("mp", sh(3, 3, 8), stemP)
-	node("mp", &qnet.MaxPool{Geometry: kernels.PoolGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}}, mp, stem)
+	node("mp", &qnet.MaxPool{Geometry: nn.PoolGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}}, mp, stem)
 	rq := tensorOf("cat.requant", sh(3, 3, 8), catP)
 	node("cat.requant1", &qnet.Requant{}, rq, mp)
 	cat := tensorOf("cat", sh(3, 3, 16), catP)
 	node("cat", &qnet.Concat{}, cat, dw, rq)
 	apP := p(0.035, -90)
 	ap := tensorOf("ap", sh(2, 2, 16), apP)
-	node("ap", &qnet.AvgPool{Geometry: kernels.PoolGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, CeilMode: true, CountIncludePad: true}}, ap, cat)
+	node("ap", &qnet.AvgPool{Geometry: nn.PoolGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, CeilMode: true, CountIncludePad: true}}, ap, cat)
 	gap := tensorOf("gap", sh(1, 1, 16), p(0.03, -80))
 	node("gap", &qnet.GlobalAvgPool{}, gap, ap)
 	fc1 := tensorOf("se.fc", sh(1, 1, 16), p(0.1, -128))
-	node("se.fc", &qnet.Linear{Out: 16, Weights: weights(16 * 16), WeightScales: scales(16), Bias: bias(16), Act: kernels.ActReLU}, fc1, gap)
+	node("se.fc", &qnet.Linear{Out: 16, Weights: weights(16 * 16), WeightScales: scales(16), Bias: bias(16), Act: nn.ActReLU}, fc1, gap)
 	sig := tensorOf("se.sigmoid", sh(1, 1, 16), p(1.0/256, -128))
-	node("se.sigmoid", &qnet.Table{Fn: kernels.ActSigmoid, Table: table()}, sig, fc1)
+	node("se.sigmoid", &qnet.Table{Fn: nn.ActSigmoid, Table: table()}, sig, fc1)
 	mul := tensorOf("se.mul", sh(2, 2, 16), p(0.02, -70))
 	node("se.mul", &qnet.MulChannels{}, mul, ap, sig)
 	resP := p(0.06, -128)
 	res := tensorOf("res", sh(2, 2, 16), resP)
-	node("res", &qnet.Add{Act: kernels.ActReLU}, res, mul, ap)
+	node("res", &qnet.Add{Act: nn.ActReLU}, res, mul, ap)
 	flat := tensorOf("flat", sh(1, 1, 64), resP)
 	node("flat", &qnet.Flatten{}, flat, res)
 	fc := tensorOf("fc", sh(1, 1, 5), p(0.2, 3))
@@ -215,7 +215,7 @@ func TestWriteRefusesBadModels(t *testing.T) {
 		"nan scale":     func(m *qnet.Model) { m.Tensors[2].Params.Scale = float32(nan()) },
 		"labels":        func(m *qnet.Model) { m.Labels = m.Labels[:3] },
 		"crop":          func(m *qnet.Model) { m.Preprocess.CropH = 5 },
-		"fused silu":    func(m *qnet.Model) { m.Nodes[0].Op.(*qnet.Conv).Act = kernels.ActSiLU },
+		"fused silu":    func(m *qnet.Model) { m.Nodes[0].Op.(*qnet.Conv).Act = nn.ActSiLU },
 		"weight scale":  func(m *qnet.Model) { m.Nodes[0].Op.(*qnet.Conv).WeightScales[1] = 0 },
 		"short weights": func(m *qnet.Model) { c := m.Nodes[0].Op.(*qnet.Conv); c.Weights = c.Weights[1:] },
 	} {

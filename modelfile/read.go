@@ -11,7 +11,7 @@ import (
 	"os"
 	"unsafe"
 
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
 	"neonet.dev/neonet/quant"
@@ -279,7 +279,7 @@ func (r *reader) op(mn *metaNode) (qnet.Op, error) {
 			return nil, fmt.Errorf("%s: a %s has no such field", f, mn.Op)
 		}
 	}
-	act := func(field string, s *string) (kernels.Activation, error) {
+	act := func(field string, s *string) (nn.Activation, error) {
 		a, ok := parseAct(*s)
 		if !ok {
 			return 0, fmt.Errorf("%s %q: not an activation (none, relu, relu6, silu, sigmoid)", field, *s)
@@ -308,7 +308,7 @@ func (r *reader) op(mn *metaNode) (qnet.Op, error) {
 			return &qnet.Linear{Out: *mn.Out, Weights: w, WeightScales: s, Bias: b, Act: a}, nil
 		}
 		c := mn.Conv
-		g := kernels.ConvGeometry{KH: c.KH, KW: c.KW, StrideH: c.StrideH, StrideW: c.StrideW,
+		g := nn.ConvGeometry{KH: c.KH, KW: c.KW, StrideH: c.StrideH, StrideW: c.StrideW,
 			PadH: c.PadH, PadW: c.PadW, DilH: c.DilH, DilW: c.DilW, Groups: c.Groups}
 		return &qnet.Conv{Geometry: g, Out: *mn.Out, Weights: w, WeightScales: s, Bias: b, Act: a}, nil
 	case opTable:
@@ -340,14 +340,14 @@ func (r *reader) op(mn *metaNode) (qnet.Op, error) {
 		if len(pairs)%2 != 0 {
 			return nil, fmt.Errorf("offsets: %d values, want (dy, dx) pairs", len(pairs))
 		}
-		offs := make([]kernels.Offset, len(pairs)/2)
+		offs := make([]nn.Offset, len(pairs)/2)
 		for i := range offs {
-			offs[i] = kernels.Offset{DY: int(pairs[2*i]), DX: int(pairs[2*i+1])}
+			offs[i] = nn.Offset{DY: int(pairs[2*i]), DX: int(pairs[2*i+1])}
 		}
 		return &qnet.Shift{Offsets: offs}, nil
 	case opMaxPool, opAvgPool:
 		p := mn.Pool
-		g := kernels.PoolGeometry{KH: p.KH, KW: p.KW, StrideH: p.StrideH, StrideW: p.StrideW, PadH: p.PadH, PadW: p.PadW,
+		g := nn.PoolGeometry{KH: p.KH, KW: p.KW, StrideH: p.StrideH, StrideW: p.StrideW, PadH: p.PadH, PadW: p.PadW,
 			CeilMode: p.CeilMode, CountIncludePad: p.CountIncludePad}
 		if mn.Op == opMaxPool {
 			return &qnet.MaxPool{Geometry: g}, nil

@@ -11,7 +11,7 @@ import (
 	"math"
 
 	"neonet.dev/neonet/internal/atomicfile"
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/qnet"
 )
 
@@ -181,7 +181,7 @@ func marshalMeta(fm *fileMeta) ([]byte, error) {
 	return b.Bytes(), err
 }
 
-func poolMeta(g kernels.PoolGeometry) *metaPool {
+func poolMeta(g nn.PoolGeometry) *metaPool {
 	return &metaPool{KH: g.KH, KW: g.KW, StrideH: g.StrideH, StrideW: g.StrideW, PadH: g.PadH, PadW: g.PadW,
 		CeilMode: g.CeilMode, CountIncludePad: g.CountIncludePad}
 }

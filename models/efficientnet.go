@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"neonet.dev/neonet/graph"
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
@@ -91,17 +91,17 @@ func scaleDepth(layers int, depth float64) int   { return int(math.Ceil(float64(
 func EfficientNet(v EfficientNetVariant, classes int) (*graph.Graph, error) {
 	const eps = 1e-5 // torchvision's BatchNorm2d default for B0-B3
 	b := graph.NewBuilder(v.Name, tensor.Shape{N: 1, H: v.Crop, W: v.Crop, C: 3})
-	convBNAct := func(name string, x graph.Value, spec graph.ConvSpec, act kernels.Activation) graph.Value {
+	convBNAct := func(name string, x graph.Value, spec graph.ConvSpec, act nn.Activation) graph.Value {
 		spec.Pad = (spec.Kernel - 1) / 2
 		x = b.Conv(name+".0", x, spec)
 		x = b.BatchNorm(name+".1", x, eps)
-		if act != kernels.ActNone {
+		if act != nn.ActNone {
 			x = b.Act(name+".2", x, act)
 		}
 		return x
 	}
 	stem := scaleWidth(efficientNetB0Stages[0].in, v.Width)
-	x := convBNAct("features.0", b.Input(), graph.ConvSpec{Out: stem, Kernel: 3, Stride: 2}, kernels.ActSiLU)
+	x := convBNAct("features.0", b.Input(), graph.ConvSpec{Out: stem, Kernel: 3, Stride: 2}, nn.ActSiLU)
 	for s, st := range efficientNetB0Stages {
 		in, out := scaleWidth(st.in, v.Width), scaleWidth(st.out, v.Width)
 		for j := range scaleDepth(st.layers, v.Depth) {
@@ -115,7 +115,7 @@ func EfficientNet(v EfficientNetVariant, classes int) (*graph.Graph, error) {
 	}
 	last := scaleWidth(efficientNetB0Stages[len(efficientNetB0Stages)-1].out, v.Width)
 	x = convBNAct(fmt.Sprintf("features.%d", len(efficientNetB0Stages)+1), x,
-		graph.ConvSpec{Out: 4 * last, Kernel: 1}, kernels.ActSiLU)
+		graph.ConvSpec{Out: 4 * last, Kernel: 1}, nn.ActSiLU)
 	x = b.GlobalAvgPool("avgpool", x)
 	x = b.Flatten("flatten", x)
 	// classifier.0 is Dropout: the identity at inference.
@@ -128,17 +128,17 @@ func EfficientNet(v EfficientNetVariant, classes int) (*graph.Graph, error) {
 // projection without activation, and a residual add when the block keeps
 // the shape. Stochastic depth is the identity at inference.
 func mbConv(b *graph.Builder, name string, x graph.Value, in, out, expand, kernel, stride int,
-	convBNAct func(string, graph.Value, graph.ConvSpec, kernels.Activation) graph.Value) graph.Value {
+	convBNAct func(string, graph.Value, graph.ConvSpec, nn.Activation) graph.Value) graph.Value {
 	input := x
 	expanded := makeDivisible(float64(in * expand))
 	k := 0
 	layer := func() string { k++; return fmt.Sprintf("%s.block.%d", name, k-1) }
 	if expanded != in {
-		x = convBNAct(layer(), x, graph.ConvSpec{Out: expanded, Kernel: 1}, kernels.ActSiLU)
+		x = convBNAct(layer(), x, graph.ConvSpec{Out: expanded, Kernel: 1}, nn.ActSiLU)
 	}
-	x = convBNAct(layer(), x, graph.ConvSpec{Out: expanded, Kernel: kernel, Stride: stride, Groups: expanded}, kernels.ActSiLU)
+	x = convBNAct(layer(), x, graph.ConvSpec{Out: expanded, Kernel: kernel, Stride: stride, Groups: expanded}, nn.ActSiLU)
 	x = squeezeExcitation(b, layer(), x, max(1, in/4))
-	x = convBNAct(layer(), x, graph.ConvSpec{Out: out, Kernel: 1}, kernels.ActNone)
+	x = convBNAct(layer(), x, graph.ConvSpec{Out: out, Kernel: 1}, nn.ActNone)
 	if stride == 1 && in == out {
 		x = b.Add(name+".add", x, input)
 	}
@@ -152,8 +152,8 @@ func squeezeExcitation(b *graph.Builder, name string, x graph.Value, squeeze int
 	c := b.Shape(x).C
 	s := b.GlobalAvgPool(name+".avgpool", x)
 	s = b.Conv(name+".fc1", s, graph.ConvSpec{Out: squeeze, Kernel: 1, Bias: true})
-	s = b.Act(name+".activation", s, kernels.ActSiLU)
+	s = b.Act(name+".activation", s, nn.ActSiLU)
 	s = b.Conv(name+".fc2", s, graph.ConvSpec{Out: c, Kernel: 1, Bias: true})
-	s = b.Act(name+".scale_activation", s, kernels.ActSigmoid)
+	s = b.Act(name+".scale_activation", s, nn.ActSigmoid)
 	return b.MulChannels(name, x, s)
 }

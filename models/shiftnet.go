@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"neonet.dev/neonet/graph"
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
@@ -21,10 +21,10 @@ import (
 // (dy, dx) = ((c/3)%3 - 1, c%3 - 1), cycling through the 3x3 neighbourhood
 // channel by channel; the remaining channels stay put. This is the layout
 // of the trained ShiftResNet-20 weights in ../shared/data.
-func InterleavedShift(channels int) []kernels.Offset {
-	offsets := make([]kernels.Offset, channels)
+func InterleavedShift(channels int) []nn.Offset {
+	offsets := make([]nn.Offset, channels)
 	for c := range 9 * (channels / 9) {
-		offsets[c] = kernels.Offset{DY: (c/3)%3 - 1, DX: c%3 - 1}
+		offsets[c] = nn.Offset{DY: (c/3)%3 - 1, DX: c%3 - 1}
 	}
 	return offsets
 }
@@ -32,12 +32,12 @@ func InterleavedShift(channels int) []kernels.Offset {
 // GroupedShift splits channels into k*k contiguous groups of C/(k*k)
 // channels (the remainder joins the last group); group i moves by
 // (i/k - k/2, i%k - k/2), in raster order over the k x k window.
-func GroupedShift(channels, k int) []kernels.Offset {
-	offsets := make([]kernels.Offset, channels)
+func GroupedShift(channels, k int) []nn.Offset {
+	offsets := make([]nn.Offset, channels)
 	size := max(channels/(k*k), 1)
 	for c := range offsets {
 		i := min(c/size, k*k-1)
-		offsets[c] = kernels.Offset{DY: i/k - k/2, DX: i%k - k/2}
+		offsets[c] = nn.Offset{DY: i/k - k/2, DX: i%k - k/2}
 	}
 	return offsets
 }
@@ -62,7 +62,7 @@ func ShiftResNet(depth int, expansion float64, classes int) (*graph.Graph, error
 	b := graph.NewBuilder(name, tensor.Shape{N: 1, H: 32, W: 32, C: 3})
 	x := b.Conv("conv1", b.Input(), graph.ConvSpec{Out: 16, Kernel: 3, Pad: 1})
 	x = b.BatchNorm("bn1", x, eps)
-	x = b.Act("relu", x, kernels.ActReLU)
+	x = b.Act("relu", x, nn.ActReLU)
 	in := 16
 	for stage, width := range []int{16, 32, 64} {
 		for j := range blocks {
@@ -74,11 +74,11 @@ func ShiftResNet(depth int, expansion float64, classes int) (*graph.Graph, error
 			mid := int(math.Round(expansion * float64(width)))
 			y := b.Conv(p+".conv1", x, graph.ConvSpec{Out: mid, Kernel: 1})
 			y = b.BatchNorm(p+".bn1", y, eps)
-			y = b.Act(p+".relu1", y, kernels.ActReLU)
+			y = b.Act(p+".relu1", y, nn.ActReLU)
 			y = b.Shift(p+".shift", y, InterleavedShift(mid))
 			y = b.Conv(p+".conv2", y, graph.ConvSpec{Out: width, Kernel: 1, Stride: stride})
 			y = b.BatchNorm(p+".bn2", y, eps)
-			y = b.Act(p+".relu2", y, kernels.ActReLU)
+			y = b.Act(p+".relu2", y, nn.ActReLU)
 			shortcut := x
 			if stride != 1 || in != width {
 				shortcut = b.Conv(p+".shortcut.0", x, graph.ConvSpec{Out: width, Kernel: 1, Stride: stride})
@@ -130,11 +130,11 @@ func ShiftNetA(classes int) (*graph.Graph, error) {
 			}
 			mid := expansion * out
 			y := b.BatchNorm(p+".bn1", x, eps)
-			y = b.Act(p+".relu1", y, kernels.ActReLU)
+			y = b.Act(p+".relu1", y, nn.ActReLU)
 			y = b.Conv(p+".conv1", y, graph.ConvSpec{Out: mid, Kernel: 1})
 			y = b.Shift(p+".shift", y, GroupedShift(mid, st.kernel))
 			y = b.BatchNorm(p+".bn2", y, eps)
-			y = b.Act(p+".relu2", y, kernels.ActReLU)
+			y = b.Act(p+".relu2", y, nn.ActReLU)
 			y = b.Conv(p+".conv2", y, graph.ConvSpec{Out: out, Kernel: 1, Stride: stride})
 			if j == 0 {
 				pooled := b.AvgPool(p+".pool", x, 3, 2, 1, false, true)
@@ -146,7 +146,7 @@ func ShiftNetA(classes int) (*graph.Graph, error) {
 		}
 	}
 	x = b.BatchNorm("bn", x, eps)
-	x = b.Act("relu", x, kernels.ActReLU)
+	x = b.Act("relu", x, nn.ActReLU)
 	x = b.GlobalAvgPool("avgpool", x)
 	x = b.Flatten("flatten", x)
 	x = b.Linear("fc", x, classes, true)

@@ -2,7 +2,7 @@ package models
 
 import (
 	"neonet.dev/neonet/graph"
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
@@ -24,7 +24,7 @@ func SqueezeNet(version string, classes int) (*graph.Graph, error) {
 	}
 	if version == "1_0" {
 		x = b.Conv("features.0", x, graph.ConvSpec{Out: 96, Kernel: 7, Stride: 2, Bias: true})
-		x = b.Act("features.1", x, kernels.ActReLU)
+		x = b.Act("features.1", x, nn.ActReLU)
 		pool("2")
 		fire("3", 16, 64)
 		fire("4", 16, 64)
@@ -38,7 +38,7 @@ func SqueezeNet(version string, classes int) (*graph.Graph, error) {
 		fire("12", 64, 256)
 	} else {
 		x = b.Conv("features.0", x, graph.ConvSpec{Out: 64, Kernel: 3, Stride: 2, Bias: true})
-		x = b.Act("features.1", x, kernels.ActReLU)
+		x = b.Act("features.1", x, nn.ActReLU)
 		pool("2")
 		fire("3", 16, 64)
 		fire("4", 16, 64)
@@ -53,7 +53,7 @@ func SqueezeNet(version string, classes int) (*graph.Graph, error) {
 	}
 	// classifier.0 is Dropout: the identity at inference.
 	x = b.Conv("classifier.1", x, graph.ConvSpec{Out: classes, Kernel: 1, Bias: true})
-	x = b.Act("classifier.2", x, kernels.ActReLU)
+	x = b.Act("classifier.2", x, nn.ActReLU)
 	x = b.GlobalAvgPool("classifier.3", x)
 	x = b.Flatten("flatten", x)
 	return b.Finish(x)
@@ -64,10 +64,10 @@ func SqueezeNet(version string, classes int) (*graph.Graph, error) {
 // outputs are concatenated (1x1 first), each followed by a ReLU.
 func fireModule(b *graph.Builder, name string, x graph.Value, squeeze, expand int) graph.Value {
 	s := b.Conv(name+".squeeze", x, graph.ConvSpec{Out: squeeze, Kernel: 1, Bias: true})
-	s = b.Act(name+".squeeze_activation", s, kernels.ActReLU)
+	s = b.Act(name+".squeeze_activation", s, nn.ActReLU)
 	e1 := b.Conv(name+".expand1x1", s, graph.ConvSpec{Out: expand, Kernel: 1, Bias: true})
-	e1 = b.Act(name+".expand1x1_activation", e1, kernels.ActReLU)
+	e1 = b.Act(name+".expand1x1_activation", e1, nn.ActReLU)
 	e3 := b.Conv(name+".expand3x3", s, graph.ConvSpec{Out: expand, Kernel: 3, Pad: 1, Bias: true})
-	e3 = b.Act(name+".expand3x3_activation", e3, kernels.ActReLU)
+	e3 = b.Act(name+".expand3x3_activation", e3, nn.ActReLU)
 	return b.Concat(name, e1, e3)
 }

@@ -8,9 +8,10 @@ import (
 	"image/jpeg"
 	"image/png"
 
-	"golang.org/x/image/bmp"
 	"io"
 	"os"
+
+	"golang.org/x/image/bmp"
 )
 
 // maxPixels bounds the image size Decode accepts, so that a corrupt or

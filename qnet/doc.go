@@ -10,9 +10,9 @@
 // Compile prepares a Model for running (the float32 requantization
 // multipliers, the clamp bounds, one activation arena planned from tensor
 // lifetimes, weights packed for the kernel path) on the path
-// kernels/dispatch selects: the readable reference kernels of kernels/q8,
-// the bit-exact specification, or the NEON (kernels/arm64) and AVX2
-// (kernels/amd64) kernels, which give the same bytes. Big layers are split
+// kernels/dispatch selects: the readable reference kernels of kernels/q8ref,
+// the bit-exact specification, or the NEON (kernels/q8/arm64) and AVX2
+// (kernels/q8/amd64) kernels, which give the same bytes. Big layers are split
 // over a persistent pool of worker threads (internal/workers):
 // convolutions by output pixels, depthwise convolutions and unpadded pools
 // by output rows, lookup tables, adds and channel multiplies by values;

@@ -1,11 +1,11 @@
 package qnet
 
 import (
-	"neonet.dev/neonet/kernels"
-	"neonet.dev/neonet/kernels/amd64"
-	"neonet.dev/neonet/kernels/arm64"
 	"neonet.dev/neonet/kernels/dispatch"
-	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8/amd64"
+	"neonet.dev/neonet/kernels/q8/arm64"
+	"neonet.dev/neonet/kernels/q8ref"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
@@ -33,17 +33,17 @@ type runner interface{ Run(dst, src *tensor.Int8) }
 // signatures: qnet picks the set by path and never calls a kernel of the
 // other architecture.
 type kernelSet struct {
-	conv          func(p dispatch.Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (convRunner, error)
-	shiftConv     func(p dispatch.Path, offsets []kernels.Offset, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (runner, error)
-	depthwise     func(p dispatch.Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (depthwiseRunner, error)
-	linear        func(p dispatch.Path, w []int8, bias []int32, in, out tensor.Shape, o q8.Output) (runner, error)
+	conv          func(p dispatch.Path, w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (convRunner, error)
+	shiftConv     func(p dispatch.Path, offsets []nn.Offset, w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (runner, error)
+	depthwise     func(p dispatch.Path, w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (depthwiseRunner, error)
+	linear        func(p dispatch.Path, w []int8, bias []int32, in, out tensor.Shape, o q8ref.Output) (runner, error)
 	lookupTable   func(p dispatch.Path, dst, src []int8, table *[256]int8)
-	add           func(p dispatch.Path, dst, a, b []int8, zA, zB int32, mA, mB float32, o q8.Output)
-	mulChannels   func(p dispatch.Path, dst, x, s *tensor.Int8, zX, zS int32, o q8.Output)
-	maxPool       func(p dispatch.Path, dst, src *tensor.Int8, g kernels.PoolGeometry)
-	avgPool       func(p dispatch.Path, dst, src *tensor.Int8, g kernels.PoolGeometry, zIn int32, o q8.Output)
-	globalAvgPool func(p dispatch.Path, dst, src *tensor.Int8, zIn int32, o q8.Output)
-	shiftOrder    func(offsets []kernels.Offset) []int
+	add           func(p dispatch.Path, dst, a, b []int8, zA, zB int32, mA, mB float32, o q8ref.Output)
+	mulChannels   func(p dispatch.Path, dst, x, s *tensor.Int8, zX, zS int32, o q8ref.Output)
+	maxPool       func(p dispatch.Path, dst, src *tensor.Int8, g nn.PoolGeometry)
+	avgPool       func(p dispatch.Path, dst, src *tensor.Int8, g nn.PoolGeometry, zIn int32, o q8ref.Output)
+	globalAvgPool func(p dispatch.Path, dst, src *tensor.Int8, zIn int32, o q8ref.Output)
+	shiftOrder    func(offsets []nn.Offset) []int
 	// convType is a nil convolution of the set, for asking what its
 	// convolutions can do (write into a concatenation).
 	convType convRunner
@@ -57,16 +57,16 @@ func (ks *kernelSet) concatInPlace() bool {
 }
 
 var neonKernels = kernelSet{
-	conv: func(p dispatch.Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (convRunner, error) {
+	conv: func(p dispatch.Path, w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (convRunner, error) {
 		return arm64.NewConv(p, w, bias, g, in, out, inZero, o)
 	},
-	shiftConv: func(p dispatch.Path, offsets []kernels.Offset, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (runner, error) {
+	shiftConv: func(p dispatch.Path, offsets []nn.Offset, w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (runner, error) {
 		return arm64.NewShiftConv(p, offsets, w, bias, g, in, out, inZero, o)
 	},
-	depthwise: func(p dispatch.Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (depthwiseRunner, error) {
+	depthwise: func(p dispatch.Path, w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (depthwiseRunner, error) {
 		return arm64.NewDepthwise(p, w, bias, g, in, out, inZero, o)
 	},
-	linear: func(p dispatch.Path, w []int8, bias []int32, in, out tensor.Shape, o q8.Output) (runner, error) {
+	linear: func(p dispatch.Path, w []int8, bias []int32, in, out tensor.Shape, o q8ref.Output) (runner, error) {
 		return arm64.NewLinear(p, w, bias, in, out, o)
 	},
 	lookupTable: arm64.LookupTable, add: arm64.Add, mulChannels: arm64.MulChannels,
@@ -75,16 +75,16 @@ var neonKernels = kernelSet{
 }
 
 var avx2Kernels = kernelSet{
-	conv: func(p dispatch.Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (convRunner, error) {
+	conv: func(p dispatch.Path, w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (convRunner, error) {
 		return amd64.NewConv(p, w, bias, g, in, out, inZero, o)
 	},
-	shiftConv: func(p dispatch.Path, offsets []kernels.Offset, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (runner, error) {
+	shiftConv: func(p dispatch.Path, offsets []nn.Offset, w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (runner, error) {
 		return amd64.NewShiftConv(p, offsets, w, bias, g, in, out, inZero, o)
 	},
-	depthwise: func(p dispatch.Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (depthwiseRunner, error) {
+	depthwise: func(p dispatch.Path, w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (depthwiseRunner, error) {
 		return amd64.NewDepthwise(p, w, bias, g, in, out, inZero, o)
 	},
-	linear: func(p dispatch.Path, w []int8, bias []int32, in, out tensor.Shape, o q8.Output) (runner, error) {
+	linear: func(p dispatch.Path, w []int8, bias []int32, in, out tensor.Shape, o q8ref.Output) (runner, error) {
 		return amd64.NewLinear(p, w, bias, in, out, o)
 	},
 	lookupTable: amd64.LookupTable, add: amd64.Add, mulChannels: amd64.MulChannels,

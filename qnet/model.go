@@ -3,7 +3,7 @@ package qnet
 import (
 	"fmt"
 
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/tensor"
@@ -21,15 +21,15 @@ type Op interface{ Kind() string }
 
 // Conv is a convolution (depthwise and 1x1 included). Weights are packed
 // [KH][KW][Cin/groups][Out]; Bias has the input zero-point correction
-// folded in (see kernels/q8). Act is ActNone, ActReLU or ActReLU6, applied
+// folded in (see kernels/q8ref). Act is ActNone, ActReLU or ActReLU6, applied
 // as the output clamp.
 type Conv struct {
-	Geometry     kernels.ConvGeometry
+	Geometry     nn.ConvGeometry
 	Out          int
 	Weights      []int8
 	WeightScales []float32 // per output channel
 	Bias         []int32
-	Act          kernels.Activation
+	Act          nn.Activation
 }
 
 // Linear is a fully connected layer; Weights are [Out][In].
@@ -38,18 +38,18 @@ type Linear struct {
 	Weights      []int8
 	WeightScales []float32
 	Bias         []int32
-	Act          kernels.Activation
+	Act          nn.Activation
 }
 
 // Table applies an element-wise function through a lookup table; Fn names
 // the function it was built from.
 type Table struct {
-	Fn    kernels.Activation
+	Fn    nn.Activation
 	Table [256]int8
 }
 
 // Add sums two tensors (a residual connection), with a fused clamp.
-type Add struct{ Act kernels.Activation }
+type Add struct{ Act nn.Activation }
 
 // MulChannels rescales a tensor by a [N,1,1,C] tensor, channel by channel.
 type MulChannels struct{}
@@ -57,11 +57,11 @@ type MulChannels struct{}
 // MaxPool, AvgPool, GlobalAvgPool, Concat, Shift and Flatten are the float
 // ops of the same names; Requant changes a tensor's parameters.
 type (
-	MaxPool       struct{ Geometry kernels.PoolGeometry }
-	AvgPool       struct{ Geometry kernels.PoolGeometry }
+	MaxPool       struct{ Geometry nn.PoolGeometry }
+	AvgPool       struct{ Geometry nn.PoolGeometry }
 	GlobalAvgPool struct{}
 	Concat        struct{}
-	Shift         struct{ Offsets []kernels.Offset }
+	Shift         struct{ Offsets []nn.Offset }
 	Flatten       struct{}
 	Requant       struct{}
 )
@@ -212,7 +212,7 @@ func (m *Model) checkNode(n *Node) error {
 		if err := want(1); err != nil {
 			return err
 		}
-		var g kernels.PoolGeometry
+		var g nn.PoolGeometry
 		if mp, ok := op.(*MaxPool); ok {
 			g = mp.Geometry
 			if m.Tensors[n.Inputs[0]].Params != m.Tensors[n.Output].Params {

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/kernels/dispatch"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/tensor"
 )
@@ -22,10 +22,10 @@ func tiny() *Model {
 			{Name: "pool", Shape: tensor.Shape{N: 1, H: 2, W: 2, C: 2}, Params: quant.Params{Scale: 0.05, Zero: -128}},
 		},
 		Nodes: []Node{
-			{Name: "conv", Op: &Conv{Geometry: kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1},
-				Out: 2, Weights: []int8{127, 0, 0, -127}, WeightScales: []float32{0.01, 0.01}, Bias: []int32{635, -635}, Act: kernels.ActReLU}, // -zIn*sum(w) folded in
+			{Name: "conv", Op: &Conv{Geometry: nn.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1},
+				Out: 2, Weights: []int8{127, 0, 0, -127}, WeightScales: []float32{0.01, 0.01}, Bias: []int32{635, -635}, Act: nn.ActReLU}, // -zIn*sum(w) folded in
 				Inputs: []int{0}, Output: 1},
-			{Name: "pool", Op: &MaxPool{Geometry: kernels.PoolGeometry{KH: 2, KW: 2, StrideH: 2, StrideW: 2}}, Inputs: []int{1}, Output: 2},
+			{Name: "pool", Op: &MaxPool{Geometry: nn.PoolGeometry{KH: 2, KW: 2, StrideH: 2, StrideW: 2}}, Inputs: []int{1}, Output: 2},
 		},
 		Input: 0, Output: 2,
 	}
@@ -99,8 +99,8 @@ func TestValidateRejects(t *testing.T) {
 func TestPoolsSplitByRows(t *testing.T) {
 	p := quant.Params{Scale: 0.1, Zero: -7}
 	in := tensor.Shape{N: 1, H: 67, W: 45, C: 64}
-	maxG := kernels.PoolGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true}
-	avgG := kernels.PoolGeometry{KH: 2, KW: 2, StrideH: 2, StrideW: 2, CeilMode: true}
+	maxG := nn.PoolGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true}
+	avgG := nn.PoolGeometry{KH: 2, KW: 2, StrideH: 2, StrideW: 2, CeilMode: true}
 	mh, mw := maxG.OutSize(in.H, in.W)
 	ah, aw := avgG.OutSize(mh, mw)
 	m := &Model{

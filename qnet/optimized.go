@@ -3,7 +3,7 @@ package qnet
 import (
 	"fmt"
 
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
@@ -36,7 +36,7 @@ func (p *Program) splits(n int) bool { return p.pool.Threads() > 1 && n >= 2*ele
 // ceil mode clips a window as it does for the whole tensor. It returns a
 // function that makes the step from the kernel call on a pair of views,
 // or nil. The views are kept per part, so running allocates nothing.
-func (p *Program) poolRows(out, in *tensor.Int8, g kernels.PoolGeometry) func(run func(dst, src *tensor.Int8)) func() {
+func (p *Program) poolRows(out, in *tensor.Int8, g nn.PoolGeometry) func(run func(dst, src *tensor.Int8)) func() {
 	if in.Shape.N != 1 || g.PadH != 0 || g.PadW != 0 || !p.splits(len(in.Data)) {
 		return nil
 	}
@@ -145,7 +145,7 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 	case *MulChannels:
 		s := p.values[n.Inputs[1]]
 		sT := m.Tensors[n.Inputs[1]]
-		o := output(outT, kernels.ActNone, Multiplier(sIn*float64(sT.Params.Scale), sOut))
+		o := output(outT, nn.ActNone, Multiplier(sIn*float64(sT.Params.Scale), sOut))
 		zX, zS := inT.Params.Zero, sT.Params.Zero
 		if pixels := in.Shape.H * in.Shape.W; in.Shape.N == 1 && p.splits(len(out.Data)) {
 			// One image: the pixels split into runs, each a view of its own
@@ -168,13 +168,13 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 		}
 		return func() { ks.maxPool(path, out, in, g) }, kind, nil
 	case *AvgPool:
-		o, zIn, g := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero, op.Geometry
+		o, zIn, g := output(outT, nn.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero, op.Geometry
 		if split := p.poolRows(out, in, g); split != nil {
 			return split(func(dst, src *tensor.Int8) { ks.avgPool(path, dst, src, g, zIn, o) }), kind, nil
 		}
 		return func() { ks.avgPool(path, out, in, g, zIn, o) }, kind, nil
 	case *GlobalAvgPool:
-		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
+		o, zIn := output(outT, nn.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
 		return func() { ks.globalAvgPool(path, out, in, zIn, o) }, kind, nil
 	case *Concat, *Flatten, *Requant, *Shift:
 		return ref, n.Op.Kind() + " [ref]", nil
@@ -263,8 +263,8 @@ func permuteOutputs(w []int8, bias []int32, mult []float32, perm []int) ([]int8,
 
 // permuteInputs reorders a 1x1 convolution's input channels and the shift
 // offsets that go with them: new channel j is old channel perm[j].
-func permuteInputs(offsets []kernels.Offset, w []int8, perm []int, cout int) ([]kernels.Offset, []int8) {
-	o2, w2 := make([]kernels.Offset, len(perm)), make([]int8, len(w))
+func permuteInputs(offsets []nn.Offset, w []int8, perm []int, cout int) ([]nn.Offset, []int8) {
+	o2, w2 := make([]nn.Offset, len(perm)), make([]int8, len(w))
 	for j, c := range perm {
 		o2[j] = offsets[c]
 		copy(w2[j*cout:(j+1)*cout], w[c*cout:(c+1)*cout])

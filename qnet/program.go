@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"neonet.dev/neonet/internal/workers"
-	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/kernels/dispatch"
-	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/tensor"
 )
@@ -41,7 +41,7 @@ type step struct {
 
 // Options tune Compile.
 type Options struct {
-	// Kernels is the kernel path: dispatch.Ref runs the kernels/q8 reference,
+	// Kernels is the kernel path: dispatch.Ref runs the kernels/q8ref reference,
 	// the NEON paths the packed optimized kernels (their Go twins where
 	// the assembly is not built). Every path gives the same bytes.
 	Kernels dispatch.Path
@@ -160,10 +160,10 @@ func (p *Program) Kernels() dispatch.Path { return p.path }
 // num to the output scale den: float32(num / den) computed in float64.
 func Multiplier(num, den float64) float32 { return float32(num / den) }
 
-// output makes the q8.Output for a tensor with a fused activation.
-func output(t Tensor, act kernels.Activation, multipliers ...float32) q8.Output {
-	lo, hi := quant.Clamp(t.Params, act == kernels.ActReLU, act == kernels.ActReLU6)
-	return q8.Output{Multipliers: multipliers, Zero: t.Params.Zero, Lo: lo, Hi: hi}
+// output makes the q8ref.Output for a tensor with a fused activation.
+func output(t Tensor, act nn.Activation, multipliers ...float32) q8ref.Output {
+	lo, hi := quant.Clamp(t.Params, act == nn.ActReLU, act == nn.ActReLU6)
+	return q8ref.Output{Multipliers: multipliers, Zero: t.Params.Zero, Lo: lo, Hi: hi}
 }
 
 func (p *Program) kernel(i int, n *Node, producer []int) (func(), string, error) {
@@ -174,7 +174,7 @@ func (p *Program) kernel(i int, n *Node, producer []int) (func(), string, error)
 	return p.optimized(i, n, producer, run)
 }
 
-// reference is the node on the kernels/q8 reference.
+// reference is the node on the kernels/q8ref reference.
 func (p *Program) reference(n *Node) (func(), error) {
 	m := p.model
 	ins := make([]*tensor.Int8, len(n.Inputs))
@@ -196,41 +196,41 @@ func (p *Program) reference(n *Node) (func(), error) {
 		o := output(outT, op.Act, perChannel(op.WeightScales)...)
 		acc := make([]int32, op.Out)
 		zIn := inT.Params.Zero
-		return func() { q8.Conv2D(out, in, op.Weights, op.Bias, op.Geometry, zIn, o, acc) }, nil
+		return func() { q8ref.Conv2D(out, in, op.Weights, op.Bias, op.Geometry, zIn, o, acc) }, nil
 	case *Linear:
 		o := output(outT, op.Act, perChannel(op.WeightScales)...)
-		return func() { q8.Linear(out, in, op.Weights, op.Bias, o) }, nil
+		return func() { q8ref.Linear(out, in, op.Weights, op.Bias, o) }, nil
 	case *Table:
-		return func() { q8.LookupTable(out.Data, in.Data, &op.Table) }, nil
+		return func() { q8ref.LookupTable(out.Data, in.Data, &op.Table) }, nil
 	case *Add:
 		bT := m.Tensors[n.Inputs[1]]
 		mA, mB := Multiplier(sIn, sOut), Multiplier(float64(bT.Params.Scale), sOut)
 		o, b := output(outT, op.Act), ins[1]
 		zA, zB := inT.Params.Zero, bT.Params.Zero
-		return func() { q8.Add(out.Data, in.Data, b.Data, zA, zB, mA, mB, o) }, nil
+		return func() { q8ref.Add(out.Data, in.Data, b.Data, zA, zB, mA, mB, o) }, nil
 	case *MulChannels:
 		sT := m.Tensors[n.Inputs[1]]
-		o := output(outT, kernels.ActNone, Multiplier(sIn*float64(sT.Params.Scale), sOut))
+		o := output(outT, nn.ActNone, Multiplier(sIn*float64(sT.Params.Scale), sOut))
 		s, zX, zS := ins[1], inT.Params.Zero, sT.Params.Zero
-		return func() { q8.MulChannels(out, in, s, zX, zS, o) }, nil
+		return func() { q8ref.MulChannels(out, in, s, zX, zS, o) }, nil
 	case *Requant:
-		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
-		return func() { q8.Requant(out.Data, in.Data, zIn, o) }, nil
+		o, zIn := output(outT, nn.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
+		return func() { q8ref.Requant(out.Data, in.Data, zIn, o) }, nil
 	case *MaxPool:
-		return func() { q8.MaxPool(out, in, op.Geometry) }, nil
+		return func() { q8ref.MaxPool(out, in, op.Geometry) }, nil
 	case *AvgPool:
-		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
-		return func() { q8.AvgPool(out, in, op.Geometry, zIn, o) }, nil
+		o, zIn := output(outT, nn.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
+		return func() { q8ref.AvgPool(out, in, op.Geometry, zIn, o) }, nil
 	case *GlobalAvgPool:
-		o, zIn := output(outT, kernels.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
-		return func() { q8.GlobalAvgPool(out, in, zIn, o) }, nil
+		o, zIn := output(outT, nn.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
+		return func() { q8ref.GlobalAvgPool(out, in, zIn, o) }, nil
 	case *Concat:
-		return func() { q8.Concat(out, ins) }, nil
+		return func() { q8ref.Concat(out, ins) }, nil
 	case *Shift:
 		zero := int8(inT.Params.Zero)
-		return func() { q8.Shift(out, in, op.Offsets, zero) }, nil
+		return func() { q8ref.Shift(out, in, op.Offsets, zero) }, nil
 	case *Flatten:
-		return func() { q8.Flatten(out, in) }, nil
+		return func() { q8ref.Flatten(out, in) }, nil
 	}
 	return nil, fmt.Errorf("no kernel for %T", n.Op)
 }

@@ -10,8 +10,8 @@ import (
 
 	"neonet.dev/neonet/internal/alloctest"
 	"neonet.dev/neonet/internal/testenv"
-	"neonet.dev/neonet/kernels/arm64"
 	"neonet.dev/neonet/kernels/dispatch"
+	"neonet.dev/neonet/kernels/q8/arm64"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/qnet"
 )

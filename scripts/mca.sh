@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # mca.sh: static throughput of the int8 kernels' inner loops.
 #
-# Builds the arm64 test binary of kernels/arm64, disassembles the innermost
+# Builds the arm64 test binary of kernels/q8/arm64, disassembles the innermost
 # loop of each kernel listed in scripts/mca_kernels.txt from the built
 # binary, runs llvm-mca on it for Cortex-A72 (Raspberry Pi 4) and
 # Neoverse-N1 (the A76's server twin, the model LLVM has for the
@@ -19,11 +19,11 @@ table="$root/scripts/mca_kernels.txt"
 MCA=${MCA:-llvm-mca-16}
 OBJDUMP=${OBJDUMP:-aarch64-linux-gnu-objdump}
 GO=${GO:-go}
-pkg=neonet.dev/neonet/kernels/arm64
+pkg=neonet.dev/neonet/kernels/q8/arm64
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$root" && GOARCH=arm64 "$GO" test -c -o "$work/arm64.test" ./kernels/arm64)
+(cd "$root" && GOARCH=arm64 "$GO" test -c -o "$work/arm64.test" ./kernels/q8/arm64)
 
 peak() { # cpu path
 	case "$1/$2" in

@@ -14,7 +14,7 @@ import (
 
 	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/classify"
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/kernels/fp32"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
 )
@@ -186,7 +186,7 @@ func (c *cameraFlags) classifyCamera(images []string, mf *modelFlags, top int, a
 		if len(probs) != len(logits) {
 			probs = make([]float32, len(logits))
 		}
-		kernels.Softmax(probs, logits, len(logits))
+		fp32.Softmax(probs, logits, len(logits))
 		preds := make([]classify.Prediction, 0, top)
 		for _, i := range classify.TopIndices(probs, top) {
 			label := fmt.Sprintf("class %d", i)

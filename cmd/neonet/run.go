@@ -12,8 +12,8 @@ import (
 
 	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware"
-	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/kernels/dispatch"
+	"neonet.dev/neonet/kernels/fp32"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/qnet"
 )
@@ -189,7 +189,7 @@ func (c *modelClassifier) Labels() []string { return c.labels }
 
 func (c *modelClassifier) Classify() ([]firmware.Score, error) {
 	c.prog.Run()
-	kernels.Softmax(c.probs, c.prog.Logits(), len(c.probs))
+	fp32.Softmax(c.probs, c.prog.Logits(), len(c.probs))
 	for i, p := range c.probs {
 		c.scores[i].Score = p
 	}

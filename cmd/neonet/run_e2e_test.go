@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,7 +38,7 @@ func neonetBinary(t *testing.T) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "neonet")
-		out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", builtBin, ".").CombinedOutput()
+		out, err := exec.Command(goCommand(), "build", "-o", builtBin, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -204,7 +203,7 @@ func (d *daemon) waitAll(t *testing.T, ch <-chan string, timeout time.Duration, 
 
 // stop sends sig and returns the exit error and how long the process took
 // to end, with the rest of its output.
-func (d *daemon) stop(t *testing.T, sig syscall.Signal) (error, time.Duration, []string) {
+func (d *daemon) stop(t *testing.T, sig syscall.Signal) (time.Duration, []string, error) {
 	t.Helper()
 	t0 := time.Now()
 	if err := d.cmd.Process.Signal(sig); err != nil {
@@ -225,11 +224,11 @@ func (d *daemon) stop(t *testing.T, sig syscall.Signal) (error, time.Duration, [
 	}
 	select {
 	case err := <-d.done:
-		return err, time.Since(t0), rest
+		return time.Since(t0), rest, err
 	case <-timeout:
 		t.Fatal("the daemon did not exit within 10 s")
 	}
-	return nil, 0, nil
+	return 0, nil, nil
 }
 
 type syncWriter struct {
@@ -291,7 +290,7 @@ func TestRunEndToEnd(t *testing.T) {
 	d.waitLine(t, serial, 30*time.Second, "event=release", "rule=1", "pin=GPIO17", "state=0")
 	d.waitLine(t, d.stdout, 30*time.Second, "pin GPIO17 -> high") // the cat again: stop while the pin is high
 
-	err, took, rest := d.stop(t, syscall.SIGTERM)
+	took, rest, err := d.stop(t, syscall.SIGTERM)
 	if err != nil {
 		t.Errorf("exit after SIGTERM: %v (want status 0); stderr:\n%s", err, d.stderr.String())
 	}
@@ -324,7 +323,7 @@ func TestRunCameraVanishes(t *testing.T) {
 	}
 	d.waitAll(t, d.stdout, 30*time.Second, []string{"event=recovered", "source=camera"}, []string{"pin GPIO22 -> low"})
 	d.waitLine(t, d.stdout, 10*time.Second, "event=status")
-	if err, _, _ := d.stop(t, syscall.SIGINT); err != nil {
+	if _, _, err := d.stop(t, syscall.SIGINT); err != nil {
 		t.Errorf("exit after SIGINT: %v", err)
 	}
 }
@@ -384,7 +383,7 @@ func TestRunReloadKeepsTheOldModel(t *testing.T) {
 	}
 	d.cmd.Process.Signal(syscall.SIGHUP)
 	d.waitLine(t, d.stdout, 30*time.Second, "event=reload", "ok=1")
-	if err, _, _ := d.stop(t, syscall.SIGTERM); err != nil {
+	if _, _, err := d.stop(t, syscall.SIGTERM); err != nil {
 		t.Errorf("exit after SIGTERM: %v", err)
 	}
 }
@@ -404,7 +403,16 @@ func TestRunSerialPortGone(t *testing.T) {
 		t.Errorf("status without fps: %s", line)
 	}
 	t.Logf("after the port went away: %s", line)
-	if err, _, _ := d.stop(t, syscall.SIGTERM); err != nil {
+	if _, _, err := d.stop(t, syscall.SIGTERM); err != nil {
 		t.Errorf("exit after SIGTERM: %v", err)
 	}
+}
+
+// goCommand is the go command that runs this test: the one on PATH, else
+// the standard install location.
+func goCommand() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return "/usr/local/go/bin/go"
 }

@@ -12,15 +12,15 @@ import (
 type Path uint8
 
 const (
-	// Ref is the pure-Go reference in kernels/q8.
+	// Ref is the pure-Go reference in kernels/q8ref.
 	Ref Path = iota
-	// NEON is the ARMv8.0 path (kernels/arm64): SMULL/SMLAL/SADALP, for
+	// NEON is the ARMv8.0 path (kernels/q8/arm64): SMULL/SMLAL/SADALP, for
 	// Cortex-A72/A57.
 	NEON
-	// NEONDot is the ARMv8.2 dot-product path (kernels/arm64): SDOT, for
+	// NEONDot is the ARMv8.2 dot-product path (kernels/q8/arm64): SDOT, for
 	// Cortex-A76/A78.
 	NEONDot
-	// AVX2 is the x86-64 path (kernels/amd64), for development PCs and x86
+	// AVX2 is the x86-64 path (kernels/q8/amd64), for development PCs and x86
 	// edge boxes.
 	AVX2
 )

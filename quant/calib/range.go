@@ -235,7 +235,7 @@ func search(L, H float64, f func(lo, hi float64) float64) (lo, hi float64) {
 		return -minimize1D(func(t float64) float64 { return f(-t, 0) }, -L), 0
 	}
 	a := minimize1D(func(t float64) float64 { return f(t*L, t*H) }, 1)
-	lo, hi = a*L, a*H
+	lo = a * L
 	hi = minimize1D(func(t float64) float64 { return f(lo, t) }, H)
 	lo = -minimize1D(func(t float64) float64 { return f(-t, hi) }, -L)
 	return lo, hi

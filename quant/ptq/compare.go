@@ -6,7 +6,7 @@ import (
 
 	"neonet.dev/neonet/engine"
 	"neonet.dev/neonet/graph"
-	"neonet.dev/neonet/kernels/arm64"
+	"neonet.dev/neonet/kernels/q8/arm64"
 	"neonet.dev/neonet/qnet"
 )
 

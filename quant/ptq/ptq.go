@@ -6,7 +6,7 @@ import (
 
 	"neonet.dev/neonet/engine"
 	"neonet.dev/neonet/graph"
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
 	"neonet.dev/neonet/quant"
@@ -215,7 +215,7 @@ func (b *builder) convert(l *engine.Layer, params map[graph.Value]quant.Params) 
 	}
 	inP := params[l.Inputs[0]]
 	outP := params[l.Output]
-	clampOnly := l.Act == kernels.ActNone || l.Act == kernels.ActReLU || l.Act == kernels.ActReLU6
+	clampOnly := l.Act == nn.ActNone || l.Act == nn.ActReLU || l.Act == nn.ActReLU6
 	var op qnet.Op
 	switch g := l.Node.Op.(type) {
 	case *graph.Conv2D:
@@ -225,7 +225,7 @@ func (b *builder) convert(l *engine.Layer, params map[graph.Value]quant.Params) 
 		op = convOp(l.Weight, l.Bias, g.Geometry, g.Out, b.c.prog.Value(l.Inputs[0]).Shape.C, inP, l.Act, b.c.channelMean(l.Inputs[0]))
 	case *graph.BatchNorm: // an unfoldable batch norm: a depthwise 1x1 convolution
 		c := len(l.Scale)
-		geo := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: c}
+		geo := nn.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: c}
 		op = convOp(l.Scale, l.Shift, geo, c, c, inP, l.Act, b.c.channelMean(l.Inputs[0]))
 	case *graph.Linear:
 		if !clampOnly {
@@ -278,7 +278,7 @@ func (b *builder) convert(l *engine.Layer, params map[graph.Value]quant.Params) 
 
 // convOp quantizes a convolution given in PyTorch's OIHW layout; mean, if
 // not nil, is the mean of each input channel for bias correction.
-func convOp(w, bias []float32, geo kernels.ConvGeometry, out, cin int, in quant.Params, act kernels.Activation, mean []float64) *qnet.Conv {
+func convOp(w, bias []float32, geo nn.ConvGeometry, out, cin int, in quant.Params, act nn.Activation, mean []float64) *qnet.Conv {
 	scales := quant.WeightScales(w, out)
 	wq := quantizeWeights(w, scales)
 	bias = correctBias(bias, w, wq, scales, geo.KH*geo.KW, mean)
@@ -330,7 +330,7 @@ func quantizeWeights(w []float32, scales []float32) []int8 {
 }
 
 // quantizeBias returns the int32 bias in scale in.Scale*wScale[o], with the
-// input zero-point correction -zIn*sum(w[o]) folded in (see kernels/q8).
+// input zero-point correction -zIn*sum(w[o]) folded in (see kernels/q8ref).
 func quantizeBias(bias []float32, wq []int8, wScales []float32, in quant.Params) []int32 {
 	per := len(wq) / len(wScales)
 	out := make([]int32, len(wScales))
@@ -362,15 +362,15 @@ func packConv(oihw []int8, out, cinG, kh, kw int) []int8 {
 }
 
 // activationFunc is the real function a lookup table tabulates.
-func activationFunc(a kernels.Activation) (func(float64) float64, error) {
+func activationFunc(a nn.Activation) (func(float64) float64, error) {
 	switch a {
-	case kernels.ActReLU:
+	case nn.ActReLU:
 		return func(x float64) float64 { return max(x, 0) }, nil
-	case kernels.ActReLU6:
+	case nn.ActReLU6:
 		return func(x float64) float64 { return min(max(x, 0), 6) }, nil
-	case kernels.ActSiLU:
+	case nn.ActSiLU:
 		return func(x float64) float64 { return x / (1 + math.Exp(-x)) }, nil
-	case kernels.ActSigmoid:
+	case nn.ActSigmoid:
 		return func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, nil
 	}
 	return nil, fmt.Errorf("no lookup table for %s", a)

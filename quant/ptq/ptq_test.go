@@ -8,7 +8,7 @@ import (
 
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/internal/alloctest"
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/qnet"
 	"neonet.dev/neonet/quant/calib"
 	"neonet.dev/neonet/tensor"
@@ -20,23 +20,23 @@ func everyOp(t *testing.T) *graph.Graph {
 	b := graph.NewBuilder("everyop", tensor.Shape{N: 1, H: 12, W: 12, C: 3})
 	x := b.Conv("stem", b.Input(), graph.ConvSpec{Out: 8, Kernel: 3, Stride: 2, Pad: 1})
 	x = b.BatchNorm("stem_bn", x, 1e-5)
-	x = b.Act("stem_act", x, kernels.ActSiLU)
+	x = b.Act("stem_act", x, nn.ActSiLU)
 	y := b.Conv("dw", x, graph.ConvSpec{Out: 8, Kernel: 3, Pad: 1, Groups: 8, Bias: true})
-	y = b.Act("dw_act", y, kernels.ActReLU6)
+	y = b.Act("dw_act", y, nn.ActReLU6)
 	s := b.GlobalAvgPool("se_pool", y)
 	s = b.Conv("se_fc1", s, graph.ConvSpec{Out: 2, Kernel: 1, Bias: true})
-	s = b.Act("se_act", s, kernels.ActSiLU)
+	s = b.Act("se_act", s, nn.ActSiLU)
 	s = b.Conv("se_fc2", s, graph.ConvSpec{Out: 8, Kernel: 1, Bias: true})
-	s = b.Act("se_gate", s, kernels.ActSigmoid)
+	s = b.Act("se_gate", s, nn.ActSigmoid)
 	z := b.MulChannels("se", y, s)
 	z = b.Add("res", z, x)
 	pre := b.BatchNorm("pre_bn", z, 1e-5) // read by nothing foldable: an affine layer
-	pre = b.Act("pre_act", pre, kernels.ActReLU)
-	sh := b.Shift("shift", pre, []kernels.Offset{{DY: -1, DX: -1}, {DY: -1}, {DY: -1, DX: 1}, {DX: -1}, {}, {DX: 1}, {DY: 1, DX: -1}, {DY: 1}})
+	pre = b.Act("pre_act", pre, nn.ActReLU)
+	sh := b.Shift("shift", pre, []nn.Offset{{DY: -1, DX: -1}, {DY: -1}, {DY: -1, DX: 1}, {DX: -1}, {}, {DX: 1}, {DY: 1, DX: -1}, {DY: 1}})
 	e1 := b.Conv("e1", sh, graph.ConvSpec{Out: 4, Kernel: 1, Bias: true})
-	e1 = b.Act("e1_act", e1, kernels.ActReLU)
+	e1 = b.Act("e1_act", e1, nn.ActReLU)
 	e3 := b.Conv("e3", sh, graph.ConvSpec{Out: 4, Kernel: 3, Pad: 1, Bias: true})
-	e3 = b.Act("e3_act", e3, kernels.ActReLU)
+	e3 = b.Act("e3_act", e3, nn.ActReLU)
 	fire := b.Concat("fire", e1, e3) // both inputs only feed the concat: no requantization
 	pooled := b.AvgPool("pool", pre, 3, 1, 1, false, true)
 	mixed := b.Concat("mixed", fire, pooled, sh) // sh is also read by e1 and e3: requantized

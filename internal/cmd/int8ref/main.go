@@ -1,6 +1,6 @@
 // Command int8ref writes, for each int8 model file given, the reference
 // run the arm64 tests compare against: one input quantized from a photo and
-// the output the pure-Go reference kernels (kernels/q8) compute from it on
+// the output the pure-Go reference kernels (kernels/q8ref) compute from it on
 // this machine. `make golden` runs it on amd64; the qnet tests then check
 // that every kernel path, on every architecture, gives the same bytes.
 //
@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"neonet.dev/neonet/internal/atomicfile"
-	"neonet.dev/neonet/kernels/arm64"
+	"neonet.dev/neonet/kernels/q8/arm64"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"

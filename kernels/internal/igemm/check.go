@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"math"
 
-	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/tensor"
 )
 
 // CheckOutput rejects multipliers, bounds and zero points the kernels
 // cannot run.
-func CheckOutput(o q8.Output, channels int, inZero int32) error {
+func CheckOutput(o q8ref.Output, channels int, inZero int32) error {
 	if len(o.Multipliers) != 1 && len(o.Multipliers) != channels {
 		return fmt.Errorf("%d multipliers for %d output channels", len(o.Multipliers), channels)
 	}

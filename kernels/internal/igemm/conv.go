@@ -3,25 +3,25 @@ package igemm
 import (
 	"fmt"
 
-	"neonet.dev/neonet/kernels"
-	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/tensor"
 )
 
 // Conv is the shared body of the packages' Conv: an int8 convolution
-// (groups == 1), bit for bit q8.Conv2D, either the reference (no Arch) or
-// an indirect GEMM. See kernels/amd64.Conv for the plan.
+// (groups == 1), bit for bit q8ref.Conv2D, either the reference (no Arch) or
+// an indirect GEMM. See kernels/q8/amd64.Conv for the plan.
 type Conv[R any] struct {
 	pkg     string
 	ref     bool
-	geo     kernels.ConvGeometry
+	geo     nn.ConvGeometry
 	in, out tensor.Shape
 	inZero  int32
-	output  q8.Output
+	output  q8ref.Output
 	w       []int8  // Ref: the weights as given
 	bias    []int32 // Ref
-	acc     []int32 // Ref: q8.Conv2D's scratch
+	acc     []int32 // Ref: q8ref.Conv2D's scratch
 	// The GEMM path: output columns [InteriorFrom, InteriorTo) of every
 	// row run rows (a tap per kernel row), the others pixels (a tap per
 	// kernel pixel). Either is nil when it has no columns.
@@ -32,7 +32,7 @@ type Conv[R any] struct {
 // NewConv checks and builds a convolution of weights w ([KH][KW][Cin][Cout])
 // for package pkg: the reference when a is nil, else a's indirect GEMM. The
 // caller has checked the path.
-func NewConv[R any](pkg string, a *Arch[R], w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (*Conv[R], error) {
+func NewConv[R any](pkg string, a *Arch[R], w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (*Conv[R], error) {
 	if g.Groups != 1 {
 		return nil, fmt.Errorf("conv: %d groups: only groups == 1 is supported (depthwise has its own kernels)", g.Groups)
 	}
@@ -91,7 +91,7 @@ func (c *Conv[R]) Pixels() int { return c.out.N * c.out.H * c.out.W }
 func (c *Conv[R]) Run(dst, src *tensor.Int8) {
 	c.check(dst, src)
 	if c.ref {
-		q8.Conv2D(dst, src, c.w, c.bias, c.geo, c.inZero, c.output, c.acc)
+		q8ref.Conv2D(dst, src, c.w, c.bias, c.geo, c.inZero, c.output, c.acc)
 		return
 	}
 	c.runRange(dst.Data, c.out.C, 0, src, 0, c.Pixels())
@@ -161,7 +161,7 @@ func windowsUpTo(last, s int) int {
 // newConvPlan builds the indirect GEMM of a convolution with taps of
 // segment (1 or KW) adjacent kernel pixels; a segment of KW is only valid
 // for the interior columns, and only their entries are used.
-func newConvPlan[R any](a *Arch[R], w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output, segment int) *Plan[R] {
+func newConvPlan[R any](a *Arch[R], w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output, segment int) *Plan[R] {
 	taps, kc := g.KH*g.KW/segment, segment*in.C
 	kcs := make([]int32, taps)
 	for t := range kcs {
@@ -191,7 +191,7 @@ func newConvPlan[R any](a *Arch[R], w []int8, bias []int32, g kernels.ConvGeomet
 	return NewPlan(a, kcs, ind, out.C, weight, bias, inZero, o)
 }
 
-// refRange is q8.Conv2D restricted to output pixels [start, end), one
+// refRange is q8ref.Conv2D restricted to output pixels [start, end), one
 // output channel at a time so that it needs no scratch.
 func (c *Conv[R]) refRange(dst, src *tensor.Int8, start, end int) {
 	g, in, cout := c.geo, c.in, c.out.C

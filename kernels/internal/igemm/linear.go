@@ -3,17 +3,17 @@ package igemm
 import (
 	"fmt"
 
-	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/tensor"
 )
 
 // Linear is the shared body of the packages' Linear: an int8 fully
-// connected layer on [N,1,1,In] tensors, bit for bit q8.Linear, on the
+// connected layer on [N,1,1,In] tensors, bit for bit q8ref.Linear, on the
 // GEMM one tap per row.
 type Linear[R any] struct {
 	pkg     string
 	in, out tensor.Shape
-	output  q8.Output
+	output  q8ref.Output
 	w       []int8   // Ref
 	bias    []int32  // Ref
 	gemm    *Plan[R] // nil on Ref
@@ -22,7 +22,7 @@ type Linear[R any] struct {
 // NewLinear checks and builds a fully connected layer of weights w
 // ([Out][In]) for package pkg: the reference when a is nil. The caller
 // has checked the path.
-func NewLinear[R any](pkg string, a *Arch[R], w []int8, bias []int32, in, out tensor.Shape, o q8.Output) (*Linear[R], error) {
+func NewLinear[R any](pkg string, a *Arch[R], w []int8, bias []int32, in, out tensor.Shape, o q8ref.Output) (*Linear[R], error) {
 	if in.H != 1 || in.W != 1 || out != (tensor.Shape{N: in.N, H: 1, W: 1, C: out.C}) {
 		return nil, fmt.Errorf("linear: shapes %v -> %v, want [N,1,1,In] -> [N,1,1,Out]", in, out)
 	}
@@ -54,7 +54,7 @@ func NewLinear[R any](pkg string, a *Arch[R], w []int8, bias []int32, in, out te
 func (l *Linear[R]) Run(dst, src *tensor.Int8) {
 	CheckTensors(l.pkg, "Linear", dst, src, l.out, l.in)
 	if l.gemm == nil {
-		q8.Linear(dst, src, l.w, l.bias, l.output)
+		q8ref.Linear(dst, src, l.w, l.bias, l.output)
 		return
 	}
 	l.gemm.Run(dst.Data, src.Data, 0, l.in.N)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"unsafe"
 
-	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
 )
 
 // Kernel is the microkernel signature. For rows r < mc and output
@@ -55,7 +55,7 @@ type Plan[R any] struct {
 // NewPlan builds the GEMM of taps of kcs[t] input channels, indirection
 // buffer ind, cout output channels of weights weight(t, k, o) and bias,
 // requantized as o says.
-func NewPlan[R any](a *Arch[R], kcs []int32, ind []int32, cout int, weight func(t, k, o int) int8, bias []int32, inZero int32, o q8.Output) *Plan[R] {
+func NewPlan[R any](a *Arch[R], kcs []int32, ind []int32, cout int, weight func(t, k, o int) int8, bias []int32, inZero int32, o q8ref.Output) *Plan[R] {
 	longest, rowBytes := int32(1), 0
 	for _, n := range kcs {
 		longest = max(longest, n)
@@ -107,8 +107,8 @@ func (g *Plan[R]) RunStrided(dst, src []int8, start, end, stride, offset int) {
 	}
 }
 
-// Multiplier is a q8.Output's per-channel or shared multiplier of channel c.
-func Multiplier(o q8.Output, c int) float32 {
+// Multiplier is a q8ref.Output's per-channel or shared multiplier of channel c.
+func Multiplier(o q8ref.Output, c int) float32 {
 	if len(o.Multipliers) == 1 {
 		return o.Multipliers[0]
 	}

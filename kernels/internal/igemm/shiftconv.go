@@ -3,34 +3,34 @@ package igemm
 import (
 	"fmt"
 
-	"neonet.dev/neonet/kernels"
-	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
 // ShiftConv is the shared body of the packages' ShiftConv: a shift fused
-// into the 1x1 convolution that follows it, bit for bit q8.Shift then
-// q8.Conv2D. Each run of adjacent channels with one offset is a tap of the
-// indirect GEMM. See kernels/amd64.ShiftConv.
+// into the 1x1 convolution that follows it, bit for bit q8ref.Shift then
+// q8ref.Conv2D. Each run of adjacent channels with one offset is a tap of the
+// indirect GEMM. See kernels/q8/amd64.ShiftConv.
 type ShiftConv[R any] struct {
 	pkg     string
-	geo     kernels.ConvGeometry
+	geo     nn.ConvGeometry
 	in, out tensor.Shape
 	inZero  int32
-	output  q8.Output
-	offsets []kernels.Offset // Ref
-	w       []int8           // Ref
-	bias    []int32          // Ref
-	shifted *tensor.Int8     // Ref: the shifted input
-	acc     []int32          // Ref
-	gemm    *Plan[R]         // nil on Ref
+	output  q8ref.Output
+	offsets []nn.Offset  // Ref
+	w       []int8       // Ref
+	bias    []int32      // Ref
+	shifted *tensor.Int8 // Ref: the shifted input
+	acc     []int32      // Ref
+	gemm    *Plan[R]     // nil on Ref
 }
 
 // NewShiftConv checks and builds the fused layer for package pkg: offsets
 // has one entry per input channel, w is the 1x1 convolution's weights
 // ([1][1][Cin][Cout]), g its geometry. checkPath checks the path once
 // everything else is; a nil a builds the reference.
-func NewShiftConv[R any](pkg string, checkPath func() error, a *Arch[R], offsets []kernels.Offset, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (*ShiftConv[R], error) {
+func NewShiftConv[R any](pkg string, checkPath func() error, a *Arch[R], offsets []nn.Offset, w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (*ShiftConv[R], error) {
 	if g.KH != 1 || g.KW != 1 {
 		return nil, fmt.Errorf("shiftconv: %dx%d kernel, want 1x1", g.KH, g.KW)
 	}
@@ -89,8 +89,8 @@ func NewShiftConv[R any](pkg string, checkPath func() error, a *Arch[R], offsets
 func (s *ShiftConv[R]) Run(dst, src *tensor.Int8) {
 	CheckTensors(s.pkg, "ShiftConv", dst, src, s.out, s.in)
 	if s.gemm == nil {
-		q8.Shift(s.shifted, src, s.offsets, int8(s.inZero))
-		q8.Conv2D(dst, s.shifted, s.w, s.bias, s.geo, s.inZero, s.output, s.acc)
+		q8ref.Shift(s.shifted, src, s.offsets, int8(s.inZero))
+		q8ref.Conv2D(dst, s.shifted, s.w, s.bias, s.geo, s.inZero, s.output, s.acc)
 		return
 	}
 	s.gemm.Run(dst.Data, src.Data, 0, s.out.N*s.out.H*s.out.W)
@@ -100,7 +100,7 @@ func (s *ShiftConv[R]) Run(dst, src *tensor.Int8) {
 // read at Offset. A Masked tap reads all channels and its weights are
 // zero for channels that move by another offset.
 type ShiftTap struct {
-	Offset       kernels.Offset
+	Offset       nn.Offset
 	Start, Count int32
 	Masked       bool
 }
@@ -109,7 +109,7 @@ type ShiftTap struct {
 // offsets, or, when that reads fewer chunks of chunk channels, one masked
 // tap per distinct offset (interleaved shifts: 9 taps of C channels rather
 // than C taps of one).
-func ShiftTaps(offsets []kernels.Offset, chunk int) []ShiftTap {
+func ShiftTaps(offsets []nn.Offset, chunk int) []ShiftTap {
 	chunks := func(n int) int { return (n + chunk - 1) / chunk }
 	var runs, masked []ShiftTap
 	runChunks := 0
@@ -122,7 +122,7 @@ func ShiftTaps(offsets []kernels.Offset, chunk int) []ShiftTap {
 	for _, r := range runs {
 		runChunks += chunks(int(r.Count))
 	}
-	seen := map[kernels.Offset]bool{}
+	seen := map[nn.Offset]bool{}
 	for _, d := range offsets {
 		if !seen[d] {
 			seen[d] = true
@@ -138,8 +138,8 @@ func ShiftTaps(offsets []kernels.Offset, chunk int) []ShiftTap {
 // ShiftChannelOrder returns a permutation of the channels that makes
 // channels with equal offsets adjacent (in order of first appearance,
 // stable within an offset).
-func ShiftChannelOrder(offsets []kernels.Offset) (perm []int) {
-	first := map[kernels.Offset]int{} // offset -> its group's index
+func ShiftChannelOrder(offsets []nn.Offset) (perm []int) {
+	first := map[nn.Offset]int{} // offset -> its group's index
 	var groups [][]int
 	for c, d := range offsets {
 		g, ok := first[d]

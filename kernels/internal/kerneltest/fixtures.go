@@ -3,47 +3,47 @@ package kerneltest
 import (
 	"math/rand/v2"
 
-	"neonet.dev/neonet/kernels"
-	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
 // ShiftReference is the unfused pair: shift into a copy, then the 1x1
 // convolution.
-func ShiftReference(src *tensor.Int8, offsets []kernels.Offset, w []int8, bias []int32, g kernels.ConvGeometry, out tensor.Shape, inZero int32, o q8.Output) *tensor.Int8 {
+func ShiftReference(src *tensor.Int8, offsets []nn.Offset, w []int8, bias []int32, g nn.ConvGeometry, out tensor.Shape, inZero int32, o q8ref.Output) *tensor.Int8 {
 	shifted := tensor.NewInt8(src.Shape)
-	q8.Shift(shifted, src, offsets, int8(inZero))
+	q8ref.Shift(shifted, src, offsets, int8(inZero))
 	want := tensor.NewInt8(out)
-	q8.Conv2D(want, shifted, w, bias, g, inZero, o, make([]int32, out.C))
+	q8ref.Conv2D(want, shifted, w, bias, g, inZero, o, make([]int32, out.C))
 	return want
 }
 
 // InterleavedShift and GroupedShift are the two conventions of
 // models/shiftnet.go, written out again so that this package's tests do
 // not depend on the model zoo.
-func InterleavedShift(channels int) []kernels.Offset {
-	offsets := make([]kernels.Offset, channels)
+func InterleavedShift(channels int) []nn.Offset {
+	offsets := make([]nn.Offset, channels)
 	for c := range 9 * (channels / 9) {
-		offsets[c] = kernels.Offset{DY: (c/3)%3 - 1, DX: c%3 - 1}
+		offsets[c] = nn.Offset{DY: (c/3)%3 - 1, DX: c%3 - 1}
 	}
 	return offsets
 }
 
-func GroupedShift(channels, k int) []kernels.Offset {
-	offsets := make([]kernels.Offset, channels)
+func GroupedShift(channels, k int) []nn.Offset {
+	offsets := make([]nn.Offset, channels)
 	size := max(channels/(k*k), 1)
 	for c := range offsets {
 		i := min(c/size, k*k-1)
-		offsets[c] = kernels.Offset{DY: i/k - k/2, DX: i%k - k/2}
+		offsets[c] = nn.Offset{DY: i/k - k/2, DX: i%k - k/2}
 	}
 	return offsets
 }
 
 // AlternatingShift moves even channels right and odd channels down.
-func AlternatingShift(channels int) []kernels.Offset {
-	offs := make([]kernels.Offset, channels)
+func AlternatingShift(channels int) []nn.Offset {
+	offs := make([]nn.Offset, channels)
 	for c := range offs {
-		offs[c] = kernels.Offset{DY: c % 2, DX: 1 - c%2}
+		offs[c] = nn.Offset{DY: c % 2, DX: 1 - c%2}
 	}
 	return offs
 }
@@ -66,7 +66,7 @@ var PoolShapes = []tensor.Shape{
 	{N: 1, H: 13, W: 13, C: 96}, {N: 1, H: 3, W: 2, C: 40},
 }
 
-var PoolGeometries = []kernels.PoolGeometry{
+var PoolGeometries = []nn.PoolGeometry{
 	{KH: 3, KW: 3, StrideH: 2, StrideW: 2},
 	{KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true}, // SqueezeNet
 	{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, CountIncludePad: true},

@@ -6,9 +6,9 @@ import (
 	"sync"
 	"testing"
 
-	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/kernels/dispatch"
-	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/tensor"
 )
@@ -27,16 +27,16 @@ type Conv interface {
 }
 
 // Layers is one package's GEMM layers (Conv, Linear, ShiftConv), which
-// the tests below compare with kernels/q8.
+// the tests below compare with kernels/q8ref.
 type Layers struct {
 	// Paths is every path the package supports on this CPU.
 	Paths func(t testing.TB) []dispatch.Path
 	// Fast is the package's optimized path (always accepted).
 	Fast              dispatch.Path
-	NewConv           func(p dispatch.Path, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (Conv, error)
-	NewLinear         func(p dispatch.Path, w []int8, bias []int32, in, out tensor.Shape, o q8.Output) (Layer, error)
-	NewShiftConv      func(p dispatch.Path, offsets []kernels.Offset, w []int8, bias []int32, g kernels.ConvGeometry, in, out tensor.Shape, inZero int32, o q8.Output) (Layer, error)
-	ShiftChannelOrder func(offsets []kernels.Offset) []int
+	NewConv           func(p dispatch.Path, w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (Conv, error)
+	NewLinear         func(p dispatch.Path, w []int8, bias []int32, in, out tensor.Shape, o q8ref.Output) (Layer, error)
+	NewShiftConv      func(p dispatch.Path, offsets []nn.Offset, w []int8, bias []int32, g nn.ConvGeometry, in, out tensor.Shape, inZero int32, o q8ref.Output) (Layer, error)
+	ShiftChannelOrder func(offsets []nn.Offset) []int
 }
 
 // ConvCase is a convolution to test: input shape, output channels, kernel
@@ -53,8 +53,8 @@ func NewConvCase(in tensor.Shape, cout, kh, kw, stride, pad, dil int) ConvCase {
 }
 
 // Geometry is c's geometry (groups 1).
-func (c ConvCase) Geometry() kernels.ConvGeometry {
-	return kernels.ConvGeometry{KH: c.KH, KW: c.KW, StrideH: c.Stride, StrideW: c.Stride, PadH: c.Pad, PadW: c.Pad, DilH: c.Dil, DilW: c.Dil, Groups: 1}
+func (c ConvCase) Geometry() nn.ConvGeometry {
+	return nn.ConvGeometry{KH: c.KH, KW: c.KW, StrideH: c.Stride, StrideW: c.Stride, PadH: c.Pad, PadW: c.Pad, DilH: c.Dil, DilW: c.Dil, Groups: 1}
 }
 
 func (c ConvCase) String() string {
@@ -69,7 +69,7 @@ type ConvFixture struct {
 	Bias   []int32
 	Src    *tensor.Int8
 	InZero int32
-	O      q8.Output
+	O      q8ref.Output
 }
 
 // NewConvFixture draws random weights, biases, input and output
@@ -95,7 +95,7 @@ func NewConvFixture(rng *rand.Rand, c ConvCase) ConvFixture {
 // Want is the q8 reference output of f.
 func (f ConvFixture) Want() *tensor.Int8 {
 	want := tensor.NewInt8(f.Out)
-	q8.Conv2D(want, f.Src, f.W, f.Bias, f.C.Geometry(), f.InZero, f.O, make([]int32, f.C.Cout))
+	q8ref.Conv2D(want, f.Src, f.W, f.Bias, f.C.Geometry(), f.InZero, f.O, make([]int32, f.C.Cout))
 	return want
 }
 
@@ -176,11 +176,11 @@ func ConvRoundsTiesToEven(t *testing.T, k Layers) {
 		bias[o] = int32(rng.IntN(9) - 4)
 		mult[o] = []float32{0.5, 0.25, 1.5}[o%3]
 	}
-	o := q8.Output{Multipliers: mult, Zero: 3, Lo: quant.QMin, Hi: quant.QMax}
-	g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
+	o := q8ref.Output{Multipliers: mult, Zero: 3, Lo: quant.QMin, Hi: quant.QMax}
+	g := nn.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
 	out := Shape(1, 4, 9, cout)
 	want := tensor.NewInt8(out)
-	q8.Conv2D(want, src, w, bias, g, 0, o, make([]int32, cout))
+	q8ref.Conv2D(want, src, w, bias, g, 0, o, make([]int32, cout))
 	ties := 0
 	for i, v := range want.Data {
 		if v%2 != 0 && mult[i%cout] == 0.5 {
@@ -249,7 +249,7 @@ func BenchConv(b *testing.B, k Layers) {
 // TestConvRunRangeIntoWritesAConcatenation runs a Fire module's two expand
 // convolutions (1x1 and 3x3 pad 1 over the same input) straight into the
 // channels of their concatenation, in uneven ranges: the result must be
-// the reference convolutions followed by q8.Concat, and the bytes around
+// the reference convolutions followed by q8ref.Concat, and the bytes around
 // the tensor untouched.
 func ConvRunRangeIntoWritesAConcatenation(t *testing.T, k Layers) {
 	rng := rand.New(rand.NewPCG(11, 12))
@@ -264,7 +264,7 @@ func ConvRunRangeIntoWritesAConcatenation(t *testing.T, k Layers) {
 			wantA, wantB := a.Want(), b.Want()
 			cat := Shape(in.N, in.H, in.W, a.C.Cout+b.C.Cout)
 			want := tensor.NewInt8(cat)
-			q8.Concat(want, []*tensor.Int8{wantA, wantB})
+			q8ref.Concat(want, []*tensor.Int8{wantA, wantB})
 
 			got, whole := ConvGuarded(cat)
 			ca, err := k.NewConv(path, a.W, a.Bias, a.C.Geometry(), in, a.Out, a.InZero, a.O)
@@ -325,7 +325,7 @@ func LinearMatchesReference(t *testing.T, k Layers) {
 		o := ConvRandomOutput(rng, c.out, c.in)
 		src := &tensor.Int8{Shape: in, Data: ConvRandomInt8s(rng, in.Elems(), -128, 127)}
 		want := tensor.NewInt8(out)
-		q8.Linear(want, src, w, bias, o)
+		q8ref.Linear(want, src, w, bias, o)
 		for _, p := range paths {
 			what := fmt.Sprintf("%v linear %dx%d->%d", p, c.n, c.in, c.out)
 			l, err := k.NewLinear(p, w, bias, in, out, o)
@@ -341,7 +341,7 @@ func LinearMatchesReference(t *testing.T, k Layers) {
 			}
 		}
 	}
-	if _, err := k.NewLinear(k.Fast, make([]int8, 6), make([]int32, 2), Shape(1, 2, 1, 3), Shape(1, 1, 1, 2), q8.Output{Multipliers: []float32{1}, Lo: -128, Hi: 127}); err == nil {
+	if _, err := k.NewLinear(k.Fast, make([]int8, 6), make([]int32, 2), Shape(1, 2, 1, 3), Shape(1, 1, 1, 2), q8ref.Output{Multipliers: []float32{1}, Lo: -128, Hi: 127}); err == nil {
 		t.Error("NewLinear accepted a [1,2,1,3] input")
 	}
 }
@@ -382,7 +382,7 @@ func ShiftChannelOrder(t *testing.T, k Layers) {
 		}
 		seen[c] = true
 	}
-	g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
+	g := nn.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
 	out := Shape(1, 6, 6, cout)
 	w := ConvRandomInt8s(rng, in.C*cout, -127, 127)
 	bias := make([]int32, cout)
@@ -391,7 +391,7 @@ func ShiftChannelOrder(t *testing.T, k Layers) {
 	want := ShiftReference(src, offsets, w, bias, g, out, 5, o)
 
 	pSrc := tensor.NewInt8(in)
-	pOffsets := make([]kernels.Offset, in.C)
+	pOffsets := make([]nn.Offset, in.C)
 	pw := make([]int8, len(w))
 	for i, c := range perm {
 		pOffsets[i] = offsets[c]
@@ -425,17 +425,17 @@ func ShiftChannelOrder(t *testing.T, k Layers) {
 func BenchShiftConv(b *testing.B, k Layers) {
 	rng := rand.New(rand.NewPCG(6, 6))
 	in, out := Shape(1, 8, 8, 64), Shape(1, 8, 8, 64)
-	g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
+	g := nn.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
 	w := ConvRandomInt8s(rng, in.C*out.C, -127, 127)
 	src := &tensor.Int8{Shape: in, Data: ConvRandomInt8s(rng, in.Elems(), -128, 127)}
 	o := ConvRandomOutput(rng, out.C, in.C)
 	interleaved := InterleavedShift(in.C)
-	grouped := make([]kernels.Offset, in.C)
+	grouped := make([]nn.Offset, in.C)
 	for i, c := range k.ShiftChannelOrder(interleaved) {
 		grouped[i] = interleaved[c]
 	}
 	for _, p := range k.Paths(b) {
-		for name, offsets := range map[string][]kernels.Offset{"interleaved": interleaved, "runs": grouped} {
+		for name, offsets := range map[string][]nn.Offset{"interleaved": interleaved, "runs": grouped} {
 			s, err := k.NewShiftConv(p, offsets, w, make([]int32, out.C), g, in, out, 0, o)
 			if err != nil {
 				b.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/tensor"
 )
@@ -73,8 +73,8 @@ func RandomMultiplier(rng *rand.Rand) float32 {
 
 // RandomOutput picks a zero point, one or per-channel multipliers, and
 // sometimes the narrowed clamp of a fused ReLU or ReLU6.
-func RandomOutput(rng *rand.Rand, channels int, perChannel bool) q8.Output {
-	o := q8.Output{Zero: int32(rng.IntN(256) - 128), Lo: quant.QMin, Hi: quant.QMax}
+func RandomOutput(rng *rand.Rand, channels int, perChannel bool) q8ref.Output {
+	o := q8ref.Output{Zero: int32(rng.IntN(256) - 128), Lo: quant.QMin, Hi: quant.QMax}
 	n := 1
 	if perChannel {
 		n = channels
@@ -142,7 +142,7 @@ func ConvRandomInt8s(rng *rand.Rand, n, lo, hi int) []int8 {
 // ConvRandomOutput draws requantization parameters for accumulators over
 // k products: multipliers that spread results over the int8 range, a few
 // that saturate, random zero points and clamp bounds (sometimes a ReLU).
-func ConvRandomOutput(rng *rand.Rand, channels, k int) q8.Output {
+func ConvRandomOutput(rng *rand.Rand, channels, k int) q8ref.Output {
 	scale := 1 / (40 * 64 * math.Sqrt(float64(k)))
 	n := channels
 	if rng.IntN(4) == 0 {
@@ -152,7 +152,7 @@ func ConvRandomOutput(rng *rand.Rand, channels, k int) q8.Output {
 	for i := range m {
 		m[i] = float32(scale * math.Exp(rng.Float64()*5-2)) // e^-2 .. e^3: some saturate
 	}
-	o := q8.Output{Multipliers: m, Zero: int32(rng.IntN(256) - 128), Lo: quant.QMin, Hi: quant.QMax}
+	o := q8ref.Output{Multipliers: m, Zero: int32(rng.IntN(256) - 128), Lo: quant.QMin, Hi: quant.QMax}
 	switch rng.IntN(3) {
 	case 0: // ReLU
 		o.Lo = o.Zero

@@ -5,24 +5,24 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"neonet.dev/neonet/kernels"
 	"neonet.dev/neonet/kernels/dispatch"
-	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
 // Ops is one package's stateless kernels (pools, elementwise, lookup
-// table), which the tests below compare with kernels/q8.
+// table), which the tests below compare with kernels/q8ref.
 type Ops struct {
 	// Paths is every path the package supports on this CPU.
 	Paths func(t *testing.T) []dispatch.Path
 	// Fast is the package's optimized path, for the benchmarks.
 	Fast          dispatch.Path
-	MaxPool       func(p dispatch.Path, dst, src *tensor.Int8, g kernels.PoolGeometry)
-	AvgPool       func(p dispatch.Path, dst, src *tensor.Int8, g kernels.PoolGeometry, zIn int32, o q8.Output)
-	GlobalAvgPool func(p dispatch.Path, dst, src *tensor.Int8, zIn int32, o q8.Output)
-	Add           func(p dispatch.Path, dst, a, b []int8, zA, zB int32, mA, mB float32, o q8.Output)
-	MulChannels   func(p dispatch.Path, dst, x, s *tensor.Int8, zX, zS int32, o q8.Output)
+	MaxPool       func(p dispatch.Path, dst, src *tensor.Int8, g nn.PoolGeometry)
+	AvgPool       func(p dispatch.Path, dst, src *tensor.Int8, g nn.PoolGeometry, zIn int32, o q8ref.Output)
+	GlobalAvgPool func(p dispatch.Path, dst, src *tensor.Int8, zIn int32, o q8ref.Output)
+	Add           func(p dispatch.Path, dst, a, b []int8, zA, zB int32, mA, mB float32, o q8ref.Output)
+	MulChannels   func(p dispatch.Path, dst, x, s *tensor.Int8, zX, zS int32, o q8ref.Output)
 	LookupTable   func(p dispatch.Path, dst, src []int8, table *[256]int8)
 }
 
@@ -44,8 +44,8 @@ func PoolsMatchReference(t *testing.T, k Ops) {
 			zIn := int32(rng.IntN(256) - 128)
 			o := RandomOutput(rng, 1, false)
 			wantMax, wantAvg := tensor.NewInt8(os), tensor.NewInt8(os)
-			q8.MaxPool(wantMax, src, g)
-			q8.AvgPool(wantAvg, src, g, zIn, o)
+			q8ref.MaxPool(wantMax, src, g)
+			q8ref.AvgPool(wantAvg, src, g, zIn, o)
 			for _, p := range k.Paths(t) {
 				name := fmt.Sprintf("%s/%v/geometry%d", p, s, gi)
 				got, whole := GuardedTensor(os)
@@ -77,7 +77,7 @@ func GlobalAvgPoolMatchesReference(t *testing.T, k Ops) {
 			o := RandomOutput(rng, 1, false)
 			os := tensor.Shape{N: s.N, H: 1, W: 1, C: s.C}
 			want := tensor.NewInt8(os)
-			q8.GlobalAvgPool(want, src, zIn, o)
+			q8ref.GlobalAvgPool(want, src, zIn, o)
 			for _, p := range k.Paths(t) {
 				name := fmt.Sprintf("%s/%v/trial%d", p, s, trial)
 				got, whole := GuardedTensor(os)
@@ -115,7 +115,7 @@ func BenchPools(b *testing.B, k Ops) {
 	rng := rand.New(rand.NewPCG(26, 27))
 	s := tensor.Shape{N: 1, H: 111, W: 111, C: 64} // SqueezeNet 1.1's first max pool
 	src := RandomTensor(rng, s)
-	g := kernels.PoolGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true}
+	g := nn.PoolGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, CeilMode: true}
 	oh, ow := g.OutSize(s.H, s.W)
 	dst := tensor.NewInt8(tensor.Shape{N: 1, H: oh, W: ow, C: s.C})
 	gs := tensor.Shape{N: 1, H: 7, W: 7, C: 1280} // EfficientNet-B0's head
@@ -155,7 +155,7 @@ func AddMatchesReference(t *testing.T, k Ops) {
 			}
 			o := RandomOutput(rng, 1, false)
 			want := make([]int8, n)
-			q8.Add(want, a, b, zA, zB, mA, mB, o)
+			q8ref.Add(want, a, b, zA, zB, mA, mB, o)
 			for _, p := range k.Paths(t) {
 				name := fmt.Sprintf("%s/n=%d/trial%d", p, n, trial)
 				got, whole := Guarded(n)
@@ -186,7 +186,7 @@ func MulChannelsMatchesReference(t *testing.T, k Ops) {
 			zX, zS := int32(rng.IntN(256)-128), int32(rng.IntN(256)-128)
 			o := RandomOutput(rng, 1, false)
 			want := tensor.NewInt8(s)
-			q8.MulChannels(want, x, gate, zX, zS, o)
+			q8ref.MulChannels(want, x, gate, zX, zS, o)
 			for _, p := range k.Paths(t) {
 				name := fmt.Sprintf("%s/%v/trial%d", p, s, trial)
 				got, whole := GuardedTensor(s)
@@ -263,7 +263,7 @@ func LookupTableMatchesReference(t *testing.T, k Ops) {
 			}
 		}
 		want := make([]int8, n)
-		q8.LookupTable(want, src, table)
+		q8ref.LookupTable(want, src, table)
 		for _, p := range k.Paths(t) {
 			name := fmt.Sprintf("%s/n=%d", p, n)
 			got, whole := Guarded(n)

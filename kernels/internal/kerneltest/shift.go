@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"neonet.dev/neonet/kernels"
+	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
@@ -16,7 +16,7 @@ type ShiftCase struct {
 	In          tensor.Shape
 	Cout        int
 	Stride, Pad int
-	Offsets     []kernels.Offset
+	Offsets     []nn.Offset
 }
 
 // ShiftConvMatchesReference compares ShiftConv with the unfused pair on
@@ -25,11 +25,11 @@ type ShiftCase struct {
 func ShiftConvMatchesReference(t *testing.T, k Layers, extra ...ShiftCase) {
 	rng := rand.New(rand.NewPCG(9, 4))
 	paths := k.Paths(t)
-	random := func(channels int) []kernels.Offset {
-		offsets := make([]kernels.Offset, channels)
+	random := func(channels int) []nn.Offset {
+		offsets := make([]nn.Offset, channels)
 		for c := range offsets {
 			if c == 0 || rng.IntN(3) == 0 { // runs of random length
-				offsets[c] = kernels.Offset{DY: rng.IntN(5) - 2, DX: rng.IntN(5) - 2}
+				offsets[c] = nn.Offset{DY: rng.IntN(5) - 2, DX: rng.IntN(5) - 2}
 			} else {
 				offsets[c] = offsets[c-1]
 			}
@@ -48,7 +48,7 @@ func ShiftConvMatchesReference(t *testing.T, k Layers, extra ...ShiftCase) {
 		{"random runs, stride 2", Shape(1, 7, 7, 40), 3, 2, 0, random(40)},
 	}...)
 	for _, c := range cases {
-		g := kernels.ConvGeometry{KH: 1, KW: 1, StrideH: c.Stride, StrideW: c.Stride, PadH: c.Pad, PadW: c.Pad, DilH: 1, DilW: 1, Groups: 1}
+		g := nn.ConvGeometry{KH: 1, KW: 1, StrideH: c.Stride, StrideW: c.Stride, PadH: c.Pad, PadW: c.Pad, DilH: 1, DilW: 1, Groups: 1}
 		oh, ow := g.OutSize(c.In.H, c.In.W)
 		out := Shape(c.In.N, oh, ow, c.Cout)
 		w := ConvRandomInt8s(rng, c.In.C*c.Cout, -127, 127)

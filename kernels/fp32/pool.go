@@ -1,0 +1,83 @@
+package fp32
+
+import (
+	"math"
+
+	"neonet.dev/neonet/nn"
+
+	"neonet.dev/neonet/tensor"
+)
+
+// MaxPool writes the maximum of each window; padding never wins.
+func MaxPool(dst, src *tensor.Tensor, p nn.PoolGeometry) {
+	in, out := src.Shape, dst.Shape
+	for n := 0; n < out.N; n++ {
+		for oy := 0; oy < out.H; oy++ {
+			y0, y1, _ := nn.PoolWindow(oy, p.KH, p.StrideH, p.PadH, in.H)
+			for ox := 0; ox < out.W; ox++ {
+				x0, x1, _ := nn.PoolWindow(ox, p.KW, p.StrideW, p.PadW, in.W)
+				acc := dst.Pixel(n, oy, ox)
+				for c := range acc {
+					acc[c] = float32(math.Inf(-1))
+				}
+				for y := y0; y < y1; y++ {
+					for x := x0; x < x1; x++ {
+						for c, v := range src.Pixel(n, y, x) {
+							acc[c] = max(acc[c], v)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// AvgPool writes the mean of each window (see CountIncludePad for the
+// divisor).
+func AvgPool(dst, src *tensor.Tensor, p nn.PoolGeometry) {
+	in, out := src.Shape, dst.Shape
+	for n := 0; n < out.N; n++ {
+		for oy := 0; oy < out.H; oy++ {
+			y0, y1, ph := nn.PoolWindow(oy, p.KH, p.StrideH, p.PadH, in.H)
+			for ox := 0; ox < out.W; ox++ {
+				x0, x1, pw := nn.PoolWindow(ox, p.KW, p.StrideW, p.PadW, in.W)
+				acc := dst.Pixel(n, oy, ox)
+				clear(acc)
+				for y := y0; y < y1; y++ {
+					for x := x0; x < x1; x++ {
+						for c, v := range src.Pixel(n, y, x) {
+							acc[c] += v
+						}
+					}
+				}
+				count := (y1 - y0) * (x1 - x0)
+				if p.CountIncludePad {
+					count = ph * pw
+				}
+				for c := range acc {
+					acc[c] /= float32(count)
+				}
+			}
+		}
+	}
+}
+
+// GlobalAvgPool averages each channel over the whole image: dst is
+// [N, 1, 1, C]. It is PyTorch's AdaptiveAvgPool2d(1).
+func GlobalAvgPool(dst, src *tensor.Tensor) {
+	in := src.Shape
+	for n := 0; n < in.N; n++ {
+		acc := dst.Pixel(n, 0, 0)
+		clear(acc)
+		for y := 0; y < in.H; y++ {
+			for x := 0; x < in.W; x++ {
+				for c, v := range src.Pixel(n, y, x) {
+					acc[c] += v
+				}
+			}
+		}
+		for c := range acc {
+			acc[c] /= float32(in.H * in.W)
+		}
+	}
+}
