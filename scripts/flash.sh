@@ -8,7 +8,7 @@ usage() {
 Usage:
   scripts/flash.sh --image IN.img[.xz] --out OUT.img [FILES] [--ssh] [--hostname H]
                    [--user NAME:HASH] [--serial-log]
-  scripts/flash.sh --device /dev/sdX --image OUT.img [--yes] [--allow-file]
+  scripts/flash.sh --device /dev/sdX --image OUT.img [--yes] [--allow-file] [--allow-non-removable]
   scripts/flash.sh --host USER@HOST [--port N] [--identity KEY] [FILES]
 
 Image mode customises a Raspberry Pi OS (Bookworm) image offline, without
@@ -42,8 +42,11 @@ The work is done on a copy beside OUT, moved into place at the end.
 
 Device mode writes an image to an SD card with dd (conv=fsync), then reads it
 back and compares SHA-256 checksums. It refuses a device that is mounted (or
-any of its partitions), the disk holding /, a partition, and a device smaller
-than 4 GB, larger than 512 GB or smaller than the image. It shows the model
+any of its partitions), the disk holding /, a partition, a disk that is not
+removable (an internal disk; an SD card reader or USB adapter is removable,
+hot-pluggable or on the usb or mmc bus) unless --allow-non-removable says it
+is meant, and a device smaller than 4 GB, larger than 512 GB or smaller than
+the image. It shows the model
 and size and asks for confirmation unless --yes. --allow-file accepts a
 regular file standing in for the device (for tests); every other check still
 applies.
@@ -81,7 +84,7 @@ repo=$(cd "$here/.." && pwd)
 image='' out='' device='' host=''
 binary='' libdir='' config='' unit='' model=''
 ssh_on=0 hostname='' userconf='' serial_log=0
-yes=0 allow_file=0
+yes=0 allow_file=0 allow_fixed=0
 port=22 identity='' timeout=30 settle=3 remote_root=/
 ssh_opts=()
 [ $# -gt 0 ] || { usage >&2; exit 2; }
@@ -102,6 +105,7 @@ while [ $# -gt 0 ]; do
 	--serial-log) serial_log=1; shift ;;
 	--yes) yes=1; shift ;;
 	--allow-file) allow_file=1; shift ;;
+	--allow-non-removable) allow_fixed=1; shift ;;
 	--port) port=${2:?--port needs a number}; shift 2 ;;
 	--identity) identity=${2:?--identity needs a key file}; shift 2 ;;
 	--timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
@@ -518,6 +522,16 @@ set_hostname() {
 
 # ---------------------------------------------------------------- device mode
 
+# removable DEV: whether DEV looks like an SD card: removable media,
+# hot-pluggable, or on the usb or mmc bus (a laptop's built-in reader is
+# mmcblk with RM=0).
+removable() {
+	local rm hotplug tran
+	read -r rm hotplug tran < <(lsblk -dno RM,HOTPLUG,TRAN "$1")
+	[ "$rm" = 1 ] || [ "$hotplug" = 1 ] || [ "$tran" = usb ] || [ "$tran" = mmc ] ||
+		case $(basename "$1") in mmcblk*) true ;; *) false ;; esac
+}
+
 device_mode() {
 	need lsblk dd sha256sum findmnt
 	[ -f "$image" ] || die "$image: image not found"
@@ -539,6 +553,8 @@ device_mode() {
 				[ "$type" = disk ] && [ "/dev/$name" = "$dev" ] && die "$device: holds the running system (/)"
 			done < <(lsblk -snro NAME,TYPE "$rootsrc")
 		fi
+		removable "$dev" || [ "$allow_fixed" = 1 ] ||
+			die "$device: not a removable disk ($(lsblk -dno TRAN,MODEL "$dev" | xargs)) - an internal disk? Pass --allow-non-removable if it really is the card"
 		size=$(lsblk -bdno SIZE "$dev")
 	elif [ -f "$dev" ]; then
 		[ "$allow_file" = 1 ] || die "$device: not a block device (pass --allow-file to write into a regular file)"

@@ -425,6 +425,28 @@ test_device() {
 	else
 		echo "note: / is on $src, not a block device: system-disk refusal not exercised"
 	fi
+	# A whole disk that is not removable and not in use (an internal disk)
+	# is refused, unless --allow-non-removable; the other checks still apply
+	# then. Only a disk too small to be written (under 4 GB, e.g. zram) is
+	# used, so that nothing can ever be written by this test.
+	local name type rm hotplug fixed=
+	while read -r name type rm hotplug; do
+		if [ "$type" != disk ] || [ "$rm" != 0 ] || [ "$hotplug" != 0 ]; then continue; fi
+		case $name in mmcblk*) continue ;; esac
+		[ "$(lsblk -dno TRAN "/dev/$name" | xargs)" = "" ] || continue
+		[ -z "$(lsblk -nro MOUNTPOINT "/dev/$name" | sed '/^$/d')" ] || continue
+		grep -q "^/dev/$name" /proc/swaps && continue
+		[ "$(lsblk -bdno SIZE "/dev/$name")" -lt $((4 * 1000 * 1000 * 1000)) ] || continue
+		fixed=$name
+		break
+	done < <(lsblk -dnro NAME,TYPE,RM,HOTPLUG)
+	if [ -n "$fixed" ]; then
+		fails_with "not a removable disk" "$FLASH" --device "/dev/$fixed" --image "$img" --yes
+		fails_with "too small" "$FLASH" --device "/dev/$fixed" --image "$img" --yes --allow-non-removable
+		echo "non-removable refusal exercised on /dev/$fixed"
+	else
+		echo "note: no small unused non-removable disk here: non-removable refusal not exercised"
+	fi
 }
 
 test_libs() {
