@@ -14,7 +14,7 @@ BIN := bin/neonet
 APT_PACKAGES := python3-torch python3-torchvision python3-pil python3-numpy \
 	qemu-user-static llvm-16 binutils-aarch64-linux-gnu libopencv-dev gstreamer1.0-plugins-base \
 	debootstrap gcc-aarch64-linux-gnu g++-aarch64-linux-gnu pkg-config mtools dosfstools fdisk e2fsprogs \
-	xz-utils openssh-client openssh-server shellcheck
+	xz-utils openssh-client openssh-server shellcheck systemd
 
 # The packages whose arm64 code runs under qemu in `make test-arm64`.
 ARM64_PKGS ?= ./kernels/... ./qnet/... ./internal/workers/...

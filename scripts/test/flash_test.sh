@@ -313,6 +313,15 @@ test_repo_unit() {
 	true
 }
 
+test_unit_security() {
+	# systemd's own rating of the unit's sandbox: 0.6 (SAFE) with the
+	# settings the unit explains; 1.1 before ProcSubset=, IPAddressDeny=,
+	# PrivateMounts=, RemoveIPC= and ~@resources.
+	systemd-analyze security --offline=true --threshold=6 "$repo/deploy/systemd/neonet.service" >"$T/security.log" 2>&1 ||
+		{ cat "$T/security.log"; fail "the unit's exposure level is above 0.6"; }
+	tail -1 "$T/security.log"
+}
+
 test_xz() {
 	xz -T1 -0 -kc "$T/base.img" >"$T/base.img.xz"
 	"$FLASH" --image "$T/base.img.xz" --out "$T/x.img" --binary "$FX/neonet" --lib-dir "$FX/lib" --config "$CONFIG" \
@@ -759,7 +768,7 @@ test_qemu_opencv() {
 
 # ---------------------------------------------------------------- run
 
-tests=(test_help test_image test_idempotent test_update test_grow test_repo_unit test_xz test_bad_inputs test_device test_libs test_sysroot_sources test_ssh)
+tests=(test_help test_image test_idempotent test_update test_grow test_repo_unit test_unit_security test_xz test_bad_inputs test_device test_libs test_sysroot_sources test_ssh)
 if [ "$qemu" = 1 ]; then tests+=(test_sysroot_cache test_stock_list test_qemu test_qemu_daemon test_qemu_opencv test_real_firmware); fi
 failed=()
 for t in "${tests[@]}"; do
