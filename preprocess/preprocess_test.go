@@ -202,7 +202,7 @@ func TestResizedSize(t *testing.T) {
 		{256, 256, 256, 256},
 		{100, 50, 512, 256},
 	} {
-		if w, h := s.resizedSize(c.w, c.h); w != c.ww || h != c.wh {
+		if w, h := s.ResizedSize(c.w, c.h); w != c.ww || h != c.wh {
 			t.Errorf("%dx%d -> %dx%d, want %dx%d", c.w, c.h, w, h, c.ww, c.wh)
 		}
 	}
@@ -353,5 +353,59 @@ func TestToRGB8Types(t *testing.T) {
 	}
 	if c := src.At(0, 0).(color.RGBA); c != (color.RGBA{7, 0, 0, 255}) {
 		t.Errorf("At(0, 0) = %v", c)
+	}
+}
+
+// TestToRGB8SubImages converts sub-images (bounds not at the origin) of
+// every type with its own conversion and compares with the generic path.
+func TestToRGB8SubImages(t *testing.T) {
+	r := image.Rect(0, 0, 7, 5)
+	sub := image.Rect(2, 1, 6, 4)
+	gray, nrgba, cmyk := image.NewGray(r), image.NewNRGBA(r), image.NewCMYK(r)
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i * 7)
+	}
+	for i := range nrgba.Pix {
+		nrgba.Pix[i] = uint8(i*13 + 5)
+		if i%4 == 3 { // opaque: the generic path would lose the colour of a transparent pixel
+			nrgba.Pix[i] = 255
+		}
+		cmyk.Pix[i] = uint8(i*29 + 3)
+	}
+	for _, img := range []image.Image{gray.SubImage(sub), nrgba.SubImage(sub), cmyk.SubImage(sub)} {
+		got, want := ToRGB8(img), genericToRGB8(img)
+		if got.W != 4 || got.H != 3 {
+			t.Fatalf("%T: %dx%d, want 4x3", img, got.W, got.H)
+		}
+		if _, ok := img.(*image.CMYK); ok {
+			// Pillow's CMYK rule may differ from Go's by one level.
+			if n, maxD, _ := pixelDiff(got.Pix, want.Pix); maxD > 1 {
+				t.Errorf("%T: %d values differ, by up to %d", img, n, maxD)
+			}
+			continue
+		}
+		if !bytes.Equal(got.Pix, want.Pix) {
+			t.Errorf("%T: got %v, want %v", img, got.Pix, want.Pix)
+		}
+	}
+}
+
+func TestCenterCrop(t *testing.T) {
+	for _, c := range []struct {
+		n, c int
+		want Crop
+	}{
+		{256, 224, Crop{Offset: 16, Valid: 224}},
+		{13, 10, Crop{Offset: 2, Valid: 10}},
+		{7, 10, Crop{Offset: -1, Before: 1, Valid: 7, After: 2}},
+		{1, 4, Crop{Offset: -1, Before: 1, Valid: 1, After: 2}},
+	} {
+		got := CenterCrop(c.n, c.c)
+		if got != c.want {
+			t.Errorf("CenterCrop(%d, %d) = %+v, want %+v", c.n, c.c, got, c.want)
+		}
+		if got.Inside(got.Before-1) || !got.Inside(got.Before) || !got.Inside(got.Before+got.Valid-1) || got.Inside(got.Before+got.Valid) {
+			t.Errorf("CenterCrop(%d, %d).Inside disagrees with %+v", c.n, c.c, got)
+		}
 	}
 }
