@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"neonet.dev/neonet/internal/testenv"
 )
 
 // expectedFile mirrors testdata/expected.json, written by make_fixtures.py.
@@ -35,15 +37,6 @@ func readExpected(t *testing.T) expectedFile {
 		t.Fatal(err)
 	}
 	return exp
-}
-
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // loadBytes saves b to a temporary file and loads it through Load, so error
@@ -349,7 +342,7 @@ const tinyPickle = "tiny_fp32/data.pkl"
 
 // editPickle returns the tiny_fp32.pth fixture with its pickle changed by f.
 func editPickle(t *testing.T, f func([]byte) []byte) []byte {
-	return rezip(t, readFixture(t, "tiny_fp32.pth"), func(name string, data []byte) ([]byte, bool) {
+	return rezip(t, testenv.Testdata(t, "tiny_fp32.pth"), func(name string, data []byte) ([]byte, bool) {
 		if name == tinyPickle {
 			return f(bytes.Clone(data)), true
 		}
@@ -360,7 +353,7 @@ func editPickle(t *testing.T, f func([]byte) []byte) []byte {
 // TestRejectsBadArchives: files that are no PyTorch zip archive, or whose
 // archive lacks or spoils an entry.
 func TestRejectsBadArchives(t *testing.T) {
-	good := readFixture(t, "tiny_fp32.pth")
+	good := testenv.Testdata(t, "tiny_fp32.pth")
 	t.Run("empty", func(t *testing.T) { mustFail(t, nil, "empty") })
 	t.Run("not zip", func(t *testing.T) { mustFail(t, []byte("hello, I am a text file"), "not a zip") })
 	t.Run("legacy", func(t *testing.T) { mustFail(t, []byte("\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."), "legacy") })
@@ -438,10 +431,10 @@ func TestRejectsBadPickles(t *testing.T) {
 		mustFail(t, b, "runs past the end")
 	})
 	t.Run("non-tensor value", func(t *testing.T) {
-		mustFail(t, readFixture(t, "bad_not_tensor.pth"), `key "step": expected a tensor, got int 3`)
+		mustFail(t, testenv.Testdata(t, "bad_not_tensor.pth"), `key "step": expected a tensor, got int 3`)
 	})
 	t.Run("whole model", func(t *testing.T) {
-		mustFail(t, readFixture(t, "bad_whole_model.pth"), `"model" holds object of class __main__.TinyNet`, "state_dict()")
+		mustFail(t, testenv.Testdata(t, "bad_whole_model.pth"), `"model" holds object of class __main__.TinyNet`, "state_dict()")
 	})
 }
 
@@ -449,7 +442,7 @@ func TestRejectsBadPickles(t *testing.T) {
 // clean error.
 func TestTruncatedAnywhere(t *testing.T) {
 	for _, file := range []string{"tiny_fp16.pth", "noncontiguous.pth"} {
-		b := readFixture(t, file)
+		b := testenv.Testdata(t, file)
 		for n := 0; n < len(b); n++ {
 			_, err := decode(bytes.NewReader(b[:n]), int64(n), file)
 			if err == nil || errors.Is(err, errDecoderPanic) || !strings.Contains(err.Error(), file) {
@@ -464,7 +457,7 @@ func fuzzSeeds(f *testing.F) [][]byte {
 	paths, _ := filepath.Glob("testdata/*.pth")
 	var seeds [][]byte
 	for _, p := range paths {
-		seeds = append(seeds, readFixture(f, filepath.Base(p)))
+		seeds = append(seeds, testenv.Testdata(f, filepath.Base(p)))
 	}
 	return seeds
 }
@@ -485,7 +478,7 @@ func FuzzLoad(f *testing.F) {
 // storages of tiny_fp32.pth. Whole-file mutations mostly stop at the CRC
 // check, so this is what reaches the unpickler and the tensor validation.
 func FuzzDataPickle(f *testing.F) {
-	base := readFixture(f, "tiny_fp32.pth")
+	base := testenv.Testdata(f, "tiny_fp32.pth")
 	for _, s := range fuzzSeeds(f) {
 		zr, err := zip.NewReader(bytes.NewReader(s), int64(len(s)))
 		if err != nil {

@@ -31,7 +31,7 @@ type pytorchEval struct {
 // neonet, and compares accuracy and per-image top-1 with PyTorch's run.
 func compareWithPyTorch(t *testing.T, model, weights, dataset, reference string, maxTop1Gap, minAgreement float64) {
 	ref := readPyTorchEval(t, reference)
-	dir := filepath.Join(testenv.SharedData(t), "images", dataset)
+	dir := testenv.SharedData(t, "images", dataset)
 	results, sum := evaluateShared(t, model, weights, dir)
 	if len(results) != ref.Summary.Images || len(ref.Results) != len(results) {
 		t.Fatalf("%d images here, PyTorch evaluated %d", len(results), ref.Summary.Images)
@@ -79,7 +79,7 @@ func compareWithPyTorch(t *testing.T, model, weights, dataset, reference string,
 // the golden folder.
 func readPyTorchEval(t *testing.T, name string) *pytorchEval {
 	t.Helper()
-	path := filepath.Join(testenv.Golden(t), name)
+	path := testenv.Golden(t, name)
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func evaluateShared(t *testing.T, model, weights, dir string) ([]Result, Summary
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := m.Load(filepath.Join(testenv.SharedData(t), "weights", weights))
+	g, err := m.Load(testenv.SharedData(t, "weights", weights))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"neonet.dev/neonet/internal/testenv"
 )
 
 // The reference outputs in testdata were produced by PIL and torchvision
@@ -39,19 +41,10 @@ type manifest struct {
 func loadManifest(t *testing.T) *manifest {
 	t.Helper()
 	var m manifest
-	if err := json.Unmarshal(readTestdata(t, "reference.json"), &m); err != nil {
+	if err := json.Unmarshal(testenv.Testdata(t, "reference.json"), &m); err != nil {
 		t.Fatal(err)
 	}
 	return &m
-}
-
-func readTestdata(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func decodeRGB(t testing.TB, name string) *RGB8 {
@@ -101,7 +94,7 @@ func TestDecodeMatchesPIL(t *testing.T) {
 	for _, c := range loadManifest(t).Decode {
 		t.Run(c.File, func(t *testing.T) {
 			got := decodeRGB(t, c.File)
-			want := readTestdata(t, c.Ref)
+			want := testenv.Testdata(t, c.Ref)
 			if got.W != c.W || got.H != c.H || len(got.Pix) != len(want) {
 				t.Fatalf("size %dx%d, want %dx%d", got.W, got.H, c.W, c.H)
 			}
@@ -125,7 +118,7 @@ func TestResizeMatchesPIL(t *testing.T) {
 		f := parseFilter(t, c.Filter)
 		t.Run(strings.TrimSuffix(c.Ref, ".rgb"), func(t *testing.T) {
 			got := Resize(src, c.W, c.H, f)
-			want := readTestdata(t, c.Ref)
+			want := testenv.Testdata(t, c.Ref)
 			if n, maxD, _ := pixelDiff(got.Pix, want); n != 0 {
 				t.Errorf("%d/%d values differ from PIL, max %d", n, len(want), maxD)
 			}
@@ -157,7 +150,7 @@ func TestTensorMatchesTorchvision(t *testing.T) {
 		spec := Spec{Resize: c.Resize, CropH: c.CropH, CropW: c.CropW,
 			Filter: parseFilter(t, c.Filter), Mean: c.Mean, Std: c.Std}
 		t.Run(c.Ref, func(t *testing.T) {
-			raw := readTestdata(t, c.Ref)
+			raw := testenv.Testdata(t, c.Ref)
 			want := make([]float32, len(raw)/4)
 			if err := binary.Read(bytes.NewReader(raw), binary.LittleEndian, want); err != nil {
 				t.Fatal(err)
@@ -251,7 +244,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	cases := map[string][]byte{"empty.jpg": nil, "text.png": []byte("not an image")}
 	for _, f := range []string{"photo_420.jpg", "progressive.jpg", "photo.png", "photo.bmp", "palette.bmp"} {
-		data := readTestdata(t, f)
+		data := testenv.Testdata(t, f)
 		cases["truncated_"+f] = data[:len(data)/2]
 		cases["header_"+f] = data[:min(len(data), 20)]
 		cases["corrupt_"+f] = corrupt(data)
@@ -297,7 +290,7 @@ func corrupt(data []byte) []byte {
 func FuzzDecode(f *testing.F) {
 	for _, name := range []string{"blocky_420.jpg", "progressive.jpg", "gray.jpg", "cmyk.jpg",
 		"rgba.png", "photo.bmp", "palette.bmp"} {
-		f.Add(readTestdata(f, name))
+		f.Add(testenv.Testdata(f, name))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// A small size limit keeps the fuzzer fast: a few header bytes can
