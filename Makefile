@@ -144,7 +144,7 @@ fuzz: ## fuzz the parsers of outside input for a minute each
 	$(GO) test ./preprocess -run '^$$' -fuzz FuzzDecode -fuzztime 60s
 	$(GO) test ./modelfile -run "^$$" -fuzz FuzzRead -fuzztime 60s -fuzzminimizetime 2s
 	$(GO) test ./modelfile -run "^$$" -fuzz FuzzGraph -fuzztime 60s -fuzzminimizetime 2s
-	$(GO) test ./firmware -run '^$$' -fuzz FuzzParseConfig -fuzztime 60s
+	$(GO) test ./firmware -run '^$$' -fuzz FuzzParseConfig -fuzztime 60s -fuzzminimizetime 2s
 
 clean: ## remove build outputs (keeps golden data and the arm64 sysroot in build/)
 	rm -rf bin dist

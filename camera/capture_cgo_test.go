@@ -20,7 +20,18 @@ import (
 )
 
 func video(t *testing.T, name string) string {
-	return filepath.Join(testenv.SharedData(t), "videos", name)
+	return testenv.SharedData(t, "videos", name)
+}
+
+// readFile reads every frame of the video file at path once.
+func readFile(t *testing.T, path string) []Frame {
+	t.Helper()
+	src, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	return readAll(t, src)
 }
 
 // readAll reads a source to its end, keeping copies of the frames.
@@ -115,12 +126,7 @@ func aviPictures(t *testing.T, path string) int {
 
 func TestVideoFileLoops(t *testing.T) {
 	path := video(t, "tree.avi")
-	once, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	frames := readAll(t, once)
-	once.Close()
+	frames := readFile(t, path)
 
 	src, err := Open(path, Options{Loop: true})
 	if err != nil {
@@ -183,12 +189,7 @@ func TestGrabberSlowConsumerDropsFrames(t *testing.T) {
 
 func TestGrabberReopensAtEndOfFile(t *testing.T) {
 	path := video(t, "tree.avi")
-	once, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	frames := readAll(t, once)
-	once.Close()
+	frames := readFile(t, path)
 
 	src, err := Open(path, Options{})
 	if err != nil {
@@ -216,7 +217,7 @@ func TestGrabberReopensAtEndOfFile(t *testing.T) {
 // The fused preprocessing on real video frames (the photo and synthetic
 // cases are in preprocess_test.go).
 func TestPreprocessorMatchesReferenceOnVideo(t *testing.T) {
-	videos := filepath.Join(testenv.SharedData(t), "videos")
+	videos := testenv.SharedData(t, "videos")
 	for _, name := range []string{"Megamind.avi", "tree.avi", "gocv_small.mp4"} {
 		src, err := Open(filepath.Join(videos, name), Options{})
 		if err != nil {
@@ -260,13 +261,8 @@ func TestDeviceErrors(t *testing.T) {
 		"/dev/null":            "cannot open",
 		"gst:nosuch ! appsink": "cannot open",
 	} {
-		_, err := Open(spec, Options{})
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Open(%q): %v, want an error containing %q", spec, err, want)
-		}
+		wantOpenError(t, spec, want)
 	}
 	// A file OpenCV cannot decode.
-	if _, err := Open(filepath.Join(testenv.SharedData(t), "README.md"), Options{}); err == nil || !strings.Contains(err.Error(), "README.md: cannot open") {
-		t.Errorf("a text file as a video: %v", err)
-	}
+	wantOpenError(t, testenv.SharedData(t, "README.md"), "README.md: cannot open")
 }

@@ -15,7 +15,7 @@ import (
 )
 
 func TestFolderSource(t *testing.T) {
-	dir := filepath.Join(testenv.SharedData(t), "images", "samples")
+	dir := testenv.SharedData(t, "images", "samples")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestFolderSource(t *testing.T) {
 }
 
 func TestFolderSkipsUnreadableImages(t *testing.T) {
-	samples := filepath.Join(testenv.SharedData(t), "images", "samples")
+	samples := testenv.SharedData(t, "images", "samples")
 	dir := t.TempDir()
 	for name, from := range map[string]string{"a.bmp": "cat.bmp", "c.jpg": "owl.jpg"} {
 		data, err := os.ReadFile(filepath.Join(samples, from))

@@ -2,7 +2,6 @@ package camera
 
 import (
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -87,7 +86,7 @@ func checkAgainstReference(t *testing.T, name string, f *Frame) {
 }
 
 func TestPreprocessorMatchesReferenceOnPhotos(t *testing.T) {
-	src := NewFolder(filepath.Join(testenv.SharedData(t), "images", "samples"), Options{})
+	src := NewFolder(testenv.SharedData(t, "images", "samples"), Options{})
 	if err := src.Open(); err != nil {
 		t.Fatal(err)
 	}

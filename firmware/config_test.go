@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"neonet.dev/neonet/firmware/pins"
 	"neonet.dev/neonet/internal/testenv"
 	"neonet.dev/neonet/models"
 )
@@ -48,8 +49,8 @@ func TestConfigDefaults(t *testing.T) {
 	if r.MinScore != 0.5 || r.Frames != 3 || r.Release != 5 || r.Mode != ModeOn || r.ActiveLow || r.Pulse != 200*time.Millisecond {
 		t.Errorf("rule defaults %+v", r)
 	}
-	if pins := cfg.Pins(); len(pins) != 1 || pins[0] != (PinSpec{Name: "GPIO17"}) {
-		t.Errorf("pins %v", pins)
+	if specs := cfg.Pins(); len(specs) != 1 || specs[0] != (pins.Spec{Name: "GPIO17"}) {
+		t.Errorf("pins %v", specs)
 	}
 }
 
@@ -93,6 +94,14 @@ pin = "GPIO18"
 		{"wrong type", "\nthreads = \"four\"\n", "c.toml:2: threads: incompatible types: TOML value has type string; destination has type integer"},
 		{"syntax error", "[[rule]\n", "c.toml:2: expected end of table array name"},
 		{"dotted key", "serial.baud = 7\n", "c.toml:1: serial.baud: got 7"},
+		// Inside [[rule]] tables errors name the rule and point to its line,
+		// not to the last table that has the key.
+		{"wrong type in second rule", rules + "frames = \"three\"\n[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\nframes = 2\n",
+			"c.toml:11: rule[2].frames: incompatible types: TOML value has type string; destination has type integer"},
+		{"labels not a list", rules + "[[rule]]\nlabels = \"tabby\"\npin = \"GPIO4\"\n", "c.toml:12: rule[3].labels: incompatible types"},
+		{"unknown key in two rules", "[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\ncolor = 1\n" + rules + "color = 2\n", "c.toml:4: rule[1].color: unknown key"},
+		{"duration that is no duration", "\nretry_interval = \"soon\"\n", `c.toml:2: retry_interval: got "soon", want a duration such as "10s"`},
+		{"duration of the wrong type", "status_interval = true\n", `c.toml:1: status_interval: got true, want a duration such as "10s"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,8 +4,9 @@
 //
 // The pieces are small and testable on their own:
 //
-//   - Config (config.go) reads /etc/neonet/neonet.toml; every error names
-//     the file, the line and the field.
+//   - Config (config.go) reads /etc/neonet/neonet.toml (decoded in
+//     configfile.go); every error names the file, the line and the field,
+//     a field of a [[rule]] table as rule[N].key.
 //   - Detector (decide.go) is one rule's hysteresis state machine: it
 //     activates after `frames` detecting frames and releases after
 //     `release` frames without, and says which level its pin has at any

@@ -27,11 +27,7 @@ type Outputs struct {
 // and its log, which goes to stdout and, unless serial.port is "", to the
 // serial port.
 func OpenOutputs(cfg *Config, stdout io.Writer) (*Outputs, error) {
-	var specs []pins.Spec
-	for _, p := range cfg.Pins() {
-		specs = append(specs, pins.Spec{Name: p.Name, ActiveLow: p.ActiveLow})
-	}
-	set, err := pins.Open(cfg.GPIO, specs, stdout)
+	set, err := pins.Open(cfg.GPIO, cfg.Pins(), stdout)
 	if err != nil {
 		return nil, err
 	}

@@ -52,11 +52,7 @@ func startDaemon(t *testing.T, config string, deps Deps) *harness {
 	h.notify = newNotifySocket(t)
 	h.camera = newFakeCamera(h.clock)
 	h.model = &fakeModel{camera: h.camera, labels: testLabels, input: make([]int8, 16)}
-	var specs []pins.Spec
-	for _, p := range cfg.Pins() {
-		specs = append(specs, pins.Spec{Name: p.Name, ActiveLow: p.ActiveLow})
-	}
-	set, err := pins.Open("sim", specs, h.pinLog)
+	set, err := pins.Open("sim", cfg.Pins(), h.pinLog)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,10 +119,9 @@ func smokeCamera(spec string, model *modelClassifier, frames int) smokeCheck {
 // smokePins opens every configured pin and blinks each once, in order.
 func smokePins(cfg *firmware.Config, blink time.Duration, stdout io.Writer) smokeCheck {
 	c := smokeCheck{name: "pins"}
-	var specs []pins.Spec
+	specs := cfg.Pins()
 	var names []string
-	for _, p := range cfg.Pins() {
-		specs = append(specs, pins.Spec{Name: p.Name, ActiveLow: p.ActiveLow})
+	for _, p := range specs {
 		names = append(names, p.Name)
 	}
 	if len(specs) == 0 {

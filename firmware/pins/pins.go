@@ -4,13 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 	"sync"
 
 	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
-	"periph.io/x/conn/v3/physic"
 	"periph.io/x/host/v3"
 )
 
@@ -109,76 +105,4 @@ func Open(backend string, specs []Spec, sim io.Writer) (*Set, error) {
 		}
 	}
 	return set, nil
-}
-
-func lookupPeriph(name string) (gpio.PinOut, error) {
-	p := gpioreg.ByName(name)
-	if p == nil {
-		return nil, fmt.Errorf("gpio: no pin named %q on this board (%s)", name, knownPins())
-	}
-	return p, nil
-}
-
-// knownPins describes the registered pins for an error message.
-func knownPins() string {
-	var names []string
-	for _, p := range gpioreg.All() {
-		names = append(names, p.Name())
-	}
-	if len(names) == 0 {
-		return "no GPIO pins found: is /dev/gpiochip* readable by this user (group gpio)?"
-	}
-	slices.Sort(names)
-	if len(names) > 12 {
-		return fmt.Sprintf("%d pins, e.g. %s", len(names), strings.Join(names[:12], ", "))
-	}
-	return "pins: " + strings.Join(names, ", ")
-}
-
-// SimPin is a simulated output pin that prints each change of level. (It
-// is not periph's gpiotest.Pin because that package needs a module,
-// clockwork, that go.sum does not hold.)
-type SimPin struct {
-	name string
-	w    io.Writer
-
-	mu    sync.Mutex
-	level gpio.Level
-}
-
-// NewSimPin returns a simulated low pin named name printing to w (nil for
-// silence).
-func NewSimPin(name string, w io.Writer) *SimPin { return &SimPin{name: name, w: w} }
-
-func (p *SimPin) String() string   { return p.name + "(sim)" }
-func (p *SimPin) Name() string     { return p.name }
-func (p *SimPin) Number() int      { return -1 }
-func (p *SimPin) Function() string { return "Out/" + p.Read().String() }
-func (p *SimPin) Halt() error      { return nil }
-
-// Read returns the level last set.
-func (p *SimPin) Read() gpio.Level {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.level
-}
-
-// Out sets the level and prints "pin NAME -> high|low" when it changes.
-func (p *SimPin) Out(l gpio.Level) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if l != p.level && p.w != nil {
-		state := "low"
-		if l {
-			state = "high"
-		}
-		fmt.Fprintf(p.w, "pin %s -> %s\n", p.name, state)
-	}
-	p.level = l
-	return nil
-}
-
-// PWM is not simulated: the daemon only switches pins.
-func (p *SimPin) PWM(gpio.Duty, physic.Frequency) error {
-	return fmt.Errorf("pin %s: PWM is not simulated", p.name)
 }
