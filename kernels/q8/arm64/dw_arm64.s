@@ -30,6 +30,21 @@
 	LDR_Q_X(3, 15, 9); \
 	ADD R9<<1, R15, R15
 
+// LOAD_CHANNELS loads the addresses of the per-channel weights, biases
+// and multipliers into R5, R6, R7.
+#define LOAD_CHANNELS(w, bias, mult) \
+	MOVD w, R5; \
+	MOVD bias, R6; \
+	MOVD mult, R7
+
+// BLOCK_BIAS moves the block at R12 back to end at the last channel (R13
+// is channels-16) and loads its biases into V24-V27.
+#define BLOCK_BIAS \
+	CMP  R13, R12; \
+	CSEL GT, R13, R12, R12; \
+	ADD  R12<<2, R6, R14; \
+	VLD1 (R14), [V24.S4, V25.S4, V26.S4, V27.S4]
+
 // NEXT_BLOCK moves R12 to the next 16 channels, and loops to block while
 // there are any.
 #define NEXT_BLOCK(block) \
@@ -74,9 +89,7 @@ TEXT ·dwconv_s8_kxk_c16_fp32_neon(SB), NOSPLIT, $200-244
 	MOVD zeroPad_base+48(FP), R2
 	MOVD rowOffs_base+72(FP), R3
 	MOVD colOffs_base+96(FP), R4
-	MOVD w_base+120(FP), R5
-	MOVD bias_base+144(FP), R6
-	MOVD mult_base+168(FP), R7
+	LOAD_CHANNELS(w_base+120(FP), bias_base+144(FP), mult_base+168(FP))
 	MOVD width+192(FP), R8
 	MOVD channels+200(FP), R9
 	MOVD kh+208(FP), R10
@@ -115,10 +128,7 @@ tapCol:
 	MOVD $0, R12
 
 block:
-	CMP  R13, R12
-	CSEL GT, R13, R12, R12 // the tail block ends at the last channel
-	ADD  R12<<2, R6, R14
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4, V27.S4]
+	BLOCK_BIAS
 	ADD  R12, R5, R15
 	MOVD $taps-200(SP), R19
 	MOVD pairs+224(FP), R20
@@ -197,9 +207,7 @@ TEXT ·dwconv_s8_kxk_nopad_c16_fp32_neon(SB), NOSPLIT, $0-180
 	MOVD taps_base+48(FP), R3
 	MOVD taps_len+56(FP), R11
 	LSR  $1, R11, R11
-	MOVD w_base+72(FP), R5
-	MOVD bias_base+96(FP), R6
-	MOVD mult_base+120(FP), R7
+	LOAD_CHANNELS(w_base+72(FP), bias_base+96(FP), mult_base+120(FP))
 	MOVD width+144(FP), R8
 	LSR  $1, R8, R8
 	MOVD channels+152(FP), R9
@@ -213,10 +221,7 @@ np2Pixel:
 	MOVD $0, R12
 
 np2Block:
-	CMP  R13, R12
-	CSEL GT, R13, R12, R12 // the tail block ends at the last channel
-	ADD  R12<<2, R6, R14
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4, V27.S4]
+	BLOCK_BIAS
 	VLD1 (R14), [V8.S4, V9.S4, V10.S4, V11.S4]
 	ADD  R12, R5, R15
 	ADD  R12, R1, R21
@@ -238,7 +243,7 @@ np2Pair:
 	SUBS $1, R20, R20
 	BNE  np2Pair
 
-np2Requantize:
+	// Requantize both pixels.
 	ADD  R12<<2, R7, R14
 	VLD1 (R14), [V20.S4, V21.S4, V22.S4, V23.S4]
 	REQUANT_X4(24, 25, 26, 27, 20, 21, 22, 23, 28, 29, 30, 16, 17)

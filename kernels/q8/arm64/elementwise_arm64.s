@@ -20,6 +20,13 @@
 	VSUB z.S4, a2.S4, a2.S4; \
 	VSUB z.S4, a3.S4, a3.S4
 
+// LOAD_INPUTS broadcasts, via general register r, the two inputs' zero
+// points z0, z1 to V24, V25 and the float32 multiplier m to V26.
+#define LOAD_INPUTS(z0, z1, m, r) \
+	DUP_ARG(MOVW, z0, r, V24.S4); \
+	DUP_ARG(MOVW, z1, r, V25.S4); \
+	DUP_ARG(MOVWU, m, r, V26.S4)
+
 // func vadd_s8_c16_fp32_neon(dst, a, b []int8, zA, zB int32, mA, mB float32, zero, lo, hi int32)
 //
 // The residual add of q8.Add on the first len(dst) rounded down to 16
@@ -39,14 +46,8 @@ TEXT ·vadd_s8_c16_fp32_neon(SB), NOSPLIT, $0-100
 	MOVD dst_len+8(FP), R3
 	MOVD a_base+24(FP), R1
 	MOVD b_base+48(FP), R2
-	MOVW zA+72(FP), R4
-	VDUP R4, V24.S4
-	MOVW zB+76(FP), R4
-	VDUP R4, V25.S4
-	MOVWU mA+80(FP), R4
-	VDUP R4, V26.S4
-	MOVWU mB+84(FP), R4
-	VDUP R4, V27.S4
+	LOAD_INPUTS(zA+72(FP), zB+76(FP), mA+80(FP), R4)
+	DUP_ARG(MOVWU, mB+84(FP), R4, V27.S4)
 	LOAD_REQUANT(zero+88(FP), lo+92(FP), hi+96(FP), R4, V28, V29, V30)
 	LSR  $4, R3, R3
 	CBZ  R3, done
@@ -96,12 +97,7 @@ TEXT ·vmulc_s8_c16_fp32_neon(SB), NOSPLIT, $0-112
 	MOVD s_base+48(FP), R2
 	MOVD pixels+72(FP), R3
 	MOVD channels+80(FP), R4
-	MOVW zX+88(FP), R9
-	VDUP R9, V24.S4
-	MOVW zS+92(FP), R9
-	VDUP R9, V25.S4
-	MOVWU mult+96(FP), R9
-	VDUP R9, V26.S4
+	LOAD_INPUTS(zX+88(FP), zS+92(FP), mult+96(FP), R9)
 	LOAD_REQUANT(zero+100(FP), lo+104(FP), hi+108(FP), R9, V28, V29, V30)
 	LSR  $4, R4, R5
 	CBZ  R5, mdone

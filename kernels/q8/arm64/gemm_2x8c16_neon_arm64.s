@@ -40,9 +40,9 @@
 #define ROWS_LOAD(size, lane) VLD1.P size(R25), V0.lane; VLD1.P size(R26), V1.lane
 #define ROWS_LOAD1 VLD1 (R25), V0.B[14]; VLD1 (R26), V1.B[14]
 
-// MAC4 multiplies both rows' 16 input bytes (V0, V1) by the next 4
-// columns' weights (V2-V5): SMULL and SMLAL2 into int16 (V6-V13), SADALP
-// into the accumulators of row 0 (Va..Va+3) and row 1 (Vb..Vb+3).
+// MAC4 multiplies both rows' 16 input bytes (V0, V1) by the next 4 columns'
+// weights (V2-V5): SMULL and SMLAL2 into int16 (V6-V13), SADALP into the
+// accumulators of row 0 (Va..Va+3) and row 1 (Vb..Vb+3).
 #define MAC4(a, b) \
 	VLD1.P 64(R7), [V2.B16, V3.B16, V4.B16, V5.B16]; \
 	SMULL_8H(6, 0, 2); SMULL_8H(7, 1, 2); \
@@ -59,8 +59,8 @@
 	SADALP_4S(a+3, 12); SADALP_4S(b+3, 13)
 #define MAC MAC4(16, 24); MAC4(20, 28)
 
-// REDUCE_ROW adds each of a row's 8 accumulators' 4 lanes (from Va) into
-// one sum: columns 0-3 end in Va, columns 4-7 in Va+4.
+// REDUCE_ROW adds the 4 lanes of each of a row's 8 accumulators (from Va)
+// into one sum: columns 0-3 end in Va, columns 4-7 in Va+4.
 #define REDUCE_ROW(a) \
 	ADDP_4S(a, a, a+1); \
 	ADDP_4S(a+2, a+2, a+3); \
@@ -71,9 +71,7 @@
 
 // func gemm_s8_2x8c16_fp32_neon(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
 TEXT ·gemm_s8_2x8c16_fp32_neon(SB), NOSPLIT, $0-88
-	GEMM_ARGS
-block:
-	GEMM_BLOCK
+	GEMM_START
 	GEMM_ALIAS_ROW(2, R6, R12, R8, R9)
 tile:
 	GEMM_ZERO_ACC

@@ -71,8 +71,8 @@
 	ADD $16, R10, R10; \
 	ADD $16, R11, R11
 
-// STORE_PIECE stores size bytes (lane) of each row when bit of the
-// columns left is set, then rotates them out; else it skips to next.
+// STORE_PIECE stores size bytes (lane) of each row when bit of the columns
+// left is set, then rotates them out; else it skips to next.
 #define STORE_PIECE(bit, lane, size, next) \
 	TBZ $bit, R1, next; \
 	VST1.P V28.lane, size(R11); \
@@ -86,9 +86,7 @@
 
 // func gemm_s8_4x16c4_fp32_neondot(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
 TEXT ·gemm_s8_4x16c4_fp32_neondot(SB), NOSPLIT, $0-88
-	GEMM_ARGS
-block:
-	GEMM_BLOCK
+	GEMM_START
 	GEMM_ALIAS_ROW(2, R6, R12, R8, R9)
 	GEMM_ALIAS_ROW(3, R12, R13, R9, R10)
 	GEMM_ALIAS_ROW(4, R13, R14, R10, R11)

@@ -7,19 +7,18 @@
 // ROWS_LOAD16, ROWS_LOAD(size, lane), ROWS_LOAD1) and MAC, its multiply of
 // one 16-channel chunk; the kernel files list the registers.
 
-// GEMM_ARGS loads the arguments that hold for the whole call. mc, ind and
+// GEMM_START loads the arguments that hold for the whole call, then starts
+// a block of MR rows (label block): rows left, columns, weights, and the
+// byte strides of the indirection (R16) and output (R17) rows. mc, ind and
 // dst stay in the frame, which tracks the rows left.
-#define GEMM_ARGS \
+#define GEMM_START \
 	MOVD kcs+16(FP), R2; \
 	MOVD taps+24(FP), R3; \
 	MOVD src+32(FP), R4; \
 	MOVD zero+40(FP), R5; \
 	MOVD ind+48(FP), R6; \
-	MOVD dst+64(FP), R8
-
-// GEMM_BLOCK starts a block of MR rows: rows left, columns, weights, and
-// the byte strides of the indirection (R16) and output (R17) rows.
-#define GEMM_BLOCK \
+	MOVD dst+64(FP), R8; \
+block: \
 	MOVD mc+0(FP), R0; \
 	MOVD nc+8(FP), R1; \
 	MOVD w+56(FP), R7; \
@@ -28,57 +27,14 @@
 
 // GEMM_ALIAS_ROW sets a row's indirection i and output c one row past the
 // previous row's (ip, cp), or to the previous row's when fewer than rows
-// rows are left: rows past mc alias the last valid row, reading and
-// writing the same bytes with the same values, so no row needs a branch.
+// rows are left: rows past mc alias the last valid row, reading and writing
+// the same bytes with the same values, so no row needs a branch.
 #define GEMM_ALIAS_ROW(rows, ip, i, cp, c) \
 	ADD R16, ip, i; \
 	ADD R17, cp, c; \
 	CMP $rows, R0; \
 	CSEL LT, ip, i, i; \
 	CSEL LT, cp, c, c
-
-// GEMM_TAP_ROW points a row's input a at src + its next offset, or at the
-// zero row where the offset is negative (padding).
-#define GEMM_TAP_ROW(walk, a) \
-	MOVW.P 4(walk), R0; \
-	ADD R4, R0, a; \
-	CMP $0, R0; \
-	CSEL LT, R5, a, a
-
-// GEMM_CLAMP broadcasts the output zero point to vz (int32 lanes) and the
-// clamp bounds to vlo, vhi (int8 lanes).
-#define GEMM_CLAMP(vz, vlo, vhi) \
-	MOVD clamp+80(FP), R0; \
-	MOVW 0(R0), R19; \
-	MOVW 4(R0), R20; \
-	MOVW 8(R0), R21; \
-	VDUP R19, vz.S4; \
-	VDUP R20, vlo.B16; \
-	VDUP R21, vhi.B16
-
-// GEMM_NEXT_TILE moves to the next tile of nr columns, if any are left.
-#define GEMM_NEXT_TILE(nr) \
-	SUBS $nr, R1, R1; \
-	BNE tile; \
-	B next
-
-// GEMM_NEXT ends a block of 1<<log2 rows: with rows left, it advances the
-// indirection and output by as many rows and starts the next block.
-#define GEMM_NEXT(log2) \
-next: \
-	MOVD mc+0(FP), R0; \
-	SUBS $(1<<log2), R0, R0; \
-	BLE done; \
-	MOVD R0, mc+0(FP); \
-	LSL $2, R3, R16; \
-	ADD R16<<log2, R6, R6; \
-	MOVD dst+64(FP), R8; \
-	MOVD dstStride+72(FP), R17; \
-	ADD R17<<log2, R8, R8; \
-	MOVD R8, dst+64(FP); \
-	B block; \
-done: \
-	RET
 
 // GEMM_ZERO_ACC clears the accumulators V16-V31.
 #define GEMM_ZERO_ACC \
@@ -99,12 +55,20 @@ done: \
 	VEOR V30.B16, V30.B16, V30.B16; \
 	VEOR V31.B16, V31.B16, V31.B16
 
+// GEMM_TAP_ROW points a row's input a at src + its next offset, or at the
+// zero row where the offset is negative (padding).
+#define GEMM_TAP_ROW(walk, a) \
+	MOVW.P 4(walk), R0; \
+	ADD R4, R0, a; \
+	CMP $0, R0; \
+	CSEL LT, R5, a, a
+
 // GEMM_TAPS accumulates one tile over all taps. R19 counts the taps, R20
 // walks kcs, R17 counts a tap's channels. A tap's last kc%16 channels are
-// loaded with exact-size lane loads (8, 4, 2, 1 bytes into bytes 0-7,
-// 8-11, 12-13, 14), so nothing past the row is read; the packer puts the
-// tail weights at those positions and zeroes the rest, so stale register
-// bytes multiply zero.
+// loaded with exact-size lane loads (8, 4, 2, 1 bytes into bytes 0-7, 8-11,
+// 12-13, 14), so nothing past the row is read; the packer puts the tail
+// weights at those positions and zeroes the rest, so stale register bytes
+// multiply zero.
 #define GEMM_TAPS \
 	MOVD R3, R19; \
 	MOVD R2, R20; \
@@ -141,3 +105,38 @@ nexttap: \
 #define GEMM_TAIL(bit, size, lane, next) \
 	TBZ $bit, R17, next; \
 	ROWS_LOAD(size, lane)
+
+// GEMM_CLAMP broadcasts the output zero point to vz (int32 lanes) and the
+// clamp bounds to vlo, vhi (int8 lanes).
+#define GEMM_CLAMP(vz, vlo, vhi) \
+	MOVD clamp+80(FP), R0; \
+	MOVW 0(R0), R19; \
+	MOVW 4(R0), R20; \
+	MOVW 8(R0), R21; \
+	VDUP R19, vz.S4; \
+	VDUP R20, vlo.B16; \
+	VDUP R21, vhi.B16
+
+// GEMM_NEXT_TILE moves to the next tile of nr columns, if any are left.
+#define GEMM_NEXT_TILE(nr) \
+	SUBS $nr, R1, R1; \
+	BNE tile; \
+	B next
+
+// GEMM_NEXT ends a block of 1<<log2 rows: with rows left, it advances the
+// indirection and output by as many rows and starts the next block.
+#define GEMM_NEXT(log2) \
+next: \
+	MOVD mc+0(FP), R0; \
+	SUBS $(1<<log2), R0, R0; \
+	BLE done; \
+	MOVD R0, mc+0(FP); \
+	LSL $2, R3, R16; \
+	ADD R16<<log2, R6, R6; \
+	MOVD dst+64(FP), R8; \
+	MOVD dstStride+72(FP), R17; \
+	ADD R17<<log2, R8, R8; \
+	MOVD R8, dst+64(FP); \
+	B block; \
+done: \
+	RET

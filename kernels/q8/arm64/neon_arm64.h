@@ -106,12 +106,12 @@
 // fused with an add), FCVTNS (nearest, ties to even, saturating; NaN gives
 // 0), SQADD zero (saturating), SQXTN twice (saturating narrows keep values
 // on their side of the clamp), SMAX lo, SMIN hi. Register arguments are
-// numbers; z is the zero point in int32 lanes, lo and hi the bounds in
-// int8 lanes.
+// numbers; z is the zero point in int32 lanes, lo and hi the bounds in int8
+// lanes.
 
 // REQUANT_BIAS requantizes accumulator a (4 int32 lanes) in place, in the
-// GEMM kernels' order: + bias b (int32, wrapping like the reference's
-// sum), float32, x multiplier m, round, + zero point z.
+// GEMM kernels' order: + bias b (int32, wrapping like the reference's sum),
+// float32, x multiplier m, round, + zero point z.
 #define REQUANT_BIAS(a, b, m, z) \
 	ADD_4S(a, a, b); \
 	SCVTF_4S(a, a); \
@@ -133,8 +133,8 @@
 	FMUL_4S(a2, a2, m2); \
 	FMUL_4S(a3, a3, m3)
 
-// ROUND_X4 rounds 4 vectors of float32 to int32 in place and adds the
-// zero point z.
+// ROUND_X4 rounds 4 vectors of float32 to int32 in place and adds the zero
+// point z.
 #define ROUND_X4(a0, a1, a2, a3, z) \
 	FCVTNS_4S(a0, a0); \
 	FCVTNS_4S(a1, a1); \
@@ -146,8 +146,8 @@
 	SQADD_4S(a3, a3, z)
 
 // NARROW_CLAMP narrows the 16 int32 lanes of a0-a3 to 16 int8 lanes of d,
-// through int16 in t0 (a0, a1) and t1 (a2, a3), and clamps them to
-// [lo, hi]. d may be t0 or a0.
+// through int16 in t0 (a0, a1) and t1 (a2, a3), and clamps them to [lo,
+// hi]. d may be t0 or a0.
 #define NARROW_CLAMP(a0, a1, a2, a3, t0, t1, d, lo, hi) \
 	SQXTN_4H(t0, a0); \
 	SQXTN2_8H(t0, a1); \
@@ -167,8 +167,8 @@
 	ROUND_X4(a0, a1, a2, a3, z); \
 	NARROW_CLAMP(a0, a1, a2, a3, t0, t1, t0, lo, hi)
 
-// SADDW_X4 adds the 16 int16 lanes of p0 (lanes 0-7) and p1 (lanes 8-15)
-// to the int32 accumulators a to a+3, as the depthwise and average-pooling
+// SADDW_X4 adds the 16 int16 lanes of p0 (lanes 0-7) and p1 (lanes 8-15) to
+// the int32 accumulators a to a+3, as the depthwise and average-pooling
 // kernels sum.
 #define SADDW_X4(a, p0, p1) \
 	SADDW_4S(a, a, p0); \
@@ -176,12 +176,15 @@
 	SADDW_4S(a+2, a+2, p1); \
 	SADDW2_4S(a+3, a+3, p1)
 
+// DUP_ARG loads a kernel's 32-bit argument arg with load (MOVW, MOVWU) into
+// general register r and broadcasts it to v (with its arrangement).
+#define DUP_ARG(load, arg, r, v) \
+	load arg, r; \
+	VDUP r, v
+
 // LOAD_REQUANT broadcasts a kernel's int32 arguments zero, lo and hi, via
 // general register r, to vz (int32 lanes), vlo and vhi (int8 lanes).
 #define LOAD_REQUANT(zero, lo, hi, r, vz, vlo, vhi) \
-	MOVW zero, r; \
-	VDUP r, vz.S4; \
-	MOVW lo, r; \
-	VDUP r, vlo.B16; \
-	MOVW hi, r; \
-	VDUP r, vhi.B16
+	DUP_ARG(MOVW, zero, r, vz.S4); \
+	DUP_ARG(MOVW, lo, r, vlo.B16); \
+	DUP_ARG(MOVW, hi, r, vhi.B16)

@@ -15,12 +15,9 @@
 
 // POOL_ARGS loads the arguments both kernels share.
 #define POOL_ARGS \
-	MOVD dst_base+0(FP), R0; \
-	MOVD src_base+24(FP), R1; \
+	MOVD dst_base+0(FP), R0; MOVD src_base+24(FP), R1; \
 	MOVD channels+48(FP), R2; \
-	MOVD winH+56(FP), R3; \
-	MOVD winW+64(FP), R4; \
-	MOVD rowStride+72(FP), R5
+	MOVD winH+56(FP), R3; MOVD winW+64(FP), R4; MOVD rowStride+72(FP), R5
 
 // WINDOW runs PIXEL on each pixel of the window, its 16 channels from R6
 // loaded into V1, using labels row and pixel; an empty window skips to
@@ -94,10 +91,8 @@ maxStore:
 
 TEXT ·avgpool_s8_c16_fp32_neon(SB), NOSPLIT, $0-100
 	POOL_ARGS
-	MOVW corr+80(FP), R12
-	VDUP R12, V23.S4
-	MOVWU mult+84(FP), R12
-	VDUP R12, V20.S4
+	DUP_ARG(MOVW, corr+80(FP), R12, V23.S4)
+	DUP_ARG(MOVWU, mult+84(FP), R12, V20.S4)
 	LOAD_REQUANT(zero+88(FP), lo+92(FP), hi+96(FP), R12, V28, V29, V30)
 	SUB  $16, R2, R7
 	MOVD $0, R6

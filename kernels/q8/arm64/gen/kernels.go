@@ -40,12 +40,10 @@ func neonKernel() string {
 	fileHeader(&w, neonDoc)
 	rowMacros(&w, k)
 	neonMAC(&w)
-	w.text("\n// REDUCE_ROW adds each of a row's 8 accumulators' 4 lanes (from Va) into\n")
-	w.text("// one sum: columns 0-3 end in Va, columns 4-7 in Va+4.\n")
-	w.macro("REDUCE_ROW(a)", []string{
+	w.define("REDUCE_ROW adds the 4 lanes of each of a row's 8 accumulators (from Va) "+
+		"into one sum: columns 0-3 end in Va, columns 4-7 in Va+4.", "REDUCE_ROW(a)",
 		"ADDP_4S(a, a, a+1)", "ADDP_4S(a+2, a+2, a+3)", "ADDP_4S(a+4, a+4, a+5)",
-		"ADDP_4S(a+6, a+6, a+7)", "ADDP_4S(a, a, a+2)", "ADDP_4S(a+4, a+4, a+6)",
-	})
+		"ADDP_4S(a+6, a+6, a+7)", "ADDP_4S(a, a, a+2)", "ADDP_4S(a+4, a+4, a+6)")
 	prologue(&w, k)
 	w.line("REDUCE_ROW(16)")
 	w.line("REDUCE_ROW(24)")
@@ -56,7 +54,7 @@ func neonKernel() string {
 	w.line("REQUANT_BIAS(24, 2, 4, 6)")
 	w.line("REQUANT_BIAS(28, 3, 5, 6)")
 	w.line("NARROW_CLAMP(16, 20, 24, 28, 9, 10, 11, 7, 8)")
-	w.comment("V11 holds row 0 in bytes 0-7 and row 1 in bytes 8-15.")
+	w.note("V11 holds row 0 in bytes 0-7 and row 1 in bytes 8-15.")
 	w.line("CMP $8, R1")
 	w.line("BLT partial")
 	w.line("VST1 V11.D[1], (R9)")
@@ -65,8 +63,8 @@ func neonKernel() string {
 	w.line("ADD $8, R9, R9")
 	w.line("GEMM_NEXT_TILE(8)")
 	w.label("partial")
-	w.comment("Fewer than 8 columns left: store 4, 2, 1 bytes per row, shifting")
-	w.comment("each row's 64-bit half down after each piece.")
+	w.note("Fewer than 8 columns left: store 4, 2, 1 bytes per row, shifting")
+	w.note("each row's 64-bit half down after each piece.")
 	w.line("TBZ $2, R1, partial2")
 	w.line("VST1.P V11.S[2], 4(R9)")
 	w.line("VST1.P V11.S[0], 4(R8)")
@@ -100,10 +98,9 @@ func neonMAC(w *writer) {
 		}
 		body = append(body, fmt.Sprintf("SADALP_4S(a%s, %d); SADALP_4S(b%s, %d)", off, prod(0, c), off, prod(1, c)))
 	}
-	w.text("\n// MAC4 multiplies both rows' 16 input bytes (V0, V1) by the next 4\n")
-	w.text("// columns' weights (V2-V5): SMULL and SMLAL2 into int16 (V6-V13), SADALP\n")
-	w.text("// into the accumulators of row 0 (Va..Va+3) and row 1 (Vb..Vb+3).\n")
-	w.macro("MAC4(a, b)", body)
+	w.define("MAC4 multiplies both rows' 16 input bytes (V0, V1) by the next 4 columns' "+
+		"weights (V2-V5): SMULL and SMLAL2 into int16 (V6-V13), SADALP into the "+
+		"accumulators of row 0 (Va..Va+3) and row 1 (Vb..Vb+3).", "MAC4(a, b)", body...)
 	w.text("#define MAC MAC4(16, 24); MAC4(20, 28)\n")
 }
 
@@ -146,8 +143,8 @@ func dotKernel() string {
 	fileHeader(&w, dotDoc)
 	rowMacros(&w, k)
 	dotMAC(&w, k)
-	w.text("\n// REQUANT_ROW requantizes the 16 columns of the row whose accumulators\n")
-	w.text("// start at Va; NARROW_ROW narrows and clamps them to 16 bytes in Va.\n")
+	w.comment("REQUANT_ROW requantizes the 16 columns of the row whose accumulators " +
+		"start at Va; NARROW_ROW narrows and clamps them to 16 bytes in Va.")
 	w.text("#define REQUANT_ROW(a) REQUANT_BIAS(a, 4, 8, 12); REQUANT_BIAS(a+1, 5, 9, 12); REQUANT_BIAS(a+2, 6, 10, 12); REQUANT_BIAS(a+3, 7, 11, 12)\n")
 	w.text("#define NARROW_ROW(a) NARROW_CLAMP(a, a+1, a+2, a+3, 0, 1, a, 13, 14)\n")
 	dotStores(&w, k, acc)
@@ -166,8 +163,8 @@ func dotKernel() string {
 	w.line("STORE16")
 	w.line("GEMM_NEXT_TILE(16)")
 	w.label("partial")
-	w.comment("Fewer than 16 columns left: store 8, 4, 2, 1 bytes per row,")
-	w.comment("rotating the stored bytes out after each piece.")
+	w.note("Fewer than 16 columns left: store 8, 4, 2, 1 bytes per row,")
+	w.note("rotating the stored bytes out after each piece.")
 	w.line("STORE_PIECE(3, D[0], 8, partial4)")
 	w.label("partial4")
 	w.line("STORE_PIECE(2, S[0], 4, partial2)")
@@ -196,16 +193,16 @@ func dotMAC(w *writer, k *kernel) {
 			return fmt.Sprintf("SDOT_4S(%d, %s, %d, q)", 16+4*r+v, wv, k.avec[r])
 		}))
 	}
-	w.text("\n// DOTSTEP adds the 4 channels in lane q of each row's input (V0-V3) times\n")
-	w.text("// the next 16 columns' weights, loaded into w0-w3 (register numbers w to\n")
-	w.text("// w+3), to the accumulators: row r, columns 4v..4v+3 in V(16+4r+v).\n")
-	w.macro("DOTSTEP(w0, w1, w2, w3, w, q)", body)
+	w.define("DOTSTEP adds the 4 channels in lane q of each row's input (V0-V3) times "+
+		"the next 16 columns' weights, loaded into w0-w3 (register numbers w to w+3), to "+
+		"the accumulators: row r, columns 4v..4v+3 in V(16+4r+v).",
+		"DOTSTEP(w0, w1, w2, w3, w, q)", body...)
 	var steps []string
 	for q := range 4 {
 		b := 4 + 4*(q%2)
 		steps = append(steps, fmt.Sprintf("DOTSTEP(V%d, V%d, V%d, V%d, %d, %d)", b, b+1, b+2, b+3, b, q))
 	}
-	w.macro("MAC", steps)
+	w.define("", "MAC", steps...)
 }
 
 // dotStores defines the stores of the dot-product kernel's tile: 16 bytes
@@ -225,9 +222,8 @@ func dotStores(w *writer, k *kernel, acc func(r, v int) int) {
 	for r := range 4 {
 		piece = append(piece, fmt.Sprintf("EXT_16B(%d, %d, %d, size)", acc(r, 0), acc(r, 0), acc(r, 0)))
 	}
-	w.text("\n// STORE16 stores the 4 rows' 16 bytes and advances the output rows.\n")
-	w.macro("STORE16", full)
-	w.text("\n// STORE_PIECE stores size bytes (lane) of each row when bit of the\n")
-	w.text("// columns left is set, then rotates them out; else it skips to next.\n")
-	w.macro("STORE_PIECE(bit, lane, size, next)", piece)
+	w.define("STORE16 stores the 4 rows' 16 bytes and advances the output rows.", "STORE16", full...)
+	w.define("STORE_PIECE stores size bytes (lane) of each row when bit of the columns "+
+		"left is set, then rotates them out; else it skips to next.",
+		"STORE_PIECE(bit, lane, size, next)", piece...)
 }

@@ -54,11 +54,44 @@ type writer struct{ b strings.Builder }
 func (w *writer) text(format string, args ...any) { fmt.Fprintf(&w.b, format, args...) }
 func (w *writer) line(format string, args ...any) { fmt.Fprintf(&w.b, "\t"+format+"\n", args...) }
 func (w *writer) label(l string)                  { fmt.Fprintf(&w.b, "%s:\n", l) }
-func (w *writer) comment(text string)             { fmt.Fprintf(&w.b, "\t// %s\n", text) }
 
-// macro writes a multi-line #define of body lines.
-func (w *writer) macro(head string, body []string) {
-	w.text("#define %s \\\n\t%s\n", head, strings.Join(body, "; \\\n\t"))
+func (w *writer) note(text string) { fmt.Fprintf(&w.b, "\t// %s\n", text) }
+
+// comment writes text as // comment lines wrapped at 76 columns, after a
+// blank line.
+func (w *writer) comment(text string) {
+	w.text("\n")
+	line := ""
+	for _, word := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(word) > 73 {
+			w.text("// %s\n", line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	w.text("// %s\n", line)
+}
+
+// define writes a macro after its comment (none if empty): #define head,
+// then the body, an instruction or a label a line.
+func (w *writer) define(comment, head string, body ...string) {
+	if comment != "" {
+		w.comment(comment)
+	}
+	w.text("#define %s \\\n", head)
+	for i, l := range body {
+		indent, end := "\t", "; \\"
+		if strings.HasSuffix(l, ":") {
+			indent, end = "", " \\"
+		}
+		if i == len(body)-1 {
+			end = ""
+		}
+		w.text("%s%s%s\n", indent, l, end)
+	}
 }
 
 // fileHeader starts a kernel file: the generated-code line, build tags,
@@ -66,5 +99,5 @@ func (w *writer) macro(head string, body []string) {
 func fileHeader(w *writer, doc string) {
 	w.text("%s\n//go:build arm64 && !purego\n\n", generated)
 	w.text("#include \"textflag.h\"\n#include \"neon_arm64.h\"\n#include \"gemm_arm64.h\"\n\n")
-	w.text("%s\n", doc)
+	w.text("%s", doc)
 }

@@ -131,103 +131,66 @@ const neonHeaderDoc = `// The AdvSIMD instructions the Go assembler lacks, and t
 // the Go assembler and with aarch64-linux-gnu-as and compares the words.
 `
 
-const requantDoc = `// Requantization, exactly as quant.Requantize(acc, m, zero, lo, hi) =
-// clamp(roundToEven(float32(acc) * m) + zero, lo, hi), one instruction per
-// step: SCVTF (to float32, nearest even), FMUL (one IEEE multiply, never
-// fused with an add), FCVTNS (nearest, ties to even, saturating; NaN gives
-// 0), SQADD zero (saturating), SQXTN twice (saturating narrows keep values
-// on their side of the clamp), SMAX lo, SMIN hi. Register arguments are
-// numbers; z is the zero point in int32 lanes, lo and hi the bounds in
-// int8 lanes.
-`
-
 // neonHeader is neon_arm64.h.
 func neonHeader() string {
-	var b strings.Builder
-	b.WriteString(generated + "\n")
-	b.WriteString(neonHeaderDoc)
+	var w writer
+	w.text("%s\n%s", generated, neonHeaderDoc)
 	for _, e := range encoders {
-		b.WriteString("\n" + e.define())
+		w.text("\n%s", e.define())
 	}
-	b.WriteString("\n" + requantDoc + requantMacros)
-	return b.String()
+	requantMacros(&w)
+	return w.b.String()
 }
 
-const requantMacros = `
-// REQUANT_BIAS requantizes accumulator a (4 int32 lanes) in place, in the
-// GEMM kernels' order: + bias b (int32, wrapping like the reference's
-// sum), float32, x multiplier m, round, + zero point z.
-#define REQUANT_BIAS(a, b, m, z) \
-	ADD_4S(a, a, b); \
-	SCVTF_4S(a, a); \
-	FMUL_4S(a, a, m); \
-	FCVTNS_4S(a, a); \
-	SQADD_4S(a, a, z)
+// requantMacros defines the requantization epilogue.
+func requantMacros(w *writer) {
+	w.comment("Requantization, exactly as quant.Requantize(acc, m, zero, lo, hi) = " +
+		"clamp(roundToEven(float32(acc) * m) + zero, lo, hi), one instruction per step: " +
+		"SCVTF (to float32, nearest even), FMUL (one IEEE multiply, never fused with an " +
+		"add), FCVTNS (nearest, ties to even, saturating; NaN gives 0), SQADD zero " +
+		"(saturating), SQXTN twice (saturating narrows keep values on their side of the " +
+		"clamp), SMAX lo, SMIN hi. Register arguments are numbers; z is the zero point in " +
+		"int32 lanes, lo and hi the bounds in int8 lanes.")
+	w.define("REQUANT_BIAS requantizes accumulator a (4 int32 lanes) in place, in the "+
+		"GEMM kernels' order: + bias b (int32, wrapping like the reference's sum), "+
+		"float32, x multiplier m, round, + zero point z.", "REQUANT_BIAS(a, b, m, z)",
+		"ADD_4S(a, a, b)", "SCVTF_4S(a, a)", "FMUL_4S(a, a, m)", "FCVTNS_4S(a, a)", "SQADD_4S(a, a, z)")
+	w.define("SCVTF_X4 converts 4 vectors of int32 to float32 in place.",
+		"SCVTF_X4(a0, a1, a2, a3)", x4("SCVTF_4S(a%[1]d, a%[1]d)")...)
+	w.define("FMUL_X4 multiplies 4 vectors of float32 in place by m0-m3.",
+		"FMUL_X4(a0, a1, a2, a3, m0, m1, m2, m3)", x4("FMUL_4S(a%[1]d, a%[1]d, m%[1]d)")...)
+	w.define("ROUND_X4 rounds 4 vectors of float32 to int32 in place and adds the zero point z.",
+		"ROUND_X4(a0, a1, a2, a3, z)",
+		append(x4("FCVTNS_4S(a%[1]d, a%[1]d)"), x4("SQADD_4S(a%[1]d, a%[1]d, z)")...)...)
+	w.define("NARROW_CLAMP narrows the 16 int32 lanes of a0-a3 to 16 int8 lanes of d, "+
+		"through int16 in t0 (a0, a1) and t1 (a2, a3), and clamps them to [lo, hi]. d may "+
+		"be t0 or a0.", "NARROW_CLAMP(a0, a1, a2, a3, t0, t1, d, lo, hi)",
+		"SQXTN_4H(t0, a0)", "SQXTN2_8H(t0, a1)", "SQXTN_4H(t1, a2)", "SQXTN2_8H(t1, a3)",
+		"SQXTN_8B(d, t0)", "SQXTN2_16B(d, t1)", "SMAX_16B(d, d, lo)", "SMIN_16B(d, d, hi)")
+	w.define("REQUANT_X4 requantizes the 16 int32 lanes of a0-a3 (multipliers m0-m3) into "+
+		"the 16 int8 lanes of t0, with t1 as scratch: the epilogue of the depthwise, "+
+		"average-pooling and channel-multiply kernels.",
+		"REQUANT_X4(a0, a1, a2, a3, m0, m1, m2, m3, z, lo, hi, t0, t1)",
+		"SCVTF_X4(a0, a1, a2, a3)", "FMUL_X4(a0, a1, a2, a3, m0, m1, m2, m3)",
+		"ROUND_X4(a0, a1, a2, a3, z)", "NARROW_CLAMP(a0, a1, a2, a3, t0, t1, t0, lo, hi)")
+	w.define("SADDW_X4 adds the 16 int16 lanes of p0 (lanes 0-7) and p1 (lanes 8-15) to "+
+		"the int32 accumulators a to a+3, as the depthwise and average-pooling kernels sum.",
+		"SADDW_X4(a, p0, p1)",
+		"SADDW_4S(a, a, p0)", "SADDW2_4S(a+1, a+1, p0)", "SADDW_4S(a+2, a+2, p1)", "SADDW2_4S(a+3, a+3, p1)")
+	w.define("DUP_ARG loads a kernel's 32-bit argument arg with load (MOVW, MOVWU) into "+
+		"general register r and broadcasts it to v (with its arrangement).",
+		"DUP_ARG(load, arg, r, v)", "load arg, r", "VDUP r, v")
+	w.define("LOAD_REQUANT broadcasts a kernel's int32 arguments zero, lo and hi, via "+
+		"general register r, to vz (int32 lanes), vlo and vhi (int8 lanes).",
+		"LOAD_REQUANT(zero, lo, hi, r, vz, vlo, vhi)",
+		"DUP_ARG(MOVW, zero, r, vz.S4)", "DUP_ARG(MOVW, lo, r, vlo.B16)", "DUP_ARG(MOVW, hi, r, vhi.B16)")
+}
 
-// SCVTF_X4 converts 4 vectors of int32 to float32 in place.
-#define SCVTF_X4(a0, a1, a2, a3) \
-	SCVTF_4S(a0, a0); \
-	SCVTF_4S(a1, a1); \
-	SCVTF_4S(a2, a2); \
-	SCVTF_4S(a3, a3)
-
-// FMUL_X4 multiplies 4 vectors of float32 in place by m0-m3.
-#define FMUL_X4(a0, a1, a2, a3, m0, m1, m2, m3) \
-	FMUL_4S(a0, a0, m0); \
-	FMUL_4S(a1, a1, m1); \
-	FMUL_4S(a2, a2, m2); \
-	FMUL_4S(a3, a3, m3)
-
-// ROUND_X4 rounds 4 vectors of float32 to int32 in place and adds the
-// zero point z.
-#define ROUND_X4(a0, a1, a2, a3, z) \
-	FCVTNS_4S(a0, a0); \
-	FCVTNS_4S(a1, a1); \
-	FCVTNS_4S(a2, a2); \
-	FCVTNS_4S(a3, a3); \
-	SQADD_4S(a0, a0, z); \
-	SQADD_4S(a1, a1, z); \
-	SQADD_4S(a2, a2, z); \
-	SQADD_4S(a3, a3, z)
-
-// NARROW_CLAMP narrows the 16 int32 lanes of a0-a3 to 16 int8 lanes of d,
-// through int16 in t0 (a0, a1) and t1 (a2, a3), and clamps them to
-// [lo, hi]. d may be t0 or a0.
-#define NARROW_CLAMP(a0, a1, a2, a3, t0, t1, d, lo, hi) \
-	SQXTN_4H(t0, a0); \
-	SQXTN2_8H(t0, a1); \
-	SQXTN_4H(t1, a2); \
-	SQXTN2_8H(t1, a3); \
-	SQXTN_8B(d, t0); \
-	SQXTN2_16B(d, t1); \
-	SMAX_16B(d, d, lo); \
-	SMIN_16B(d, d, hi)
-
-// REQUANT_X4 requantizes the 16 int32 lanes of a0-a3 (multipliers m0-m3)
-// into the 16 int8 lanes of t0, with t1 as scratch: the epilogue of the
-// depthwise, average-pooling and channel-multiply kernels.
-#define REQUANT_X4(a0, a1, a2, a3, m0, m1, m2, m3, z, lo, hi, t0, t1) \
-	SCVTF_X4(a0, a1, a2, a3); \
-	FMUL_X4(a0, a1, a2, a3, m0, m1, m2, m3); \
-	ROUND_X4(a0, a1, a2, a3, z); \
-	NARROW_CLAMP(a0, a1, a2, a3, t0, t1, t0, lo, hi)
-
-// SADDW_X4 adds the 16 int16 lanes of p0 (lanes 0-7) and p1 (lanes 8-15)
-// to the int32 accumulators a to a+3, as the depthwise and average-pooling
-// kernels sum.
-#define SADDW_X4(a, p0, p1) \
-	SADDW_4S(a, a, p0); \
-	SADDW2_4S(a+1, a+1, p0); \
-	SADDW_4S(a+2, a+2, p1); \
-	SADDW2_4S(a+3, a+3, p1)
-
-// LOAD_REQUANT broadcasts a kernel's int32 arguments zero, lo and hi, via
-// general register r, to vz (int32 lanes), vlo and vhi (int8 lanes).
-#define LOAD_REQUANT(zero, lo, hi, r, vz, vlo, vhi) \
-	MOVW zero, r; \
-	VDUP r, vz.S4; \
-	MOVW lo, r; \
-	VDUP r, vlo.B16; \
-	MOVW hi, r; \
-	VDUP r, vhi.B16
-`
+// x4 is format applied to 0, 1, 2, 3.
+func x4(format string) []string {
+	s := make([]string, 4)
+	for i := range s {
+		s[i] = fmt.Sprintf(format, i)
+	}
+	return s
+}
