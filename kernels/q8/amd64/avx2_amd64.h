@@ -23,8 +23,8 @@
 	SHRQ $log2, CX; \
 	JEQ  none
 
-// SPLATD broadcasts the 32-bit src, through AX and x, to every lane of y.
-#define SPLATD(src, x, y) \
+// SPLATL broadcasts the 32-bit src, through AX and x, to every lane of y.
+#define SPLATL(src, x, y) \
 	MOVL         src, AX; \
 	VMOVD        AX, x; \
 	VPBROADCASTD x, y

@@ -23,8 +23,8 @@ TEXT ·vadd_s8_c16_fp32_avx2(SB), NOSPLIT, $0-96
 	MOVQ         dst_base+0(FP), DI
 	MOVQ         a_base+24(FP), SI
 	MOVQ         b_base+48(FP), DX
-	SPLATD(zA+72(FP), X8, Y8)
-	SPLATD(zB+76(FP), X9, Y9)
+	SPLATL(zA+72(FP), X8, Y8)
+	SPLATL(zB+76(FP), X9, Y9)
 	VBROADCASTSS mA+80(FP), Y10
 	VBROADCASTSS mB+84(FP), Y11
 	LOADRQ(rq+88(FP), AX, Y15)
@@ -73,9 +73,9 @@ TEXT ·vmulc_s8_c16_fp32_avx2(SB), NOSPLIT, $0-112
 	JEQ          mdone
 	CMPQ         pixels+72(FP), $0
 	JLE          mdone
-	SPLATD(zX+88(FP), X8, Y8)
-	SPLATD(zS+92(FP), X10, Y10)
-	SPLATD($0xffff, X9, Y9)
+	SPLATL(zX+88(FP), X8, Y8)
+	SPLATL(zS+92(FP), X10, Y10)
+	SPLATL($0xffff, X9, Y9)
 	VBROADCASTSS mult+96(FP), Y12
 	LOADRQ(rq+104(FP), AX, Y15)
 	XORQ         BX, BX

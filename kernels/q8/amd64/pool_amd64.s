@@ -64,7 +64,7 @@ TEXT ·maxpool_s8_c16_avx2(SB), NOSPLIT, $0-80
 	MOVQ src_base+24(FP), SI
 	MOVQ channels+48(FP), R8
 	LEAQ -16(R8), R9
-	SPLATD($0x80808080, X15, X15)
+	SPLATL($0x80808080, X15, X15)
 	XORQ CX, CX
 
 mblock:
@@ -90,7 +90,7 @@ TEXT ·avgpool_s8_c16_fp32_avx2(SB), NOSPLIT, $0-96
 	LEAQ         -16(R8), R9
 	LOADRQ(rq+88(FP), AX, Y15)
 	VBROADCASTSS mult+84(FP), Y12
-	SPLATD(corr+80(FP), X11, Y11)
+	SPLATL(corr+80(FP), X11, Y11)
 	XORQ         CX, CX
 
 ablock:

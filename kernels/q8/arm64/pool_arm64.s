@@ -48,6 +48,13 @@ pixel: \
 	CMP  R2, R6; \
 	BLT  block
 
+// AVG_PIXEL adds the pixel in V1 to the int32 sums V24-V27 of avgpool_s8_c16_fp32_neon,
+// through int16 in V2, V3.
+#define AVG_PIXEL \
+	SXTL_8H(2, 1); \
+	SXTL2_8H(3, 1); \
+	SADDW_X4(24, 2, 3)
+
 // func maxpool_s8_c16_neon(dst, src []int8, channels, winH, winW, rowStride int)
 //
 // One output pixel of a max pool: dst[c] is the maximum over a winH x winW
@@ -82,12 +89,6 @@ maxStore:
 // Registers:
 //   V1 pixel   V2-V3 int16 halves   V20 mult x4   V23 corr x4
 //   V24-V27 int32 sums   V28 zero x4   V29 lo x16   V30 hi x16
-
-// AVG_PIXEL adds the pixel in V1 to the sums.
-#define AVG_PIXEL \
-	SXTL_8H(2, 1); \
-	SXTL2_8H(3, 1); \
-	SADDW_X4(24, 2, 3)
 
 TEXT ·avgpool_s8_c16_fp32_neon(SB), NOSPLIT, $0-100
 	POOL_ARGS
