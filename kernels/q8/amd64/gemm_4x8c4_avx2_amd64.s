@@ -74,7 +74,7 @@
 	VMOVDQU off+32(DI), Y9
 
 // TAIL loads a tail chunk's weights and goes to done when the tap has no
-// tail, to one or two for 1 or 2 channels, else on for 3.
+// tail, to one or two for 1 or 2 channels; 3 fall through.
 #define TAIL(done, one, two) \
 	ANDQ    $3, CX; \
 	JEQ     done; \

@@ -62,8 +62,7 @@
 // at channel C-16, so a tail recomputes a few channels instead of reading
 // past the pixel), the taps add x*w into four int32x4 accumulators
 // started from the bias, and the block is requantized exactly as
-// quant.Requantize: SCVTF, FMUL (never fused), FCVTNS (ties to even),
-// SQADD zero point, SQXTN to int16 then int8, SMAX lo, SMIN hi.
+// quant.Requantize (REQUANT_X4 of neon_arm64.h).
 // Needs channels >= 16 and kh*kw <= 25 (the Go side checks).
 //
 // The first 2*pairs taps go two at a time: SMULL then SMLAL sum two

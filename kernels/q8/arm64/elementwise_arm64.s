@@ -32,9 +32,10 @@
 // The residual add of q8.Add on the first len(dst) rounded down to 16
 // values; the caller finishes the tail. Per value, in q8.Add's order and
 // rounding: ta = float32(a-zA)*mA and tb = float32(b-zB)*mB (two FMULs),
-// t = ta+tb (one FADD, never fused), then FCVTNS (ties to even), SQADD
-// zero point, SQXTN to int16 then int8, SMAX lo, SMIN hi. Each value is
-// read before it is written, so dst may be a or b.
+// t = ta+tb (one FADD, never fused), then as quant.Requantize: FCVTNS
+// (ties to even), SQADD zero point (ROUND_X4), SQXTN to int16 then int8,
+// SMAX lo, SMIN hi (NARROW_CLAMP). Each value is read before it is
+// written, so dst may be a or b.
 //
 // Registers:
 //   R0 dst   R1 a   R2 b   R3 blocks left   R4 scratch
@@ -83,7 +84,7 @@ done:
 // image (stride channels); the caller finishes the other channels. For each
 // block of 16 channels, s-zS is widened to int32 once, then for every pixel
 // acc = (x-zX)*(s-zS) (MUL, int32 lanes) is requantized as
-// quant.Requantize: SCVTF, FMUL, FCVTNS, SQADD, SQXTN, SQXTN, SMAX, SMIN.
+// quant.Requantize (REQUANT_X4 of neon_arm64.h).
 // dst may be x.
 //
 // Registers:
