@@ -14,7 +14,7 @@
 // gemm_s8_4x8c4_fp32_avx2: weights packed once as int16, an indirection
 // buffer of input offsets per output pixel and tap (padding reads a row of
 // zero points), products by VPMADDWD into int32 and requantization in the
-// epilogue. Kernel names follow kernels/q8/arm64/NAMING.md (isa "avx2");
+// epilogue. Kernel names follow kernels/q8/NAMING.md;
 // docs/kernels-amd64.md has the design, packed layouts, register use,
 // the exactness argument of each requantization step and benchmarks.
 package amd64
