@@ -60,12 +60,9 @@ func startDaemon(t *testing.T, config string, deps Deps) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps.Pins = map[string]Pin{}
-	for _, p := range set.Pins {
-		deps.Pins[p.Name()] = p
-	}
 	logger := serlog.NewLogger(1000, h.log)
-	deps.Capture, deps.Classifier, deps.Log = h.camera, h.model, logger
+	deps.Outputs = []Output{PinOutput{Pins: set}, LogOutput{Log: logger}}
+	deps.Camera, deps.Classifier = h.camera, h.model
 	deps.Clock, deps.Reload = h.clock, h.reload
 	if deps.Notifier == nil {
 		deps.Notifier = Systemd{}

@@ -1,12 +1,14 @@
 package pins
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
@@ -135,6 +137,33 @@ func knownPins() string {
 	return "pins: " + strings.Join(names, ", ")
 }
 
+// Transition describes a pin's change of level: "pin GPIO17 -> high".
+func Transition(name string, high bool) string {
+	if high {
+		return "pin " + name + " -> high"
+	}
+	return "pin " + name + " -> low"
+}
+
+// Blink drives the pin active then inactive count times, half a period
+// each, calling show after each change; it stops early, leaving the pin as
+// it is, when ctx is cancelled.
+func (o *Out) Blink(ctx context.Context, count int, period time.Duration, show func(active bool)) error {
+	for i := 0; i < 2*count; i++ {
+		active := i%2 == 0
+		if err := o.Set(active); err != nil {
+			return err
+		}
+		show(active)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(period / 2):
+		}
+	}
+	return nil
+}
+
 // SimPin is a simulated output pin that prints each change of level. (It
 // is not periph's gpiotest.Pin because that package needs a module,
 // clockwork, that go.sum does not hold.)
@@ -168,11 +197,7 @@ func (p *SimPin) Out(l gpio.Level) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if l != p.level && p.w != nil {
-		state := "low"
-		if l {
-			state = "high"
-		}
-		fmt.Fprintf(p.w, "pin %s -> %s\n", p.name, state)
+		fmt.Fprintln(p.w, Transition(p.name, bool(l)))
 	}
 	p.level = l
 	return nil
