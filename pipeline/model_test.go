@@ -33,17 +33,7 @@ func TestModelOnCameraFrames(t *testing.T) {
 	}
 	defer prog.Close()
 	m := pipeline.NewModel(prog)
-	cam, err := pipeline.OpenCamera("synthetic:96x64", pipeline.CameraOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cam.Close()
-	s := pipeline.Stream{Camera: cam}
-
-	r := s.Next(t.Context(), m)
-	if r.Err != nil {
-		t.Fatal(r.Err)
-	}
+	s, r := firstFrame(t, "synthetic:96x64", m)
 	pre, err := camera.NewPreprocessor(qm.Preprocess, qm.Tensors[qm.Input].Params, 96, 64)
 	if err != nil {
 		t.Fatal(err)
@@ -100,16 +90,7 @@ func TestFloatModelMatchesClassifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cam, err := pipeline.OpenCamera("synthetic:40x40", pipeline.CameraOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cam.Close()
-	s := pipeline.Stream{Camera: cam}
-	r := s.Next(t.Context(), m)
-	if r.Err != nil {
-		t.Fatal(r.Err)
-	}
+	s, r := firstFrame(t, "synthetic:40x40", m)
 	got := classify.TopK(nil, r.Scores, 3)
 	rgb, err := s.Frame.RGB8(nil)
 	if err != nil {
@@ -121,6 +102,23 @@ func TestFloatModelMatchesClassifier(t *testing.T) {
 	if want := c.Top(3); !slices.Equal(got, want) {
 		t.Errorf("camera path %+v, image path %+v", got, want)
 	}
+}
+
+// firstFrame opens a camera (closed when the test ends) and takes its first
+// frame through m.
+func firstFrame(t *testing.T, spec string, m pipeline.Classifier) (*pipeline.Stream, pipeline.Result) {
+	t.Helper()
+	cam, err := pipeline.OpenCamera(spec, pipeline.CameraOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cam.Close() })
+	s := &pipeline.Stream{Camera: cam}
+	r := s.Next(t.Context(), m)
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	return s, r
 }
 
 // A daemon's camera that stays silent reports its last failure; one that

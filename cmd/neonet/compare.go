@@ -53,16 +53,22 @@ func runCompare(ef *evalFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fpSum, qSum, layers := classify.Summarize(d.FP32, d.Elapsed), classify.Summarize(d.Int8, d.Elapsed), d.Layers
 	if ef.plot != "" {
 		title := fmt.Sprintf("%s: int8 vs fp32 per layer (%d images; higher is better)", m.Name, len(samples))
-		if err := ptq.PlotSQNR(ef.plot, title, layers, lowSQNR); err != nil {
+		if err := ptq.PlotSQNR(ef.plot, title, d.Layers, lowSQNR); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "per-layer SQNR chart written to %s\n", ef.plot)
 	}
-	agreement := float64(d.Agree) / float64(len(samples))
-	if ef.asJSON {
+	return printComparison(stdout, m.Name, ef.data, d, ef.asJSON)
+}
+
+// printComparison prints accuracy of both precisions, their agreement and
+// the per-layer SQNR, as text or as one JSON object.
+func printComparison(stdout io.Writer, name, data string, d *ptq.DatasetComparison, asJSON bool) error {
+	fpSum, qSum, layers := classify.Summarize(d.FP32, d.Elapsed), classify.Summarize(d.Int8, d.Elapsed), d.Layers
+	agreement := float64(d.Agree) / float64(len(d.FP32))
+	if asJSON {
 		type layerJSON struct {
 			Name string  `json:"name"`
 			Op   string  `json:"op"`
@@ -74,14 +80,14 @@ func runCompare(ef *evalFlags, stdout, stderr io.Writer) error {
 			Int8      classify.Summary `json:"int8"`
 			Agreement float64          `json:"top1_agreement"`
 			Layers    []layerJSON      `json:"layers"`
-		}{Model: m.Name, FP32: fpSum, Int8: qSum, Agreement: agreement}
+		}{Model: name, FP32: fpSum, Int8: qSum, Agreement: agreement}
 		for _, l := range layers {
 			out.Layers = append(out.Layers, layerJSON{l.Name, l.Op, min(l.SQNR(), 999)})
 		}
 		return json.NewEncoder(stdout).Encode(out)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(stdout, "%s on %d images of %s\n", m.Name, len(samples), ef.data)
+	fmt.Fprintf(stdout, "%s on %d images of %s\n", name, len(d.FP32), data)
 	fmt.Fprintln(tw, "\tfp32\tint8\t")
 	fmt.Fprintf(tw, "top-1\t%.2f%%\t%.2f%%\t\n", 100*fpSum.Top1, 100*qSum.Top1)
 	fmt.Fprintf(tw, "top-5\t%.2f%%\t%.2f%%\t\n", 100*fpSum.Top5, 100*qSum.Top5)
