@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"neonet.dev/neonet/firmware/pins"
 	"neonet.dev/neonet/firmware/serlog"
 )
 
@@ -53,11 +52,9 @@ func startDaemon(t *testing.T, config string, deps Deps) *harness {
 	h.notify = newNotifySocket(t)
 	h.camera = newFakeCamera(h.clock)
 	h.model = &fakeModel{camera: h.camera, labels: testLabels, input: make([]int8, 16)}
-	var specs []pins.Spec
-	for _, p := range cfg.Pins() {
-		specs = append(specs, pins.Spec{Name: p.Name, ActiveLow: p.ActiveLow})
-	}
-	set, err := pins.Open("sim", specs, h.pinLog)
+	sim := *cfg // the configuration's pins, simulated; Run compares reloads with cfg as written
+	sim.GPIO = "sim"
+	set, err := OpenPins(&sim, h.pinLog)
 	if err != nil {
 		t.Fatal(err)
 	}

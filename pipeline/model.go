@@ -68,10 +68,10 @@ func (m *Model) Classify() ([]classify.Prediction, error) {
 	return m.scores.of(m.prog.Logits()), nil
 }
 
-// Open compiles an opened model for frames: an int8 model as a Model (on
-// the kernel path of this CPU, on every core), a float one as a
-// FloatModel.
-func Open(m *classify.Model) (Classifier, error) {
+// NewClassifier compiles an opened model for camera frames: an int8
+// model as a Model (on the kernel path of this CPU, on every core), a
+// float one as a FloatModel.
+func NewClassifier(m *classify.Model) (Classifier, error) {
 	if m.Int8 != nil {
 		prog, err := qnet.Compile(m.Int8)
 		if err != nil {

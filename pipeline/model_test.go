@@ -82,7 +82,7 @@ func TestFloatModelMatchesClassifier(t *testing.T) {
 	}
 	labels, _ := models.DefaultLabels(zoo.Labels)
 	model := &classify.Model{Name: zoo.Name, Precision: "fp32", Zoo: zoo, Float: g, Labels: labels}
-	m, err := pipeline.Open(model)
+	m, err := pipeline.NewClassifier(model)
 	if err != nil {
 		t.Fatal(err)
 	}

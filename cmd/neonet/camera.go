@@ -58,7 +58,7 @@ func (c *cameraFlags) classifyCamera(images []string, mf *modelFlags, top int, a
 	if err != nil {
 		return err
 	}
-	model, err := pipeline.Open(o)
+	model, err := pipeline.NewClassifier(o)
 	if err != nil {
 		return err
 	}
