@@ -154,10 +154,10 @@ func TestRoundTrip(t *testing.T) {
 	}
 	kinds := map[string]bool{}
 	for _, n := range m.Nodes {
-		kinds[opName(n.Op)] = true
+		kinds[qnet.OpName(n.Op)] = true
 	}
-	if len(kinds) != len(opFields) {
-		t.Fatalf("test model uses %d of the %d ops", len(kinds), len(opFields))
+	if len(kinds) != len(qnet.OpNames()) {
+		t.Fatalf("test model uses %d of the %d ops", len(kinds), len(qnet.OpNames()))
 	}
 	before := runAll(t, m)
 	b := encodeT(t, m)
