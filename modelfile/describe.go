@@ -98,7 +98,7 @@ func describeOp(op qnet.Op) string {
 	if op == nil {
 		return "(none)"
 	}
-	return op.Describe()
+	return qnet.DescribeOp(op)
 }
 
 // nodeCost returns a node's parameter count (weights and biases), the

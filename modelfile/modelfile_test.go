@@ -29,7 +29,6 @@ import (
 //	  ├> gap -> se.fc (linear) -> sigmoid table ─┐
 //	  └─────────────────────────────────> mul <──┘ -> add (+ avgpool) -> flatten -> fc
 func testModel() *qnet.Model {
-	rng := rand.New(rand.NewPCG(7, 11))
 	m := &qnet.Model{
 		Name:        "testnet",
 		Labels:      []string{"cat", "dog", "bird", "fish", "frog"},
@@ -43,33 +42,8 @@ func testModel() *qnet.Model {
 	node := func(name string, op qnet.Op, out int, ins ...int) {
 		m.Nodes = append(m.Nodes, qnet.Node{Name: name, Op: op, Inputs: ins, Output: out})
 	}
-	weights := func(n int) []int8 {
-		w := make([]int8, n)
-		for i := range w {
-			w[i] = int8(rng.IntN(255) - 127)
-		}
-		return w
-	}
-	scales := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = float32(0.002 + 0.01*rng.Float64())
-		}
-		return s
-	}
-	bias := func(n int) []int32 {
-		b := make([]int32, n)
-		for i := range b {
-			b[i] = int32(rng.IntN(20001) - 10000)
-		}
-		return b
-	}
-	table := func() (t [256]int8) {
-		for i := range t {
-			t[i] = int8(rng.IntN(256) - 128)
-		}
-		return t
-	}
+	r := testArrays{rand.New(rand.NewPCG(7, 11))}
+	weights, scales, bias, table := r.weights, r.scales, r.bias, r.table
 	p := func(scale float32, zero int32) quant.Params { return quant.Params{Scale: scale, Zero: zero} }
 	sh := func(h, w, c int) tensor.Shape { return tensor.Shape{N: 1, H: h, W: w, C: c} }
 
@@ -117,6 +91,41 @@ func testModel() *qnet.Model {
 	node("fc", &qnet.Linear{Out: 5, Weights: weights(5 * 64), WeightScales: scales(5), Bias: bias(5)}, fc, flat)
 	m.Output = fc
 	return m
+}
+
+// testArrays makes a test model's random weights, weight scales, biases
+// and lookup tables.
+type testArrays struct{ rng *rand.Rand }
+
+func (r testArrays) weights(n int) []int8 {
+	w := make([]int8, n)
+	for i := range w {
+		w[i] = int8(r.rng.IntN(255) - 127)
+	}
+	return w
+}
+
+func (r testArrays) scales(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(0.002 + 0.01*r.rng.Float64())
+	}
+	return s
+}
+
+func (r testArrays) bias(n int) []int32 {
+	b := make([]int32, n)
+	for i := range b {
+		b[i] = int32(r.rng.IntN(20001) - 10000)
+	}
+	return b
+}
+
+func (r testArrays) table() (t [256]int8) {
+	for i := range t {
+		t[i] = int8(r.rng.IntN(256) - 128)
+	}
+	return t
 }
 
 func encodeT(t testing.TB, m *qnet.Model) []byte {

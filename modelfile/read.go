@@ -274,31 +274,26 @@ func aliasable(b []byte) bool {
 }
 
 func (r *reader) int32s(ref *arrayRef, what string) ([]int32, error) {
-	b, err := r.array(ref, dtInt32, what)
-	if err != nil || len(b) == 0 {
-		return nil, err
-	}
-	if aliasable(b) {
-		return unsafe.Slice((*int32)(unsafe.Pointer(&b[0])), len(b)/4), nil
-	}
-	v := make([]int32, len(b)/4)
-	for i := range v {
-		v[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v, nil
+	return words(r, ref, dtInt32, what, func(u uint32) int32 { return int32(u) })
 }
 
 func (r *reader) float32s(ref *arrayRef, what string) ([]float32, error) {
-	b, err := r.array(ref, dtFloat32, what)
+	return words(r, ref, dtFloat32, what, math.Float32frombits)
+}
+
+// words returns the 4-byte values ref points to: a view of the file's
+// bytes when it can be, else a copy decoded by fromBits.
+func words[T int32 | float32](r *reader, ref *arrayRef, dt, what string, fromBits func(uint32) T) ([]T, error) {
+	b, err := r.array(ref, dt, what)
 	if err != nil || len(b) == 0 {
 		return nil, err
 	}
 	if aliasable(b) {
-		return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4), nil
+		return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/4), nil
 	}
-	v := make([]float32, len(b)/4)
+	v := make([]T, len(b)/4)
 	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		v[i] = fromBits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return v, nil
 }

@@ -125,4 +125,9 @@ func (m *Model) checkPreprocess() error {
 // NodeMACs counts a node's multiply-accumulates as graph.NodeMACs does
 // for the float op: convolutions and fully connected layers, each weight
 // once per output pixel; other ops count none.
-func NodeMACs(m *Model, n *Node) int64 { return n.Op.macs(m, n) }
+func NodeMACs(m *Model, n *Node) int64 {
+	if op, ok := n.Op.(macCounter); ok {
+		return op.macs(m, n)
+	}
+	return 0
+}

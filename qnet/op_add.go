@@ -31,8 +31,6 @@ func (op *Add) check(m *Model, n *Node) error {
 	return nil
 }
 
-func (*Add) macs(*Model, *Node) int64 { return 0 }
-
 // addArgs is what both paths' add kernels take besides the values.
 type addArgs struct {
 	b      *tensor.Int8 // the second input

@@ -17,8 +17,6 @@ func (op *AvgPool) Fields(f Fields) { f.PoolGeometry("pool", &op.Geometry) }
 
 func (op *AvgPool) check(m *Model, n *Node) error { return checkPool(m, n, op.Geometry) }
 
-func (*AvgPool) macs(*Model, *Node) int64 { return 0 }
-
 func (op *AvgPool) reference(e *nodeEnv) (func(), error) {
 	in, out, g := e.in, e.out, op.Geometry
 	o, zIn := e.output(nn.ActNone, e.requant()), e.inT.Params.Zero

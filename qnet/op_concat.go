@@ -7,12 +7,13 @@ import (
 )
 
 // Concat joins tensors along channels; every input has the output's
-// parameters.
+// parameters. It has no optimized kernel: on the optimized paths the
+// convolutions that feed it alone write straight into it instead
+// (concatsInPlace, fusion.go).
 type Concat struct{}
 
-func (*Concat) Kind() string        { return "concat" }
-func (op *Concat) Describe() string { return op.Kind() }
-func (*Concat) Fields(Fields)       {}
+func (*Concat) Kind() string  { return "concat" }
+func (*Concat) Fields(Fields) {}
 
 func (*Concat) check(m *Model, n *Node) error {
 	if len(n.Inputs) == 0 {
@@ -38,13 +39,7 @@ func (*Concat) check(m *Model, n *Node) error {
 	return nil
 }
 
-func (*Concat) macs(*Model, *Node) int64 { return 0 }
-
 func (*Concat) reference(e *nodeEnv) (func(), error) {
 	ins, out := e.inputs(), e.out
 	return func() { q8ref.Concat(out, ins) }, nil
 }
-
-// optimized leaves the copy to the reference, unless the concatenation's
-// inputs are written straight into it (concatsInPlace).
-func (*Concat) optimized(e *nodeEnv, ref func()) (func(), string, error) { return e.keepReference(ref) }

@@ -10,9 +10,8 @@ import (
 // keeps its input's parameters.
 type Flatten struct{}
 
-func (*Flatten) Kind() string        { return "flatten" }
-func (op *Flatten) Describe() string { return op.Kind() }
-func (*Flatten) Fields(Fields)       {}
+func (*Flatten) Kind() string  { return "flatten" }
+func (*Flatten) Fields(Fields) {}
 
 func (*Flatten) check(m *Model, n *Node) error {
 	ins, out, err := shapesOf(m, n, 1)
@@ -25,13 +24,7 @@ func (*Flatten) check(m *Model, n *Node) error {
 	return nil
 }
 
-func (*Flatten) macs(*Model, *Node) int64 { return 0 }
-
 func (*Flatten) reference(e *nodeEnv) (func(), error) {
 	in, out := e.in, e.out
 	return func() { q8ref.Flatten(out, in) }, nil
-}
-
-func (*Flatten) optimized(e *nodeEnv, ref func()) (func(), string, error) {
-	return e.keepReference(ref)
 }

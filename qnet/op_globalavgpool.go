@@ -10,9 +10,8 @@ import (
 // GlobalAvgPool averages each channel of an image to one value.
 type GlobalAvgPool struct{}
 
-func (*GlobalAvgPool) Kind() string        { return "globalavgpool" }
-func (op *GlobalAvgPool) Describe() string { return op.Kind() }
-func (*GlobalAvgPool) Fields(Fields)       {}
+func (*GlobalAvgPool) Kind() string  { return "globalavgpool" }
+func (*GlobalAvgPool) Fields(Fields) {}
 
 func (*GlobalAvgPool) check(m *Model, n *Node) error {
 	ins, out, err := shapesOf(m, n, 1)
@@ -24,8 +23,6 @@ func (*GlobalAvgPool) check(m *Model, n *Node) error {
 	}
 	return nil
 }
-
-func (*GlobalAvgPool) macs(*Model, *Node) int64 { return 0 }
 
 func (*GlobalAvgPool) reference(e *nodeEnv) (func(), error) {
 	in, out := e.in, e.out

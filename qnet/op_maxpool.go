@@ -27,8 +27,6 @@ func (op *MaxPool) check(m *Model, n *Node) error {
 	return nil
 }
 
-func (*MaxPool) macs(*Model, *Node) int64 { return 0 }
-
 func (op *MaxPool) reference(e *nodeEnv) (func(), error) {
 	in, out := e.in, e.out
 	return func() { q8ref.MaxPool(out, in, op.Geometry) }, nil

@@ -11,9 +11,8 @@ import (
 // MulChannels rescales a tensor by a [N,1,1,C] tensor, channel by channel.
 type MulChannels struct{}
 
-func (*MulChannels) Kind() string        { return "mul" }
-func (op *MulChannels) Describe() string { return op.Kind() }
-func (*MulChannels) Fields(Fields)       {}
+func (*MulChannels) Kind() string  { return "mul" }
+func (*MulChannels) Fields(Fields) {}
 
 func (*MulChannels) check(m *Model, n *Node) error {
 	ins, out, err := shapesOf(m, n, 2)
@@ -26,8 +25,6 @@ func (*MulChannels) check(m *Model, n *Node) error {
 	}
 	return nil
 }
-
-func (*MulChannels) macs(*Model, *Node) int64 { return 0 }
 
 // mulArgs is what both paths' channel multiplies take besides the values.
 type mulArgs struct {

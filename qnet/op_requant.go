@@ -8,20 +8,13 @@ import (
 // Requant changes a tensor's quantization parameters.
 type Requant struct{}
 
-func (*Requant) Kind() string        { return "requant" }
-func (op *Requant) Describe() string { return op.Kind() }
-func (*Requant) Fields(Fields)       {}
+func (*Requant) Kind() string  { return "requant" }
+func (*Requant) Fields(Fields) {}
 
 func (*Requant) check(m *Model, n *Node) error { return checkMap(m, n) }
-
-func (*Requant) macs(*Model, *Node) int64 { return 0 }
 
 func (*Requant) reference(e *nodeEnv) (func(), error) {
 	in, out := e.in, e.out
 	o, zIn := e.output(nn.ActNone, e.requant()), e.inT.Params.Zero
 	return func() { q8ref.Requant(out.Data, in.Data, zIn, o) }, nil
-}
-
-func (*Requant) optimized(e *nodeEnv, ref func()) (func(), string, error) {
-	return e.keepReference(ref)
 }

@@ -8,11 +8,12 @@ import (
 )
 
 // Shift moves each channel by its own offset, filling with zero; its
-// output keeps its input's parameters.
+// output keeps its input's parameters. It has no optimized kernel: on the
+// optimized paths a 1x1 convolution that reads it alone folds it in
+// instead (fusableShift, fusion.go).
 type Shift struct{ Offsets []nn.Offset }
 
-func (*Shift) Kind() string        { return "shift" }
-func (op *Shift) Describe() string { return op.Kind() }
+func (*Shift) Kind() string { return "shift" }
 
 func (op *Shift) Fields(f Fields) { f.Offsets("offsets", &op.Offsets) }
 
@@ -35,13 +36,7 @@ func (op *Shift) check(m *Model, n *Node) error {
 	return nil
 }
 
-func (*Shift) macs(*Model, *Node) int64 { return 0 }
-
 func (op *Shift) reference(e *nodeEnv) (func(), error) {
 	in, out, zero := e.in, e.out, int8(e.inT.Params.Zero)
 	return func() { q8ref.Shift(out, in, op.Offsets, zero) }, nil
 }
-
-// optimized leaves the shift to the reference, unless a 1x1 convolution
-// reads it alone and folds it in (fusableShift).
-func (*Shift) optimized(e *nodeEnv, ref func()) (func(), string, error) { return e.keepReference(ref) }

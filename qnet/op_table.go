@@ -14,16 +14,12 @@ type Table struct {
 
 func (t *Table) Kind() string { return "table(" + t.Fn.String() + ")" }
 
-func (t *Table) Describe() string { return t.Kind() }
-
 func (t *Table) Fields(f Fields) {
 	f.Act("fn", &t.Fn)
 	f.Int8Array("table", t.Table[:])
 }
 
 func (t *Table) check(m *Model, n *Node) error { return checkMap(m, n) }
-
-func (*Table) macs(*Model, *Node) int64 { return 0 }
 
 func (t *Table) reference(e *nodeEnv) (func(), error) {
 	in, out := e.in, e.out

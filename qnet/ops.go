@@ -11,15 +11,14 @@ import (
 // (op_conv.go, op_add.go, ...) that holds everything about it, in the
 // order a model meets it: its fields and how a model file stores them
 // (Fields), its checks against the node's tensors (check, called by
-// Model.Validate), its multiply-accumulates (macs), and its step on each
-// kernel path (reference and optimized: preparation once at Compile, the
-// returned closure runs it). The ops are listed in one table, opTypes.
+// Model.Validate), and its step on the reference kernels (reference:
+// prepared once at Compile, the returned closure runs it). Where it has
+// them, an op also has a summary for people (Describe), multiply-
+// accumulates (macs) and a step on the optimized kernels (optimized); see
+// the interfaces below. The ops are listed in one table, opTypes.
 type Op interface {
 	// Kind names the op in step listings, e.g. "conv2d" or "table(silu)".
 	Kind() string
-	// Describe is a one-line summary for people with the op's settings,
-	// e.g. "conv2d 3x3 s2x2 p1x1 relu".
-	Describe() string
 	// Fields visits the op's stored fields by their names in model files,
 	// in the order a file stores their arrays.
 	Fields(f Fields)
@@ -28,14 +27,33 @@ type Op interface {
 	// parameters Validate has already checked, for a model that may come
 	// from a file: any values, no overflow on 32-bit builds.
 	check(m *Model, n *Node) error
-	// macs counts the node's multiply-accumulates as graph.NodeMACs does
-	// for the float op.
-	macs(m *Model, n *Node) int64
 	// reference prepares the node's step on the kernels/q8ref reference.
 	reference(e *nodeEnv) (func(), error)
-	// optimized prepares the node's step on e's packed kernels and names
-	// its kernel; ref is the reference step, for what those kernels leave
-	// to it.
+}
+
+// describer is an op with settings worth showing: Describe is a one-line
+// summary for people, e.g. "conv2d 3x3 s2x2 p1x1 relu". Other ops show
+// their Kind.
+type describer interface{ Describe() string }
+
+// DescribeOp is op's one-line summary for people.
+func DescribeOp(op Op) string {
+	if d, ok := op.(describer); ok {
+		return d.Describe()
+	}
+	return op.Kind()
+}
+
+// macCounter is an op that multiplies and accumulates weights: macs
+// counts its node's multiply-accumulates as graph.NodeMACs does for the
+// float op. Other ops count none.
+type macCounter interface{ macs(m *Model, n *Node) int64 }
+
+// optimizer is an op with optimized kernels: optimized prepares the node's
+// step on e's packed kernels and names its kernel; ref is the reference
+// step, for what those kernels leave to it. Other ops run their reference
+// step on every path.
+type optimizer interface {
 	optimized(e *nodeEnv, ref func()) (func(), string, error)
 }
 

@@ -136,7 +136,11 @@ func (p *Program) prepareSteps() error {
 		run, err := n.Op.reference(e)
 		kind := n.Op.Kind()
 		if err == nil && p.path != dispatch.Ref {
-			run, kind, err = n.Op.optimized(e, run)
+			if op, ok := n.Op.(optimizer); ok {
+				run, kind, err = op.optimized(e, run)
+			} else {
+				run, kind, err = e.keepReference(run)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("model %s: node %s: %w", m.Name, n.Name, err)
