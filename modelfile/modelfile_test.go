@@ -227,6 +227,8 @@ func TestWriteRefusesBadModels(t *testing.T) {
 		"fused silu":    func(m *qnet.Model) { m.Nodes[0].Op.(*qnet.Conv).Act = nn.ActSiLU },
 		"weight scale":  func(m *qnet.Model) { m.Nodes[0].Op.(*qnet.Conv).WeightScales[1] = 0 },
 		"short weights": func(m *qnet.Model) { c := m.Nodes[0].Op.(*qnet.Conv); c.Weights = c.Weights[1:] },
+		"table fn":      func(m *qnet.Model) { m.Nodes[2].Op.(*qnet.Table).Fn = 99 },
+		"filter":        func(m *qnet.Model) { m.Preprocess.Filter = 99 },
 	} {
 		m := testModel()
 		change(m)
