@@ -292,6 +292,13 @@ func (s *State) Subscribe(capacity int) *Subscription {
 	return sub
 }
 
+// Subscribers is the number of open subscriptions.
+func (s *State) Subscribers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.subs)
+}
+
 // TakeDropped returns the events dropped since the last call.
 func (sub *Subscription) TakeDropped() uint64 { return sub.dropped.Swap(0) }
 

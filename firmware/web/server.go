@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -101,8 +102,15 @@ func (s *Server) Frame(f *firmware.Frame) {
 	s.stream.offer(f.Pixels, f.Time)
 }
 
-// URL is the page's address.
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() + "/" }
+// URL is the page's address; on every network it is http://0.0.0.0:PORT/.
+func (s *Server) URL() string {
+	addr := s.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "0.0.0.0"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port)) + "/"
+}
 
 // String describes the server for the daemon's startup line.
 func (s *Server) String() string {
