@@ -56,17 +56,16 @@ func Open(env firmware.OutputEnv) ([]firmware.Output, error) {
 	if env.Config.MQTT == nil {
 		return nil, nil
 	}
-	c, err := New(*env.Config.MQTT, env.Report, nil)
+	c, err := New(*env.Config.MQTT, env.Report)
 	if err != nil {
 		return nil, err
 	}
 	return []firmware.Output{c}, nil
 }
 
-// New starts a client for cfg; report gets its fault and recovered
-// records. dial, when not nil, opens the connections instead of paho's
-// dialer (tests cut them with it).
-func New(cfg firmware.MQTTConfig, report func(*serlog.Record), dial paho.OpenConnectionFunc) (*Client, error) {
+// New starts a client for cfg; report, when not nil, gets its fault and
+// recovered records.
+func New(cfg firmware.MQTTConfig, report func(*serlog.Record)) (*Client, error) {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "neonet"
@@ -92,9 +91,6 @@ func New(cfg firmware.MQTTConfig, report func(*serlog.Record), dial paho.OpenCon
 			return nil, err
 		}
 		opts.SetTLSConfig(tc)
-	}
-	if dial != nil {
-		opts.SetCustomOpenConnectionFn(dial)
 	}
 	c := &Client{
 		State: live.New(), topics: t, report: report, broker: cfg.Broker,
