@@ -10,11 +10,12 @@ DATA ?= $(abspath ../shared/data)
 GOLDEN ?= testdata/golden
 BIN := bin/neonet
 
-# Debian packages the tests need: PyTorch for golden outputs.
+# Debian packages the tests need: PyTorch for golden outputs; mosquitto and
+# chromium for the MQTT client's and the web page's tests.
 APT_PACKAGES := python3-torch python3-torchvision python3-pil python3-numpy \
 	qemu-user-static llvm-16 binutils-aarch64-linux-gnu libopencv-dev gstreamer1.0-plugins-base \
 	debootstrap gcc-aarch64-linux-gnu g++-aarch64-linux-gnu pkg-config mtools dosfstools fdisk e2fsprogs \
-	xz-utils openssh-client openssh-server shellcheck systemd
+	xz-utils openssh-client openssh-server shellcheck systemd mosquitto chromium
 
 # The packages whose arm64 code runs under qemu in `make test-arm64`.
 ARM64_PKGS ?= ./kernels/... ./qnet/... ./internal/workers/...
