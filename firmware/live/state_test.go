@@ -78,3 +78,19 @@ func TestFrameRate(t *testing.T) {
 		t.Errorf("%v fps after 4 s without frames", st.FPS)
 	}
 }
+
+// BenchmarkFrame is what a frame costs the loop in a State (the web page
+// and MQTT each have one): the top-5 of 1000 ImageNet scores.
+func BenchmarkFrame(b *testing.B) {
+	s := New()
+	scores := make([]firmware.Score, 1000)
+	for i := range scores {
+		scores[i] = firmware.Score{Index: i, Score: float32(i%97) / 1000}
+	}
+	f := &firmware.Frame{Time: t0, Scores: scores, Infer: time.Millisecond}
+	b.ReportAllocs()
+	for b.Loop() {
+		f.Time = f.Time.Add(time.Millisecond)
+		s.Frame(f)
+	}
+}

@@ -187,3 +187,13 @@ func TestFrameDoesNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations a frame", n)
 	}
 }
+
+// BenchmarkFrame is what a frame costs the loop in the metrics.
+func BenchmarkFrame(b *testing.B) {
+	m := New()
+	f := &firmware.Frame{Time: t0, Infer: 5 * time.Millisecond}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Frame(f)
+	}
+}

@@ -398,3 +398,15 @@ func TestOpenWarns(t *testing.T) {
 		t.Errorf("without [http]: %v, %v", outs, err)
 	}
 }
+
+// BenchmarkCopy is what the loop pays for each frame it copies for the
+// live picture (at most stream_fps a second, only while someone watches):
+// a 640x480 frame.
+func BenchmarkCopy(b *testing.B) {
+	src, dst := blueFrame(640, 480), &camera.Frame{}
+	b.SetBytes(int64(len(src.Pix)))
+	b.ReportAllocs()
+	for b.Loop() {
+		copyFrame(dst, src)
+	}
+}
