@@ -159,7 +159,7 @@ func (d *Daemon) String() string {
 func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
 	deps := Deps{
 		Camera: d.Camera, Classifier: d.Model, Outputs: slices.Concat(d.Outputs.List(), d.extra, d.opt.Outputs),
-		Records: d.records,
+		Records:  d.records,
 		Notifier: Systemd{}, WatchdogInterval: WatchdogInterval(), Reload: reload, ModelName: d.Config.Model,
 		Load: func(context.Context) (*Pipeline, error) {
 			cfg, m, err := Load(d.opt)

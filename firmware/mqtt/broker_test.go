@@ -14,6 +14,8 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"neonet.dev/neonet/internal/testenv"
 )
 
 // The tests run Debian's mosquitto (make deps installs it) on a free
@@ -37,16 +39,7 @@ type broker struct {
 // authentication; the test stops it at its end.
 func startBroker(t *testing.T) *broker {
 	t.Helper()
-	exe, err := exec.LookPath("mosquitto")
-	if err != nil {
-		exe = "/usr/sbin/mosquitto"
-		if _, err := os.Stat(exe); err != nil {
-			if os.Getenv("NEONET_REQUIRE_DATA") == "1" {
-				t.Fatalf("mosquitto not found (apt-get install mosquitto, or make deps): %v", err)
-			}
-			t.Skipf("mosquitto not found: %v", err)
-		}
-	}
+	exe := testenv.Program(t, "mosquitto", "/usr/sbin/mosquitto")
 	b := &broker{t: t, dir: t.TempDir(), port: freePort(t)}
 	passwd := filepath.Join(b.dir, "passwd")
 	if out, err := exec.Command("mosquitto_passwd", "-b", "-c", passwd, testUser, testPassword).CombinedOutput(); err != nil {

@@ -17,6 +17,7 @@ import (
 	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/firmware/serlog"
+	"neonet.dev/neonet/internal/testenv"
 	"neonet.dev/neonet/internal/testmodel"
 )
 
@@ -50,23 +51,6 @@ func (f *frameTimes) since(t time.Time) (n int, gap time.Duration) {
 	return n, max(gap, time.Since(prev))
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
@@ -84,30 +68,11 @@ func writeFile(t *testing.T, name, content string) string {
 func TestDaemonWithBroker(t *testing.T) {
 	b := startBroker(t)
 	live := subscribe(t, b, "neonet/test/#")
-	cfg := fmt.Sprintf(`model = %q
-camera = "synthetic:64x48"
-gpio = "sim"
-status_interval = "1s"
-
-[serial]
-port = ""
-
-[[rule]]
-labels = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-min_score = 0.01
-frames = 2
-pin = "GPIO17"
-
-[mqtt]
-broker = %q
-client_id = "neonet-test"
-topic = "neonet/test"
-username = %q
-password_file = %q
-`, testmodel.File(t), b.url(), testUser, writeFile(t, "password", testPassword+"\n"))
-	var stdout syncBuffer
+	mqtt := fmt.Sprintf("\n[mqtt]\nbroker = %q\nclient_id = \"neonet-test\"\ntopic = \"neonet/test\"\nusername = %q\npassword_file = %q\n",
+		b.url(), testUser, writeFile(t, "password", testPassword+"\n"))
+	var stdout testenv.Buffer
 	frames := &frameTimes{}
-	d, err := firmware.Open(firmware.Options{Config: writeFile(t, "neonet.toml", cfg), Stdout: &stdout,
+	d, err := firmware.Open(firmware.Options{Config: testmodel.DaemonConfig(t, "synthetic:64x48", mqtt), Stdout: &stdout,
 		Openers: []firmware.OutputOpener{Open}, Outputs: []firmware.Output{frames}, CameraOptions: camera.Options{FPS: 50}})
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +244,7 @@ func TestLastWill(t *testing.T) {
 	b := startBroker(t)
 	s := subscribe(t, b, "neonet/will/availability")
 	p := startProxy(t, b.addr())
-	var records syncBuffer
+	var records testenv.Buffer
 	report := func(r *serlog.Record) { records.Write([]byte(r.String() + "\n")) }
 	c, err := New(firmware.MQTTConfig{Broker: p.url(), ClientID: "neonet-will", Topic: "neonet/will", Username: testUser,
 		PasswordFile: writeFile(t, "pw", testPassword)}, report)
@@ -315,7 +280,7 @@ func TestLastWill(t *testing.T) {
 // reports it as a fault and keeps trying, without blocking anyone.
 func TestWrongPassword(t *testing.T) {
 	b := startBroker(t)
-	var records syncBuffer
+	var records testenv.Buffer
 	report := func(r *serlog.Record) { records.Write([]byte(r.String() + "\n")) }
 	c, err := New(firmware.MQTTConfig{Broker: b.url(), Username: testUser, PasswordFile: writeFile(t, "pw", "wrong")}, report)
 	if err != nil {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,20 +17,6 @@ import (
 	"neonet.dev/neonet/internal/testmodel"
 )
 
-// chromium finds Debian's chromium (make deps installs it); without it the
-// test is skipped, or fails under NEONET_REQUIRE_DATA=1 (make test).
-func chromium(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("NEONET_REQUIRE_DATA") == "1" {
-			t.Fatalf("chromium not found (apt-get install chromium, or make deps): %v", err)
-		}
-		t.Skipf("chromium not found: %v", err)
-	}
-	return path
-}
-
 // startDaemon runs the daemon on the synthetic camera with the test model
 // and a web page that needs a token; it returns the page's address with
 // the token.
@@ -43,29 +27,7 @@ func startDaemon(t *testing.T) string {
 	if err := os.WriteFile(token, []byte("page-token\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf(`model = %q
-camera = "synthetic:320x240"
-gpio = "sim"
-fault_pin = "GPIO22"
-status_interval = "1s"
-
-[serial]
-port = ""
-
-[[rule]]
-labels = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-min_score = 0.01
-frames = 2
-pin = "GPIO17"
-
-[http]
-listen = "127.0.0.1:0"
-token_file = %q
-`, testmodel.File(t), token)
-	path := filepath.Join(dir, "neonet.toml")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := testmodel.DaemonConfig(t, "synthetic:320x240", fmt.Sprintf("\n[http]\nlisten = \"127.0.0.1:0\"\ntoken_file = %q\n", token))
 	var srv *Server
 	open := func(env firmware.OutputEnv) ([]firmware.Output, error) {
 		outs, err := Open(env)
@@ -74,9 +36,7 @@ token_file = %q
 		}
 		return outs, err
 	}
-	var stdout strings.Builder
-	var mu sync.Mutex
-	d, err := firmware.Open(firmware.Options{Config: path, Stdout: lockedWriter{&mu, &stdout}, Openers: []firmware.OutputOpener{open},
+	d, err := firmware.Open(firmware.Options{Config: path, Stdout: &testenv.Buffer{}, Openers: []firmware.OutputOpener{open},
 		CameraOptions: camera.Options{FPS: 30}})
 	if err != nil {
 		t.Fatal(err)
@@ -99,22 +59,11 @@ token_file = %q
 	return srv.URL() + "?token=page-token"
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *strings.Builder
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.w.Write(p)
-}
-
 // TestPageInChromium: headless Chromium loads the page of a running
 // daemon; within 10 s it shows a live frame and a label. Screenshots of a
 // desktop and a phone-sized window are kept in build/.
 func TestPageInChromium(t *testing.T) {
-	exe := chromium(t)
+	exe := testenv.Program(t, "chromium")
 	url := startDaemon(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.NoFirstRun,

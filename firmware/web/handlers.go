@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -56,7 +57,10 @@ func (s *Server) mjpeg(w http.ResponseWriter, r *http.Request) {
 		if _, err := fmt.Fprintf(w, "--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n", boundary, len(j)); err != nil {
 			return
 		}
-		if _, err := w.Write(append(j[:len(j):len(j)], "\r\n"...)); err != nil {
+		if _, err := w.Write(j); err != nil {
+			return
+		}
+		if _, err := io.WriteString(w, "\r\n"); err != nil {
 			return
 		}
 		if rc.Flush() != nil {

@@ -410,3 +410,26 @@ func BenchmarkCopy(b *testing.B) {
 		copyFrame(dst, src)
 	}
 }
+
+// BenchmarkEncode is what the encoder goroutine spends on each picture
+// it serves (at most stream_fps a second): a 640x480 frame to JPEG.
+func BenchmarkEncode(b *testing.B) {
+	s := newStream(30)
+	src := blueFrame(640, 480)
+	for y := range src.Height { // a gradient, not one flat colour
+		for x := range 3 * src.Width {
+			src.Pix[y*src.Stride+x] = byte(x + y)
+		}
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go s.encode(done)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, fresh := s.current()
+		buf := <-s.free
+		copyFrame(buf, src)
+		s.work <- buf
+		<-fresh
+	}
+}
