@@ -48,6 +48,9 @@ const (
 	maxElems  = 1 << 28 // values in one tensor, as qnet.Model.Validate allows
 	maxWindow = 1 << 12 // kernel size, stride, dilation, padding
 	maxOffset = 1 << 20 // shift offset
+	// maxActivations bounds the bytes of all tensors together, which the
+	// executor's activation arena sums.
+	maxActivations = 1 << 30
 )
 
 // Errors that Read wraps, for callers that react to the kind of failure
@@ -279,11 +282,17 @@ func finitePositive(x float32) bool {
 // Validate, on both write and read, so it must itself be safe on any
 // values.
 func checkModel(m *qnet.Model) error {
-	nt := len(m.Tensors)
+	nt, total := len(m.Tensors), 0
 	for i, t := range m.Tensors {
 		s := t.Shape
-		if _, ok := product(maxElems, s.N, s.H, s.W, s.C); !ok || s.N < 1 || s.H < 1 || s.W < 1 || s.C < 1 {
+		n, ok := product(maxElems, s.N, s.H, s.W, s.C)
+		if !ok || s.N < 1 || s.H < 1 || s.W < 1 || s.C < 1 {
 			return fmt.Errorf("tensor %d (%s): shape %v: want positive sizes and at most %d values", i, t.Name, s, maxElems)
+		}
+		// As the arena lays them out, 64-byte aligned. Each term is at most
+		// 2^28 and the sum stops past 2^30: no overflow.
+		if total += (n + qnet.Align - 1) / qnet.Align * qnet.Align; total > maxActivations {
+			return fmt.Errorf("tensor %d (%s): shape %v: the tensors up to it hold %d values, more than the %d allowed in all", i, t.Name, s, total, maxActivations)
 		}
 		if !finitePositive(t.Params.Scale) {
 			return fmt.Errorf("tensor %d (%s): scale %v: want a finite positive number", i, t.Name, t.Params.Scale)
@@ -340,6 +349,10 @@ func checkNode(m *qnet.Model, n *qnet.Node) error {
 		}
 		if op.Out != out.C {
 			return fmt.Errorf("out %d: output tensor has %d channels", op.Out, out.C)
+		}
+		// The kernels' indirection buffer has an int32 per tap and output position.
+		if _, ok := product(maxElems, out.N, out.H, out.W, g.KH, g.KW); !ok {
+			return fmt.Errorf("conv geometry %+v: %dx%d taps at %dx%dx%d output positions, more than %d", g, g.KH, g.KW, out.N, out.H, out.W, maxElems)
 		}
 		want, ok := product(math.MaxInt32, g.KH, g.KW, in.C/g.Groups, op.Out)
 		if !ok || len(op.Weights) != want {
