@@ -148,5 +148,5 @@ fuzz: ## fuzz the parsers of outside input for a minute each
 	$(GO) test ./modelfile -run "^$$" -fuzz FuzzGraph -fuzztime 60s -fuzzminimizetime 2s
 	$(GO) test ./firmware -run '^$$' -fuzz FuzzParseConfig -fuzztime 60s -fuzzminimizetime 2s
 
-clean: ## remove build outputs (keeps golden data and the arm64 sysroot in build/)
+clean: ## remove build outputs (keeps golden data and the sysroots in build/)
 	rm -rf bin dist
