@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"neonet.dev/neonet/internal/testenv"
 )
@@ -165,5 +167,40 @@ func TestEvalJSON(t *testing.T) {
 	}
 	if code, _, errOut := neonet("eval", "--model", "shiftresnet20"); code != 2 || !strings.Contains(errOut, "--data is required") {
 		t.Errorf("no data: exit %d, %q", code, errOut)
+	}
+}
+
+// TestModelThatIsNoFile: a --model (or inspect's FILE) that exists but is
+// a folder, a device or a named pipe is refused at once with what it is,
+// by every command that loads models.
+func TestModelThatIsNoFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "model.fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{dir, "/dev/zero", fifo} {
+		for _, args := range [][]string{
+			{"classify", "--model", path, "x.jpg"},
+			{"eval", "--model", path, "--data", dir},
+			{"bench", "--model", path, "--runs", "1"},
+			{"inspect", path},
+		} {
+			done := make(chan struct{})
+			var code int
+			var errOut string
+			go func() {
+				defer close(done)
+				code, _, errOut = neonet(args...)
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%q did not return", args)
+			}
+			if code != 1 || !strings.Contains(errOut, path+": ") || !strings.Contains(errOut, "not a regular file") || strings.Contains(errOut, "%!") {
+				t.Errorf("%q: exit %d, %q: want the path and that it is not a regular file", args, code, errOut)
+			}
+		}
 	}
 }

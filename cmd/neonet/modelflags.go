@@ -4,12 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"neonet.dev/neonet/classify"
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/internal/progress"
+	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/models"
 	"neonet.dev/neonet/qnet"
 	"neonet.dev/neonet/quant/calib"
@@ -81,7 +81,8 @@ func (f *modelFlags) open(stderr io.Writer) (*classify.Model, error) {
 
 // checkModelFile reports whether a --model value is a model file, and
 // refuses one asked to run at fp32 only or given weights, and a path to no
-// file (rather than calling it an unknown model name).
+// file or to something that is not a regular file (rather than calling it
+// an unknown model name).
 func checkModelFile(name, weights string, fp32Only bool) (file bool, err error) {
 	file = classify.IsModelFile(name)
 	switch {
@@ -90,8 +91,7 @@ func checkModelFile(name, weights string, fp32Only bool) (file bool, err error) 
 	case file && weights != "":
 		return true, usageErrorf("%s is a compiled model file: it holds its weights, drop --weights", name)
 	case !file && classify.LooksLikePath(name):
-		_, err := os.Stat(name)
-		return false, fmt.Errorf("model file %s: %w", name, err)
+		return false, modelfile.CheckFile(name)
 	}
 	return file, nil
 }
