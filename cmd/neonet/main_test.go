@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -146,9 +148,13 @@ func TestEvalJSON(t *testing.T) {
 	}
 	preds := filepath.Join(t.TempDir(), "preds.jsonl")
 	code, out, errOut := neonet("eval", "--model", "shiftresnet20", "--weights",
-		filepath.Join(data, "weights", "shiftresnet20_cifar10"), "--data", dir, "--json", "--predictions", preds)
+		filepath.Join(data, "weights", "shiftresnet20_cifar10"), "--data", dir, "--json", "--predictions", preds, "--workers", "64")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// 64 workers asked for 3 images: one classifier per image and core.
+	if want := fmt.Sprintf("with %d workers", min(3, runtime.NumCPU())); !strings.Contains(errOut, want) {
+		t.Errorf("--workers 64 on 3 images: %q, want %q", errOut, want)
 	}
 	var sum struct {
 		Images int      `json:"images"`
@@ -200,6 +206,24 @@ func TestModelThatIsNoFile(t *testing.T) {
 			}
 			if code != 1 || !strings.Contains(errOut, path+": ") || !strings.Contains(errOut, "not a regular file") || strings.Contains(errOut, "%!") {
 				t.Errorf("%q: exit %d, %q: want the path and that it is not a regular file", args, code, errOut)
+			}
+		}
+	}
+}
+
+// TestCalibImagesAtLeastOne: --calib-images 0 is refused rather than read
+// as "every image", by every command that calibrates.
+func TestCalibImagesAtLeastOne(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"quantize", "--model", "shiftresnet20", "--weights", dir, "--calib", dir, "--out", filepath.Join(dir, "m.neonet")},
+		{"classify", "--model", "shiftresnet20", "--precision", "int8", "--calib", dir, "x.jpg"},
+		{"bench", "--model", "shiftresnet20", "--precision", "int8", "--calib", dir},
+	} {
+		for _, n := range []string{"0", "-3"} {
+			args := append(args, "--calib-images", n)
+			if code, _, errOut := neonet(args...); code != 2 || !strings.Contains(errOut, "calib-images: want a whole number, at least 1") {
+				t.Errorf("%q: exit %d, %q", args, code, errOut)
 			}
 		}
 	}
