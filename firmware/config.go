@@ -128,8 +128,8 @@ func (c *Config) setGlobals(f *fileConfig) error {
 	c.GPIO = orDefault(f.GPIO, "periph")
 	c.HeartbeatPin = orDefault(f.HeartbeatPin, "")
 	c.FaultPin = orDefault(f.FaultPin, "")
-	c.StatusInterval = time.Duration(orDefault(f.StatusInterval, duration(defaultStatusInterval)))
-	c.RetryInterval = time.Duration(orDefault(f.RetryInterval, duration(defaultRetryInterval)))
+	c.StatusInterval = orDefault(f.StatusInterval, defaultStatusInterval)
+	c.RetryInterval = orDefault(f.RetryInterval, defaultRetryInterval)
 	c.Serial.Port = orDefault(f.Serial.Port, defaultSerialPort)
 	c.Serial.Baud = orDefault(f.Serial.Baud, defaultBaud)
 
@@ -154,16 +154,18 @@ func (c *Config) setGlobals(f *fileConfig) error {
 func (c *Config) rule(n int, fr fileRule) (Rule, error) {
 	at := func(key string) string { return ruleField(n, key) }
 	minScore := orDefault(fr.MinScore, defaultMinScore)
+	pulseMs := orDefault(fr.PulseMs, int(defaultPulse/time.Millisecond))
+	blinkMs := orDefault(fr.BlinkMs, int(defaultBlink/time.Millisecond))
 	r := Rule{
-		Labels:    fr.Labels,
+		Labels:    orDefault(fr.Labels, nil),
 		MinScore:  float32(minScore),
 		Frames:    orDefault(fr.Frames, defaultFrames),
 		Release:   orDefault(fr.Release, defaultRelease),
 		Pin:       orDefault(fr.Pin, ""),
 		Mode:      Mode(orDefault(fr.Mode, string(ModeOn))),
 		ActiveLow: orDefault(fr.ActiveLow, false),
-		Pulse:     time.Duration(orDefault(fr.PulseMs, int(defaultPulse/time.Millisecond))) * time.Millisecond,
-		Blink:     time.Duration(orDefault(fr.BlinkMs, int(defaultBlink/time.Millisecond))) * time.Millisecond,
+		Pulse:     time.Duration(pulseMs) * time.Millisecond,
+		Blink:     time.Duration(blinkMs) * time.Millisecond,
 	}
 	var err error
 	switch {
@@ -181,10 +183,10 @@ func (c *Config) rule(n int, fr fileRule) (Rule, error) {
 		err = c.errorf(at("pin"), `missing: want the output pin, e.g. pin = "GPIO17"`)
 	case r.Mode != ModeOn && r.Mode != ModePulse && r.Mode != ModeBlink:
 		err = c.errorf(at("mode"), `got %q, want "on", "pulse" or "blink"`, r.Mode)
-	case fr.PulseMs != nil && (*fr.PulseMs < 1 || *fr.PulseMs > 60000):
-		err = c.errorf(at("pulse_ms"), "got %d, want 1 to 60000 ms", *fr.PulseMs)
-	case fr.BlinkMs != nil && (*fr.BlinkMs < 10 || *fr.BlinkMs > 60000):
-		err = c.errorf(at("blink_ms"), "got %d, want 10 to 60000 ms", *fr.BlinkMs)
+	case pulseMs < 1 || pulseMs > 60000:
+		err = c.errorf(at("pulse_ms"), "got %d, want 1 to 60000 ms", pulseMs)
+	case blinkMs < 10 || blinkMs > 60000:
+		err = c.errorf(at("blink_ms"), "got %d, want 10 to 60000 ms", blinkMs)
 	}
 	return r, err
 }
@@ -270,11 +272,4 @@ func (c *Config) claimPin(used map[string]string, field, pin string) error {
 	}
 	used[pin] = field
 	return nil
-}
-
-func orDefault[T any](p *T, def T) T {
-	if p == nil {
-		return def
-	}
-	return *p
 }
