@@ -98,7 +98,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	if err := c.setGlobals(f); err != nil {
 		return nil, err
 	}
-	used := map[string]string{} // pin -> field that claimed it
+	used := map[string]claim{} // pin (Canonical) -> who claimed it
 	for _, p := range []struct{ field, pin string }{{"heartbeat_pin", c.HeartbeatPin}, {"fault_pin", c.FaultPin}} {
 		if p.pin == "" {
 			continue
@@ -263,13 +263,22 @@ func (c *Config) parseSerialFormat(format string) error {
 // ("GPIO_PE6", "PH.07"). Whether the pin exists is checked on the board.
 var pinName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$`)
 
-func (c *Config) claimPin(used map[string]string, field, pin string) error {
+func (c *Config) claimPin(used map[string]claim, field, pin string) error {
 	if !pinName.MatchString(pin) {
 		return c.errorf(field, `bad pin name %q: want a name such as "GPIO17", "P1_11" or "GPIO_PE6"`, pin)
 	}
-	if other, ok := used[pin]; ok {
-		return c.errorf(field, "pin %s is already used by %s", pin, other)
+	// "17" names GPIO17 too; header names ("P1_11") are aliases only the
+	// board's registry knows, checked when the pins are opened.
+	id := pins.Canonical(pin)
+	if other, ok := used[id]; ok {
+		if other.pin != pin {
+			return c.errorf(field, "pin %s is %s, already used by %s (as %s)", pin, id, other.field, other.pin)
+		}
+		return c.errorf(field, "pin %s is already used by %s", pin, other.field)
 	}
-	used[pin] = field
+	used[id] = claim{field, pin}
 	return nil
 }
+
+// claim is the field that uses a pin, and the name it gave it.
+type claim struct{ field, pin string }

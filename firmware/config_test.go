@@ -77,6 +77,7 @@ pin = "GPIO18"
 		{"unknown key in serial", "[serial]\nport = \"/dev/ttyAMA0\"\nbaud_rate = 9600\n", "c.toml:3: serial.baud_rate: unknown key"},
 		{"bad pin name", rules + "[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO 4\"\n", `c.toml:13: rule[3].pin: bad pin name "GPIO 4"`},
 		{"pin used twice", rules + "[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n", "c.toml:13: rule[3].pin: pin GPIO17 is already used by rule[1].pin"},
+		{"pin used twice by another name", rules + "[[rule]]\nlabels = [\"tabby\"]\npin = \"17\"\n", "c.toml:13: rule[3].pin: pin 17 is GPIO17, already used by rule[1].pin (as GPIO17)"},
 		{"heartbeat on a rule's pin", "heartbeat_pin = \"GPIO17\"\n" + rules, "c.toml:5: rule[1].pin: pin GPIO17 is already used by heartbeat_pin"},
 		{"missing pin", "[[rule]]\nlabels = [\"tabby\"]\n", "c.toml:1: rule[1].pin: missing"},
 		{"no labels", "[[rule]]\npin = \"GPIO4\"\n", "c.toml:1: rule[1].labels: want at least one label"},
