@@ -337,15 +337,18 @@ func (d *daemonState) reload(ctx context.Context) {
 }
 
 // verify checks a reloaded pipeline before it replaces the running one:
-// the rules name classes of the new model, the pins are the ones already
-// open, the input size is the camera's, and one inference gives finite
-// scores.
+// the rules name classes of the new model, the pins and the camera are
+// the ones already open, the input size is the camera's, and one
+// inference gives finite scores.
 func (d *daemonState) verify(p *Pipeline) error {
 	if p == nil || p.Config == nil || p.Classifier == nil {
 		return errors.New("loader returned no configuration or no model")
 	}
 	if !slices.Equal(p.Config.Pins(), d.cfg.Pins()) || p.Config.GPIO != d.cfg.GPIO {
 		return errors.New("the pins changed: restart the service to use new pins")
+	}
+	if p.Config.Camera != d.cfg.Camera {
+		return fmt.Errorf("the camera changed from %q to %q: restart the service to use the new camera", d.cfg.Camera, p.Config.Camera)
 	}
 	if err := p.Config.ValidateLabels(p.Classifier.Labels()); err != nil {
 		return err

@@ -283,6 +283,8 @@ func TestReload(t *testing.T) {
 		{"labels the model lacks", &Pipeline{newConfig("[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n"),
 			&fakeModel{camera: h.camera, labels: []string{"cat", "dog"}, input: make([]int8, 16)}}, nil, `"tabby" is not a class of the model`},
 		{"other pins", &Pipeline{newConfig("[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO4\"\n"), h.model}, nil, "the pins changed"},
+		{"other camera", &Pipeline{newConfig("camera = \"/dev/video1\"\n[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n"), h.model}, nil,
+			`the camera changed from "/dev/video0" to "/dev/video1": restart the service`},
 		{"other input size", &Pipeline{newConfig("[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n"),
 			&fakeModel{camera: h.camera, labels: testLabels, input: make([]int8, 8)}}, nil, "takes 8 input values, the camera delivers 16"},
 	}
@@ -313,7 +315,7 @@ func TestReload(t *testing.T) {
 		t.Errorf("GPIO17 %v: want released by the reload, then active only at 0.95, then safe", got)
 	}
 	msgs := h.notify.waitFor(t, "STOPPING=1", 1)
-	if count(msgs, "RELOADING=1") != 5 || !slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "STATUS=reload failed") }) {
+	if count(msgs, "RELOADING=1") != 6 || !slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "STATUS=reload failed") }) {
 		t.Errorf("notifications %q", msgs)
 	}
 }
