@@ -112,16 +112,7 @@ func TestClassifyCameraFloatAndVideo(t *testing.T) {
 
 	// Without --loop the file is classified to its end, then the run ends
 	// with its summary (tree.avi holds 68 pictures).
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		code, out, errOut = neonet("classify", "--model", "shiftresnet20", "--weights", weights, "--camera", video, "--camera-fps", "0")
-	}()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		t.Fatal("classify --camera on a video file without --loop did not end")
-	}
+	code, out, errOut = neonetWithin(t, time.Minute, "classify", "--model", "shiftresnet20", "--weights", weights, "--camera", video, "--camera-fps", "0")
 	// Decoded as fast as it goes, frames the classifier had no time for
 	// were dropped; the last one is always classified.
 	if code != 0 || !strings.Contains(out, "frame 68 ") || !strings.Contains(errOut, "captured 68,") || !strings.Contains(errOut, "reopens 0") {
@@ -142,7 +133,7 @@ func TestClassifyCameraSaysUnreadableImages(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.jpg", 2*i)), data, 0o644)
 	}
 	os.WriteFile(filepath.Join(dir, "1.jpg"), []byte("not a picture"), 0o644)
-	code, out, errOut := neonet("classify", "--model", "shiftresnet20", "--weights", weights, "--camera", dir, "--camera-fps", "0")
+	code, out, errOut := neonetWithin(t, time.Minute, "classify", "--model", "shiftresnet20", "--weights", weights, "--camera", dir, "--camera-fps", "0")
 	if code != 0 || !strings.Contains(errOut, "captured 2,") || !strings.Contains(errOut, "1.jpg") || !strings.Contains(errOut, "unreadable 1") {
 		t.Errorf("folder with a corrupt image: exit %d, %q, %q", code, out, errOut)
 	}

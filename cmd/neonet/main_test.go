@@ -22,6 +22,28 @@ func neonet(args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
+// neonetWithin is neonet that fails the test if the command does not end
+// within d.
+func neonetWithin(t *testing.T, d time.Duration, args ...string) (int, string, string) {
+	t.Helper()
+	type result struct {
+		code        int
+		out, errOut string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out, errOut := neonet(args...)
+		done <- result{code, out, errOut}
+	}()
+	select {
+	case r := <-done:
+		return r.code, r.out, r.errOut
+	case <-time.After(d):
+		t.Fatalf("%q did not end within %v", args, d)
+	}
+	return 0, "", ""
+}
+
 func TestHelp(t *testing.T) {
 	code, out, _ := neonet()
 	if code != 0 || !strings.Contains(out, "Commands:") {
@@ -192,18 +214,7 @@ func TestModelThatIsNoFile(t *testing.T) {
 			{"bench", "--model", path, "--runs", "1"},
 			{"inspect", path},
 		} {
-			done := make(chan struct{})
-			var code int
-			var errOut string
-			go func() {
-				defer close(done)
-				code, _, errOut = neonet(args...)
-			}()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatalf("%q did not return", args)
-			}
+			code, _, errOut := neonetWithin(t, 10*time.Second, args...)
 			if code != 1 || !strings.Contains(errOut, path+": ") || !strings.Contains(errOut, "not a regular file") || strings.Contains(errOut, "%!") {
 				t.Errorf("%q: exit %d, %q: want the path and that it is not a regular file", args, code, errOut)
 			}
