@@ -34,8 +34,12 @@ type Config struct {
 	FaultPin       string        // lit while the camera or the model fails; "" for none
 	StatusInterval time.Duration // period of status records
 	RetryInterval  time.Duration // wait before retrying a failed camera or model
-	Serial         SerialConfig
-	Rules          []Rule
+	// StallTimeout is how long a call into the camera or the model may
+	// go without returning before the daemon exits (status 1) for systemd
+	// to start a fresh process.
+	StallTimeout time.Duration
+	Serial       SerialConfig
+	Rules        []Rule
 
 	file  string         // for error messages
 	lines map[string]int // field path ("rule[2].pin") -> line in file (see keyLines)
@@ -71,6 +75,7 @@ const (
 	defaultBaud           = 115200
 	defaultStatusInterval = 10 * time.Second
 	defaultRetryInterval  = 2 * time.Second
+	defaultStallTimeout   = 3 * time.Minute
 	defaultMinScore       = 0.5
 	defaultFrames         = 3
 	defaultRelease        = 5
@@ -130,6 +135,7 @@ func (c *Config) setGlobals(f *fileConfig) error {
 	c.FaultPin = orDefault(f.FaultPin, "")
 	c.StatusInterval = orDefault(f.StatusInterval, defaultStatusInterval)
 	c.RetryInterval = orDefault(f.RetryInterval, defaultRetryInterval)
+	c.StallTimeout = orDefault(f.StallTimeout, defaultStallTimeout)
 	c.Serial.Port = orDefault(f.Serial.Port, defaultSerialPort)
 	c.Serial.Baud = orDefault(f.Serial.Baud, defaultBaud)
 
@@ -144,6 +150,8 @@ func (c *Config) setGlobals(f *fileConfig) error {
 		return c.errorf("status_interval", `got %v, want a duration from "1s" to "24h"`, c.StatusInterval)
 	case c.RetryInterval < 10*time.Millisecond || c.RetryInterval > time.Hour:
 		return c.errorf("retry_interval", `got %v, want a duration from "10ms" to "1h"`, c.RetryInterval)
+	case c.StallTimeout < 5*time.Second || c.StallTimeout > time.Hour:
+		return c.errorf("stall_timeout", `got %v, want a duration from "5s" to "1h"`, c.StallTimeout)
 	case !slices.Contains(standardBauds, c.Serial.Baud):
 		return c.errorf("serial.baud", "got %d, want one of %v", c.Serial.Baud, standardBauds)
 	}

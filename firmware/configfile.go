@@ -26,6 +26,7 @@ type fileConfig struct {
 	FaultPin       *value[string]        `toml:"fault_pin"`
 	StatusInterval *value[time.Duration] `toml:"status_interval"`
 	RetryInterval  *value[time.Duration] `toml:"retry_interval"`
+	StallTimeout   *value[time.Duration] `toml:"stall_timeout"`
 	Serial         struct {
 		Port   *value[string] `toml:"port"`
 		Baud   *value[int]    `toml:"baud"`

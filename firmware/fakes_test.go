@@ -107,6 +107,7 @@ type fakeCamera struct {
 	current frame
 	seq     uint64
 	mu      sync.Mutex
+	stats   camera.Stats
 }
 
 func newFakeCamera(clock *fakeClock) *fakeCamera {
@@ -136,7 +137,13 @@ func (c *fakeCamera) Next(ctx context.Context, dst *camera.Frame) error {
 	}
 }
 
-func (c *fakeCamera) Dropped() uint64 { return 7 }
+func (c *fakeCamera) Stats() camera.Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	s.Dropped += 7
+	return s
+}
 func (c *fakeCamera) String() string  { return "fake camera" }
 
 // feed gives the loop frames, one at a time, waiting until the loop asks.
