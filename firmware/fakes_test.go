@@ -144,7 +144,7 @@ func (c *fakeCamera) Stats() camera.Stats {
 	s.Dropped += 7
 	return s
 }
-func (c *fakeCamera) String() string  { return "fake camera" }
+func (c *fakeCamera) String() string { return "fake camera" }
 
 // feed gives the loop frames, one at a time, waiting until the loop asks.
 func (c *fakeCamera) feed(frames ...frame) {

@@ -63,6 +63,25 @@ func OpenPins(cfg *Config, stdout io.Writer) (*pins.Set, error) {
 	return pins.Open(cfg.GPIO, cfg.Pins(), stdout)
 }
 
+// SafePins drives every pin the configuration names to its inactive
+// level (pins.Open does on opening) and returns them: what systemd runs
+// after the daemon has stopped, however it ended, SIGKILL and SIGABRT
+// included (ExecStopPost=neonet gpio safe). It reads the configuration
+// only, not the model, and opens nothing else.
+func SafePins(o Options) ([]pins.Spec, error) {
+	cfg, err := o.LoadConfig()
+	if err != nil {
+		return nil, err
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if _, err := OpenPins(cfg, o.Stdout); err != nil {
+		return nil, err
+	}
+	return cfg.Pins(), nil
+}
+
 // OpenSerial opens the configured serial port with its framing.
 func OpenSerial(s SerialConfig) (io.WriteCloser, error) {
 	return serlog.OpenSerial(s.Port, serlog.Framing{Baud: s.Baud, DataBits: s.DataBits, Parity: s.Parity, StopBits: s.StopBits})

@@ -304,6 +304,7 @@ func TestStartWithoutCamera(t *testing.T) {
 	if len(sent) == 0 || !strings.HasPrefix(sent[0], "READY=1\nSTATUS=fault: camera: camera /dev/video0: no such device") {
 		t.Errorf("notifications %q: want READY with the fault first", sent)
 	}
+	waitFor(t, h.log, "event=fault", 3)
 	if faults := records(t, h.log.String(), "fault"); len(faults) != 3 || faults[0]["attempt"] != "1" || faults[1]["attempt"] != "11" || faults[2]["attempt"] != "21" {
 		t.Errorf("fault records %v: want attempts 1, 11 and 21 (one a second)", faults)
 	}
