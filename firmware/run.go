@@ -123,7 +123,8 @@ type daemonState struct {
 	levels     map[string]bool // last level written to each pin
 
 	started     time.Time
-	ready       bool
+	ready       bool // READY=1 was sent: at the first frame, or the first fault
+	classified  bool // the first frame was classified (the ready record)
 	stats       intervalStats
 	camera      camera.Stats // as of the last status record
 	badFrames   uint64       // camera.Stats.BadFrames already recorded
@@ -327,10 +328,13 @@ func (d *daemonState) onFrame(r frameResult) {
 		d.lastBeat = now
 		d.setPin(now, d.cfg.HeartbeatPin, d.heartbeat)
 	}
-	if !d.ready {
-		d.ready = true
+	if !d.classified {
+		d.classified = true
 		d.emit(serlog.New(now, "ready").Int("frame", int64(r.frame.Seq)).Float("infer_ms", ms(r.Infer), 1))
-		d.notify("READY=1\nSTATUS=first frame classified")
+		if !d.ready {
+			d.ready = true
+			d.notify("READY=1\nSTATUS=first frame classified")
+		}
 	}
 }
 

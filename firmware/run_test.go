@@ -322,7 +322,7 @@ func TestStartWithoutCamera(t *testing.T) {
 			events = append(events, r["event"])
 		}
 	}
-	if want := []string{"start", "fault", "fault", "fault", "recovered", "detect", "stop"}; !slices.Equal(events, want) {
+	if want := []string{"start", "fault", "fault", "fault", "recovered", "detect", "ready", "stop"}; !slices.Equal(events, want) {
 		t.Errorf("events %v, want %v", events, want)
 	}
 	if r := records(t, h.log.String(), "recovered"); len(r) != 1 || r[0]["attempts"] != "25" {
