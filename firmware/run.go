@@ -241,18 +241,31 @@ func (d *daemonState) startRecord(now time.Time) *serlog.Record {
 // loop: the daemon's run is over, without error.
 type errCameraEnded struct{ error }
 
-// stalled reports a frame the worker has been taking for StallTimeout: a
-// call into the camera or the model that does not return.
+// stalled checks the frame the worker is taking: after half of
+// StallTimeout (at most hungAfter) without a frame or a failure, the
+// model is taken for hung, a fault (pins safe); after StallTimeout it
+// returns the error that ends the daemon. The camera is not waited for
+// that long: it reports its own trouble within a few seconds.
 func (d *daemonState) stalled() error {
 	if d.workSince.IsZero() {
 		return nil
 	}
-	if busy := d.clock.Now().Sub(d.workSince); busy >= d.cfg.StallTimeout {
+	now := d.clock.Now()
+	busy := now.Sub(d.workSince)
+	if busy >= d.cfg.StallTimeout {
 		return fmt.Errorf("camera %s and model: no frame and no failure for %v (a call that does not return): %s",
 			d.deps.Camera, busy.Round(time.Second), exitForRestart)
 	}
+	if busy >= min(hungAfter, d.cfg.StallTimeout/2) && d.faultSource == "" {
+		return d.onFault(frameResult{source: "model",
+			Result: pipeline.Result{Err: fmt.Errorf("no frame and no failure for %v: inference does not return", busy.Round(time.Second))}})
+	}
 	return nil
 }
+
+// hungAfter is how long a frame may take before the model is taken for
+// hung and the pins made safe.
+const hungAfter = 10 * time.Second
 
 // exitForRestart ends the message of an error that stops the daemon so
 // that systemd starts a fresh process.

@@ -255,7 +255,9 @@ func TestWatchdogFedThroughFaults(t *testing.T) {
 		t.Errorf("fault pin %v after the camera came back", got)
 	}
 
-	// The camera delivers nothing: the loop still pings, 1.5 s long.
+	// No frame comes back from the worker (the daemon's camera reports
+	// its trouble within seconds, so there it is the model that hangs):
+	// the loop still pings, 1.5 s long.
 	before := notifier.count("WATCHDOG=1")
 	for range 5 {
 		h.clock.Advance(watchdog)
@@ -277,8 +279,15 @@ func TestWatchdogFedThroughFaults(t *testing.T) {
 	if !strings.Contains(err.Error(), "no frame and no failure for 5s") || !strings.Contains(err.Error(), "exiting so that the service starts afresh") {
 		t.Errorf("Run: %v, want the stall", err)
 	}
+	// Half-way, the hung frame was a fault: rules released, fault pin lit.
+	if f := records(t, h.log.String(), "fault"); len(f) != 2 || f[1]["source"] != "model" || !strings.Contains(f[1]["error"], "inference does not return") {
+		t.Errorf("fault records %v: want the camera's, then the hung model's", f)
+	}
+	if got := h.transitions("GPIO22"); !slices.Equal(got, []string{"high", "low", "high", "low"}) {
+		t.Errorf("fault pin %v: want it lit for the camera, then for the hung model, safe on exit", got)
+	}
 	if got := h.transitions("GPIO17"); !slices.Equal(got, []string{"high", "low", "high", "low"}) {
-		t.Errorf("GPIO17 %v: want it released by the fault, active again, then safe on exit", got)
+		t.Errorf("GPIO17 %v: want it released by the fault, active again, then released by the hung model", got)
 	}
 	stop := records(t, h.log.String(), "stop")
 	if len(stop) != 1 || !strings.Contains(stop[0]["reason"], "no frame and no failure") {
