@@ -1,11 +1,7 @@
 package firmware
 
 import (
-	"bytes"
 	"context"
-	"net"
-	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +9,7 @@ import (
 
 	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
+	"neonet.dev/neonet/internal/daemontest"
 )
 
 // fakeClock is a manual clock: time moves only when Advance is called,
@@ -187,24 +184,8 @@ func (m *fakeModel) Classify() ([]Score, error) {
 	return m.camera.current.scores, nil
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's goroutine and the
-// test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a buffer safe for the logger's goroutine and the test.
+type syncBuffer = daemontest.Buffer
 
 // records parses the log lines, keeping those of the given events (all
 // when none given).
@@ -246,57 +227,28 @@ func waitFor(t *testing.T, log *syncBuffer, want string, n int) {
 	t.Fatalf("no %q in the log:\n%s", want, log.String())
 }
 
-// notifySocket is a fake systemd: a unixgram socket at $NOTIFY_SOCKET,
-// read continuously as systemd does (a full socket would block the
-// daemon).
-type notifySocket struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func newNotifySocket(t *testing.T) *notifySocket {
-	path := filepath.Join(t.TempDir(), "notify.sock")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
+// newNotifySocket is a fake systemd for the daemon in this process: a
+// socket at $NOTIFY_SOCKET, read continuously as systemd does (a full
+// socket would block the daemon).
+func newNotifySocket(t *testing.T) *daemontest.NotifySocket {
+	s := daemontest.NewNotifySocket(t)
+	for _, kv := range s.Env(0) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
 	}
-	t.Setenv("NOTIFY_SOCKET", path)
-	s := &notifySocket{}
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		conn.Close()
-		<-done
-	})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := conn.Read(buf)
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, string(buf[:n]))
-			s.mu.Unlock()
-		}
-	}()
 	return s
 }
 
-// waitFor waits until n notifications starting with prefix have arrived
-// and returns all of them; datagrams arrive in the order they were sent.
-func (s *notifySocket) waitFor(t *testing.T, prefix string, n int) []string {
+// notifications waits for a notification starting with prefix and
+// returns every one so far, in the order they were sent.
+func notifications(t *testing.T, s *daemontest.NotifySocket, prefix string) []string {
 	t.Helper()
-	for start := time.Now(); time.Since(start) < 5*time.Second; time.Sleep(time.Millisecond) {
-		s.mu.Lock()
-		msgs := slices.Clone(s.msgs)
-		s.mu.Unlock()
-		if count(msgs, prefix) >= n {
-			return msgs
-		}
+	s.WaitFor(t, prefix, 5*time.Second)
+	var texts []string
+	for _, m := range s.Messages() {
+		texts = append(texts, m.Text)
 	}
-	t.Fatalf("fewer than %d %q notifications", n, prefix)
-	return nil
+	return texts
 }
 
 // recordingNotifier keeps notifications in order with the fake clock's

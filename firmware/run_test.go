@@ -14,6 +14,7 @@ import (
 
 	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
+	"neonet.dev/neonet/internal/daemontest"
 	"neonet.dev/neonet/pipeline"
 )
 
@@ -37,7 +38,7 @@ type harness struct {
 	model  *fakeModel
 	pinLog *syncBuffer
 	log    *syncBuffer
-	notify *notifySocket
+	notify *daemontest.NotifySocket
 	reload chan struct{}
 	cancel context.CancelFunc
 	done   chan error
@@ -211,7 +212,7 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Errorf("status fps %s, want about 8", s["fps"])
 	}
 
-	msgs := h.notify.waitFor(t, "STOPPING=1", 1)
+	msgs := notifications(t, h.notify, "STOPPING=1")
 	if count(msgs, "READY=1") != 1 || count(msgs, "STOPPING=1") != 1 || count(msgs, "WATCHDOG=1") < 1 {
 		t.Errorf("notifications %q", msgs)
 	}
@@ -468,7 +469,7 @@ func TestReload(t *testing.T) {
 	if got := h.transitions("GPIO17"); !slices.Equal(got, []string{"high", "low", "high", "low", "high", "low"}) {
 		t.Errorf("GPIO17 %v: want released by the reload, then active only at 0.95, then safe", got)
 	}
-	msgs := h.notify.waitFor(t, "STOPPING=1", 1)
+	msgs := notifications(t, h.notify, "STOPPING=1")
 	if count(msgs, "RELOADING=1") != 6 || !slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "STATUS=reload failed") }) {
 		t.Errorf("notifications %q", msgs)
 	}

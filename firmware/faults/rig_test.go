@@ -90,6 +90,21 @@ func (r *rig) start(t *testing.T) *daemontest.Process {
 	return daemontest.Start(t, env, "run", "--config", r.config, "--loop", "--camera-fps", "20")
 }
 
+// startWatched is start that returns once the daemon has opened its
+// configuration, the first thing it does after installing its signal
+// handlers: a test's signals then land in its start-up.
+func (r *rig) startWatched(t *testing.T) *daemontest.Process {
+	t.Helper()
+	opened := daemontest.WatchOpen(t, r.config)
+	p := r.start(t)
+	select {
+	case <-opened:
+	case <-time.After(startWait):
+		t.Fatal("the daemon never read its configuration")
+	}
+	return p
+}
+
 // stop sends SIGTERM, expects a clean exit, and returns the time it took.
 func (r *rig) stop(t *testing.T, p *daemontest.Process) time.Duration {
 	t.Helper()

@@ -27,32 +27,10 @@ func TestSerialHungUpAndBack(t *testing.T) {
 	r := newRig(t, link, "")
 	r.restoreCamera(t)
 	p := r.start(t)
-	var serial []string // what the far end of the port received
-	readUntil := func(lines <-chan string, timeout time.Duration, parts ...string) {
-		t.Helper()
-		deadline := time.After(timeout)
-		for {
-			select {
-			case line, ok := <-lines:
-				if !ok {
-					t.Fatalf("the terminal closed before a line with %q", parts)
-				}
-				serial = append(serial, line)
-				if daemontest.Contains(line, parts...) {
-					return
-				}
-			case <-deadline:
-				t.Fatalf("no line with %q on the serial port within %v", parts, timeout)
-			}
-		}
-	}
-	readUntil(first.Lines, startWait, "event=ready")
-	readUntil(first.Lines, eventWait, "event=status")
+	p.WaitLine(t, first.Lines, startWait, "event=ready")
+	p.WaitLine(t, first.Lines, eventWait, "event=status")
 	first.HangUp()
 	hungUp := time.Now()
-	for line := range first.Lines { // what was on its way before the hang-up
-		serial = append(serial, line)
-	}
 	p.WaitLine(t, p.Stdout, eventWait, "event=fault", "source=serial")
 	p.WaitLine(t, p.Stdout, eventWait, "event=status", "serial_lost=")
 	p.WaitLine(t, p.Stdout, eventWait, "event=status", "serial_lost=")
@@ -67,10 +45,11 @@ func TestSerialHungUpAndBack(t *testing.T) {
 	relinked := time.Now()
 	p.WaitLine(t, p.Stdout, eventWait, "event=recovered", "source=serial")
 	back := time.Now()
-	readUntil(second.Lines, eventWait, "event=status")
+	p.WaitLine(t, second.Lines, eventWait, "event=status")
 	r.stop(t, p)
-	readUntil(second.Lines, eventWait, "event=stop")
+	p.WaitLine(t, second.Lines, eventWait, "event=stop")
 	second.HangUp()
+	serial := append(first.Received(), second.Received()...) // what the far end of the port got
 
 	recs := checkLog(t, p.Seen())
 	received := map[string]bool{}

@@ -21,13 +21,7 @@ import (
 func TestSIGHUPDuringStartUp(t *testing.T) {
 	r := newRig(t, "", "")
 	r.restoreCamera(t)
-	opened := daemontest.WatchOpen(t, r.config)
-	p := r.start(t)
-	select {
-	case <-opened:
-	case <-time.After(startWait):
-		t.Fatal("the daemon never read its configuration")
-	}
+	p := r.startWatched(t)
 	t0 := time.Now()
 	sent := 0
 	for !slices.ContainsFunc(r.notify.Messages(), func(m daemontest.Notification) bool { return strings.HasPrefix(m.Text, "READY=1") }) {
@@ -159,13 +153,7 @@ func TestSIGTERMAtRandomMoments(t *testing.T) {
 	for i := range runs {
 		r := newRig(t, "", "")
 		r.restoreCamera(t)
-		opened := daemontest.WatchOpen(t, r.config)
-		p := r.start(t)
-		select {
-		case <-opened:
-		case <-time.After(startWait):
-			t.Fatal("the daemon never read its configuration")
-		}
+		p := r.startWatched(t)
 		// Half the moments in the first 200 ms (loading, opening), half
 		// anywhere in 1.5 s.
 		window := 1500 * time.Millisecond

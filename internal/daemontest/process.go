@@ -56,7 +56,7 @@ type Process struct {
 	Cmd     *exec.Cmd
 	Stdout  <-chan string // every line, in order; closed when stdout ends
 	Started time.Time
-	stderr  syncBuffer
+	stderr  Buffer
 	done    chan error
 	mu      sync.Mutex
 	seen    []string // the lines of Stdout read so far
@@ -217,22 +217,25 @@ func (p *Process) Wait(t testing.TB, timeout time.Duration) ([]string, error) {
 	return nil, nil
 }
 
-// syncBuffer is a strings.Builder safe for concurrent writes and reads.
-type syncBuffer struct {
+// Buffer is a text buffer safe for a writer on another goroutine (a
+// process's stderr, a logger) and a test reading it.
+type Buffer struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+var _ io.Writer = (*Buffer)(nil)
+
+// Write implements io.Writer.
+func (s *Buffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+// String is what was written so far.
+func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
 }
-
-var _ io.Writer = (*syncBuffer)(nil)

@@ -3,6 +3,7 @@ package daemontest
 import (
 	"bufio"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,9 @@ type Serial struct {
 	Lines <-chan string // what the daemon wrote, line by line; closed on hang-up
 	ptmx  *os.File
 	once  sync.Once
+
+	mu       sync.Mutex
+	received []string
 }
 
 // SerialPort opens a pseudo-terminal for t. The test keeps its own
@@ -34,7 +38,11 @@ func SerialPort(t testing.TB) *Serial {
 	go func() {
 		sc := bufio.NewScanner(ptmx)
 		for sc.Scan() {
-			lines <- strings.TrimRight(sc.Text(), "\r")
+			line := strings.TrimRight(sc.Text(), "\r")
+			s.mu.Lock()
+			s.received = append(s.received, line)
+			s.mu.Unlock()
+			lines <- line
 		}
 		close(lines)
 		tty.Close()
@@ -46,3 +54,11 @@ func SerialPort(t testing.TB) *Serial {
 // HangUp closes the controlling side, as an adapter pulled out: the
 // daemon's writes fail from then on.
 func (s *Serial) HangUp() { s.once.Do(func() { s.ptmx.Close() }) }
+
+// Received is every line that reached the far end so far, read by the
+// test or not.
+func (s *Serial) Received() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.received)
+}
