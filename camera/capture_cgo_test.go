@@ -8,9 +8,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -323,4 +325,51 @@ func TestDeviceErrors(t *testing.T) {
 	}
 	// A file OpenCV cannot decode.
 	wantOpenError(t, testenv.SharedData(t, "README.md"), "README.md: cannot open")
+}
+
+// TestCameraLibrariesQuiet: a file OpenCV cannot decode is said once, in
+// the error; OpenCV, GStreamer and FFmpeg write nothing to stderr (each
+// used to print its own lines, on every retry).
+func TestCameraLibrariesQuiet(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "broken.mp4")
+	if err := os.WriteFile(bad, []byte("not a video"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr := captureStderr(t, func() {
+		src, err := Parse(bad, Options{})
+		if err == nil {
+			err = src.Open()
+		}
+		if err == nil || !strings.Contains(err.Error(), "broken.mp4") {
+			t.Errorf("a broken video: %v", err)
+		}
+	})
+	if strings.TrimSpace(stderr) != "" {
+		t.Errorf("the camera libraries wrote to stderr:\n%s", stderr)
+	}
+}
+
+// captureStderr runs f with file descriptor 2 (what C libraries write to)
+// going to a pipe, and returns what was written.
+func captureStderr(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := syscall.Dup(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan string)
+	go func() {
+		data, _ := io.ReadAll(r)
+		out <- string(data)
+	}()
+	syscall.Dup3(int(w.Fd()), 2, 0)
+	f()
+	syscall.Dup3(saved, 2, 0)
+	syscall.Close(saved)
+	w.Close()
+	return <-out
 }
