@@ -167,10 +167,14 @@ func (d *Daemon) record(r *serlog.Record) {
 	}
 }
 
-// abandon ends an open that failed: a stop record, pins safe, log
-// flushed.
+// abandon ends an open that failed or was stopped (err is then the
+// context's): a stop record, pins safe, log flushed.
 func (d *Daemon) abandon(err error) error {
-	d.record(serlog.New(time.Now(), "stop").Int("uptime_s", int64(time.Since(d.started)/time.Second)).Str("reason", err.Error()))
+	rec := serlog.New(time.Now(), "stop").Int("uptime_s", int64(time.Since(d.started)/time.Second))
+	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		rec.Str("reason", err.Error())
+	}
+	d.record(rec)
 	return errors.Join(err, d.Outputs.Close())
 }
 

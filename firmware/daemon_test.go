@@ -149,8 +149,8 @@ func TestDaemonOpenSaysWhyItStops(t *testing.T) {
 	if _, err := OpenContext(ctx, Options{Config: cfg, Stdout: &stdout}); !errors.Is(err, context.Canceled) {
 		t.Errorf("OpenContext after its context ended: %v", err)
 	}
-	if recs := records(t, stdout.String()); len(recs) != 2 || recs[0]["event"] != "start" || recs[1]["event"] != "stop" {
-		t.Errorf("records %v, want start and stop", recs)
+	if recs := records(t, stdout.String()); len(recs) != 2 || recs[0]["event"] != "start" || recs[1]["event"] != "stop" || recs[1]["reason"] != "" {
+		t.Errorf("records %v, want start and stop, for no reason but the signal", recs)
 	}
 }
 
