@@ -162,17 +162,7 @@ func (d *daemonState) loop(ctx context.Context) error {
 	}()
 	stop := func(reason error) error { return d.shutdown(stopWorker, workerDone, reason) }
 
-	now := d.clock.Now()
-	d.started = d.deps.Started
-	if d.started.IsZero() {
-		d.started = now
-		d.emit(d.startRecord(now))
-	}
-	d.stats.reset(now)
-	d.camera = d.deps.Camera.Stats()
-	d.badFrames = d.camera.BadFrames
-	d.safeAll(now)
-
+	d.begin(d.clock.Now())
 	take := func() {
 		d.workSince = d.clock.Now()
 		work <- d.classifier
@@ -232,9 +222,18 @@ func (d *daemonState) loop(ctx context.Context) error {
 	}
 }
 
-// startRecord is the record of the daemon's start.
-func (d *daemonState) startRecord(now time.Time) *serlog.Record {
-	return serlog.New(now, "start").Str("model", d.deps.ModelName).Int("rules", int64(len(d.cfg.Rules))).Word("gpio", d.cfg.GPIO)
+// begin writes the start record (unless the daemon has), takes the
+// camera's counters as they are and makes every pin safe.
+func (d *daemonState) begin(now time.Time) {
+	d.started = d.deps.Started
+	if d.started.IsZero() {
+		d.started = now
+		d.emit(serlog.New(now, "start").Str("model", d.deps.ModelName).Int("rules", int64(len(d.cfg.Rules))).Word("gpio", d.cfg.GPIO))
+	}
+	d.stats.reset(now)
+	d.camera = d.deps.Camera.Stats()
+	d.badFrames = d.camera.BadFrames
+	d.safeAll(now)
 }
 
 // errCameraEnded is the end of a camera file or folder that does not
