@@ -144,7 +144,7 @@ func OpenContext(ctx context.Context, o Options) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{Config: cfg, Outputs: out, opt: o, started: time.Now()}
-	d.record(serlog.New(d.started, "start").Str("model", cfg.Model).Int("rules", int64(len(cfg.Rules))).Word("gpio", cfg.GPIO))
+	d.record(startRecord(d.started, cfg, cfg.Model))
 	Systemd{}.Notify("STATUS=loading model " + cfg.Model)
 	if d.Model, err = loadModel(ctx, cfg); err != nil {
 		if ctx.Err() == nil {

@@ -222,13 +222,18 @@ func (d *daemonState) loop(ctx context.Context) error {
 	}
 }
 
+// startRecord is the record of the daemon's start.
+func startRecord(now time.Time, cfg *Config, model string) *serlog.Record {
+	return serlog.New(now, "start").Str("model", model).Int("rules", int64(len(cfg.Rules))).Word("gpio", cfg.GPIO)
+}
+
 // begin writes the start record (unless the daemon has), takes the
 // camera's counters as they are and makes every pin safe.
 func (d *daemonState) begin(now time.Time) {
 	d.started = d.deps.Started
 	if d.started.IsZero() {
 		d.started = now
-		d.emit(serlog.New(now, "start").Str("model", d.deps.ModelName).Int("rules", int64(len(d.cfg.Rules))).Word("gpio", d.cfg.GPIO))
+		d.emit(startRecord(now, d.cfg, d.deps.ModelName))
 	}
 	d.stats.reset(now)
 	d.camera = d.deps.Camera.Stats()
