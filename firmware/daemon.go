@@ -170,11 +170,11 @@ func (d *Daemon) record(r *serlog.Record) {
 // abandon ends an open that failed or was stopped (err is then the
 // context's): a stop record, pins safe, log flushed.
 func (d *Daemon) abandon(err error) error {
-	rec := serlog.New(time.Now(), "stop").Int("uptime_s", int64(time.Since(d.started)/time.Second))
-	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		rec.Str("reason", err.Error())
+	reason := err
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		reason = nil // a signal
 	}
-	d.record(rec)
+	d.record(stopRecord(time.Now(), d.started, reason))
 	return errors.Join(err, d.Outputs.Close())
 }
 

@@ -227,6 +227,16 @@ func startRecord(now time.Time, cfg *Config, model string) *serlog.Record {
 	return serlog.New(now, "start").Str("model", model).Int("rules", int64(len(cfg.Rules))).Word("gpio", cfg.GPIO)
 }
 
+// stopRecord is the record of the daemon's end; reason is why, nil for
+// a signal.
+func stopRecord(now, started time.Time, reason error) *serlog.Record {
+	rec := serlog.New(now, "stop").Int("uptime_s", int64(now.Sub(started)/time.Second))
+	if reason != nil {
+		rec.Str("reason", reason.Error())
+	}
+	return rec
+}
+
 // begin writes the start record (unless the daemon has), takes the
 // camera's counters as they are and makes every pin safe.
 func (d *daemonState) begin(now time.Time) {
@@ -498,11 +508,7 @@ func (d *daemonState) verify(p *Pipeline) error {
 func (d *daemonState) shutdown(stopWorker context.CancelFunc, workerDone <-chan struct{}, reason error) error {
 	now := d.clock.Now()
 	err := d.safeAll(now)
-	rec := serlog.New(now, "stop").Int("uptime_s", int64(now.Sub(d.started)/time.Second))
-	if reason != nil {
-		rec.Str("reason", reason.Error())
-	}
-	d.emit(rec)
+	d.emit(stopRecord(now, d.started, reason))
 	d.notify("STOPPING=1")
 	stopWorker()
 	select {
