@@ -89,7 +89,9 @@ func (c *capture) Open() error {
 	case c.kind == gstPipeline:
 		vc, err = gocv.VideoCaptureFileWithAPI(c.target, gocv.VideoCaptureGstreamer)
 	default:
-		vc, err = gocv.VideoCaptureFile(c.target)
+		// FFmpeg only: other backends tried in turn (GStreamer) add
+		// nothing for a file but their own complaints when it is broken.
+		vc, err = gocv.VideoCaptureFileWithAPI(c.target, gocv.VideoCaptureFFmpeg)
 	}
 	if err != nil || !vc.IsOpened() {
 		if vc != nil {
@@ -121,7 +123,7 @@ func (c *capture) openHint() string {
 	case gstPipeline:
 		return "OpenCV without GStreamer support, an unknown element, or a pipeline that does not end in appsink (gst-launch-1.0 tests it)"
 	}
-	return "not a video OpenCV can decode"
+	return "not a video OpenCV's FFmpeg backend can decode"
 }
 
 // Close implements Source.
