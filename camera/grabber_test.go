@@ -259,3 +259,30 @@ func TestSyntheticSource(t *testing.T) {
 		t.Errorf("synthetic with options: %v, %v", src, err)
 	}
 }
+
+// stuckSource never returns from Open until released, as a driver call
+// that hangs.
+type stuckSource struct{ release chan struct{} }
+
+func (s stuckSource) String() string      { return "/dev/video9" }
+func (s stuckSource) Open() error         { <-s.release; return errUnplugged }
+func (s stuckSource) Read(f *Frame) error { return ErrClosed }
+func (s stuckSource) Close() error        { return nil }
+
+// TestGrabberStatsShowACallInProgress: a call into the source that does
+// not return shows in the stats, with when it began.
+func TestGrabberStatsShowACallInProgress(t *testing.T) {
+	clock := newFakeClock()
+	src := stuckSource{make(chan struct{})}
+	g := NewGrabber(src, GrabberOptions{Clock: clock})
+	waitFor(t, "the open", func() bool { return g.Stats().InCall == "open" })
+	if s := g.Stats(); !s.CallStart.Equal(clock.Now()) {
+		t.Errorf("call started %v, want %v", s.CallStart, clock.Now())
+	}
+	close(src.release)
+	waitFor(t, "the failure", func() bool { return g.Stats().Failures > 0 })
+	g.Close()
+	if s := g.Stats(); s.InCall != "" {
+		t.Errorf("after the call: %+v", s)
+	}
+}

@@ -34,10 +34,14 @@ type Config struct {
 	FaultPin       string        // lit while the camera or the model fails; "" for none
 	StatusInterval time.Duration // period of status records
 	RetryInterval  time.Duration // wait before retrying a failed camera or model
-	Serial         SerialConfig
-	Rules          []Rule
-	HTTP           *HTTPConfig // the web page ([http]); nil without the section
-	MQTT           *MQTTConfig // the MQTT client ([mqtt]); nil without the section
+	// StallTimeout is how long a call into the camera or the model may
+	// go without returning before the daemon exits (status 1) for systemd
+	// to start a fresh process.
+	StallTimeout time.Duration
+	Serial       SerialConfig
+	Rules        []Rule
+	HTTP         *HTTPConfig // the web page ([http]); nil without the section
+	MQTT         *MQTTConfig // the MQTT client ([mqtt]); nil without the section
 
 	file  string         // for error messages
 	lines map[string]int // field path ("rule[2].pin") -> line in file (see keyLines)
@@ -73,6 +77,7 @@ const (
 	defaultBaud           = 115200
 	defaultStatusInterval = 10 * time.Second
 	defaultRetryInterval  = 2 * time.Second
+	defaultStallTimeout   = 3 * time.Minute
 	defaultMinScore       = 0.5
 	defaultFrames         = 3
 	defaultRelease        = 5
@@ -103,7 +108,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	if err := c.setNetwork(f); err != nil {
 		return nil, err
 	}
-	used := map[string]string{} // pin -> field that claimed it
+	used := map[string]claim{} // pin (Canonical) -> who claimed it
 	for _, p := range []struct{ field, pin string }{{"heartbeat_pin", c.HeartbeatPin}, {"fault_pin", c.FaultPin}} {
 		if p.pin == "" {
 			continue
@@ -133,8 +138,9 @@ func (c *Config) setGlobals(f *fileConfig) error {
 	c.GPIO = orDefault(f.GPIO, "periph")
 	c.HeartbeatPin = orDefault(f.HeartbeatPin, "")
 	c.FaultPin = orDefault(f.FaultPin, "")
-	c.StatusInterval = time.Duration(orDefault(f.StatusInterval, duration(defaultStatusInterval)))
-	c.RetryInterval = time.Duration(orDefault(f.RetryInterval, duration(defaultRetryInterval)))
+	c.StatusInterval = orDefault(f.StatusInterval, defaultStatusInterval)
+	c.RetryInterval = orDefault(f.RetryInterval, defaultRetryInterval)
+	c.StallTimeout = orDefault(f.StallTimeout, defaultStallTimeout)
 	c.Serial.Port = orDefault(f.Serial.Port, defaultSerialPort)
 	c.Serial.Baud = orDefault(f.Serial.Baud, defaultBaud)
 
@@ -149,6 +155,8 @@ func (c *Config) setGlobals(f *fileConfig) error {
 		return c.errorf("status_interval", `got %v, want a duration from "1s" to "24h"`, c.StatusInterval)
 	case c.RetryInterval < 10*time.Millisecond || c.RetryInterval > time.Hour:
 		return c.errorf("retry_interval", `got %v, want a duration from "10ms" to "1h"`, c.RetryInterval)
+	case c.StallTimeout < 5*time.Second || c.StallTimeout > time.Hour:
+		return c.errorf("stall_timeout", `got %v, want a duration from "5s" to "1h"`, c.StallTimeout)
 	case !slices.Contains(standardBauds, c.Serial.Baud):
 		return c.errorf("serial.baud", "got %d, want one of %v", c.Serial.Baud, standardBauds)
 	}
@@ -159,16 +167,18 @@ func (c *Config) setGlobals(f *fileConfig) error {
 func (c *Config) rule(n int, fr fileRule) (Rule, error) {
 	at := func(key string) string { return ruleField(n, key) }
 	minScore := orDefault(fr.MinScore, defaultMinScore)
+	pulseMs := orDefault(fr.PulseMs, int(defaultPulse/time.Millisecond))
+	blinkMs := orDefault(fr.BlinkMs, int(defaultBlink/time.Millisecond))
 	r := Rule{
-		Labels:    fr.Labels,
+		Labels:    orDefault(fr.Labels, nil),
 		MinScore:  float32(minScore),
 		Frames:    orDefault(fr.Frames, defaultFrames),
 		Release:   orDefault(fr.Release, defaultRelease),
 		Pin:       orDefault(fr.Pin, ""),
 		Mode:      Mode(orDefault(fr.Mode, string(ModeOn))),
 		ActiveLow: orDefault(fr.ActiveLow, false),
-		Pulse:     time.Duration(orDefault(fr.PulseMs, int(defaultPulse/time.Millisecond))) * time.Millisecond,
-		Blink:     time.Duration(orDefault(fr.BlinkMs, int(defaultBlink/time.Millisecond))) * time.Millisecond,
+		Pulse:     time.Duration(pulseMs) * time.Millisecond,
+		Blink:     time.Duration(blinkMs) * time.Millisecond,
 	}
 	var err error
 	switch {
@@ -186,10 +196,10 @@ func (c *Config) rule(n int, fr fileRule) (Rule, error) {
 		err = c.errorf(at("pin"), `missing: want the output pin, e.g. pin = "GPIO17"`)
 	case r.Mode != ModeOn && r.Mode != ModePulse && r.Mode != ModeBlink:
 		err = c.errorf(at("mode"), `got %q, want "on", "pulse" or "blink"`, r.Mode)
-	case fr.PulseMs != nil && (*fr.PulseMs < 1 || *fr.PulseMs > 60000):
-		err = c.errorf(at("pulse_ms"), "got %d, want 1 to 60000 ms", *fr.PulseMs)
-	case fr.BlinkMs != nil && (*fr.BlinkMs < 10 || *fr.BlinkMs > 60000):
-		err = c.errorf(at("blink_ms"), "got %d, want 10 to 60000 ms", *fr.BlinkMs)
+	case pulseMs < 1 || pulseMs > 60000:
+		err = c.errorf(at("pulse_ms"), "got %d, want 1 to 60000 ms", pulseMs)
+	case blinkMs < 10 || blinkMs > 60000:
+		err = c.errorf(at("blink_ms"), "got %d, want 10 to 60000 ms", blinkMs)
 	}
 	return r, err
 }
@@ -266,20 +276,22 @@ func (c *Config) parseSerialFormat(format string) error {
 // ("GPIO_PE6", "PH.07"). Whether the pin exists is checked on the board.
 var pinName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$`)
 
-func (c *Config) claimPin(used map[string]string, field, pin string) error {
+func (c *Config) claimPin(used map[string]claim, field, pin string) error {
 	if !pinName.MatchString(pin) {
 		return c.errorf(field, `bad pin name %q: want a name such as "GPIO17", "P1_11" or "GPIO_PE6"`, pin)
 	}
-	if other, ok := used[pin]; ok {
-		return c.errorf(field, "pin %s is already used by %s", pin, other)
+	// "17" names GPIO17 too; header names ("P1_11") are aliases only the
+	// board's registry knows, checked when the pins are opened.
+	id := pins.Canonical(pin)
+	if other, ok := used[id]; ok {
+		if other.pin != pin {
+			return c.errorf(field, "pin %s is %s, already used by %s (as %s)", pin, id, other.field, other.pin)
+		}
+		return c.errorf(field, "pin %s is already used by %s", pin, other.field)
 	}
-	used[pin] = field
+	used[id] = claim{field, pin}
 	return nil
 }
 
-func orDefault[T any](p *T, def T) T {
-	if p == nil {
-		return def
-	}
-	return *p
-}
+// claim is the field that uses a pin, and the name it gave it.
+type claim struct{ field, pin string }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,18 +18,19 @@ import (
 // fileConfig mirrors the TOML file; pointers tell "absent" from zero so
 // that an explicit out-of-range value is reported, not replaced.
 type fileConfig struct {
-	Model          *string   `toml:"model"`
-	Camera         *string   `toml:"camera"`
-	Threads        *int      `toml:"threads"`
-	GPIO           *string   `toml:"gpio"`
-	HeartbeatPin   *string   `toml:"heartbeat_pin"`
-	FaultPin       *string   `toml:"fault_pin"`
-	StatusInterval *duration `toml:"status_interval"`
-	RetryInterval  *duration `toml:"retry_interval"`
+	Model          *value[string]        `toml:"model"`
+	Camera         *value[string]        `toml:"camera"`
+	Threads        *value[int]           `toml:"threads"`
+	GPIO           *value[string]        `toml:"gpio"`
+	HeartbeatPin   *value[string]        `toml:"heartbeat_pin"`
+	FaultPin       *value[string]        `toml:"fault_pin"`
+	StatusInterval *value[time.Duration] `toml:"status_interval"`
+	RetryInterval  *value[time.Duration] `toml:"retry_interval"`
+	StallTimeout   *value[time.Duration] `toml:"stall_timeout"`
 	Serial         struct {
-		Port   *string `toml:"port"`
-		Baud   *int    `toml:"baud"`
-		Format *string `toml:"format"`
+		Port   *value[string] `toml:"port"`
+		Baud   *value[int]    `toml:"baud"`
+		Format *value[string] `toml:"format"`
 	} `toml:"serial"`
 	HTTP *fileHTTP `toml:"http"` // nil when the file has no [http]
 	MQTT *fileMQTT `toml:"mqtt"` // nil when the file has no [mqtt]
@@ -40,35 +42,118 @@ type fileConfig struct {
 
 // fileRule mirrors one [[rule]] table.
 type fileRule struct {
-	Labels    []string `toml:"labels"`
-	MinScore  *float64 `toml:"min_score"`
-	Frames    *int     `toml:"frames"`
-	Release   *int     `toml:"release"`
-	Pin       *string  `toml:"pin"`
-	Mode      *string  `toml:"mode"`
-	ActiveLow *bool    `toml:"active_low"`
-	PulseMs   *int     `toml:"pulse_ms"`
-	BlinkMs   *int     `toml:"blink_ms"`
+	Labels    *value[[]string] `toml:"labels"`
+	MinScore  *value[float64]  `toml:"min_score"`
+	Frames    *value[int]      `toml:"frames"`
+	Release   *value[int]      `toml:"release"`
+	Pin       *value[string]   `toml:"pin"`
+	Mode      *value[string]   `toml:"mode"`
+	ActiveLow *value[bool]     `toml:"active_low"`
+	PulseMs   *value[int]      `toml:"pulse_ms"`
+	BlinkMs   *value[int]      `toml:"blink_ms"`
 }
 
-// duration is a TOML duration: a string such as "10s" or "1m30s", or an
-// integer number of nanoseconds.
-type duration time.Duration
+// value is one value of the file, of type T. Its decoding says what was
+// given and what is wanted when the file has another type there
+// ("got 2.5, want a whole number").
+type value[T int | float64 | string | bool | []string | time.Duration] struct{ v T }
 
 // UnmarshalTOML implements toml.Unmarshaler.
-func (d *duration) UnmarshalTOML(v any) error {
-	switch v := v.(type) {
-	case int64:
-		*d = duration(v)
-		return nil
-	case string:
-		if parsed, err := time.ParseDuration(v); err == nil {
-			*d = duration(parsed)
-			return nil
+func (x *value[T]) UnmarshalTOML(data any) error {
+	var ok bool
+	var want string
+	switch p := any(&x.v).(type) {
+	case *int:
+		var n int64
+		n, ok = data.(int64)
+		ok = ok && int64(int(n)) == n
+		*p, want = int(n), "a whole number"
+	case *float64:
+		switch d := data.(type) {
+		case float64:
+			*p, ok = d, true
+		case int64:
+			*p, ok = float64(d), true
 		}
-		return fmt.Errorf(`got %q, want a duration such as "10s" or "1m30s"`, v)
+		want = "a number"
+	case *string:
+		*p, ok = data.(string)
+		want = "a string in quotes"
+	case *bool:
+		*p, ok = data.(bool)
+		want = "true or false"
+	case *[]string:
+		*p, ok = stringList(data)
+		want = `a list of strings, e.g. ["tabby", "tiger cat"]`
+	case *time.Duration:
+		*p, ok = durationOf(data)
+		want = `a duration such as "10s" or "1m30s"`
 	}
-	return fmt.Errorf(`got %v, want a duration such as "10s" or "1m30s"`, v)
+	if !ok {
+		return fmt.Errorf("got %s, want %s", tomlText(data), want)
+	}
+	return nil
+}
+
+// stringList reads a TOML array of strings.
+func stringList(data any) ([]string, bool) {
+	items, ok := data.([]any)
+	if !ok {
+		return nil, false
+	}
+	list := make([]string, len(items))
+	for i, item := range items {
+		if list[i], ok = item.(string); !ok {
+			return nil, false
+		}
+	}
+	return list, true
+}
+
+// durationOf reads a duration: a string such as "10s" or "1m30s", or an
+// integer number of nanoseconds.
+func durationOf(data any) (time.Duration, bool) {
+	switch d := data.(type) {
+	case int64:
+		return time.Duration(d), true
+	case string:
+		parsed, err := time.ParseDuration(d)
+		return parsed, err == nil
+	}
+	return 0, false
+}
+
+// tomlText writes a decoded value as it would appear in the file.
+func tomlText(data any) string {
+	switch d := data.(type) {
+	case string:
+		return strconv.Quote(d)
+	case float64:
+		s := strconv.FormatFloat(d, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".eEnI") {
+			s += ".0" // 1e3 is a float in TOML: say so
+		}
+		return s
+	case []any:
+		parts := make([]string, len(d))
+		for i, item := range d {
+			parts[i] = tomlText(item)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		return "a table"
+	case time.Time:
+		return d.Format(time.RFC3339Nano)
+	}
+	return fmt.Sprint(data)
+}
+
+// orDefault is the file's value, or def when the key is absent.
+func orDefault[T int | float64 | string | bool | []string | time.Duration](p *value[T], def T) T {
+	if p == nil {
+		return def
+	}
+	return p.v
 }
 
 // decodeFile decodes data into a fileConfig and returns it with the
@@ -169,10 +254,14 @@ func (c *Config) errorf(field, format string, a ...any) error {
 }
 
 // line finds the line of field, or of the nearest enclosing table that is
-// in the file (a missing key is reported at its table).
+// in the file (a missing key is reported at its table; a key of a table
+// written inline, rule = [{...}], at the array's line).
 func (c *Config) line(field string) int {
 	for f := field; f != ""; {
 		if l, ok := c.lines[f]; ok {
+			return l
+		}
+		if l, ok := c.lines[tableIndex.ReplaceAllString(f, "")]; ok {
 			return l
 		}
 		i := strings.LastIndexByte(f, '.')
@@ -183,6 +272,9 @@ func (c *Config) line(field string) int {
 	}
 	return 0
 }
+
+// tableIndex is the [N] of a field path's array-of-tables entry.
+var tableIndex = regexp.MustCompile(`\[\d+\]`)
 
 // keyLines maps every key and table of a TOML file (already known to
 // parse) to its line, for error messages: "serial.port", "rule[2]"

@@ -41,20 +41,20 @@ const (
 
 // fileHTTP mirrors [http].
 type fileHTTP struct {
-	Listen    *string  `toml:"listen"`
-	TokenFile *string  `toml:"token_file"`
-	StreamFPS *float64 `toml:"stream_fps"`
+	Listen    *value[string]  `toml:"listen"`
+	TokenFile *value[string]  `toml:"token_file"`
+	StreamFPS *value[float64] `toml:"stream_fps"`
 }
 
 // fileMQTT mirrors [mqtt].
 type fileMQTT struct {
-	Broker       *string `toml:"broker"`
-	ClientID     *string `toml:"client_id"`
-	Topic        *string `toml:"topic"`
-	Username     *string `toml:"username"`
-	PasswordFile *string `toml:"password_file"`
-	CAFile       *string `toml:"ca_file"`
-	Discovery    *string `toml:"discovery"`
+	Broker       *value[string] `toml:"broker"`
+	ClientID     *value[string] `toml:"client_id"`
+	Topic        *value[string] `toml:"topic"`
+	Username     *value[string] `toml:"username"`
+	PasswordFile *value[string] `toml:"password_file"`
+	CAFile       *value[string] `toml:"ca_file"`
+	Discovery    *value[string] `toml:"discovery"`
 }
 
 // setNetwork fills in and checks [http] and [mqtt], when present.

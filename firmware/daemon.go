@@ -9,8 +9,9 @@ import (
 	"slices"
 	"time"
 
-	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
+
+	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/pipeline"
@@ -32,27 +33,36 @@ type Options struct {
 	Stdout io.Writer
 	// Outputs are more outputs beside the pins and the serial log.
 	Outputs []Output
+	// Frames stops the daemon after this many classified frames; 0 runs
+	// until the context ends.
+	Frames int
 	// Openers open the outputs the configuration asks for ([http],
 	// [mqtt]).
 	Openers []OutputOpener
 	// Stderr gets the openers' warnings; nil is os.Stderr.
 	Stderr io.Writer
-	// Frames stops the daemon after this many classified frames; 0 runs
-	// until the context ends.
-	Frames int
 }
 
 // staleAfter is how long the daemon waits for a frame before it reports
-// the camera's last failure, if it has one, as a fault.
-const staleAfter = 2 * time.Second
+// the camera's trouble (its last failure, or a call that hangs) as a
+// fault; at least three frame intervals of a slow camera.
+func staleAfter(o camera.Options) time.Duration {
+	d := 2 * time.Second
+	if o.FPS > 0 {
+		d = max(d, time.Duration(3*float64(time.Second)/o.FPS))
+	}
+	return d
+}
 
-// Load reads the configuration file with o's replacements and its model,
-// checks that the rules name classes of the model, and compiles it for
-// the configured threads on the kernel path of this CPU.
-func Load(o Options) (*Config, *pipeline.Model, error) {
+// cameraCloseWait bounds how long Close waits for the camera: a driver
+// call that hangs must not keep a stopping daemon from exiting.
+const cameraCloseWait = time.Second
+
+// LoadConfig reads the configuration file with o's replacements.
+func (o Options) LoadConfig() (*Config, error) {
 	cfg, err := LoadConfig(o.Config)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if o.Model != "" {
 		cfg.Model = o.Model
@@ -64,24 +74,45 @@ func Load(o Options) (*Config, *pipeline.Model, error) {
 		cfg.GPIO = "sim"
 	}
 	if cfg.Model == "" {
-		return nil, nil, fmt.Errorf("%s: no model: set model = \"FILE\" or pass --model", o.Config)
+		return nil, fmt.Errorf("%s: no model: set model = \"FILE\" or pass --model", o.Config)
 	}
-	m, err := modelfile.Load(cfg.Model)
+	return cfg, nil
+}
+
+// Load reads the configuration file with o's replacements and its model
+// (LoadModel).
+func Load(o Options) (*Config, *pipeline.Model, error) {
+	cfg, err := o.LoadConfig()
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := cfg.ValidateLabels(m.Labels); err != nil {
+	m, err := LoadModel(cfg)
+	if err != nil {
 		return nil, nil, err
+	}
+	return cfg, m, nil
+}
+
+// LoadModel loads the configuration's model file, checks that the rules
+// name classes of the model, and compiles it for the configured threads
+// on the kernel path of this CPU.
+func LoadModel(cfg *Config) (*pipeline.Model, error) {
+	m, err := modelfile.Load(cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.ValidateLabels(m.Labels); err != nil {
+		return nil, err
 	}
 	path, err := dispatch.Select()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	prog, err := qnet.CompileWith(m, qnet.Options{Kernels: path, Threads: cfg.Threads})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return cfg, pipeline.NewModel(prog), nil
+	return pipeline.NewModel(prog), nil
 }
 
 // Daemon is neonet run as a library: a configuration's model, camera,
@@ -91,16 +122,25 @@ type Daemon struct {
 	Model   *pipeline.Model
 	Camera  *pipeline.Camera
 	Outputs *Outputs
-	extra   []Output // opened by Options.Openers
-	records chan *serlog.Record
 	opt     Options
+	started time.Time // when the start record was written
+	extra   []Output  // opened by Options.Openers
+	records chan *serlog.Record
 }
 
-// Open loads the configuration and its model (Load), opens the pins (every
-// one driven inactive) and the serial log, and starts the camera. Close
-// the daemon on every way out.
-func Open(o Options) (*Daemon, error) {
-	cfg, model, err := Load(o)
+// Open is OpenContext without a way to stop it early.
+func Open(o Options) (*Daemon, error) { return OpenContext(context.Background(), o) }
+
+// OpenContext reads the configuration, opens the pins (every one driven
+// inactive, first, so that pins a dead process left active are safe at
+// once) and the serial log, writes the start record, loads the model and
+// starts the camera. A camera that is missing is no error: Run reports it
+// as a fault and waits for it. If the model cannot be loaded, a fault and
+// a stop record say why; if ctx ends first (SIGTERM during start-up),
+// a stop record is written and ctx's error returned. Close the daemon on
+// every way out of a successful open.
+func OpenContext(ctx context.Context, o Options) (*Daemon, error) {
+	cfg, err := o.LoadConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -114,17 +154,24 @@ func Open(o Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	cam, err := pipeline.OpenCamera(cfg.Camera, pipeline.CameraOptions{Options: o.CameraOptions, StaleAfter: staleAfter})
-	if err != nil {
-		out.Close() // pins safe, log flushed; the camera's error is the one to report
-		return nil, err
+	d := &Daemon{Config: cfg, Outputs: out, opt: o, started: time.Now(), records: make(chan *serlog.Record, reportQueue)}
+	d.record(startRecord(d.started, cfg, cfg.Model))
+	Systemd{}.Notify("STATUS=loading model " + cfg.Model)
+	if d.Model, err = loadModel(ctx, cfg); err != nil {
+		if ctx.Err() == nil {
+			d.record(serlog.New(time.Now(), "fault").Word("source", "model").Str("error", err.Error()))
+		}
+		return nil, d.abandon(err)
 	}
-	d := &Daemon{Config: cfg, Model: model, Camera: cam, Outputs: out, opt: o, records: make(chan *serlog.Record, reportQueue)}
+	d.Camera, err = pipeline.OpenCamera(cfg.Camera, pipeline.CameraOptions{Options: o.CameraOptions,
+		StaleAfter: staleAfter(o.CameraOptions), StartAbsent: true})
+	if err != nil { // a SPEC that can never name a camera
+		return nil, d.abandon(err)
+	}
 	d.extra, err = openExtra(o.Openers, OutputEnv{Config: cfg, Stderr: o.Stderr, Report: d.report})
 	if err != nil {
-		cam.Close()
-		out.Close()
-		return nil, err
+		d.Camera.Close()
+		return nil, d.abandon(err)
 	}
 	return d, nil
 }
@@ -134,6 +181,44 @@ func (d *Daemon) report(r *serlog.Record) {
 	select {
 	case d.records <- r:
 	default:
+	}
+}
+
+// record hands a record to every output, before Run does.
+func (d *Daemon) record(r *serlog.Record) {
+	for _, o := range append(d.Outputs.List(), d.opt.Outputs...) {
+		o.Record(r)
+	}
+}
+
+// abandon ends an open that failed or was stopped (err is then the
+// context's): a stop record, pins safe, log flushed.
+func (d *Daemon) abandon(err error) error {
+	reason := err
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		reason = nil // a signal
+	}
+	d.record(stopRecord(time.Now(), d.started, reason))
+	return errors.Join(err, d.Outputs.Close())
+}
+
+// loadModel is LoadModel that returns when ctx ends, leaving the load to
+// finish on its own.
+func loadModel(ctx context.Context, cfg *Config) (*pipeline.Model, error) {
+	type loaded struct {
+		m   *pipeline.Model
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		m, err := LoadModel(cfg)
+		done <- loaded{m, err}
+	}()
+	select {
+	case l := <-done:
+		return l.m, l.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 
@@ -155,12 +240,14 @@ func (d *Daemon) String() string {
 // Run runs the loop (Run) under systemd's notifications until ctx ends,
 // reloading the configuration and the model on every receive from reload:
 // the new ones replace the running ones only if they pass their checks.
-// It returns nil when ctx ends.
+// It returns nil when ctx ends or the camera's file ends, and an error
+// when the camera or the model hangs (stall_timeout).
 func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
 	deps := Deps{
 		Camera: d.Camera, Classifier: d.Model, Outputs: slices.Concat(d.Outputs.List(), d.extra, d.opt.Outputs),
 		Records:  d.records,
 		Notifier: Systemd{}, WatchdogInterval: WatchdogInterval(), Reload: reload, ModelName: d.Config.Model,
+		Started: d.started,
 		Load: func(context.Context) (*Pipeline, error) {
 			cfg, m, err := Load(d.opt)
 			if err != nil {
@@ -184,7 +271,16 @@ func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
 
 // Close closes the outputs from Options.Openers, stops the camera, drives
 // every pin inactive, writes the queued records and closes the serial
-// port.
+// port. A camera whose driver call hangs is left behind after a second,
+// with an error that says so.
 func (d *Daemon) Close() error {
-	return errors.Join(closeOutputs(d.extra), d.Camera.Close(), d.Outputs.Close())
+	closed := make(chan error, 1)
+	go func() { closed <- d.Camera.Close() }()
+	var err error
+	select {
+	case err = <-closed:
+	case <-time.After(cameraCloseWait):
+		err = fmt.Errorf("camera %s: not closed after %v (a driver call that does not return)", d.Camera, cameraCloseWait)
+	}
+	return errors.Join(closeOutputs(d.extra), err, d.Outputs.Close())
 }

@@ -2,7 +2,10 @@ package firmware
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,5 +102,58 @@ func TestDaemonReloads(t *testing.T) {
 	d.Close() // the log written out
 	if out := stdout.String(); !strings.Contains(out, "event=reload ok=1 rules=1") {
 		t.Errorf("no successful reload in the output:\n%s", out)
+	}
+}
+
+// TestDaemonOpenSaysWhyItStops: the pins and the log are open before the
+// model loads, so a model that does not load, or a stop during start-up,
+// is written as records (start, fault, stop) before Open returns.
+func TestDaemonOpenSaysWhyItStops(t *testing.T) {
+	cfg := daemonConfig(t)
+	var stdout syncBuffer
+	if _, err := Open(Options{Config: cfg, Model: filepath.Join(t.TempDir(), "missing.neonet"), Stdout: &stdout}); err == nil {
+		t.Fatal("opened a missing model")
+	}
+	var events []string
+	for _, r := range records(t, stdout.String()) {
+		events = append(events, r["event"]+":"+r["source"])
+	}
+	if want := []string{"start:", "fault:model", "stop:"}; !slices.Equal(events, want) || !strings.Contains(stdout.String(), "missing.neonet") {
+		t.Errorf("records %v, want %v naming the model:\n%s", events, want, stdout.String())
+	}
+
+	stdout = syncBuffer{}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // SIGTERM before the model is loaded
+	if _, err := OpenContext(ctx, Options{Config: cfg, Stdout: &stdout}); !errors.Is(err, context.Canceled) {
+		t.Errorf("OpenContext after its context ended: %v", err)
+	}
+	if recs := records(t, stdout.String()); len(recs) != 2 || recs[0]["event"] != "start" || recs[1]["event"] != "stop" || recs[1]["reason"] != "" {
+		t.Errorf("records %v, want start and stop, for no reason but the signal", recs)
+	}
+}
+
+// TestDaemonStartsWithoutItsCamera: a camera that is not there is no
+// error of Open; Run reports it as a fault and goes on.
+func TestDaemonStartsWithoutItsCamera(t *testing.T) {
+	var stdout syncBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	o := hooks{record: func(event string) {
+		if event == "fault" {
+			cancel()
+		}
+	}}
+	d, err := Open(Options{Config: daemonConfig(t), Camera: filepath.Join(t.TempDir(), "camera.mp4"), Stdout: &stdout, Outputs: []Output{o}})
+	if err != nil {
+		t.Fatalf("Open without the camera: %v", err)
+	}
+	if err := d.Run(ctx, nil); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	d.Close()
+	if out := stdout.String(); !strings.Contains(out, "event=fault source=camera") || !strings.Contains(out, "no such file or folder") ||
+		!strings.Contains(out, "pin GPIO22 -> high") {
+		t.Errorf("no camera fault with the fault pin in:\n%s", out)
 	}
 }

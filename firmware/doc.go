@@ -13,23 +13,30 @@
 //     time (modes on, pulse, blink). Pure logic.
 //   - Run (run.go) is the loop: capture -> classify -> decide -> outputs,
 //     a heartbeat pin, a fault pin, periodic status records, sd_notify
-//     (READY, WATCHDOG only while frames progress, STATUS) and reloads on
-//     SIGHUP. Frames come through package pipeline, the path neonet
-//     classify --camera takes too.
+//     (READY, WATCHDOG while the loop runs, STATUS) and reloads on
+//     SIGHUP. A failing or missing camera or model is a fault state
+//     (pins safe, fault pin lit, fault records) retried until it passes;
+//     a call that hangs for stall_timeout ends the run with an error.
+//     Frames come through package pipeline, the path neonet classify
+//     --camera takes too.
 //   - Output (output.go) is where results go: every classified frame,
 //     every pin level change and every record. PinOutput (the GPIO pins)
 //     and LogOutput (the serial log) are two; others are added without
 //     touching the loop.
-//   - Daemon (daemon.go) is neonet run as a library: Open loads the
-//     configuration and model, opens pins, log and camera; Run runs the
-//     loop under systemd; Close makes everything safe.
+//   - Daemon (daemon.go) is neonet run as a library: Open reads the
+//     configuration, opens pins and log, loads the model and starts the
+//     camera; Run runs the loop under systemd; Close makes everything
+//     safe. SafePins (outputs.go) drives a configuration's pins inactive
+//     after the daemon, however it ended (neonet gpio safe).
 //
 // The camera, the model, the outputs, the clock and systemd are reached
 // through the small interfaces Camera, Classifier, Output, Clock and
 // Notifier, so the daemon runs end to end in tests with fakes. Subpackage
 // pins drives real (periph.io) or simulated pins; serlog writes the
-// records to the serial port and stdout without ever blocking inference;
-// smoke checks a board with the daemon's own code paths.
+// records to the serial port (reopened when it comes back) and stdout
+// without ever blocking inference; smoke checks a board with the daemon's
+// own code paths; faults holds the fault-injection suite, which runs the
+// daemon as a process.
 //
 // docs/firmware.md is the user's reference: every configuration key, the
 // rule semantics, the record format and the systemd integration.

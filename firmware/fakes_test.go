@@ -2,9 +2,6 @@ package firmware
 
 import (
 	"context"
-	"net"
-	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +9,7 @@ import (
 
 	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
+	"neonet.dev/neonet/internal/daemontest"
 	"neonet.dev/neonet/internal/testenv"
 )
 
@@ -107,6 +105,7 @@ type fakeCamera struct {
 	current frame
 	seq     uint64
 	mu      sync.Mutex
+	stats   camera.Stats
 }
 
 func newFakeCamera(clock *fakeClock) *fakeCamera {
@@ -136,8 +135,14 @@ func (c *fakeCamera) Next(ctx context.Context, dst *camera.Frame) error {
 	}
 }
 
-func (c *fakeCamera) Dropped() uint64 { return 7 }
-func (c *fakeCamera) String() string  { return "fake camera" }
+func (c *fakeCamera) Stats() camera.Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	s.Dropped += 7
+	return s
+}
+func (c *fakeCamera) String() string { return "fake camera" }
 
 // feed gives the loop frames, one at a time, waiting until the loop asks.
 func (c *fakeCamera) feed(frames ...frame) {
@@ -224,57 +229,28 @@ func waitFor(t *testing.T, log *syncBuffer, want string, n int) {
 	t.Fatalf("no %q in the log:\n%s", want, log.String())
 }
 
-// notifySocket is a fake systemd: a unixgram socket at $NOTIFY_SOCKET,
-// read continuously as systemd does (a full socket would block the
-// daemon).
-type notifySocket struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func newNotifySocket(t *testing.T) *notifySocket {
-	path := filepath.Join(t.TempDir(), "notify.sock")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
+// newNotifySocket is a fake systemd for the daemon in this process: a
+// socket at $NOTIFY_SOCKET, read continuously as systemd does (a full
+// socket would block the daemon).
+func newNotifySocket(t *testing.T) *daemontest.NotifySocket {
+	s := daemontest.NewNotifySocket(t)
+	for _, kv := range s.Env(0) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
 	}
-	t.Setenv("NOTIFY_SOCKET", path)
-	s := &notifySocket{}
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		conn.Close()
-		<-done
-	})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := conn.Read(buf)
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, string(buf[:n]))
-			s.mu.Unlock()
-		}
-	}()
 	return s
 }
 
-// waitFor waits until n notifications starting with prefix have arrived
-// and returns all of them; datagrams arrive in the order they were sent.
-func (s *notifySocket) waitFor(t *testing.T, prefix string, n int) []string {
+// notifications waits for a notification starting with prefix and
+// returns every one so far, in the order they were sent.
+func notifications(t *testing.T, s *daemontest.NotifySocket, prefix string) []string {
 	t.Helper()
-	for start := time.Now(); time.Since(start) < 5*time.Second; time.Sleep(time.Millisecond) {
-		s.mu.Lock()
-		msgs := slices.Clone(s.msgs)
-		s.mu.Unlock()
-		if count(msgs, prefix) >= n {
-			return msgs
-		}
+	s.WaitFor(t, prefix, 5*time.Second)
+	var texts []string
+	for _, m := range s.Messages() {
+		texts = append(texts, m.Text)
 	}
-	t.Fatalf("fewer than %d %q notifications", n, prefix)
-	return nil
+	return texts
 }
 
 // recordingNotifier keeps notifications in order with the fake clock's

@@ -82,16 +82,21 @@ func (o PinOutput) Level(name string, active bool) error {
 // journal) through a serlog.Logger, which never blocks.
 type LogOutput struct {
 	NopOutput
-	Log *serlog.Logger
+	Log    *serlog.Logger
+	Serial *serlog.Port // the Logger's serial port, nil if none
 }
 
 // Record implements Output.
 func (o LogOutput) Record(r *serlog.Record) { o.Log.Log(r) }
 
 // Status implements StatusReporter: the records lost since the last
-// status (the queue was full) and the failed writes.
+// status (the queue was full), the failed writes and, with a serial port,
+// the records it did not get (it was absent or hung up).
 func (o LogOutput) Status(r *serlog.Record) {
 	r.Int("log_overflow", int64(o.Log.TakeOverflow())).Int("log_errors", int64(o.Log.TakeWriteErrors()))
+	if o.Serial != nil {
+		r.Int("serial_lost", int64(o.Serial.TakeLost()))
+	}
 }
 
 // frameLimit ends a run after a number of classified frames.

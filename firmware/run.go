@@ -14,11 +14,13 @@ import (
 )
 
 // Camera is the camera side: the newest frame each time (a
-// pipeline.Camera, or a test's fake).
+// pipeline.Camera, or a test's fake). Next returns within a bounded time
+// (pipeline.CameraOptions.StaleAfter): a frame, or why there is none.
 type Camera interface {
 	pipeline.Frames
-	// Dropped counts the frames the camera produced that nobody took.
-	Dropped() uint64
+	// Stats are the capture counters: frames dropped (nobody took them)
+	// and skipped (unreadable), and the last of those.
+	Stats() camera.Stats
 	// String names the camera, for messages.
 	String() string
 }
@@ -60,6 +62,10 @@ type Deps struct {
 	// Records are made on the outputs' own goroutines (a broker that went
 	// away); the loop hands each to every output, as its own.
 	Records <-chan *serlog.Record
+	// Started is when the daemon started, if it wrote its start record
+	// itself (Daemon does, before it loads the model); zero: Run writes
+	// it.
+	Started time.Time
 }
 
 // heartbeatPeriod is the slowest the heartbeat pin toggles while frames
@@ -70,11 +76,15 @@ const heartbeatPeriod = 250 * time.Millisecond
 const workerWait = 2 * time.Second
 
 // Run is the daemon's loop: capture -> classify -> decide -> pins and
-// records, until ctx is cancelled (SIGTERM, SIGINT). Camera and model
-// failures light the fault pin, release every rule (their pins go safe)
-// and are retried every RetryInterval; a stalled pipeline stops the
-// watchdog pings, so systemd restarts the service. Every pin is driven
-// inactive before Run returns.
+// records, until ctx is cancelled (SIGTERM, SIGINT) or the camera's file
+// ends (one that does not loop). Camera and model failures light the
+// fault pin, release every rule (their pins go safe) and are retried
+// every RetryInterval, with a fault record at once and then every
+// StatusInterval while they last. The watchdog is pinged as long as the
+// loop runs, failures or not; a call into the camera or the model that
+// has not returned after StallTimeout ends Run with an error, so that the
+// service starts a fresh process. Every pin is driven inactive before Run
+// returns.
 func Run(ctx context.Context, cfg *Config, deps Deps) error {
 	if deps.Camera == nil || deps.Classifier == nil {
 		return errors.New("firmware.Run: Camera and Classifier are required")
@@ -115,16 +125,24 @@ type daemonState struct {
 	detectors  []*Detector
 	levels     map[string]bool // last level written to each pin
 
-	started       time.Time
-	ready         bool
-	stats         intervalStats
-	lastDropped   uint64
-	framesForPing int // frames classified since the last watchdog ping
-	heartbeat     bool
-	lastBeat      time.Time
-	faultSource   string // "" when healthy
-	faultAttempts int
-	frame         Frame // what outputs see of the current frame
+	started     time.Time
+	ready       bool // READY=1 was sent: at the first frame, or the first fault
+	classified  bool // the first frame was classified (the ready record)
+	stats       intervalStats
+	camera      camera.Stats // as of the last status record
+	badFrames   uint64       // camera.Stats.BadFrames already recorded
+	workSince   time.Time    // when the worker was given a frame to take; zero when it is idle
+	heartbeat   bool
+	lastBeat    time.Time
+	frame       Frame // what outputs see of the current frame
+	faultSource string
+	fault       faultState
+}
+
+// faultState is a failure of the camera or the model while it lasts.
+type faultState struct {
+	attempts   int       // consecutive failures
+	lastRecord time.Time // of the last fault record
 }
 
 func (d *daemonState) configure(cfg *Config) {
@@ -150,15 +168,14 @@ func (d *daemonState) loop(ctx context.Context) error {
 		defer close(workerDone)
 		d.worker(workerCtx, work, results)
 	}()
+	stop := func(reason error) error { return d.shutdown(stopWorker, workerDone, reason) }
 
-	now := d.clock.Now()
-	d.started = now
-	d.stats.reset(now)
-	d.lastDropped = d.deps.Camera.Dropped()
-	d.emit(serlog.New(now, "start").Str("model", d.deps.ModelName).Int("rules", int64(len(d.cfg.Rules))).Word("gpio", d.cfg.GPIO))
-	d.safeAll(now)
-
-	work <- d.classifier
+	d.begin(d.clock.Now())
+	take := func() {
+		d.workSince = d.clock.Now()
+		work <- d.classifier
+	}
+	take()
 	var retry, edge, watchdog <-chan time.Time
 	status := d.clock.After(d.cfg.StatusInterval)
 	if d.deps.WatchdogInterval > 0 {
@@ -167,33 +184,44 @@ func (d *daemonState) loop(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return d.shutdown(stopWorker, workerDone)
+			return stop(nil)
 		case r := <-results:
+			d.workSince = time.Time{}
 			if ctx.Err() != nil {
-				return d.shutdown(stopWorker, workerDone)
+				return stop(nil)
 			}
-			if r.Err != nil {
-				d.onFault(r)
-				retry = d.clock.After(d.cfg.RetryInterval)
-			} else {
+			d.recordSkipped()
+			switch {
+			case r.Err == nil:
 				d.onFrame(r)
-				work <- d.classifier
+				take()
+			case errors.Is(r.Err, camera.ErrEndOfStream):
+				return stop(errCameraEnded{r.Err})
+			default:
+				if err := d.onFault(r); err != nil {
+					return stop(err)
+				}
+				retry = d.clock.After(d.cfg.RetryInterval)
 			}
 		case <-retry:
 			retry = nil
-			work <- d.classifier
+			take()
 		case <-edge:
 			d.updatePins(d.clock.Now())
 		case <-status:
 			d.status()
+			if err := d.stalled(); err != nil {
+				return stop(err)
+			}
 			status = d.clock.After(d.cfg.StatusInterval)
 		case <-watchdog:
-			// Only a pipeline that produced frames since the last ping is
-			// alive; a stalled one lets systemd's watchdog fire.
-			if d.framesForPing > 0 {
-				d.notify("WATCHDOG=1")
+			// The loop is alive: failures of the camera or the model are
+			// handled here, so systemd has no reason to restart it. A call
+			// that does not return ends the loop instead (stalled).
+			d.notify("WATCHDOG=1")
+			if err := d.stalled(); err != nil {
+				return stop(err)
 			}
-			d.framesForPing = 0
 			watchdog = d.clock.After(d.deps.WatchdogInterval)
 		case <-d.deps.Reload:
 			d.reload(ctx)
@@ -202,6 +230,84 @@ func (d *daemonState) loop(ctx context.Context) error {
 		}
 		edge = d.nextEdge()
 	}
+}
+
+// startRecord is the record of the daemon's start.
+func startRecord(now time.Time, cfg *Config, model string) *serlog.Record {
+	return serlog.New(now, "start").Str("model", model).Int("rules", int64(len(cfg.Rules))).Word("gpio", cfg.GPIO)
+}
+
+// stopRecord is the record of the daemon's end; reason is why, nil for
+// a signal.
+func stopRecord(now, started time.Time, reason error) *serlog.Record {
+	rec := serlog.New(now, "stop").Int("uptime_s", int64(now.Sub(started)/time.Second))
+	if reason != nil {
+		rec.Str("reason", reason.Error())
+	}
+	return rec
+}
+
+// begin writes the start record (unless the daemon has), takes the
+// camera's counters as they are and makes every pin safe.
+func (d *daemonState) begin(now time.Time) {
+	d.started = d.deps.Started
+	if d.started.IsZero() {
+		d.started = now
+		d.emit(startRecord(now, d.cfg, d.deps.ModelName))
+	}
+	d.stats.reset(now)
+	d.camera = d.deps.Camera.Stats()
+	d.badFrames = d.camera.BadFrames
+	d.safeAll(now)
+}
+
+// errCameraEnded is the end of a camera file or folder that does not
+// loop: the daemon's run is over, without error.
+type errCameraEnded struct{ error }
+
+// stalled checks the frame the worker is taking: after half of
+// StallTimeout (at most hungAfter) without a frame or a failure, the
+// model is taken for hung, a fault (pins safe); after StallTimeout it
+// returns the error that ends the daemon. The camera is not waited for
+// that long: it reports its own trouble within a few seconds.
+func (d *daemonState) stalled() error {
+	if d.workSince.IsZero() {
+		return nil
+	}
+	now := d.clock.Now()
+	busy := now.Sub(d.workSince)
+	if busy >= d.cfg.StallTimeout {
+		return fmt.Errorf("camera %s and model: no frame and no failure for %v (a call that does not return): %s",
+			d.deps.Camera, busy.Round(time.Second), exitForRestart)
+	}
+	if busy >= min(hungAfter, d.cfg.StallTimeout/2) && d.faultSource == "" {
+		return d.onFault(frameResult{source: "model",
+			Result: pipeline.Result{Err: fmt.Errorf("no frame and no failure for %v: inference does not return", busy.Round(time.Second))}})
+	}
+	return nil
+}
+
+// hungAfter is how long a frame may take before the model is taken for
+// hung and the pins made safe.
+const hungAfter = 10 * time.Second
+
+// exitForRestart ends the message of an error that stops the daemon so
+// that systemd starts a fresh process.
+const exitForRestart = "exiting so that the service starts afresh"
+
+// recordSkipped writes a skip record for frames the camera could not read
+// since the last check.
+func (d *daemonState) recordSkipped() {
+	s := d.deps.Camera.Stats()
+	if s.BadFrames <= d.badFrames {
+		return
+	}
+	rec := serlog.New(d.clock.Now(), "skip").Word("source", "camera").Int("frames", int64(s.BadFrames-d.badFrames))
+	if s.LastBadFrame != nil {
+		rec.Str("error", s.LastBadFrame.Error())
+	}
+	d.emit(rec)
+	d.badFrames = s.BadFrames
 }
 
 // worker captures and classifies one frame per classifier it receives, so
@@ -233,12 +339,12 @@ func (d *daemonState) worker(ctx context.Context, work <-chan Classifier, result
 func (d *daemonState) onFrame(r frameResult) {
 	now := d.clock.Now()
 	if d.faultSource != "" {
-		d.emit(serlog.New(now, "recovered").Word("source", d.faultSource).Int("attempts", int64(d.faultAttempts)))
-		d.faultSource, d.faultAttempts = "", 0
+		d.emit(serlog.New(now, "recovered").Word("source", d.faultSource).Int("attempts", int64(d.fault.attempts)))
+		d.faultSource, d.fault = "", faultState{}
 		d.setPin(now, d.cfg.FaultPin, false)
+		d.notify("STATUS=recovered: classifying again")
 	}
 	d.stats.add(r.Infer)
-	d.framesForPing++
 	d.frame = Frame{Time: now, Seq: r.frame.Seq, Pixels: r.frame, Scores: r.Scores, Infer: r.Infer}
 	for _, o := range d.deps.Outputs {
 		o.Frame(&d.frame)
@@ -259,19 +365,34 @@ func (d *daemonState) onFrame(r frameResult) {
 		d.lastBeat = now
 		d.setPin(now, d.cfg.HeartbeatPin, d.heartbeat)
 	}
-	if !d.ready {
-		d.ready = true
+	if !d.classified {
+		d.classified = true
 		d.emit(serlog.New(now, "ready").Int("frame", int64(r.frame.Seq)).Float("infer_ms", ms(r.Infer), 1))
-		d.notify("READY=1\nSTATUS=first frame classified")
+		if !d.ready {
+			d.ready = true
+			d.notify("READY=1\nSTATUS=first frame classified")
+		}
 	}
 }
 
-func (d *daemonState) onFault(r frameResult) {
+// onFault handles a failure of the camera or the model: the first one
+// makes everything safe; a fault record goes out at once, when the source
+// changes and then every status interval. It returns an error for a call
+// into the camera that has hung for StallTimeout.
+func (d *daemonState) onFault(r frameResult) error {
 	now := d.clock.Now()
 	first := d.faultSource == ""
+	changed := r.source != d.faultSource
 	d.faultSource = r.source
-	d.faultAttempts++
-	d.emit(serlog.New(now, "fault").Word("source", r.source).Str("error", r.Err.Error()).Int("attempt", int64(d.faultAttempts)))
+	d.fault.attempts++
+	status := fmt.Sprintf("STATUS=fault: %s: %v", r.source, r.Err)
+	if first || changed || now.Sub(d.fault.lastRecord) >= d.cfg.StatusInterval {
+		d.emit(serlog.New(now, "fault").Word("source", r.source).Str("error", r.Err.Error()).Int("attempt", int64(d.fault.attempts)))
+		d.fault.lastRecord = now
+		if d.ready {
+			d.notify(status)
+		}
+	}
 	if first {
 		// Fail safe: nothing is seen while the camera or model is down.
 		d.setPin(now, d.cfg.FaultPin, true)
@@ -285,16 +406,26 @@ func (d *daemonState) onFault(r frameResult) {
 		d.updatePins(now)
 		d.setPin(now, d.cfg.HeartbeatPin, false)
 		d.heartbeat = false
-		d.notify(fmt.Sprintf("STATUS=fault: %s: %v", r.source, r.Err))
 	}
+	if !d.ready {
+		// Started without a camera (or with one that fails at once): the
+		// daemon is up and says why nothing is classified yet.
+		d.ready = true
+		d.notify("READY=1\n" + status)
+	}
+	var hung *pipeline.StalledError
+	if errors.As(r.Err, &hung) && hung.For >= d.cfg.StallTimeout {
+		return fmt.Errorf("%w: %s", r.Err, exitForRestart)
+	}
+	return nil
 }
 
 func (d *daemonState) status() {
 	now := d.clock.Now()
-	dropped := d.deps.Camera.Dropped()
+	cam := d.deps.Camera.Stats()
 	fps, infer := d.stats.fps(now), ms(d.stats.medianInfer())
 	rec := serlog.New(now, "status").Float("fps", fps, 1).Float("infer_ms", infer, 1).
-		Int("frames", int64(d.stats.frames)).Int("dropped", int64(dropped-d.lastDropped))
+		Int("frames", int64(d.stats.frames)).Int("dropped", int64(cam.Dropped-d.camera.Dropped))
 	if temp, err := SoCTemperature(d.deps.SysRoot); err == nil {
 		rec.Float("temp_c", temp, 1)
 	}
@@ -308,7 +439,7 @@ func (d *daemonState) status() {
 		rec.Word("fault", d.faultSource)
 	}
 	d.emit(rec)
-	d.lastDropped = dropped
+	d.camera = cam
 	d.stats.reset(now)
 	if d.faultSource == "" {
 		d.notify(fmt.Sprintf("STATUS=%.1f fps, inference %.1f ms", fps, infer))
@@ -347,15 +478,18 @@ func (d *daemonState) reload(ctx context.Context) {
 }
 
 // verify checks a reloaded pipeline before it replaces the running one:
-// the rules name classes of the new model, the pins are the ones already
-// open, the input size is the camera's, and one inference gives finite
-// scores.
+// the rules name classes of the new model, the pins and the camera are
+// the ones already open, the input size is the camera's, and one
+// inference gives finite scores.
 func (d *daemonState) verify(p *Pipeline) error {
 	if p == nil || p.Config == nil || p.Classifier == nil {
 		return errors.New("loader returned no configuration or no model")
 	}
 	if !slices.Equal(p.Config.Pins(), d.cfg.Pins()) || p.Config.GPIO != d.cfg.GPIO {
 		return errors.New("the pins changed: restart the service to use new pins")
+	}
+	if p.Config.Camera != d.cfg.Camera {
+		return fmt.Errorf("the camera changed from %q to %q: restart the service to use the new camera", d.cfg.Camera, p.Config.Camera)
 	}
 	if err := p.Config.ValidateLabels(p.Classifier.Labels()); err != nil {
 		return err
@@ -378,15 +512,22 @@ func (d *daemonState) verify(p *Pipeline) error {
 	return nil
 }
 
-func (d *daemonState) shutdown(stopWorker context.CancelFunc, workerDone <-chan struct{}) error {
+// shutdown makes the pins safe, writes the stop record and stops the
+// worker. reason is why the daemon stops when it is not a signal: the
+// camera's file ended (Run then returns nil), or the error Run returns.
+func (d *daemonState) shutdown(stopWorker context.CancelFunc, workerDone <-chan struct{}, reason error) error {
 	now := d.clock.Now()
 	err := d.safeAll(now)
-	d.emit(serlog.New(now, "stop").Int("uptime_s", int64(now.Sub(d.started)/time.Second)))
+	d.emit(stopRecord(now, d.started, reason))
 	d.notify("STOPPING=1")
 	stopWorker()
 	select {
 	case <-workerDone:
 	case <-time.After(workerWait): // an inference that does not return must not hold the exit
+	}
+	var ended errCameraEnded
+	if reason != nil && !errors.As(reason, &ended) {
+		err = errors.Join(reason, err)
 	}
 	return err
 }

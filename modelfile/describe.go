@@ -3,6 +3,7 @@ package modelfile
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -91,7 +92,35 @@ func describeLabels(labels []string) string {
 	if len(labels) > show {
 		more = ", ..."
 	}
-	return fmt.Sprintf("%d (%s%s)", len(labels), strings.Join(q, ", "), more)
+	s := fmt.Sprintf("%d (%s%s)", len(labels), strings.Join(q, ", "), more)
+	if rep := RepeatedLabels(labels); len(rep) > 0 {
+		s += "; names of more than one class: " + strings.Join(rep, ", ")
+	}
+	return s
+}
+
+// RepeatedLabels describes the names that more than one class has, with
+// their indices ("crane" 134 and 517), in order of first appearance; a
+// label that names several classes matches any of them.
+func RepeatedLabels(labels []string) []string {
+	at := map[string][]int{}
+	var order []string
+	for i, l := range labels {
+		if len(at[l]) == 1 {
+			order = append(order, l)
+		}
+		at[l] = append(at[l], i)
+	}
+	out := make([]string, len(order))
+	for i, l := range order {
+		idx := make([]string, len(at[l]))
+		for j, n := range at[l] {
+			idx[j] = strconv.Itoa(n)
+		}
+		last := len(idx) - 1
+		out[i] = fmt.Sprintf("%q %s and %s", l, strings.Join(idx[:last], ", "), idx[last])
+	}
+	return out
 }
 
 func describeOp(op qnet.Op) string {

@@ -43,7 +43,10 @@
 //
 //	name, calibration   the model name and how its ranges were chosen
 //	input, output       tensor indices
-//	labels              class names, one per output channel (or none)
+//	labels              class names, one per output channel (or none);
+//	                    a name may repeat (ImageNet has two "crane" and
+//	                    two "maillot" classes): RepeatedLabels lists them
+//	                    and neonet inspect shows them
 //	preprocess          resize, crop_h, crop_w, filter ("bilinear",
 //	                    "bicubic", "nearest"), mean, std, and three fixed
 //	                    strings a reader checks: color_order "RGB",

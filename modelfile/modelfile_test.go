@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"neonet.dev/neonet/nn"
@@ -448,6 +450,16 @@ func TestDescribe(t *testing.T) {
 			t.Errorf("Describe output lacks %q", want)
 		}
 	}
+	// A name that several classes share is read and shown.
+	m.Labels = []string{"cat", "crane", "cat", "crane", "cat"}
+	if _, info, err = ReadWithInfo(encodeT(t, m), "d.nnm"); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	Describe(&out, m, info)
+	if want := `names of more than one class: "cat" 0, 2 and 4, "crane" 1 and 3`; !strings.Contains(out.String(), want) {
+		t.Errorf("Describe output lacks %q:\n%s", want, out.String())
+	}
 	out.Reset()
 	Describe(&out, &qnet.Model{Name: "empty"}, Info{})
 	if !strings.Contains(out.String(), "not read from a file") {
@@ -462,3 +474,29 @@ func uintptrOf(p *byte) uintptr { return uintptr(unsafe.Pointer(p)) }
 func nan() float64 { return math.NaN() }
 
 func crc32Castagnoli(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+// TestLoadRefusesWhatIsNoFile: a folder, a device and a named pipe are
+// refused before they are opened, with what they are; a named pipe with
+// no writer must not hang the reader.
+func TestLoadRefusesWhatIsNoFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "model.fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{dir: "a folder", "/dev/zero": "a device", fifo: "a named pipe"} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := Load(path)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), path+": "+want+", not a regular file") {
+				t.Errorf("Load(%s): %v, want %q", path, err, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Load(%s) did not return", path)
+		}
+	}
+}

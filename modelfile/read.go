@@ -54,6 +54,9 @@ func Load(path string) (*qnet.Model, error) {
 
 // LoadWithInfo is Load that also returns the file's Info.
 func LoadWithInfo(path string) (*qnet.Model, Info, error) {
+	if err := CheckFile(path); err != nil {
+		return nil, Info{}, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("model file %s: %w", path, err)
@@ -72,6 +75,37 @@ func LoadWithInfo(path string) (*qnet.Model, Info, error) {
 		return nil, Info{}, fmt.Errorf("model file %s: %w", path, err)
 	}
 	return ReadWithInfo(buf, path)
+}
+
+// CheckFile refuses a path that is not a regular file before anything
+// opens it: a folder, a device such as /dev/zero, or a named pipe (whose
+// open would wait for a writer forever) is not a model file.
+func CheckFile(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("model file %s: %w", path, err)
+	}
+	if what := fileKind(st.Mode()); what != "" {
+		return fmt.Errorf("model file %s: %s, not a regular file (want the file written by neonet quantize)", path, what)
+	}
+	return nil
+}
+
+// fileKind names what a non-regular file is, "" for a regular file.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return ""
+	case m.IsDir():
+		return "a folder"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // alignedBuffer returns n bytes starting at a multiple of align.

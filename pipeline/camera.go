@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -19,14 +20,35 @@ type Frames interface {
 // CameraOptions configure OpenCamera.
 type CameraOptions struct {
 	camera.Options
-	// StaleAfter is how long Next waits for a frame before it returns the
-	// camera's last failure instead, if it has one, so that a daemon can
-	// report the fault while the camera is reopened; 0 waits for as long
-	// as the context allows.
+	// StaleAfter is how long Next waits for a frame before it reports the
+	// camera's trouble instead: its last failure if it has one, else a
+	// StalledError; 0 waits for as long as the context allows. It must be
+	// longer than the camera's frame interval.
 	StaleAfter time.Duration
+	// StartAbsent opens the camera on the capture goroutine, like a
+	// camera that failed, rather than in OpenCamera: a camera missing at
+	// start is then a failure Next reports, not an error of OpenCamera
+	// (a daemon starts without its camera and waits for it).
+	StartAbsent bool
 	// OnError, if set, is called on the capture goroutine with every
 	// failure of the camera and the wait before it is opened again.
 	OnError func(err error, retryIn time.Duration)
+	// OnBadFrame, if set, is called on the capture goroutine with every
+	// frame the camera skipped because it could not be read.
+	OnBadFrame func(err error)
+}
+
+// StalledError is a camera that delivers nothing and reports no failure
+// because a call into it (opening it, or reading a frame) has not
+// returned: a driver or a device that hangs.
+type StalledError struct {
+	Camera string
+	Call   string        // "open" or "read"
+	For    time.Duration // how long the call has been waiting
+}
+
+func (e *StalledError) Error() string {
+	return fmt.Sprintf("camera %s: %s has not returned for %v (the driver or the device hangs)", e.Camera, e.Call, e.For.Round(100*time.Millisecond))
 }
 
 // Camera captures on its own goroutine (camera.Grabber) and hands out the
@@ -37,10 +59,13 @@ type Camera struct {
 	failed     atomic.Pointer[error] // the last failure, nil once frames flow again
 }
 
-// OpenCamera opens the camera spec names (camera.Open) and starts
-// capturing.
+// OpenCamera opens the camera spec names (camera.Open; camera.Parse only,
+// with StartAbsent) and starts capturing.
 func OpenCamera(spec string, opt CameraOptions) (*Camera, error) {
-	src, err := camera.Open(spec, opt.Options)
+	src, err := camera.Parse(spec, opt.Options)
+	if err == nil && !opt.StartAbsent {
+		err = src.Open()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -52,12 +77,15 @@ func OpenCamera(spec string, opt CameraOptions) (*Camera, error) {
 				opt.OnError(err, retryIn)
 			}
 		},
+		OnBadFrame: opt.OnBadFrame,
 	})
 	return c, nil
 }
 
 // Next implements Frames. With StaleAfter set, a camera that delivers
-// nothing for that long while it has failed returns its last failure.
+// nothing for that long returns its last failure, or a StalledError when
+// a call into it hangs. The end of a file or folder that does not loop is
+// camera.ErrEndOfStream.
 func (c *Camera) Next(ctx context.Context, f *camera.Frame) error {
 	if c.staleAfter <= 0 {
 		return c.grabber.Latest(ctx, f)
@@ -78,6 +106,11 @@ func (c *Camera) Next(ctx context.Context, f *camera.Frame) error {
 		}
 		if last := c.failed.Load(); last != nil {
 			return *last
+		}
+		if s := c.grabber.Stats(); s.InCall != "" {
+			if hung := time.Since(s.CallStart); hung >= c.staleAfter {
+				return &StalledError{Camera: c.String(), Call: s.InCall, For: hung}
+			}
 		}
 	}
 }

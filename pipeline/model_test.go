@@ -165,3 +165,37 @@ func writePNG(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// A daemon's camera may be missing at start: opening it is then a failure
+// that Next reports, and frames come once it appears.
+func TestCameraStartsAbsent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "frames")
+	cam, err := pipeline.OpenCamera(dir, pipeline.CameraOptions{StaleAfter: 200 * time.Millisecond, StartAbsent: true,
+		Options: camera.Options{FPS: 50, Loop: true}})
+	if err != nil {
+		t.Fatalf("a missing camera with StartAbsent: %v", err)
+	}
+	defer cam.Close()
+	var f camera.Frame
+	if err := cam.Next(t.Context(), &f); err == nil || err.Error() != "camera "+dir+": no such file or folder" {
+		t.Errorf("Next before the camera exists: %v", err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writePNG(t, filepath.Join(dir, "000.png"))
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	for {
+		err := cam.Next(ctx, &f)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("no frame after the camera appeared: %v", err)
+		}
+	}
+	if _, err := pipeline.OpenCamera(dir+".missing", pipeline.CameraOptions{}); err == nil {
+		t.Error("a missing camera without StartAbsent opened")
+	}
+}

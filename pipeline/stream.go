@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -60,12 +61,13 @@ func (s *Stream) Next(ctx context.Context, m Classifier) Result {
 	return r
 }
 
-// Classify classifies the camera's frames with m until ctx ends or, when
-// frames > 0, that many are done, calling each with every frame's result
-// (s.Frame is the frame). A frame that cannot be prepared or classified
-// ends it with an error naming the frame; the end of ctx ends an
-// open-ended run (frames == 0) without error. It returns the number of
-// frames classified.
+// Classify classifies the camera's frames with m until ctx ends, the
+// camera's file or folder ends (when it does not loop) or, when frames >
+// 0, that many are done, calling each with every frame's result (s.Frame
+// is the frame). A frame that cannot be prepared or classified ends it
+// with an error naming the frame; the end of ctx ends an open-ended run
+// (frames == 0) without error, and so does the end of the file. It returns
+// the number of frames classified.
 func (s *Stream) Classify(ctx context.Context, m Classifier, frames int, each func(Result) error) (int, error) {
 	n := 0
 	for ; frames == 0 || n < frames; n++ {
@@ -73,6 +75,8 @@ func (s *Stream) Classify(ctx context.Context, m Classifier, frames int, each fu
 		switch {
 		case r.Stage == Capture && ctx.Err() != nil && frames == 0:
 			return n, nil // interrupted: the normal end of an open-ended run
+		case r.Stage == Capture && errors.Is(r.Err, camera.ErrEndOfStream):
+			return n, nil // the whole file was classified
 		case r.Stage == Capture:
 			return n, r.Err
 		case r.Err != nil:

@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,19 @@ func TestStreamClassify(t *testing.T) {
 	m.classifyErr = nil
 	if _, err := s.Classify(t.Context(), m, 0, func(pipeline.Result) error { return stop }); err != stop {
 		t.Errorf("an error of the callback ends the run: %v", err)
+	}
+
+	// The end of a file that does not loop is the end of the run, with
+	// what was classified.
+	cam := &fakeFrames{}
+	s.Camera = cam
+	n, err = s.Classify(t.Context(), m, 0, func(pipeline.Result) error {
+		if s.Frame.Seq == 4 {
+			cam.err = fmt.Errorf("camera clip.mp4: %w after 4 frames", camera.ErrEndOfStream)
+		}
+		return nil
+	})
+	if err != nil || n != 4 {
+		t.Errorf("a file of 4 frames: %d classified, err %v; want 4 and no error", n, err)
 	}
 }

@@ -62,9 +62,12 @@ func (c *cameraFlags) classifyCamera(images []string, mf *modelFlags, top int, a
 	if err != nil {
 		return err
 	}
-	cam, err := pipeline.OpenCamera(c.spec, pipeline.CameraOptions{Options: opt, OnError: func(err error, retryIn time.Duration) {
-		fmt.Fprintf(stderr, "neonet classify: %v (trying again in %v)\n", err, retryIn)
-	}})
+	cam, err := pipeline.OpenCamera(c.spec, pipeline.CameraOptions{Options: opt,
+		OnError: func(err error, retryIn time.Duration) {
+			fmt.Fprintf(stderr, "neonet classify: %v (trying again in %v)\n", err, retryIn)
+		},
+		OnBadFrame: func(err error) { fmt.Fprintf(stderr, "neonet classify: %v\n", err) },
+	})
 	if err != nil {
 		return err
 	}
@@ -95,7 +98,7 @@ func (c *cameraFlags) classifyCamera(images []string, mf *modelFlags, top int, a
 	}
 	cam.Close()
 	s := cam.Stats()
-	fmt.Fprintf(stderr, "%s: classified %d frames (%s); captured %d, dropped %d, failures %d, reopens %d\n",
-		cam, n, o.Precision, s.Captured, s.Dropped, s.Failures, s.Reopens)
+	fmt.Fprintf(stderr, "%s: classified %d frames (%s); captured %d, dropped %d, unreadable %d, failures %d, reopens %d\n",
+		cam, n, o.Precision, s.Captured, s.Dropped, s.BadFrames, s.Failures, s.Reopens)
 	return nil
 }

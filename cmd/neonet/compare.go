@@ -49,7 +49,7 @@ func runCompare(ef *evalFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "comparing %s fp32 and int8 on %d images from %s\n", m.Name, len(samples), ef.data)
-	d, err := ptq.CompareDataset(g, qm, samples, m.Preprocess, ef.workers, progress.Printer(stderr, "images"))
+	d, err := ptq.CompareDataset(g, qm, samples, m.Preprocess, classify.Workers(ef.workers, len(samples)), progress.Printer(stderr, "images"))
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	ef.register(fs)
 	fs.StringVar(&ef.data, "data", "", "folder of labelled images (required)")
 	fs.BoolVar(&ef.asJSON, "json", false, `print a JSON summary {"top1", "top5", ...} (fractions) instead of text`)
-	fs.IntVar(&ef.workers, "workers", runtime.NumCPU(), "images classified in parallel")
+	fs.IntVar(&ef.workers, "workers", runtime.NumCPU(), "images classified in parallel (at most one per image and per CPU core)")
 	fs.IntVar(&ef.limit, "limit", 0, "evaluate only N images, spread evenly over the sorted list so every class is seen (0: all)")
 	fs.StringVar(&ef.predictions, "predictions", "", "also write per-image results as JSON lines to this file")
 	fs.BoolVar(&ef.compare, "compare", false, "compare fp32 with int8 (needs a named model, and --int8 FILE or --calib DIR)")
@@ -56,7 +56,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pool, err := o.Classifiers(ef.workers)
+	pool, err := o.Classifiers(classify.Workers(ef.workers, len(samples)))
 	if err != nil {
 		return err
 	}

@@ -10,22 +10,55 @@ import (
 	"syscall"
 	"time"
 
+	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/firmware/pins"
 )
 
 func runGPIO(args []string, stdout, stderr io.Writer) error {
-	const synopsis = "test PIN [--sim] [--count N] [--period D] [--active-low]"
-	if len(args) == 0 || args[0] != "test" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+	if len(args) > 0 {
+		switch args[0] {
+		case "test":
+			return runGPIOTest(args[1:], stdout)
+		case "safe":
+			return runGPIOSafe(args[1:], stdout)
+		case "-h", "--help", "-help":
 			return runGPIOTest([]string{"--help"}, stdout)
 		}
-		return usageErrorf("want 'neonet gpio %s'", synopsis)
 	}
-	return runGPIOTest(args[1:], stdout)
+	return usageErrorf("want 'neonet gpio %s' or 'neonet gpio %s'", gpioTestSynopsis, gpioSafeSynopsis)
+}
+
+const (
+	gpioTestSynopsis = "test PIN [--sim] [--count N] [--period D] [--active-low]"
+	gpioSafeSynopsis = "safe [--config FILE] [--sim]"
+)
+
+// runGPIOSafe is neonet gpio safe: every pin of the configuration
+// inactive, as systemd's ExecStopPost= runs it.
+func runGPIOSafe(args []string, stdout io.Writer) error {
+	fs := newFlags("gpio", gpioSafeSynopsis, stdout)
+	o := firmware.Options{Stdout: stdout}
+	fs.StringVar(&o.Config, "config", firmware.DefaultConfigPath, "configuration file (TOML) whose pins to drive inactive")
+	fs.BoolVar(&o.SimPins, "sim", false, `simulated pins (as gpio = "sim")`)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	specs, err := firmware.SafePins(o)
+	if err != nil {
+		return err
+	}
+	for _, p := range specs {
+		level := "low"
+		if p.ActiveLow {
+			level = "high"
+		}
+		fmt.Fprintf(stdout, "%s inactive (%s)\n", p.Name, level)
+	}
+	return nil
 }
 
 func runGPIOTest(args []string, stdout io.Writer) error {
-	fs := newFlags("gpio", "test PIN [--sim] [--count N] [--period D] [--active-low]", stdout)
+	fs := newFlags("gpio", gpioTestSynopsis, stdout)
 	sim := fs.Bool("sim", false, "use a simulated pin that prints its transitions (no hardware)")
 	count := fs.Int("count", 10, "number of blinks")
 	period := fs.Duration("period", time.Second, "length of one blink (on, then off)")

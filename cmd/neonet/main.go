@@ -32,7 +32,7 @@ func init() {
 		{"bench", "[--model NAME|FILE,...] [--precision fp32,int8] [--threads 1,2] [--layers] [--json]", "measure inference latency (min/median/max ms, GMAC/s) per model, precision and threads", runBench},
 		{"run", "[--config FILE] [--sim] [--model FILE] [--camera SPEC]", "run the firmware: camera -> model -> rules -> GPIO pins and serial log", runRun},
 		{"smoke", "[--config FILE]", "check a board: model, camera, every pin, serial port and temperature", runSmoke},
-		{"gpio", "test PIN [--sim] [--count N] [--period D]", "blink an output pin to check its wiring", runGPIO},
+		{"gpio", "test PIN [--sim] [--count N] [--period D] | safe [--config FILE]", "blink an output pin to check its wiring; drive every configured pin inactive", runGPIO},
 	}
 }
 

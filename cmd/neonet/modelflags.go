@@ -4,12 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"strconv"
 	"strings"
 
 	"neonet.dev/neonet/classify"
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/internal/progress"
+	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/models"
 	"neonet.dev/neonet/qnet"
 	"neonet.dev/neonet/quant/calib"
@@ -37,7 +38,8 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 // registerCalib adds the calibration flags (also used by quantize).
 func (f *modelFlags) registerCalib(fs *flag.FlagSet) {
 	fs.StringVar(&f.calibDir, "calib", "", "folder of calibration images (searched recursively) for int8 quantization")
-	fs.IntVar(&f.calibImages, "calib-images", 100, "calibrate on at most this many images, spread evenly over the folder")
+	f.calibImages = 100
+	fs.Var(atLeastOne{&f.calibImages}, "calib-images", "calibrate on at most `N` images (1 or more), spread evenly over the folder")
 	fs.StringVar(&f.method, "method", "mse", "how activation ranges are chosen: minmax, percentile, mse, kl or auto (per tensor)")
 	fs.BoolVar(&f.biasCorrection, "bias-correction", false, "subtract from each layer's bias the mean error its rounded weights add (measured on the calibration images)")
 }
@@ -81,7 +83,8 @@ func (f *modelFlags) open(stderr io.Writer) (*classify.Model, error) {
 
 // checkModelFile reports whether a --model value is a model file, and
 // refuses one asked to run at fp32 only or given weights, and a path to no
-// file (rather than calling it an unknown model name).
+// file or to something that is not a regular file (rather than calling it
+// an unknown model name).
 func checkModelFile(name, weights string, fp32Only bool) (file bool, err error) {
 	file = classify.IsModelFile(name)
 	switch {
@@ -90,8 +93,7 @@ func checkModelFile(name, weights string, fp32Only bool) (file bool, err error) 
 	case file && weights != "":
 		return true, usageErrorf("%s is a compiled model file: it holds its weights, drop --weights", name)
 	case !file && classify.LooksLikePath(name):
-		_, err := os.Stat(name)
-		return false, fmt.Errorf("model file %s: %w", name, err)
+		return false, modelfile.CheckFile(name)
 	}
 	return file, nil
 }
@@ -125,4 +127,24 @@ func (f *modelFlags) quantize(zoo models.Model, g *graph.Graph, labels []string,
 	fmt.Fprintf(stderr, "calibrating %s on %d images from %s\n", zoo.Name, len(paths), f.calibDir)
 	return ptq.QuantizeImages(g, ptq.Meta{Name: zoo.Name, Labels: labels, Preprocess: zoo.Preprocess}, ptq.Calibration{
 		Dir: f.calibDir, Paths: paths, Method: method, BiasCorrection: f.biasCorrection, Progress: progress.Printer(stderr, "images")})
+}
+
+// atLeastOne is an integer flag that must be 1 or more: 0 would read as
+// "none" to some and "no limit" to others.
+type atLeastOne struct{ n *int }
+
+func (v atLeastOne) String() string {
+	if v.n == nil {
+		return "0"
+	}
+	return strconv.Itoa(*v.n)
+}
+
+func (v atLeastOne) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return fmt.Errorf("want a whole number, at least 1")
+	}
+	*v.n = n
+	return nil
 }

@@ -31,11 +31,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	case !(fps >= 0) || math.IsInf(fps, 0):
 		return usageErrorf("--camera-fps must be a frame rate, got %v", fps)
 	}
-	d, err := firmware.Open(o)
-	if err != nil {
-		return err
-	}
-	defer d.Close() // pins safe and the log flushed, however Run ends
+	// Signals first: a SIGHUP while the model loads is a reload queued for
+	// later, a SIGTERM ends the start-up.
 	ctx, reload, stop := firmware.Signals(context.Background())
 	defer stop()
 	if *duration > 0 {
@@ -43,6 +40,14 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
+	d, err := firmware.OpenContext(ctx, o)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: pins safe, stop record written
+		}
+		return err
+	}
+	defer d.Close() // pins safe and the log flushed, however Run ends
 	fmt.Fprintf(stderr, "neonet run: %s\n", d)
 	return d.Run(ctx, reload)
 }

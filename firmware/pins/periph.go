@@ -9,13 +9,23 @@ import (
 	"periph.io/x/conn/v3/gpio/gpioreg"
 )
 
-// lookupPeriph finds a real pin among those periph.io's drivers registered.
-func lookupPeriph(name string) (gpio.PinOut, error) {
+// lookupPeriph finds a real pin among those periph.io's drivers
+// registered, by its name, number or alias, and returns it with the name
+// of the pin it is (an alias's real pin).
+func lookupPeriph(name string) (gpio.PinOut, string, error) {
 	p := gpioreg.ByName(name)
 	if p == nil {
-		return nil, fmt.Errorf("gpio: no pin named %q on this board (%s)", name, knownPins())
+		return nil, "", fmt.Errorf("gpio: no pin named %q on this board (%s)", name, knownPins())
 	}
-	return p, nil
+	base := p
+	for {
+		r, ok := base.(gpio.RealPin)
+		if !ok || r.Real() == base {
+			break
+		}
+		base = r.Real()
+	}
+	return p, base.Name(), nil
 }
 
 // knownPins describes the registered pins for an error message.

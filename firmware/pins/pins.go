@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -81,8 +83,11 @@ func (s *Set) Safe() error {
 
 // Open opens specs with backend "periph" (real pins) or "sim" (simulated
 // pins that print their transitions to sim). Every pin starts inactive.
+// Two specs that name one pin (an alias, such as "17" and "GPIO17") are
+// refused: the registry of real pins, or Canonical for simulated ones,
+// says which pin a name is.
 func Open(backend string, specs []Spec, sim io.Writer) (*Set, error) {
-	var lookup func(name string) (gpio.PinOut, error)
+	var lookup func(name string) (gpio.PinOut, string, error)
 	switch backend {
 	case "periph":
 		if _, err := host.Init(); err != nil {
@@ -90,16 +95,25 @@ func Open(backend string, specs []Spec, sim io.Writer) (*Set, error) {
 		}
 		lookup = lookupPeriph
 	case "sim":
-		lookup = func(name string) (gpio.PinOut, error) { return NewSimPin(name, sim), nil }
+		board := os.Getenv(SimBoardEnv)
+		lookup = func(name string) (gpio.PinOut, string, error) {
+			p, err := newBoardPin(name, board, sim)
+			return p, Canonical(name), err
+		}
 	default:
 		return nil, fmt.Errorf(`gpio backend %q: want "periph" or "sim"`, backend)
 	}
 	set := &Set{}
+	opened := map[string]string{} // the pin a name resolved to -> that name
 	for _, spec := range specs {
-		p, err := lookup(spec.Name)
+		p, id, err := lookup(spec.Name)
+		if err == nil && opened[id] != "" {
+			err = fmt.Errorf("gpio: %s and %s are the same pin (%s): use one name for it", opened[id], spec.Name, id)
+		}
 		if err != nil {
 			return nil, errors.Join(err, set.Safe())
 		}
+		opened[id] = spec.Name
 		out := NewOut(spec.Name, p, spec.ActiveLow)
 		set.Pins = append(set.Pins, out)
 		if err := out.Set(false); err != nil {
@@ -107,6 +121,16 @@ func Open(backend string, specs []Spec, sim io.Writer) (*Set, error) {
 		}
 	}
 	return set, nil
+}
+
+// Canonical is the name a simulated pin is known by: a plain number is
+// the GPIO of that number ("17" and "017" are "GPIO17"), as the board's
+// registry treats it; other names are themselves.
+func Canonical(name string) string {
+	if n, err := strconv.ParseUint(name, 10, 16); err == nil {
+		return "GPIO" + strconv.FormatUint(n, 10)
+	}
+	return name
 }
 
 // Transition describes a pin's change of level: "pin GPIO17 -> high".

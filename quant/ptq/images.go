@@ -14,8 +14,9 @@ import (
 )
 
 // CalibrationImages lists the images (.jpg, .jpeg, .png, .bmp) under dir,
-// recursively, and picks at most limit of them spread evenly over the
-// sorted list, so that a folder sorted by class contributes every class.
+// recursively, and picks at most limit of them (all of them when limit
+// is 0 or less) spread evenly over the sorted list, so that a folder
+// sorted by class contributes every class.
 // The choice depends only on the file names: the same folder always gives
 // the same calibration.
 func CalibrationImages(dir string, limit int) ([]string, error) {
