@@ -1,0 +1,103 @@
+package train
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"neonet.dev/neonet/modelfile"
+	"neonet.dev/neonet/qnet"
+	"neonet.dev/neonet/quant/calib"
+	"neonet.dev/neonet/quant/ptq"
+)
+
+// Config is a whole training run, as neonet train's flags give it.
+type Config struct {
+	// Backbone is a zoo model's name, with Weights, or an int8 model file.
+	Backbone, Weights string
+	// Calib is the folder of photos a zoo backbone is calibrated on (the
+	// training photos when empty), at most CalibImages of them (0: 100),
+	// with CalibMethod ("mse" when empty, as neonet quantize).
+	Calib       string
+	CalibImages int
+	CalibMethod string
+	// Data is the folder of class folders; Val a folder of validation
+	// class folders, or ValSplit the fraction of each class kept aside.
+	Data, Val string
+	ValSplit  float64
+	// Out is the model file to write; empty writes none.
+	Out string
+	Options
+}
+
+// Run trains a head as cfg says: it scans the photos, makes the backbone
+// (loading the model file, or quantizing the zoo model on the calibration
+// photos), trains, and writes the model file.
+func Run(cfg Config) (*qnet.Model, *Report, error) {
+	start := time.Now()
+	classes, photos, err := ScanClasses(cfg.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	set, err := Split(classes, photos, cfg.Val, cfg.ValSplit)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := cfg.backbone()
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := NewBackbone(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	model, rep, err := Train(b, set, cfg.Options)
+	if err != nil {
+		return nil, rep, err
+	}
+	if cfg.Out != "" {
+		if err := modelfile.Save(cfg.Out, model); err != nil {
+			return nil, rep, err
+		}
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	return model, rep, nil
+}
+
+// backbone loads or makes the int8 backbone the configuration names.
+func (cfg *Config) backbone() (*qnet.Model, error) {
+	if st, err := os.Stat(cfg.Backbone); err == nil && st.Mode().IsRegular() {
+		if cfg.Weights != "" {
+			return nil, fmt.Errorf("backbone %s is a model file: it holds its weights, drop --weights", cfg.Backbone)
+		}
+		return LoadModelFile(cfg.Backbone)
+	} else if strings.ContainsRune(cfg.Backbone, os.PathSeparator) || filepath.Ext(cfg.Backbone) != "" {
+		return nil, fmt.Errorf("backbone %s: %w", cfg.Backbone, err)
+	}
+	dir := cfg.Calib
+	if dir == "" {
+		dir = cfg.Data
+	}
+	n := cfg.CalibImages
+	if n == 0 {
+		n = 100
+	}
+	paths, err := ptq.CalibrationImages(dir, n)
+	if err != nil {
+		return nil, err
+	}
+	method := calib.MSE
+	if cfg.CalibMethod != "" {
+		if method, err = calib.ParseMethod(cfg.CalibMethod); err != nil {
+			return nil, err
+		}
+	}
+	m, err := Quantize(cfg.Backbone, cfg.Weights, paths, method, cfg.progress("calibration"))
+	if err != nil {
+		return nil, err
+	}
+	m.Calibration += " of " + dir
+	return m, nil
+}
