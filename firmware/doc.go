@@ -11,16 +11,25 @@
 //     activates after `frames` detecting frames and releases after
 //     `release` frames without, and says which level its pin has at any
 //     time (modes on, pulse, blink). Pure logic.
-//   - Run (run.go) is the loop: capture -> classify -> decide -> pins and
-//     records, a heartbeat pin, a fault pin, periodic status records,
-//     sd_notify (READY, WATCHDOG only while frames progress, STATUS) and
-//     reloads on SIGHUP.
+//   - Run (run.go) is the loop: capture -> classify -> decide -> outputs,
+//     a heartbeat pin, a fault pin, periodic status records, sd_notify
+//     (READY, WATCHDOG only while frames progress, STATUS) and reloads on
+//     SIGHUP. Frames come through package pipeline, the path neonet
+//     classify --camera takes too.
+//   - Output (output.go) is where results go: every classified frame,
+//     every pin level change and every record. PinOutput (the GPIO pins)
+//     and LogOutput (the serial log) are two; others are added without
+//     touching the loop.
+//   - Daemon (daemon.go) is neonet run as a library: Open loads the
+//     configuration and model, opens pins, log and camera; Run runs the
+//     loop under systemd; Close makes everything safe.
 //
-// The camera, the model, the pins, the clock and systemd are reached
-// through the small interfaces Capture, Classifier, Pin, Clock and
+// The camera, the model, the outputs, the clock and systemd are reached
+// through the small interfaces Camera, Classifier, Output, Clock and
 // Notifier, so the daemon runs end to end in tests with fakes. Subpackage
 // pins drives real (periph.io) or simulated pins; serlog writes the
-// records to the serial port and stdout without ever blocking inference.
+// records to the serial port and stdout without ever blocking inference;
+// smoke checks a board with the daemon's own code paths.
 //
 // docs/firmware.md is the user's reference: every configuration key, the
 // rule semantics, the record format and the systemd integration.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
 )
 
@@ -112,30 +113,31 @@ func newFakeCamera(clock *fakeClock) *fakeCamera {
 	return &fakeCamera{clock: clock, asks: make(chan struct{}), frames: make(chan frame)}
 }
 
-func (c *fakeCamera) Next(ctx context.Context, input []int8) (uint64, error) {
+func (c *fakeCamera) Next(ctx context.Context, dst *camera.Frame) error {
 	select {
 	case c.asks <- struct{}{}:
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return ctx.Err()
 	}
 	select {
 	case f := <-c.frames:
 		c.clock.Advance(framePeriod)
 		if f.cameraErr != nil {
-			return 0, f.cameraErr
+			return f.cameraErr
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.current = f
 		c.seq++
-		input[0] = int8(c.seq)
-		return c.seq, nil
+		dst.Seq = c.seq
+		return nil
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return ctx.Err()
 	}
 }
 
 func (c *fakeCamera) Dropped() uint64 { return 7 }
+func (c *fakeCamera) String() string  { return "fake camera" }
 
 // feed gives the loop frames, one at a time, waiting until the loop asks.
 func (c *fakeCamera) feed(frames ...frame) {
@@ -164,6 +166,10 @@ type fakeModel struct {
 
 func (m *fakeModel) Input() []int8    { return m.input }
 func (m *fakeModel) Labels() []string { return m.labels }
+func (m *fakeModel) Prepare(f *camera.Frame) error {
+	m.input[0] = int8(f.Seq)
+	return nil
+}
 func (m *fakeModel) Classify() ([]Score, error) {
 	m.camera.clock.Advance(inferTime)
 	m.camera.mu.Lock()

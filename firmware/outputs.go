@@ -27,15 +27,14 @@ type Outputs struct {
 // and its log, which goes to stdout and, unless serial.port is "", to the
 // serial port.
 func OpenOutputs(cfg *Config, stdout io.Writer) (*Outputs, error) {
-	set, err := pins.Open(cfg.GPIO, cfg.Pins(), stdout)
+	set, err := OpenPins(cfg, stdout)
 	if err != nil {
 		return nil, err
 	}
 	o := &Outputs{Pins: set}
 	outs := []io.Writer{stdout}
 	if cfg.Serial.Port != "" {
-		port, err := serlog.OpenSerial(cfg.Serial.Port, serlog.Framing{Baud: cfg.Serial.Baud,
-			DataBits: cfg.Serial.DataBits, Parity: cfg.Serial.Parity, StopBits: cfg.Serial.StopBits})
+		port, err := OpenSerial(cfg.Serial)
 		if err != nil {
 			return nil, errors.Join(err, set.Safe())
 		}
@@ -46,13 +45,20 @@ func OpenOutputs(cfg *Config, stdout io.Writer) (*Outputs, error) {
 	return o, nil
 }
 
-// PinMap is the pins as Run takes them.
-func (o *Outputs) PinMap() map[string]Pin {
-	m := make(map[string]Pin, len(o.Pins.Pins))
-	for _, p := range o.Pins.Pins {
-		m[p.Name()] = p
-	}
-	return m
+// OpenPins opens every pin the configuration names, on its GPIO backend,
+// driven inactive; simulated pins print their transitions to stdout.
+func OpenPins(cfg *Config, stdout io.Writer) (*pins.Set, error) {
+	return pins.Open(cfg.GPIO, cfg.Pins(), stdout)
+}
+
+// OpenSerial opens the configured serial port with its framing.
+func OpenSerial(s SerialConfig) (io.WriteCloser, error) {
+	return serlog.OpenSerial(s.Port, serlog.Framing{Baud: s.Baud, DataBits: s.DataBits, Parity: s.Parity, StopBits: s.StopBits})
+}
+
+// List is the pins and the log as Run takes them.
+func (o *Outputs) List() []Output {
+	return []Output{PinOutput{Pins: o.Pins}, LogOutput{Log: o.Log}}
 }
 
 // Close drives every pin inactive, writes the queued records and closes

@@ -25,11 +25,10 @@ active_low = true
 	if err != nil {
 		t.Fatal(err)
 	}
-	pins := o.PinMap()
-	if len(pins) != 2 || pins["GPIO17"] == nil || pins["GPIO22"] == nil {
-		t.Fatalf("pins %v", pins)
+	if len(o.Pins.Pins) != 2 || o.Pins.ByName("GPIO17") == nil || o.Pins.ByName("GPIO22") == nil {
+		t.Fatalf("pins %v", o.Pins.Pins)
 	}
-	if err := pins["GPIO17"].Set(true); err != nil {
+	if err := o.List()[0].Level("GPIO17", true); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.Close(); err != nil {

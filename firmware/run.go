@@ -8,30 +8,27 @@ import (
 	"slices"
 	"time"
 
+	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
+	"neonet.dev/neonet/pipeline"
 )
 
-// Capture is the camera side: it delivers frames already preprocessed into
-// the model's input.
-type Capture interface {
-	// Next blocks until a frame newer than the last one is ready, writes it
-	// into input and returns its sequence number.
-	Next(ctx context.Context, input []int8) (seq uint64, err error)
+// Camera is the camera side: the newest frame each time (a
+// pipeline.Camera, or a test's fake).
+type Camera interface {
+	pipeline.Frames
 	// Dropped counts the frames the camera produced that nobody took.
 	Dropped() uint64
+	// String names the camera, for messages.
+	String() string
 }
 
-// Classifier is the int8 model.
+// Classifier is the int8 model: it preprocesses a frame into its input
+// and classifies it (a pipeline.Model, or a test's fake).
 type Classifier interface {
-	Input() []int8              // the model's input buffer, filled by Capture
-	Classify() ([]Score, error) // runs the model and returns the top scores
-	Labels() []string           // every class name, in output order
-}
-
-// Pin is an output pin: Set(true) drives it active, with its polarity
-// applied (pins.Out implements it).
-type Pin interface {
-	Set(active bool) error
+	pipeline.Classifier
+	Input() []int8    // the model's input buffer, filled by Prepare
+	Labels() []string // every class name, in output order
 }
 
 // Pipeline is what a reload replaces: the configuration and the model.
@@ -44,13 +41,14 @@ type Pipeline struct {
 // reload (SIGHUP).
 type Loader func(ctx context.Context) (*Pipeline, error)
 
-// Deps is what Run works with. Capture, Classifier, Pins and Log are
-// required; the rest have defaults.
+// Deps is what Run works with. Camera and Classifier are required; the
+// rest have defaults.
 type Deps struct {
-	Capture    Capture
+	Camera     Camera // closed by the caller after Run returns
 	Classifier Classifier
-	Pins       map[string]Pin // every pin the configuration names (Config.Pins)
-	Log        *serlog.Logger // closed by the caller after Run returns, to flush it
+	// Outputs get the frames, the pin levels and the records: the pins
+	// and the serial log (Outputs.List), and any others.
+	Outputs []Output
 
 	Clock            Clock         // default RealClock
 	Notifier         Notifier      // default none; Systemd{} under systemd
@@ -75,16 +73,11 @@ const workerWait = 2 * time.Second
 // watchdog pings, so systemd restarts the service. Every pin is driven
 // inactive before Run returns.
 func Run(ctx context.Context, cfg *Config, deps Deps) error {
-	if deps.Capture == nil || deps.Classifier == nil || deps.Log == nil {
-		return errors.New("firmware.Run: Capture, Classifier and Log are required")
+	if deps.Camera == nil || deps.Classifier == nil {
+		return errors.New("firmware.Run: Camera and Classifier are required")
 	}
 	if err := cfg.ValidateLabels(deps.Classifier.Labels()); err != nil {
 		return err
-	}
-	for _, p := range cfg.Pins() {
-		if deps.Pins[p.Name] == nil {
-			return fmt.Errorf("firmware.Run: pin %s of the configuration was not opened", p.Name)
-		}
 	}
 	if deps.Clock == nil {
 		deps.Clock = RealClock
@@ -95,7 +88,7 @@ func Run(ctx context.Context, cfg *Config, deps Deps) error {
 	if deps.SysRoot == "" {
 		deps.SysRoot = "/"
 	}
-	d := &daemonState{deps: deps, clock: deps.Clock, log: deps.Log, classifier: deps.Classifier, levels: map[string]bool{}}
+	d := &daemonState{deps: deps, clock: deps.Clock, classifier: deps.Classifier, levels: map[string]bool{}}
 	d.configure(cfg)
 	return d.loop(ctx)
 }
@@ -106,18 +99,15 @@ func (nopNotifier) Notify(string) error { return nil }
 
 // frameResult is one pass of the worker: a classified frame or a failure.
 type frameResult struct {
-	seq    uint64
-	scores []Score
-	infer  time.Duration
-	source string // "camera" or "model" when err is set
-	err    error
+	pipeline.Result
+	frame  *camera.Frame // the worker's frame, untouched until the next work
+	source string        // "camera" or "model" when Err is set
 }
 
 type daemonState struct {
 	deps       Deps
 	cfg        *Config
 	clock      Clock
-	log        *serlog.Logger
 	classifier Classifier
 	detectors  []*Detector
 	levels     map[string]bool // last level written to each pin
@@ -131,6 +121,7 @@ type daemonState struct {
 	lastBeat      time.Time
 	faultSource   string // "" when healthy
 	faultAttempts int
+	frame         Frame // what outputs see of the current frame
 }
 
 func (d *daemonState) configure(cfg *Config) {
@@ -155,7 +146,7 @@ func (d *daemonState) loop(ctx context.Context) error {
 	now := d.clock.Now()
 	d.started = now
 	d.stats.reset(now)
-	d.lastDropped = d.deps.Capture.Dropped()
+	d.lastDropped = d.deps.Camera.Dropped()
 	d.emit(serlog.New(now, "start").Str("model", d.deps.ModelName).Int("rules", int64(len(d.cfg.Rules))).Word("gpio", d.cfg.GPIO))
 	d.safeAll(now)
 
@@ -173,7 +164,7 @@ func (d *daemonState) loop(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return d.shutdown(stopWorker, workerDone)
 			}
-			if r.err != nil {
+			if r.Err != nil {
 				d.onFault(r)
 				retry = d.clock.After(d.cfg.RetryInterval)
 			} else {
@@ -206,6 +197,7 @@ func (d *daemonState) loop(ctx context.Context) error {
 // worker captures and classifies one frame per classifier it receives, so
 // the loop decides when the next frame is taken and which model runs it.
 func (d *daemonState) worker(ctx context.Context, work <-chan Classifier, results chan<- frameResult) {
+	stream := pipeline.Stream{Camera: d.deps.Camera, Now: d.clock.Now}
 	for {
 		var c Classifier
 		select {
@@ -213,14 +205,11 @@ func (d *daemonState) worker(ctx context.Context, work <-chan Classifier, result
 			return
 		case c = <-work:
 		}
-		var r frameResult
-		r.seq, r.err = d.deps.Capture.Next(ctx, c.Input())
-		if r.err != nil {
-			r.source = "camera"
-		} else {
-			start := d.clock.Now()
-			r.scores, r.err = c.Classify()
-			r.infer = d.clock.Now().Sub(start)
+		r := frameResult{Result: stream.Next(ctx, c), frame: &stream.Frame, source: "camera"}
+		switch r.Stage {
+		case pipeline.Prepare:
+			r.Err = fmt.Errorf("camera %s: %w", d.deps.Camera, r.Err)
+		case pipeline.Run:
 			r.source = "model"
 		}
 		select {
@@ -238,10 +227,14 @@ func (d *daemonState) onFrame(r frameResult) {
 		d.faultSource, d.faultAttempts = "", 0
 		d.setPin(now, d.cfg.FaultPin, false)
 	}
-	d.stats.add(r.infer)
+	d.stats.add(r.Infer)
 	d.framesForPing++
+	d.frame = Frame{Time: now, Seq: r.frame.Seq, Pixels: r.frame, Scores: r.Scores, Infer: r.Infer}
+	for _, o := range d.deps.Outputs {
+		o.Frame(&d.frame)
+	}
 	for i, det := range d.detectors {
-		switch det.Observe(r.scores, now) {
+		switch det.Observe(r.Scores, now) {
 		case Activated:
 			d.emit(serlog.New(now, "detect").Int("rule", int64(i+1)).Str("label", det.Label).
 				Float("score", float64(det.Score), 2).Word("pin", det.Rule.Pin).Int("state", 1))
@@ -258,7 +251,7 @@ func (d *daemonState) onFrame(r frameResult) {
 	}
 	if !d.ready {
 		d.ready = true
-		d.emit(serlog.New(now, "ready").Int("frame", int64(r.seq)).Float("infer_ms", ms(r.infer), 1))
+		d.emit(serlog.New(now, "ready").Int("frame", int64(r.frame.Seq)).Float("infer_ms", ms(r.Infer), 1))
 		d.notify("READY=1\nSTATUS=first frame classified")
 	}
 }
@@ -268,7 +261,7 @@ func (d *daemonState) onFault(r frameResult) {
 	first := d.faultSource == ""
 	d.faultSource = r.source
 	d.faultAttempts++
-	d.emit(serlog.New(now, "fault").Word("source", r.source).Str("error", r.err.Error()).Int("attempt", int64(d.faultAttempts)))
+	d.emit(serlog.New(now, "fault").Word("source", r.source).Str("error", r.Err.Error()).Int("attempt", int64(d.faultAttempts)))
 	if first {
 		// Fail safe: nothing is seen while the camera or model is down.
 		d.setPin(now, d.cfg.FaultPin, true)
@@ -282,21 +275,25 @@ func (d *daemonState) onFault(r frameResult) {
 		d.updatePins(now)
 		d.setPin(now, d.cfg.HeartbeatPin, false)
 		d.heartbeat = false
-		d.notify(fmt.Sprintf("STATUS=fault: %s: %v", r.source, r.err))
+		d.notify(fmt.Sprintf("STATUS=fault: %s: %v", r.source, r.Err))
 	}
 }
 
 func (d *daemonState) status() {
 	now := d.clock.Now()
-	dropped := d.deps.Capture.Dropped()
+	dropped := d.deps.Camera.Dropped()
 	fps, infer := d.stats.fps(now), ms(d.stats.medianInfer())
 	rec := serlog.New(now, "status").Float("fps", fps, 1).Float("infer_ms", infer, 1).
 		Int("frames", int64(d.stats.frames)).Int("dropped", int64(dropped-d.lastDropped))
 	if temp, err := SoCTemperature(d.deps.SysRoot); err == nil {
 		rec.Float("temp_c", temp, 1)
 	}
-	rec.Int("uptime_s", int64(now.Sub(d.started)/time.Second)).
-		Int("log_overflow", int64(d.log.TakeOverflow())).Int("log_errors", int64(d.log.TakeWriteErrors()))
+	rec.Int("uptime_s", int64(now.Sub(d.started)/time.Second))
+	for _, o := range d.deps.Outputs {
+		if s, ok := o.(StatusReporter); ok {
+			s.Status(rec)
+		}
+	}
 	if d.faultSource != "" {
 		rec.Word("fault", d.faultSource)
 	}
@@ -415,10 +412,16 @@ func (d *daemonState) setPin(now time.Time, name string, active bool) error {
 	if level, ok := d.levels[name]; ok && level == active {
 		return nil
 	}
-	if err := d.deps.Pins[name].Set(active); err != nil {
-		d.emit(serlog.New(now, "fault").Word("source", "gpio").Word("pin", name).Str("error", err.Error()))
+	var errs []error
+	for _, o := range d.deps.Outputs {
+		if err := o.Level(name, active); err != nil {
+			d.emit(serlog.New(now, "fault").Word("source", "gpio").Word("pin", name).Str("error", err.Error()))
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
 		delete(d.levels, name) // unknown: try again next time
-		return err
+		return errors.Join(errs...)
 	}
 	d.levels[name] = active
 	return nil
@@ -434,8 +437,12 @@ func (d *daemonState) safeAll(now time.Time) error {
 	return errors.Join(errs...)
 }
 
-// emit queues a record for the serial port and stdout.
-func (d *daemonState) emit(r *serlog.Record) { d.deps.Log.Log(r) }
+// emit hands a record to every output.
+func (d *daemonState) emit(r *serlog.Record) {
+	for _, o := range d.deps.Outputs {
+		o.Record(r)
+	}
+}
 
 func (d *daemonState) notify(state string) {
 	if err := d.deps.Notifier.Notify(state); err != nil {

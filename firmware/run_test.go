@@ -3,6 +3,7 @@ package firmware
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"neonet.dev/neonet/firmware/pins"
 	"neonet.dev/neonet/firmware/serlog"
 )
 
@@ -52,16 +52,15 @@ func startDaemon(t *testing.T, config string, deps Deps) *harness {
 	h.notify = newNotifySocket(t)
 	h.camera = newFakeCamera(h.clock)
 	h.model = &fakeModel{camera: h.camera, labels: testLabels, input: make([]int8, 16)}
-	set, err := pins.Open("sim", cfg.Pins(), h.pinLog)
+	sim := *cfg // the configuration's pins, simulated; Run compares reloads with cfg as written
+	sim.GPIO = "sim"
+	set, err := OpenPins(&sim, h.pinLog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps.Pins = map[string]Pin{}
-	for _, p := range set.Pins {
-		deps.Pins[p.Name()] = p
-	}
 	logger := serlog.NewLogger(1000, h.log)
-	deps.Capture, deps.Classifier, deps.Log = h.camera, h.model, logger
+	deps.Outputs = append([]Output{PinOutput{Pins: set}, LogOutput{Log: logger}}, deps.Outputs...)
+	deps.Camera, deps.Classifier = h.camera, h.model
 	deps.Clock, deps.Reload = h.clock, h.reload
 	if deps.Notifier == nil {
 		deps.Notifier = Systemd{}
@@ -316,5 +315,59 @@ func TestReload(t *testing.T) {
 	msgs := h.notify.waitFor(t, "STOPPING=1", 1)
 	if count(msgs, "RELOADING=1") != 5 || !slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "STATUS=reload failed") }) {
 		t.Errorf("notifications %q", msgs)
+	}
+}
+
+// recorder is an output that keeps what it is given, as a web page or an
+// MQTT client would: copies, not the loop's buffers.
+type recorder struct {
+	NopOutput
+	frames []uint64  // sequence numbers
+	top    []float32 // each frame's first score
+	levels []string  // "PIN=1" or "PIN=0"
+	events []string
+}
+
+func (r *recorder) Frame(f *Frame) {
+	r.frames = append(r.frames, f.Seq)
+	r.top = append(r.top, f.Scores[0].Score)
+}
+
+func (r *recorder) Level(pin string, active bool) error {
+	r.levels = append(r.levels, fmt.Sprintf("%s=%d", pin, map[bool]int{false: 0, true: 1}[active]))
+	return nil
+}
+
+func (r *recorder) Record(rec *serlog.Record) {
+	fields, _ := serlog.Parse(rec.String())
+	r.events = append(r.events, fields["event"])
+}
+
+func (r *recorder) Status(rec *serlog.Record) { rec.Int("recorded_frames", int64(len(r.frames))) }
+
+// TestOutputsSeeFramesLevelsAndRecords: an output added beside the pins
+// and the log gets every classified frame, every level change and every
+// record, and can add its own counters to the status record.
+func TestOutputsSeeFramesLevelsAndRecords(t *testing.T) {
+	rec := &recorder{}
+	h := startDaemon(t, "status_interval = \"1s\"\n[[rule]]\nlabels = [\"tabby\"]\nframes = 1\nrelease = 1\npin = \"GPIO17\"\n",
+		Deps{Outputs: []Output{rec}})
+	h.camera.feed(frame{scores: scores("tabby", .8)}, frame{cameraErr: errors.New("unplugged")}, frame{scores: scores("dog", .9)})
+	for range 8 {
+		h.camera.feed(frame{scores: scores("tabby", .7)})
+	}
+	h.stop()
+	if len(rec.frames) != 10 || rec.frames[0] != 1 || rec.frames[9] != 10 || rec.top[0] != .8 || rec.top[1] != .9 {
+		t.Errorf("frames %v, first scores %v: want the 10 classified frames", rec.frames, rec.top)
+	}
+	if want := []string{"GPIO17=0", "GPIO17=1", "GPIO17=0", "GPIO17=1", "GPIO17=0"}; !slices.Equal(rec.levels, want) {
+		t.Errorf("levels %v, want %v", rec.levels, want)
+	}
+	want := []string{"start", "detect", "ready", "fault", "release", "recovered", "detect", "status", "stop"}
+	if !slices.Equal(rec.events, want) {
+		t.Errorf("records %v\nwant    %v", rec.events, want)
+	}
+	if s := records(t, h.log.String(), "status"); len(s) != 1 || s[0]["recorded_frames"] == "" {
+		t.Errorf("status records %v: want the output's counter in them", s)
 	}
 }

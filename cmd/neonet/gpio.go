@@ -25,16 +25,7 @@ func runGPIO(args []string, stdout, stderr io.Writer) error {
 }
 
 func runGPIOTest(args []string, stdout io.Writer) error {
-	fs := newFlags("gpio", "test PIN [--sim] [--count N] [--period D] [--active-low]", `
-Blink one output pin so you can check the wiring of an LED or relay before
-the daemon drives it. PIN is a name as the board's GPIO driver knows it
-("GPIO17" on a Raspberry Pi, a line name on a Jetson). Each blink is one
-period: active for the first half, inactive for the second; the pin is
-left inactive at the end or on Ctrl-C. The user needs access to
-/dev/gpiochip* (group gpio).
-
-Example:
-  neonet gpio test GPIO17 --count 5 --period 500ms`, stdout)
+	fs := newFlags("gpio", "test PIN [--sim] [--count N] [--period D] [--active-low]", stdout)
 	sim := fs.Bool("sim", false, "use a simulated pin that prints its transitions (no hardware)")
 	count := fs.Int("count", 10, "number of blinks")
 	period := fs.Duration("period", time.Second, "length of one blink (on, then off)")
@@ -62,35 +53,10 @@ Example:
 	pin := set.Pins[0]
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err = blink(ctx, pin, *count, *period, func(active bool) {
+	err = pin.Blink(ctx, *count, *period, func(active bool) {
 		if !*sim { // simulated pins print their own transitions
-			fmt.Fprintf(stdout, "pin %s -> %s\n", pin.Name(), levelName(active != *activeLow))
+			fmt.Fprintln(stdout, pins.Transition(pin.Name(), active != *activeLow))
 		}
 	})
 	return errors.Join(err, set.Safe())
-}
-
-// blink drives pin active then inactive count times, half a period each,
-// calling show after each change; it stops early when ctx is cancelled.
-func blink(ctx context.Context, pin *pins.Out, count int, period time.Duration, show func(active bool)) error {
-	for i := 0; i < 2*count; i++ {
-		active := i%2 == 0
-		if err := pin.Set(active); err != nil {
-			return err
-		}
-		show(active)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(period / 2):
-		}
-	}
-	return nil
-}
-
-func levelName(high bool) string {
-	if high {
-		return "high"
-	}
-	return "low"
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"embed"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -88,14 +90,20 @@ func usageErrorf(format string, a ...any) error { return usageError{fmt.Errorf(f
 // reported once, on stderr, by run.
 var helpPrinters = map[*flag.FlagSet]func(){}
 
+// help holds each command's description, help/COMMAND.txt.
+//
+//go:embed help/*.txt
+var help embed.FS
+
 // newFlags makes a flag set whose --help prints the command's synopsis,
-// description and flags to stdout.
-func newFlags(name, synopsis, description string, stdout io.Writer) *flag.FlagSet {
+// description (help/NAME.txt) and flags to stdout.
+func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	helpPrinters[fs] = func() {
-		fmt.Fprintf(stdout, "Usage: neonet %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(description))
+		description, _ := help.ReadFile("help/" + name + ".txt")
+		fmt.Fprintf(stdout, "Usage: neonet %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(string(description)))
 		var n int
 		fs.VisitAll(func(*flag.Flag) { n++ })
 		if n > 0 {
@@ -131,4 +139,20 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// parseFlags parses the command line of a command that takes flags only.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err == nil && len(pos) > 0 {
+		err = usageErrorf("unexpected argument %q", pos[0])
+	}
+	return err
+}
+
+// given reports whether any of the named flags was on the command line.
+func given(fs *flag.FlagSet, names ...string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || slices.Contains(names, f.Name) })
+	return found
 }

@@ -28,6 +28,9 @@ func TestHelp(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "Usage: neonet "+c.name) || errOut != "" {
 			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", c.name, code, out, errOut)
 		}
+		if text, err := help.ReadFile("help/" + c.name + ".txt"); err != nil || !strings.Contains(out, strings.TrimSpace(string(text))) {
+			t.Errorf("%s --help does not print help/%s.txt (%v)", c.name, c.name, err)
+		}
 	}
 	if code, out, _ := neonet("help", "classify"); code != 0 || !strings.Contains(out, "--top") {
 		t.Errorf("help classify: exit %d, output %q", code, out)

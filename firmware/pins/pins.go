@@ -1,10 +1,12 @@
 package pins
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/host/v3"
@@ -105,4 +107,31 @@ func Open(backend string, specs []Spec, sim io.Writer) (*Set, error) {
 		}
 	}
 	return set, nil
+}
+
+// Transition describes a pin's change of level: "pin GPIO17 -> high".
+func Transition(name string, high bool) string {
+	if high {
+		return "pin " + name + " -> high"
+	}
+	return "pin " + name + " -> low"
+}
+
+// Blink drives the pin active then inactive count times, half a period
+// each, calling show after each change; it stops early, leaving the pin as
+// it is, when ctx is cancelled.
+func (o *Out) Blink(ctx context.Context, count int, period time.Duration, show func(active bool)) error {
+	for i := 0; i < 2*count; i++ {
+		active := i%2 == 0
+		if err := o.Set(active); err != nil {
+			return err
+		}
+		show(active)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(period / 2):
+		}
+	}
+	return nil
 }

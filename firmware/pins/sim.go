@@ -42,11 +42,7 @@ func (p *SimPin) Out(l gpio.Level) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if l != p.level && p.w != nil {
-		state := "low"
-		if l {
-			state = "high"
-		}
-		fmt.Fprintf(p.w, "pin %s -> %s\n", p.name, state)
+		fmt.Fprintln(p.w, Transition(p.name, bool(l)))
 	}
 	p.level = l
 	return nil

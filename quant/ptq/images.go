@@ -8,6 +8,8 @@ import (
 
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/preprocess"
+	"neonet.dev/neonet/qnet"
+	"neonet.dev/neonet/quant/calib"
 )
 
 // CalibrationImages lists the images (.jpg, .jpeg, .png, .bmp) under dir,
@@ -67,4 +69,31 @@ func Calibrate(g *graph.Graph, spec preprocess.Spec, paths []string, progress fu
 		}
 	}
 	return c, nil
+}
+
+// Calibration says how a float model becomes int8: the images its
+// activation ranges are measured on, and how the ranges are chosen.
+type Calibration struct {
+	Dir            string   // the folder the images come from, named in the model's note
+	Paths          []string // the images (CalibrationImages)
+	Method         calib.Method
+	BiasCorrection bool
+	// Progress, if set, is called after each image.
+	Progress func(done, total int)
+}
+
+// QuantizeImages calibrates g on c's images, preprocessed with
+// meta.Preprocess, and converts it to int8; meta.Calibration is set to a
+// note on how (method, images, bias correction).
+func QuantizeImages(g *graph.Graph, meta Meta, c Calibration) (*qnet.Model, error) {
+	cal, err := Calibrate(g, meta.Preprocess, c.Paths, c.Progress)
+	if err != nil {
+		return nil, err
+	}
+	cal.BiasCorrection = c.BiasCorrection
+	meta.Calibration = fmt.Sprintf("%s ranges from %d images of %s", c.Method, len(c.Paths), c.Dir)
+	if c.BiasCorrection {
+		meta.Calibration += ", bias correction"
+	}
+	return cal.Quantize(meta, c.Method)
 }
