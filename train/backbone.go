@@ -7,7 +7,6 @@ import (
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/models"
 	"neonet.dev/neonet/qnet"
-	"neonet.dev/neonet/quant/calib"
 	"neonet.dev/neonet/quant/ptq"
 	"neonet.dev/neonet/tensor"
 )
@@ -79,9 +78,8 @@ func LoadModelFile(path string) (*qnet.Model, error) {
 }
 
 // Quantize builds zoo model name with its weights and quantizes it to int8
-// with activation ranges calibrated (by method) on the photos calib, as
-// neonet quantize does. progress, if not nil, is called after each photo.
-func Quantize(name, weights string, calibPhotos []string, method calib.Method, progress func(done, total int)) (*qnet.Model, error) {
+// with activation ranges calibrated on c's photos, as neonet quantize does.
+func Quantize(name, weights string, c ptq.Calibration) (*qnet.Model, error) {
 	zoo, err := models.Lookup(name)
 	if err != nil {
 		return nil, err
@@ -93,10 +91,5 @@ func Quantize(name, weights string, calibPhotos []string, method calib.Method, p
 	if err != nil {
 		return nil, err
 	}
-	c, err := ptq.Calibrate(g, zoo.Preprocess, calibPhotos, progress)
-	if err != nil {
-		return nil, err
-	}
-	note := fmt.Sprintf("%s ranges from %d photos", method, len(calibPhotos))
-	return c.Quantize(ptq.Meta{Name: zoo.Name, Preprocess: zoo.Preprocess, Calibration: note}, method)
+	return ptq.QuantizeImages(g, ptq.Meta{Name: zoo.Name, Preprocess: zoo.Preprocess}, c)
 }

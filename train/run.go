@@ -3,9 +3,9 @@ package train
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
+
+	"neonet.dev/neonet/classify"
 
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/qnet"
@@ -13,12 +13,17 @@ import (
 	"neonet.dev/neonet/quant/ptq"
 )
 
+// DefaultCalibImages is how many photos a zoo backbone is calibrated on
+// by default, as neonet quantize does.
+const DefaultCalibImages = 100
+
 // Config is a whole training run, as neonet train's flags give it.
 type Config struct {
 	// Backbone is a zoo model's name, with Weights, or an int8 model file.
 	Backbone, Weights string
 	// Calib is the folder of photos a zoo backbone is calibrated on (the
-	// training photos when empty), at most CalibImages of them (0: 100),
+	// training photos when empty), at most CalibImages of them (0:
+	// DefaultCalibImages),
 	// with CalibMethod ("mse" when empty, as neonet quantize).
 	Calib       string
 	CalibImages int
@@ -68,36 +73,32 @@ func Run(cfg Config) (*qnet.Model, *Report, error) {
 
 // backbone loads or makes the int8 backbone the configuration names.
 func (cfg *Config) backbone() (*qnet.Model, error) {
-	if st, err := os.Stat(cfg.Backbone); err == nil && st.Mode().IsRegular() {
+	if classify.IsModelFile(cfg.Backbone) {
 		if cfg.Weights != "" {
 			return nil, fmt.Errorf("backbone %s is a model file: it holds its weights, drop --weights", cfg.Backbone)
 		}
 		return LoadModelFile(cfg.Backbone)
-	} else if strings.ContainsRune(cfg.Backbone, os.PathSeparator) || filepath.Ext(cfg.Backbone) != "" {
+	}
+	if classify.LooksLikePath(cfg.Backbone) {
+		_, err := os.Stat(cfg.Backbone)
 		return nil, fmt.Errorf("backbone %s: %w", cfg.Backbone, err)
 	}
-	dir := cfg.Calib
-	if dir == "" {
-		dir = cfg.Data
+	c := ptq.Calibration{Dir: cfg.Calib, Method: calib.MSE, Progress: cfg.progress("calibration")}
+	if c.Dir == "" {
+		c.Dir = cfg.Data
 	}
 	n := cfg.CalibImages
 	if n == 0 {
-		n = 100
+		n = DefaultCalibImages
 	}
-	paths, err := ptq.CalibrationImages(dir, n)
-	if err != nil {
+	var err error
+	if c.Paths, err = ptq.CalibrationImages(c.Dir, n); err != nil {
 		return nil, err
 	}
-	method := calib.MSE
 	if cfg.CalibMethod != "" {
-		if method, err = calib.ParseMethod(cfg.CalibMethod); err != nil {
+		if c.Method, err = calib.ParseMethod(cfg.CalibMethod); err != nil {
 			return nil, err
 		}
 	}
-	m, err := Quantize(cfg.Backbone, cfg.Weights, paths, method, cfg.progress("calibration"))
-	if err != nil {
-		return nil, err
-	}
-	m.Calibration += " of " + dir
-	return m, nil
+	return Quantize(cfg.Backbone, cfg.Weights, c)
 }
