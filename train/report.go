@@ -4,12 +4,16 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"neonet.dev/neonet/internal/chart"
 )
 
 // Report is what a training run did and how well the head does.
 type Report struct {
-	Classes []string
-	Counts  []ClassCount
+	// Backbone is the name of the model the backbone was cut from.
+	Backbone string
+	Classes  []string
+	Counts   []ClassCount
 	// Images is the number of photos used, training and validation.
 	Images   int
 	Skipped  []Failure // photos that could not be read, left out
@@ -139,6 +143,12 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "confusion matrix of the %s photos (rows: true class, columns: predicted):\n", of)
 	writeConfusion(w, r.Classes, confusion)
+	r.WriteProblems(w)
+	fmt.Fprintf(w, "time: %.1f s (embeddings %.1f s, head %.2f s)\n", r.Seconds, r.EmbedSeconds, r.HeadSeconds)
+}
+
+// WriteProblems prints the photos skipped and the warnings, if any.
+func (r *Report) WriteProblems(w io.Writer) {
 	for _, f := range r.Skipped {
 		fmt.Fprintf(w, "skipped %s: %s\n", f.Path, f.Err)
 	}
@@ -148,7 +158,6 @@ func (r *Report) WriteText(w io.Writer) {
 	for _, warning := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warning)
 	}
-	fmt.Fprintf(w, "time: %.1f s (embeddings %.1f s, head %.2f s)\n", r.Seconds, r.EmbedSeconds, r.HeadSeconds)
 }
 
 // writeConfusion prints a confusion matrix with numbered columns.
@@ -177,4 +186,14 @@ func writeConfusion(w io.Writer, classes []string, m [][]int) {
 		}
 		fmt.Fprintln(w, b.String())
 	}
+}
+
+// Plot draws the confusion matrix of the validation photos (of the
+// training photos without any) to a PNG file.
+func (r *Report) Plot(path string) error {
+	confusion, title := r.Train.Confusion, fmt.Sprintf("%s head: training photos, %.1f%% right", r.Method, 100*r.Train.Accuracy)
+	if r.Val.Photos > 0 {
+		confusion, title = r.Val.Confusion, fmt.Sprintf("%s head: validation photos, %.1f%% right", r.Method, 100*r.Val.Accuracy)
+	}
+	return chart.SaveConfusion(path, r.Classes, confusion, title)
 }

@@ -83,7 +83,7 @@ func (cfg *Config) backbone() (*qnet.Model, error) {
 		_, err := os.Stat(cfg.Backbone)
 		return nil, fmt.Errorf("backbone %s: %w", cfg.Backbone, err)
 	}
-	c := ptq.Calibration{Dir: cfg.Calib, Method: calib.MSE, Progress: cfg.progress("calibration")}
+	c := ptq.Calibration{Dir: cfg.Calib, Method: calib.MSE, Progress: cfg.progress("calibration photos")}
 	if c.Dir == "" {
 		c.Dir = cfg.Data
 	}

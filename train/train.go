@@ -38,16 +38,17 @@ type Options struct {
 	// PoolRange chooses the range of pooled features when the head starts
 	// with a global average pool (SqueezeNet); the zero value is MinMax.
 	PoolRange calib.Method
-	// Progress, if not nil, is called for each photo done in each stage
-	// ("embeddings", "validation").
-	Progress func(stage string, done, total int)
+	// Progress, if not nil, is called as each stage starts ("calibration
+	// photos", "training photos", "validation photos") and returns the
+	// function to call after each photo of it, or nil.
+	Progress func(stage string) func(done, total int)
 }
 
 func (o *Options) progress(stage string) func(done, total int) {
 	if o.Progress == nil {
 		return nil
 	}
-	return func(done, total int) { o.Progress(stage, done, total) }
+	return o.Progress(stage)
 }
 
 // Train trains a head for the classes of set on the backbone's embeddings
@@ -84,11 +85,14 @@ func Train(b *Backbone, set *Set, opt Options) (*qnet.Model, *Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := &Report{Classes: set.Classes, Method: method, Features: b.FeatureName(), Dim: b.Dim(), Augmented: opt.Augment}
-	trainRaw, failed := extract(exs, b.Dim(), set.Train, opt.Augment, opt.progress("embeddings"))
+	rep := &Report{Backbone: b.Model.Name, Classes: set.Classes, Method: method, Features: b.FeatureName(), Dim: b.Dim(), Augmented: opt.Augment}
+	trainRaw, failed := extract(exs, b.Dim(), set.Train, opt.Augment, opt.progress("training photos"))
 	rep.Skipped = append(rep.Skipped, failed...)
-	valRaw, failed := extract(exs, b.Dim(), set.Val, false, opt.progress("validation"))
-	rep.Skipped = append(rep.Skipped, failed...)
+	valRaw := &rawSet{dim: b.Dim(), per: 1}
+	if len(set.Val) > 0 {
+		valRaw, failed = extract(exs, b.Dim(), set.Val, false, opt.progress("validation photos"))
+		rep.Skipped = append(rep.Skipped, failed...)
+	}
 	if err := rep.count(set, trainRaw, valRaw); err != nil {
 		return nil, rep, err
 	}
