@@ -8,7 +8,6 @@ import (
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
 	"neonet.dev/neonet/quant"
-	"neonet.dev/neonet/quant/calib"
 	"neonet.dev/neonet/tensor"
 )
 
@@ -119,17 +118,17 @@ func extract(exs []*extractor, dim int, photos []Photo, augment bool, progress f
 // poolParams chooses the quantization of the pooled features from the
 // training photos' raw features: each pooled value is the mean of its
 // channel over the hw pixels of the feature map, in the features'
-// parameters, and the range is chosen with method as calibration does.
-func poolParams(raw *rawSet, hw int, features quant.Params, method calib.Method) quant.Params {
-	o := calib.NewObserver()
-	means := make([]float32, raw.dim)
-	for r := range raw.rows() {
-		for c, s := range raw.sums[r*raw.dim:][:raw.dim] {
-			means[c] = features.Scale * (float32(s)/float32(hw) - float32(features.Zero))
-		}
-		o.Observe(means)
+// parameters, and the range is the smallest that holds all of them, so
+// that no training embedding is clipped. (MSE, KL and percentile ranges,
+// 5-15% narrower, made no difference beyond noise to the accuracy on
+// CIFAR-10 with SqueezeNet 1.1.)
+func poolParams(raw *rawSet, hw int, features quant.Params) quant.Params {
+	var lo, hi float32
+	for _, s := range raw.sums {
+		mean := features.Scale * (float32(s)/float32(hw) - float32(features.Zero))
+		lo, hi = min(lo, mean), max(hi, mean)
 	}
-	return quant.ChooseParams(o.Range(method))
+	return quant.ChooseParams(lo, hi)
 }
 
 // embeddings are the int8 pooled features the head reads, one row per

@@ -43,7 +43,7 @@ func TestPoolingChannelSumsIsExact(t *testing.T) {
 		raw.sums = append(raw.sums, sums...)
 		raw.class = append(raw.class, 0)
 	}
-	params := poolParams(raw, shape.H*shape.W, features, 0)
+	params := poolParams(raw, shape.H*shape.W, features)
 	pools, err := poolPrograms(b, params, path, 2)
 	if err != nil {
 		t.Fatal(err)

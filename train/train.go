@@ -7,7 +7,6 @@ import (
 
 	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/qnet"
-	"neonet.dev/neonet/quant/calib"
 )
 
 // Methods of training a head.
@@ -35,9 +34,6 @@ type Options struct {
 	// Workers is how many photos are processed at once, each worker with
 	// its own compiled backbone; 0 means one per CPU.
 	Workers int
-	// PoolRange chooses the range of pooled features when the head starts
-	// with a global average pool (SqueezeNet); the zero value is MinMax.
-	PoolRange calib.Method
 	// Progress, if not nil, is called as each stage starts ("calibration
 	// photos", "training photos", "validation photos") and returns the
 	// function to call after each photo of it, or nil.
@@ -102,7 +98,7 @@ func Train(b *Backbone, set *Set, opt Options) (*qnet.Model, *Report, error) {
 	var pools []*qnet.Program
 	if !b.Pooled() {
 		s := b.Shape()
-		params = poolParams(trainRaw, s.H*s.W, features, opt.PoolRange)
+		params = poolParams(trainRaw, s.H*s.W, features)
 		if pools, err = poolPrograms(b, params, path, workers); err != nil {
 			return nil, nil, err
 		}
