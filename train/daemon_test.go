@@ -38,17 +38,10 @@ func (l *levels) Level(pin string, active bool) error {
 // in front of the camera, and releases it when they are gone.
 func TestTrainedModelDrivesAPinInTheDaemon(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "photos")
-	for label, cifar := range map[string]string{"kitty": "cat", "boat": "ship"} {
-		src := testenv.SharedData(t, "images", "cifar10-dev", cifar)
-		if err := os.MkdirAll(filepath.Join(data, label), 0o755); err != nil {
+	data := cifarFolders(t, filepath.Join(dir, "photos"), []string{"cat", "ship"}, 0, 40)
+	for cifar, label := range map[string]string{"cat": "kitty", "ship": "boat"} {
+		if err := os.Rename(filepath.Join(data, cifar), filepath.Join(data, label)); err != nil {
 			t.Fatal(err)
-		}
-		for i := range 40 {
-			name := fmt.Sprintf("%04d.jpg", i)
-			if err := os.Symlink(filepath.Join(src, name), filepath.Join(data, label, name)); err != nil {
-				t.Fatal(err)
-			}
 		}
 	}
 	model := filepath.Join(dir, "pets.neonet")
@@ -56,27 +49,8 @@ func TestTrainedModelDrivesAPinInTheDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The camera: boats, then cats, then boats, none of them trained on,
-	// chosen among those the model is sure of so that the test is about
-	// the daemon, not about accuracy.
-	frames := filepath.Join(dir, "camera")
-	n := 0
-	for _, cifar := range []string{"ship", "cat", "ship"} {
-		for _, name := range []string{"0150.jpg", "0151.jpg", "0152.jpg", "0153.jpg", "0154.jpg", "0155.jpg"} {
-			src := filepath.Join(testenv.SharedData(t, "images", "cifar10-dev", cifar), name)
-			if err := os.MkdirAll(frames, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			b, err := os.ReadFile(src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(frames, fmt.Sprintf("%03d.jpg", n)), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			n++
-		}
-	}
+	// The camera: boats, then cats, then boats, none of them trained on.
+	frames := cameraFolder(t, filepath.Join(dir, "camera"), "ship", "cat", "ship")
 	config := filepath.Join(dir, "neonet.toml")
 	if err := os.WriteFile(config, []byte(fmt.Sprintf(`model = %q
 camera = %q
@@ -134,4 +108,27 @@ func (s *syncBuilder) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// cameraFolder copies six held-out photos of cifar10-dev's class for each
+// of seq, in order, into a folder a camera plays (numbered frames).
+func cameraFolder(t *testing.T, dir string, seq ...string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, class := range seq {
+		for i := range 6 {
+			b, err := os.ReadFile(testenv.SharedData(t, "images", "cifar10-dev", class, fmt.Sprintf("%04d.jpg", 150+i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%03d.jpg", n)), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	return dir
 }

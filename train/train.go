@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"time"
 
@@ -54,66 +55,29 @@ func (o *Options) progress(stage string) func(done, total int) {
 // are those of the int8 head on them, so what was measured is what runs.
 func Train(b *Backbone, set *Set, opt Options) (*qnet.Model, *Report, error) {
 	start := time.Now()
-	method := opt.Method
-	switch method {
-	case "":
-		method = Softmax
-	case Softmax, Imprint:
-	default:
-		return nil, nil, fmt.Errorf("method %q: want %s or %s", method, Softmax, Imprint)
-	}
-	l2 := opt.L2
-	if l2 == 0 {
-		l2 = DefaultL2
-	}
-	if l2 < 0 {
-		return nil, nil, fmt.Errorf("L2 penalty %g: want a positive number", l2)
-	}
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
+	if err := opt.resolve(); err != nil {
+		return nil, nil, err
 	}
 	path, err := dispatch.Select()
 	if err != nil {
 		return nil, nil, err
 	}
-	exs, err := newExtractors(b, path, workers)
+	rep := &Report{Backbone: b.Model.Name, Classes: set.Classes, Method: opt.Method, Features: b.FeatureName(), Dim: b.Dim(), Augmented: opt.Augment}
+	trainEmb, valEmb, err := embed(b, set, &opt, path, rep)
 	if err != nil {
-		return nil, nil, err
-	}
-	rep := &Report{Backbone: b.Model.Name, Classes: set.Classes, Method: method, Features: b.FeatureName(), Dim: b.Dim(), Augmented: opt.Augment}
-	trainRaw, failed := extract(exs, b.Dim(), set.Train, opt.Augment, opt.progress("training photos"))
-	rep.Skipped = append(rep.Skipped, failed...)
-	valRaw := &rawSet{dim: b.Dim(), per: 1}
-	if len(set.Val) > 0 {
-		valRaw, failed = extract(exs, b.Dim(), set.Val, false, opt.progress("validation photos"))
-		rep.Skipped = append(rep.Skipped, failed...)
-	}
-	if err := rep.count(set, trainRaw, valRaw); err != nil {
 		return nil, rep, err
 	}
-
-	features := b.Cut.Tensors[b.Cut.Output].Params
-	params := features
-	var pools []*qnet.Program
-	if !b.Pooled() {
-		s := b.Shape()
-		params = poolParams(trainRaw, s.H*s.W, features)
-		if pools, err = poolPrograms(b, params, path, workers); err != nil {
-			return nil, nil, err
-		}
-	}
-	trainEmb, valEmb := pool(trainRaw, params, pools), pool(valRaw, params, pools)
 	rep.EmbedSeconds = time.Since(start).Seconds()
 
 	headStart := time.Now()
 	x := trainEmb.float()
 	var h *Head
-	if method == Imprint {
+	if opt.Method == Imprint {
 		h = imprint(x, trainEmb.class, b.Dim(), len(set.Classes))
 	} else {
-		h = fitSoftmax(x, trainEmb.class, b.Dim(), len(set.Classes), l2, workers)
+		h = fitSoftmax(x, trainEmb.class, b.Dim(), len(set.Classes), opt.L2, opt.Workers)
 	}
+	params := trainEmb.params
 	op, out := quantizeHead(h, params, x)
 	rep.HeadSeconds = time.Since(headStart).Seconds()
 	rep.Iterations, rep.Converged = h.Iterations, h.Converged
@@ -126,12 +90,63 @@ func Train(b *Backbone, set *Set, opt Options) (*qnet.Model, *Report, error) {
 	if valEmb.rows() > 0 {
 		rep.Val = evaluate(h, prog, valEmb, valEmb.float(), len(set.Classes))
 	}
-	m, err := assemble(b, set.Classes, params, op, out, rep.note(b.Model.Calibration, l2))
+	m, err := assemble(b, set.Classes, params, op, out, rep.note(b.Model.Calibration, opt.L2))
 	if err != nil {
 		return nil, nil, err
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return m, rep, nil
+}
+
+// resolve checks the options and fills in the defaults.
+func (o *Options) resolve() error {
+	switch o.Method {
+	case "":
+		o.Method = Softmax
+	case Softmax, Imprint:
+	default:
+		return fmt.Errorf("method %q: want %s or %s", o.Method, Softmax, Imprint)
+	}
+	if o.L2 == 0 {
+		o.L2 = DefaultL2
+	}
+	if !(o.L2 > 0) || math.IsInf(o.L2, 0) {
+		return fmt.Errorf("L2 penalty %g: want a positive number", o.L2)
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	return nil
+}
+
+// embed computes the embeddings of the training photos (and their views)
+// and of the validation photos, counting in rep the photos read and
+// skipped.
+func embed(b *Backbone, set *Set, opt *Options, path dispatch.Path, rep *Report) (train, val *embeddings, err error) {
+	exs, err := newExtractors(b, path, opt.Workers)
+	if err != nil {
+		return nil, nil, err
+	}
+	trainRaw, failed := extract(exs, b.Dim(), set.Train, opt.Augment, opt.progress("training photos"))
+	rep.Skipped = append(rep.Skipped, failed...)
+	valRaw := &rawSet{dim: b.Dim(), per: 1}
+	if len(set.Val) > 0 {
+		valRaw, failed = extract(exs, b.Dim(), set.Val, false, opt.progress("validation photos"))
+		rep.Skipped = append(rep.Skipped, failed...)
+	}
+	if err := rep.count(set, trainRaw, valRaw); err != nil {
+		return nil, nil, err
+	}
+	params := b.Cut.Tensors[b.Cut.Output].Params
+	var pools []*qnet.Program
+	if !b.Pooled() {
+		s := b.Shape()
+		params = poolParams(trainRaw, s.H*s.W, params)
+		if pools, err = poolPrograms(b, params, path, opt.Workers); err != nil {
+			return nil, nil, err
+		}
+	}
+	return pool(trainRaw, params, pools), pool(valRaw, params, pools), nil
 }
 
 // Evaluation is a head's result on a set of photos.

@@ -102,7 +102,7 @@ func compareWithReference(t testing.TB, name string, rep *Report, ref *reference
 	if rep.Val.Photos != len(ref.Test) {
 		t.Fatalf("%s: %d held-out photos, the reference has %d", name, rep.Val.Photos, len(ref.Test))
 	}
-	if gap := math.Abs(rep.Val.Accuracy - ref.TestAcc); gap > maxGap {
+	if gap := math.Abs(rep.Val.Accuracy - ref.TestAcc); gap > maxGap+1e-9 {
 		t.Errorf("%s: held-out accuracy %.2f%% is %.2f points from the fp32 reference's %.2f%%, allowed %.1f",
 			name, 100*rep.Val.Accuracy, 100*gap, 100*ref.TestAcc, 100*maxGap)
 	}
