@@ -176,7 +176,7 @@ func evaluate(h *Head, prog *qnet.Program, e *embeddings, x []float64, k int) Ev
 	for r := 0; r < e.rows(); r += e.per {
 		copy(in, e.q[r*e.dim:][:e.dim])
 		prog.Run()
-		top := argmax32(prog.Logits())
+		top := argmax(prog.Logits())
 		h.Logits(x[r*e.dim:][:e.dim], z)
 		topFloat := argmax(z)
 		ev.Photos++
@@ -192,17 +192,8 @@ func evaluate(h *Head, prog *qnet.Program, e *embeddings, x []float64, k int) Ev
 	return ev
 }
 
-func argmax(z []float64) int {
-	best := 0
-	for i, v := range z {
-		if v > z[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-func argmax32(z []float32) int {
+// argmax is the index of the largest value, the first of equal ones.
+func argmax[T float32 | float64](z []T) int {
 	best := 0
 	for i, v := range z {
 		if v > z[best] {
