@@ -29,7 +29,6 @@ import (
 //	  ├> gap -> se.fc (linear) -> sigmoid table ─┐
 //	  └─────────────────────────────────> mul <──┘ -> add (+ avgpool) -> flatten -> fc
 func testModel() *qnet.Model {
-	rng := rand.New(rand.NewPCG(7, 11))
 	m := &qnet.Model{
 		Name:        "testnet",
 		Labels:      []string{"cat", "dog", "bird", "fish", "frog"},
@@ -43,33 +42,8 @@ func testModel() *qnet.Model {
 	node := func(name string, op qnet.Op, out int, ins ...int) {
 		m.Nodes = append(m.Nodes, qnet.Node{Name: name, Op: op, Inputs: ins, Output: out})
 	}
-	weights := func(n int) []int8 {
-		w := make([]int8, n)
-		for i := range w {
-			w[i] = int8(rng.IntN(255) - 127)
-		}
-		return w
-	}
-	scales := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = float32(0.002 + 0.01*rng.Float64())
-		}
-		return s
-	}
-	bias := func(n int) []int32 {
-		b := make([]int32, n)
-		for i := range b {
-			b[i] = int32(rng.IntN(20001) - 10000)
-		}
-		return b
-	}
-	table := func() (t [256]int8) {
-		for i := range t {
-			t[i] = int8(rng.IntN(256) - 128)
-		}
-		return t
-	}
+	r := testArrays{rand.New(rand.NewPCG(7, 11))}
+	weights, scales, bias, table := r.weights, r.scales, r.bias, r.table
 	p := func(scale float32, zero int32) quant.Params { return quant.Params{Scale: scale, Zero: zero} }
 	sh := func(h, w, c int) tensor.Shape { return tensor.Shape{N: 1, H: h, W: w, C: c} }
 
@@ -119,6 +93,41 @@ func testModel() *qnet.Model {
 	return m
 }
 
+// testArrays makes a test model's random weights, weight scales, biases
+// and lookup tables.
+type testArrays struct{ rng *rand.Rand }
+
+func (r testArrays) weights(n int) []int8 {
+	w := make([]int8, n)
+	for i := range w {
+		w[i] = int8(r.rng.IntN(255) - 127)
+	}
+	return w
+}
+
+func (r testArrays) scales(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(0.002 + 0.01*r.rng.Float64())
+	}
+	return s
+}
+
+func (r testArrays) bias(n int) []int32 {
+	b := make([]int32, n)
+	for i := range b {
+		b[i] = int32(r.rng.IntN(20001) - 10000)
+	}
+	return b
+}
+
+func (r testArrays) table() (t [256]int8) {
+	for i := range t {
+		t[i] = int8(r.rng.IntN(256) - 128)
+	}
+	return t
+}
+
 func encodeT(t testing.TB, m *qnet.Model) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -154,10 +163,10 @@ func TestRoundTrip(t *testing.T) {
 	}
 	kinds := map[string]bool{}
 	for _, n := range m.Nodes {
-		kinds[opName(n.Op)] = true
+		kinds[qnet.OpName(n.Op)] = true
 	}
-	if len(kinds) != len(opFields) {
-		t.Fatalf("test model uses %d of the %d ops", len(kinds), len(opFields))
+	if len(kinds) != len(qnet.OpNames()) {
+		t.Fatalf("test model uses %d of the %d ops", len(kinds), len(qnet.OpNames()))
 	}
 	before := runAll(t, m)
 	b := encodeT(t, m)
@@ -218,6 +227,8 @@ func TestWriteRefusesBadModels(t *testing.T) {
 		"fused silu":    func(m *qnet.Model) { m.Nodes[0].Op.(*qnet.Conv).Act = nn.ActSiLU },
 		"weight scale":  func(m *qnet.Model) { m.Nodes[0].Op.(*qnet.Conv).WeightScales[1] = 0 },
 		"short weights": func(m *qnet.Model) { c := m.Nodes[0].Op.(*qnet.Conv); c.Weights = c.Weights[1:] },
+		"table fn":      func(m *qnet.Model) { m.Nodes[2].Op.(*qnet.Table).Fn = 99 },
+		"filter":        func(m *qnet.Model) { m.Preprocess.Filter = 99 },
 	} {
 		m := testModel()
 		change(m)
