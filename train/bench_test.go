@@ -96,10 +96,11 @@ func BenchmarkTrain2000(b *testing.B) {
 				}
 			}
 			b.ReportMetric((cpuTime(b)-cpu).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(rep.BackboneSeconds, "backbone-s")
 			b.ReportMetric(rep.EmbedSeconds, "embed-s")
 			b.ReportMetric(rep.HeadSeconds, "head-s")
 			b.ReportMetric(float64(rep.Iterations), "iterations")
-			b.Logf("%s: %d photos, %.1f s (embeddings %.1f s, head %.2f s)", bb.name, rep.Images, rep.Seconds, rep.EmbedSeconds, rep.HeadSeconds)
+			b.Logf("%s: %d photos, %.1f s (backbone %.1f s, embeddings %.1f s, head %.2f s)", bb.name, rep.Images, rep.Seconds, rep.BackboneSeconds, rep.EmbedSeconds, rep.HeadSeconds)
 		})
 	}
 }

@@ -31,9 +31,11 @@ type Report struct {
 	// Converged whether it met its tolerance.
 	Iterations int
 	Converged  bool
-	// Seconds is the whole run; EmbedSeconds the embeddings (decoding,
-	// preprocessing, backbone); HeadSeconds fitting and quantizing the head.
-	Seconds, EmbedSeconds, HeadSeconds float64
+	// Seconds is the whole run; BackboneSeconds loading the backbone, or
+	// quantizing a zoo model (calibration); EmbedSeconds the embeddings
+	// (decoding, preprocessing, backbone); HeadSeconds fitting and
+	// quantizing the head.
+	Seconds, BackboneSeconds, EmbedSeconds, HeadSeconds float64
 }
 
 // ClassCount is one class's photos.
@@ -144,7 +146,7 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "confusion matrix of the %s photos (rows: true class, columns: predicted):\n", of)
 	writeConfusion(w, r.Classes, confusion)
 	r.WriteProblems(w)
-	fmt.Fprintf(w, "time: %.1f s (embeddings %.1f s, head %.2f s)\n", r.Seconds, r.EmbedSeconds, r.HeadSeconds)
+	fmt.Fprintf(w, "time: %.1f s (backbone %.1f s, embeddings %.1f s, head %.2f s)\n", r.Seconds, r.BackboneSeconds, r.EmbedSeconds, r.HeadSeconds)
 }
 
 // WriteProblems prints the photos skipped and the warnings, if any.

@@ -14,8 +14,12 @@ import (
 )
 
 // DefaultCalibImages is how many photos a zoo backbone is calibrated on
-// by default, as neonet quantize does.
-const DefaultCalibImages = 100
+// by default. Calibration runs the float model on one core, about 0.15 s
+// a photo on a PC and several times that on a board, where training should
+// take seconds. With 32 photos, SqueezeNet 1.1's pooled features of the
+// 2,000 CIFAR-10 photos are 22.6 dB from PyTorch's float ones (SQNR);
+// with 100, 23.0 dB, and with 300, 22.7 dB.
+const DefaultCalibImages = 32
 
 // Config is a whole training run, as neonet train's flags give it.
 type Config struct {
@@ -54,6 +58,7 @@ func Run(cfg Config) (*qnet.Model, *Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	backboneSeconds := time.Since(start).Seconds()
 	b, err := NewBackbone(m)
 	if err != nil {
 		return nil, nil, err
@@ -67,7 +72,7 @@ func Run(cfg Config) (*qnet.Model, *Report, error) {
 			return nil, rep, err
 		}
 	}
-	rep.Seconds = time.Since(start).Seconds()
+	rep.Seconds, rep.BackboneSeconds = time.Since(start).Seconds(), backboneSeconds
 	return model, rep, nil
 }
 
