@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"neonet.dev/neonet/internal/testenv"
+	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/preprocess"
 )
 
@@ -75,16 +76,18 @@ func photos224(b *testing.B, dir string, n int) {
 
 // BenchmarkTrain2000 trains a softmax head on 2,000 photos of 224x224
 // with SqueezeNet 1.1: from the zoo model and its weights (calibrated on
-// 100 of the photos first, as neonet train does), and from an int8 model
-// file. It reports wall and CPU seconds per run and the parts of a run;
-// on a shared machine the CPU time says what the run costs.
+// some of the photos first, as neonet train does), and from an int8 model
+// file; then the head alone on those photos' embeddings. It reports wall
+// and CPU seconds per run and the parts of a run; on a shared machine the
+// CPU time says what the run costs.
 func BenchmarkTrain2000(b *testing.B) {
 	dir := b.TempDir()
 	photos224(b, dir, 2000)
 	weights := testenv.SharedData(b, "weights", "squeezenet1_1_imagenet.pth")
+	modelFile := testenv.Golden(b, "int8", "squeezenet1_1.neonet")
 	for _, bb := range []struct{ name, backbone, weights string }{
 		{"zoo", "squeezenet1_1", weights},
-		{"modelfile", testenv.Golden(b, "int8", "squeezenet1_1.neonet"), ""},
+		{"modelfile", modelFile, ""},
 	} {
 		b.Run(bb.name, func(b *testing.B) {
 			var rep *Report
@@ -99,10 +102,42 @@ func BenchmarkTrain2000(b *testing.B) {
 			b.ReportMetric(rep.BackboneSeconds, "backbone-s")
 			b.ReportMetric(rep.EmbedSeconds, "embed-s")
 			b.ReportMetric(rep.HeadSeconds, "head-s")
-			b.ReportMetric(float64(rep.Iterations), "iterations")
 			b.Logf("%s: %d photos, %.1f s (backbone %.1f s, embeddings %.1f s, head %.2f s)", bb.name, rep.Images, rep.Seconds, rep.BackboneSeconds, rep.EmbedSeconds, rep.HeadSeconds)
 		})
 	}
+	b.Run("head", func(b *testing.B) {
+		opt := Options{}
+		if err := opt.resolve(); err != nil {
+			b.Fatal(err)
+		}
+		m, err := LoadModelFile(modelFile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bb, err := NewBackbone(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		classes, photos, err := ScanClasses(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		set, _ := Split(classes, photos, "", 0)
+		path, _ := dispatch.Select()
+		emb, _, err := embed(bb, set, &opt, path, &Report{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		x := emb.float()
+		var h *Head
+		cpu := cpuTime(b)
+		for b.Loop() {
+			h = fitSoftmax(x, emb.class, bb.Dim(), len(classes), opt.L2, opt.Workers)
+			quantizeHead(h, emb.params, x)
+		}
+		b.ReportMetric((cpuTime(b)-cpu).Seconds()/float64(b.N), "cpu-s/op")
+		b.ReportMetric(float64(h.Iterations), "iterations")
+	})
 }
 
 // BenchmarkCIFAR10MatchesPyTorch is the accuracy target on the whole of

@@ -346,3 +346,49 @@ func TestBadBackbones(t *testing.T) {
 		t.Errorf("a PyTorch checkpoint as backbone: error %v", err)
 	}
 }
+
+// Each zoo model's backbone ends at the features its classifier reads:
+// SqueezeNet's last Fire module (pooled by the head), the pooled features
+// of EfficientNet and ShiftResNet.
+func TestBackboneFeatures(t *testing.T) {
+	for _, tc := range []struct {
+		file, features, classifier string
+		pooled                     bool
+		dim                        int
+	}{
+		{"squeezenet1_1.neonet", "features.12", "classifier.1", false, 512},
+		{"efficientnet_b0.neonet", "flatten", "classifier.1", true, 1280},
+		{"shiftresnet20.neonet", "flatten", "linear", true, 64},
+	} {
+		m, err := LoadModelFile(testenv.Golden(t, "int8", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := NewBackbone(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.FeatureName() != tc.features || b.Pooled() != tc.pooled || b.Dim() != tc.dim {
+			t.Errorf("%s: features %s %v (pooled %v), want %s with %d values", tc.file, b.FeatureName(), b.Shape(), b.Pooled(), tc.features, tc.dim)
+		}
+		// Every node before the classifier is kept (these models are chains).
+		if n := len(b.Cut.Nodes); n >= len(m.Nodes) || m.Nodes[n].Name != tc.classifier {
+			t.Errorf("%s: the cut keeps %d of %d nodes, want all before %s", tc.file, n, len(m.Nodes), tc.classifier)
+		}
+		// A trained model is cut before its trained head: at the same features.
+		set := &Set{Classes: []string{"a", "b"}}
+		params := b.Cut.Tensors[b.Cut.Output].Params
+		op := &qnet.Linear{Out: 2, Weights: make([]int8, 2*b.Dim()), WeightScales: []float32{1, 1}, Bias: []int32{0, 0}}
+		trained, err := assemble(b, set.Classes, params, op, params, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := NewBackbone(trained)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Dim() != tc.dim || !again.Pooled() || len(again.Cut.Nodes) != len(b.Cut.Nodes)+b2i(!b.Pooled()) {
+			t.Errorf("%s trained: cut at %s %v", tc.file, again.FeatureName(), again.Shape())
+		}
+	}
+}
