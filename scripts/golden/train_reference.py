@@ -36,7 +36,6 @@ refitted from them every run (a few seconds). Files are written atomically.
 """
 
 import argparse
-import hashlib
 import os
 import sys
 import time
@@ -64,14 +63,6 @@ EXPERIMENTS = (
 
 def log(msg):
     print(msg, flush=True)
-
-
-def fingerprint(weights, names):
-    h = hashlib.sha256()
-    h.update(common.sha256_file(weights).encode() + b"\n")
-    for name in names:
-        h.update(name.encode() + b"\n")
-    return h.hexdigest()
 
 
 def embeddings(weights, paths, threads):
@@ -170,7 +161,7 @@ def main():
     classes = common.cifar10_classes(args.data_dir)
     per_class = common.cifar10_dev_files(images, classes)
     files = ["%s/%s" % (c, f) for c in classes for f in per_class[c]]
-    fp = fingerprint(weights, files)
+    fp = common.fingerprint([weights], files)
 
     json_path = os.path.join(out_dir, "train_reference.json")
     feats_path = os.path.join(out_dir, "squeezenet1_1_cifar10_dev.f32")
