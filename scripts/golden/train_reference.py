@@ -30,9 +30,9 @@ Writes into OUT_DIR/train/:
   train_reference.json            per experiment: accuracy on the training and the
                                   held-out photos and every held-out photo's class
 
-The features are recomputed only when missing, written by another SCRIPT_VERSION,
-or when the weights or the photo list changed (or with --force); the heads are
-refitted from them every run (a few seconds). Files are written atomically.
+Nothing is recomputed when both files are there, written by the same SCRIPT_VERSION
+from the same weights and photo list (--force recomputes). Files are written
+atomically.
 """
 
 import argparse
@@ -168,13 +168,13 @@ def main():
     old = common.read_json(json_path)
     feats = None
     if (not args.force and old and old.get("script_version") == SCRIPT_VERSION and old.get("fingerprint") == fp
-            and os.path.exists(feats_path)):
-        feats = np.fromfile(feats_path, dtype="<f4")
-        if feats.size == len(files) * 512:
-            feats = feats.reshape(len(files), 512)
-            log("[train] features up to date (%d photos)" % len(files))
-        else:
-            feats = None
+            and os.path.exists(feats_path) and os.path.getsize(feats_path) == len(files) * 512 * 4):
+        if set(old.get("experiments", {})) == {e[0] for e in EXPERIMENTS}:
+            for name, e in old["experiments"].items():
+                log("[%s] up to date, skipped: held out %.2f%%" % (name, 100 * e["test_acc"]))
+            return 0
+        feats = np.fromfile(feats_path, dtype="<f4").reshape(len(files), 512)
+        log("[train] features up to date (%d photos)" % len(files))
     feature_seconds = 0.0
     if feats is None:
         log("[train] squeezenet1_1 features of %d photos of cifar10-dev ..." % len(files))
