@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -410,6 +411,18 @@ func TestRejectsBadPickles(t *testing.T) {
 			return p
 		})
 		mustFail(t, b, `"features.0.weight"`, "needs 108 storage elements", `storage "0" holds 100`)
+	})
+	t.Run("element count beyond int32", func(t *testing.T) {
+		// 2^32+108 as a 5-byte LONG1: too many for the file on 64-bit,
+		// and on 32-bit not an int at all (gopickle would read it as 108).
+		b := editPickle(t, func(p []byte) []byte {
+			return bytes.Replace(p, []byte{'K', 108, 't'}, []byte{0x8a, 5, 108, 0, 0, 0, 1, 't'}, 1)
+		})
+		want := `storage "0" declares 4294967404 elements`
+		if strconv.IntSize == 32 {
+			want = "LONG of 5 bytes does not fit a 32-bit int"
+		}
+		mustFail(t, b, want)
 	})
 	t.Run("unknown storage type", func(t *testing.T) {
 		b := editPickle(t, func(p []byte) []byte {

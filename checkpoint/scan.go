@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -227,6 +228,9 @@ func (s *scanner) apply(op byte, arg []byte) error {
 		if len(arg) == 0 {
 			return fmt.Errorf("zero-length LONG is not supported")
 		}
+		if len(arg) <= 8 && !longFitsInt(arg) {
+			return fmt.Errorf("LONG of %d bytes does not fit a %d-bit int", len(arg), strconv.IntSize)
+		}
 		s.push(false)
 	case 'F', 'I', 'J', 'K', 'M', 'N', 'S', 'T', 'U', 'V', 'X', 'G', 'P', 'c',
 		'}', ']', ')', 0x88, 0x89, 0x8c, 0x8d, 0x96, 0x8f, 0x97, 0x82, 0x83, 0x84:
@@ -337,6 +341,21 @@ func (s *scanner) applyContainer(op byte) error {
 	}
 	s.push(false)
 	return nil
+}
+
+// longFitsInt reports whether a little-endian two's-complement LONG of at
+// most 8 bytes fits this platform's int. gopickle decodes such a LONG to
+// an int by truncation, so on a 32-bit build a size of 2^32+5 would read
+// as 5; longer LONGs become big.Int values, which the checkpoint reader
+// never accepts as a size.
+func longFitsInt(arg []byte) bool {
+	var u uint64
+	for i := len(arg) - 1; i >= 0; i-- {
+		u = u<<8 | uint64(arg[i])
+	}
+	shift := 64 - 8*uint(len(arg))
+	v := int64(u<<shift) >> shift // sign-extended
+	return v >= math.MinInt && v <= math.MaxInt
 }
 
 func memoIndex(op byte, arg []byte) (int, error) {

@@ -36,6 +36,8 @@ type Config struct {
 	RetryInterval  time.Duration // wait before retrying a failed camera or model
 	Serial         SerialConfig
 	Rules          []Rule
+	HTTP           *HTTPConfig // the web page ([http]); nil without the section
+	MQTT           *MQTTConfig // the MQTT client ([mqtt]); nil without the section
 
 	file  string         // for error messages
 	lines map[string]int // field path ("rule[2].pin") -> line in file (see keyLines)
@@ -96,6 +98,9 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	if err := c.setGlobals(f); err != nil {
+		return nil, err
+	}
+	if err := c.setNetwork(f); err != nil {
 		return nil, err
 	}
 	used := map[string]string{} // pin -> field that claimed it

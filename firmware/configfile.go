@@ -30,6 +30,8 @@ type fileConfig struct {
 		Baud   *int    `toml:"baud"`
 		Format *string `toml:"format"`
 	} `toml:"serial"`
+	HTTP *fileHTTP `toml:"http"` // nil when the file has no [http]
+	MQTT *fileMQTT `toml:"mqtt"` // nil when the file has no [mqtt]
 	// Each [[rule]] is decoded on its own (into a fileRule), so that a
 	// decoding error names the rule it is in.
 	RuleTables []toml.Primitive `toml:"rule"`

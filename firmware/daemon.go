@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"neonet.dev/neonet/camera"
+	"neonet.dev/neonet/firmware/serlog"
 	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/pipeline"
@@ -30,6 +32,11 @@ type Options struct {
 	Stdout io.Writer
 	// Outputs are more outputs beside the pins and the serial log.
 	Outputs []Output
+	// Openers open the outputs the configuration asks for ([http],
+	// [mqtt]).
+	Openers []OutputOpener
+	// Stderr gets the openers' warnings; nil is os.Stderr.
+	Stderr io.Writer
 	// Frames stops the daemon after this many classified frames; 0 runs
 	// until the context ends.
 	Frames int
@@ -84,6 +91,8 @@ type Daemon struct {
 	Model   *pipeline.Model
 	Camera  *pipeline.Camera
 	Outputs *Outputs
+	extra   []Output // opened by Options.Openers
+	records chan *serlog.Record
 	opt     Options
 }
 
@@ -98,6 +107,9 @@ func Open(o Options) (*Daemon, error) {
 	if o.Stdout == nil {
 		o.Stdout = os.Stdout
 	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
 	out, err := OpenOutputs(cfg, o.Stdout)
 	if err != nil {
 		return nil, err
@@ -107,14 +119,37 @@ func Open(o Options) (*Daemon, error) {
 		out.Close() // pins safe, log flushed; the camera's error is the one to report
 		return nil, err
 	}
-	return &Daemon{Config: cfg, Model: model, Camera: cam, Outputs: out, opt: o}, nil
+	d := &Daemon{Config: cfg, Model: model, Camera: cam, Outputs: out, opt: o, records: make(chan *serlog.Record, reportQueue)}
+	d.extra, err = openExtra(o.Openers, OutputEnv{Config: cfg, Stderr: o.Stderr, Report: d.report})
+	if err != nil {
+		cam.Close()
+		out.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
-// String describes the daemon: model, kernels, camera and pins.
+// report queues a record from an output's goroutine for the loop.
+func (d *Daemon) report(r *serlog.Record) {
+	select {
+	case d.records <- r:
+	default:
+	}
+}
+
+// String describes the daemon: model, kernels, camera, pins, and the
+// outputs from Options.Openers that describe themselves (the web page's
+// address).
 func (d *Daemon) String() string {
 	p := d.Model.Program()
-	return fmt.Sprintf("%s on %s, %d thread(s), kernels %s; camera %s; pins %s",
+	s := fmt.Sprintf("%s on %s, %d thread(s), kernels %s; camera %s; pins %s",
 		d.Config.Model, p.Model().Name, p.Threads(), p.Kernels(), d.Camera, d.Config.GPIO)
+	for _, o := range d.extra {
+		if str, ok := o.(fmt.Stringer); ok {
+			s += "; " + str.String()
+		}
+	}
+	return s
 }
 
 // Run runs the loop (Run) under systemd's notifications until ctx ends,
@@ -123,7 +158,8 @@ func (d *Daemon) String() string {
 // It returns nil when ctx ends.
 func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
 	deps := Deps{
-		Camera: d.Camera, Classifier: d.Model, Outputs: append(d.Outputs.List(), d.opt.Outputs...),
+		Camera: d.Camera, Classifier: d.Model, Outputs: slices.Concat(d.Outputs.List(), d.extra, d.opt.Outputs),
+		Records:  d.records,
 		Notifier: Systemd{}, WatchdogInterval: WatchdogInterval(), Reload: reload, ModelName: d.Config.Model,
 		Load: func(context.Context) (*Pipeline, error) {
 			cfg, m, err := Load(d.opt)
@@ -146,8 +182,9 @@ func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
 	return err
 }
 
-// Close stops the camera, drives every pin inactive, writes the queued
-// records and closes the serial port.
+// Close closes the outputs from Options.Openers, stops the camera, drives
+// every pin inactive, writes the queued records and closes the serial
+// port.
 func (d *Daemon) Close() error {
-	return errors.Join(d.Camera.Close(), d.Outputs.Close())
+	return errors.Join(closeOutputs(d.extra), d.Camera.Close(), d.Outputs.Close())
 }

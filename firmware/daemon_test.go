@@ -3,8 +3,6 @@ package firmware
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,27 +15,7 @@ import (
 // camera with simulated pins: a rule that every frame activates, and a
 // fault pin.
 func daemonConfig(t *testing.T) string {
-	t.Helper()
-	cfg := fmt.Sprintf(`model = %q
-camera = "synthetic:64x48"
-gpio = "sim"
-fault_pin = "GPIO22"
-status_interval = "1s"
-
-[serial]
-port = ""
-
-[[rule]]
-labels = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-min_score = 0.01
-frames = 1
-pin = "GPIO17"
-`, testmodel.File(t))
-	path := filepath.Join(t.TempDir(), "neonet.toml")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testmodel.DaemonConfig(t, "synthetic:64x48", "")
 }
 
 // hooks is an output that calls a function on each frame and record.

@@ -1,7 +1,6 @@
 package firmware
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 
 	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
+	"neonet.dev/neonet/internal/testenv"
 )
 
 // fakeClock is a manual clock: time moves only when Advance is called,
@@ -182,22 +182,7 @@ func (m *fakeModel) Classify() ([]Score, error) {
 
 // syncBuffer is a bytes.Buffer safe for the logger's goroutine and the
 // test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testenv.Buffer
 
 // records parses the log lines, keeping those of the given events (all
 // when none given).

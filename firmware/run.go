@@ -57,6 +57,9 @@ type Deps struct {
 	Load             Loader // needed for reloads
 	SysRoot          string // root for /sys (temperature); default "/"
 	ModelName        string // for the start and reload records
+	// Records are made on the outputs' own goroutines (a broker that went
+	// away); the loop hands each to every output, as its own.
+	Records <-chan *serlog.Record
 }
 
 // heartbeatPeriod is the slowest the heartbeat pin toggles while frames
@@ -130,6 +133,11 @@ func (d *daemonState) configure(cfg *Config) {
 	for i := range cfg.Rules {
 		d.detectors = append(d.detectors, NewDetector(&cfg.Rules[i]))
 	}
+	for _, o := range d.deps.Outputs {
+		if c, ok := o.(Configurable); ok {
+			c.Configure(cfg, d.classifier.Labels())
+		}
+	}
 }
 
 func (d *daemonState) loop(ctx context.Context) error {
@@ -189,6 +197,8 @@ func (d *daemonState) loop(ctx context.Context) error {
 			watchdog = d.clock.After(d.deps.WatchdogInterval)
 		case <-d.deps.Reload:
 			d.reload(ctx)
+		case r := <-d.deps.Records:
+			d.emit(r)
 		}
 		edge = d.nextEdge()
 	}
@@ -330,8 +340,8 @@ func (d *daemonState) reload(ctx context.Context) {
 				Word("pin", det.Rule.Pin).Int("state", 0).Word("reason", "reload"))
 		}
 	}
-	d.configure(p.Config)
 	d.classifier = p.Classifier
+	d.configure(p.Config)
 	d.updatePins(now)
 	d.emit(serlog.New(d.clock.Now(), "reload").Int("ok", 1).Int("rules", int64(len(p.Config.Rules))))
 }

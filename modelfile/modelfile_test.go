@@ -238,6 +238,30 @@ func TestWriteRefusesBadModels(t *testing.T) {
 	}
 }
 
+// TestWriteRefusesHugeModels checks the limits that keep the executor's
+// sizes inside a 32-bit int: each tensor is allowed, not all together.
+func TestWriteRefusesHugeModels(t *testing.T) {
+	for want, change := range map[string]func(m *qnet.Model){
+		// Five tensors of 2^28 values: their sum overflows a 32-bit int.
+		"tensor 4 (dw): shape [1 16384 16384 1]: the tensors up to it hold 1342177280 values": func(m *qnet.Model) {
+			for i := range 5 {
+				m.Tensors[i].Shape = tensor.Shape{N: 1, H: 1 << 14, W: 1 << 14, C: 1}
+			}
+		},
+		// 4096x4096 taps at 6x6 output positions: 6e8 indirection entries.
+		"node 0 (stem): conv geometry": func(m *qnet.Model) {
+			c := m.Nodes[0].Op.(*qnet.Conv)
+			c.Geometry.KH, c.Geometry.KW = 1<<12, 1<<12
+		},
+	} {
+		m := testModel()
+		change(m)
+		if err := Write(&bytes.Buffer{}, m); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	}
+}
+
 func TestCorruptByte(t *testing.T) {
 	b := encodeT(t, testModel())
 	for i := range b {

@@ -194,6 +194,7 @@ func TestResizedSize(t *testing.T) {
 		{333, 500, 256, 384},
 		{256, 256, 256, 256},
 		{100, 50, 512, 256},
+		{1, 1 << 26, 256, 1 << 30}, // 2^34 clamped, an int on 32-bit too
 	} {
 		if w, h := s.ResizedSize(c.w, c.h); w != c.ww || h != c.wh {
 			t.Errorf("%dx%d -> %dx%d, want %dx%d", c.w, c.h, w, h, c.ww, c.wh)
@@ -228,6 +229,14 @@ func TestTensorErrors(t *testing.T) {
 	}
 	if err := s.Tensor(NewRGB8(0, 0), make([]float32, s.Len())); err == nil {
 		t.Error("empty image: no error")
+	}
+	// 1x65536 resized by its shorter side would be 256x16777216 (12 GB).
+	in := ImageNet(256, 224, Bilinear)
+	if err := in.Tensor(NewRGB8(1, 1<<16), make([]float32, in.Len())); err == nil || !strings.Contains(err.Error(), "resizes to 256x16777216") {
+		t.Errorf("an image too elongated to resize: %v", err)
+	}
+	if err := in.Tensor(NewRGB8(1, 512), make([]float32, in.Len())); err != nil {
+		t.Errorf("1x512 resized to 256x131072: %v", err)
 	}
 }
 

@@ -94,6 +94,12 @@ func (s Spec) Tensor(img image.Image, dst []float32) error {
 		return fmt.Errorf("preprocess: empty %dx%d image", rgb.W, rgb.H)
 	}
 	w, h := s.ResizedSize(rgb.W, rgb.H)
+	// A very elongated image resized by its shorter side would be huge
+	// (1x65536 to 256 gives 256x16777216): the result may be as large as
+	// an image Decode accepts, or the crop, no larger.
+	if limit := max(maxPixels, s.CropH*s.CropW); w <= 0 || h <= 0 || w > limit/h {
+		return fmt.Errorf("preprocess: a %dx%d image resizes to %dx%d, more than the %d pixels allowed", rgb.W, rgb.H, w, h, limit)
+	}
 	if w != rgb.W || h != rgb.H {
 		rgb = Resize(rgb, w, h, s.Filter)
 	}
@@ -107,11 +113,18 @@ func (s Spec) ResizedSize(w, h int) (int, int) {
 		return s.CropW, s.CropH
 	}
 	// torchvision: the shorter side becomes Resize, the longer
-	// int(Resize * long / short), computed in floating point.
-	if w <= h {
-		return s.Resize, int(float64(s.Resize*h) / float64(w))
+	// int(Resize * long / short), computed in floating point (the product
+	// too: Resize*long can overflow a 32-bit int). The long side is clamped
+	// at 2^30, far beyond what Tensor accepts, so it fits any int.
+	long, short := h, w
+	if w > h {
+		long, short = w, h
 	}
-	return int(float64(s.Resize*w) / float64(h)), s.Resize
+	l := min(float64(s.Resize)*float64(long)/float64(short), 1<<30)
+	if w <= h {
+		return s.Resize, int(l)
+	}
+	return int(l), s.Resize
 }
 
 // cropNormalize center-crops img to CropH x CropW (zero-padding any side

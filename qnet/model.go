@@ -53,10 +53,15 @@ func (m *Model) Validate() error {
 }
 
 func (m *Model) validate() error {
-	nt := len(m.Tensors)
+	nt, total := len(m.Tensors), 0
 	for i, t := range m.Tensors {
 		if err := checkTensor(t); err != nil {
 			return fmt.Errorf("tensor %d (%s): %w", i, t.Name, err)
+		}
+		// As the arena lays them out, Align-byte aligned. Each term is at
+		// most 2^28 and the sum stops past 2^30: no overflow on 32 bits.
+		if total += (t.Shape.Elems() + Align - 1) / Align * Align; total > maxActivations {
+			return fmt.Errorf("tensor %d (%s): shape %v: the tensors up to it hold %d values, more than the %d allowed in all", i, t.Name, t.Shape, total, maxActivations)
 		}
 	}
 	if !inRange(m.Input, 0, nt-1) || !inRange(m.Output, 0, nt-1) {

@@ -64,6 +64,10 @@ func (op *Conv) check(m *Model, n *Node) error {
 	if !inRange(g.PadH, 0, maxWindow) || !inRange(g.PadW, 0, maxWindow) || !inRange(g.Groups, 1, in.C) || in.C%g.Groups != 0 {
 		return fmt.Errorf("conv geometry %+v: padding must be 0..%d and groups divide the %d input channels", g, maxWindow, in.C)
 	}
+	// The kernels' indirection buffer has an int32 per tap and output position.
+	if _, ok := product(maxElems, out.N, out.H, out.W, g.KH, g.KW); !ok {
+		return fmt.Errorf("conv geometry %+v: %dx%d taps at %dx%dx%d output positions, more than %d", g, g.KH, g.KW, out.N, out.H, out.W, maxElems)
+	}
 	if op.Out != out.C {
 		return fmt.Errorf("out %d: output tensor has %d channels", op.Out, out.C)
 	}

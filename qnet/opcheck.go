@@ -15,6 +15,9 @@ const (
 	maxElems  = 1 << 28 // values in one tensor
 	maxWindow = 1 << 12 // kernel size, stride, dilation, padding
 	maxOffset = 1 << 20 // shift offset
+	// maxActivations bounds the bytes of all tensors together, which the
+	// activation arena sums.
+	maxActivations = 1 << 30
 )
 
 // shapesOf returns the shapes of n's inputs and output after checking

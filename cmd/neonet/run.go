@@ -7,11 +7,13 @@ import (
 	"math"
 
 	"neonet.dev/neonet/firmware"
+	"neonet.dev/neonet/firmware/mqtt"
+	"neonet.dev/neonet/firmware/web"
 )
 
 func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "[--config FILE] [--sim] [--model FILE] [--camera SPEC] [--frames N] [--for D]", stdout)
-	o := firmware.Options{Stdout: stdout}
+	o := firmware.Options{Stdout: stdout, Stderr: stderr, Openers: []firmware.OutputOpener{web.Open, mqtt.Open}}
 	fs.StringVar(&o.Config, "config", firmware.DefaultConfigPath, "configuration file (TOML)")
 	fs.StringVar(&o.Model, "model", "", "int8 model file (neonet quantize), instead of the configuration's")
 	fs.StringVar(&o.Camera, "camera", "", "camera SPEC (docs/camera.md), instead of the configuration's")
