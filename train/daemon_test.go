@@ -71,7 +71,7 @@ pin = "GPIO17"
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	pins := &levels{done: cancel}
-	stdout := &syncBuilder{b: &strings.Builder{}}
+	stdout := &testenv.Buffer{}
 	d, err := firmware.Open(firmware.Options{Config: config, Stdout: stdout, Outputs: []firmware.Output{pins},
 		CameraOptions: camera.Options{FPS: 4}})
 	if err != nil {
@@ -91,23 +91,6 @@ pin = "GPIO17"
 	if !strings.Contains(stdout.String(), `event=detect rule=1 label="kitty"`) {
 		t.Errorf("no detection of the new label in the records:\n%s", stdout.String())
 	}
-}
-
-type syncBuilder struct {
-	mu sync.Mutex
-	b  *strings.Builder
-}
-
-func (s *syncBuilder) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuilder) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // cameraFolder copies six held-out photos of cifar10-dev's class for each
