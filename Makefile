@@ -51,6 +51,7 @@ deps: ## install Debian packages and Go modules the tests need
 golden: deps ## make PyTorch's reference outputs in testdata/golden (incremental)
 	$(PYTHON) scripts/golden/make_golden.py --data-dir $(DATA) $(GOLDEN)
 	$(PYTHON) scripts/golden/reference_eval.py --data-dir $(DATA) $(GOLDEN)
+	$(PYTHON) scripts/golden/train_reference.py --data-dir $(DATA) $(GOLDEN)
 	$(MAKE) --no-print-directory golden-int8
 
 # Int8 models and their amd64 reference runs, for the arm64 whole-model tests.

@@ -33,9 +33,6 @@ func NewFolder(dir string, opt Options) *Folder {
 
 func (s *Folder) String() string { return s.dir }
 
-// imageExts are the file types preprocess.Decode reads.
-var imageExts = []string{".jpg", ".jpeg", ".png", ".bmp"}
-
 // Open lists the folder's images. Reopened before its end, it resumes
 // after the last image read; after the end it starts again from the
 // first.
@@ -49,12 +46,12 @@ func (s *Folder) Open() error {
 	}
 	var files []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) {
+		if e.Type().IsRegular() && preprocess.IsImageFile(e.Name()) {
 			files = append(files, e.Name())
 		}
 	}
 	if len(files) == 0 {
-		return fmt.Errorf("camera %s: no images (want files ending in %s)", s.dir, strings.Join(imageExts, ", "))
+		return fmt.Errorf("camera %s: no images (want files ending in %s)", s.dir, strings.Join(preprocess.ImageExts, ", "))
 	}
 	slices.Sort(files)
 	if s.ended || s.next >= len(files) {

@@ -29,6 +29,8 @@ func init() {
 		{"eval", "--model NAME|FILE --data DIR [--json] [--compare]", "measure top-1/top-5 accuracy on a labelled folder; compare fp32 with int8", runEval},
 		{"quantize", "--model NAME --weights FILE --calib DIR --out FILE", "quantize a model to int8 and save it as a model file", runQuantize},
 		{"inspect", "FILE", "print what a model file holds", runInspect},
+		{"collect", "--camera SPEC --out DIR/LABEL [--frames N] [--every D]", "save camera frames as training photos of one class", runCollect},
+		{"train", "--model BACKBONE --data DIR --out FILE [--val-split F] [--method softmax|imprint]", "train a classifier for your own classes on a model's int8 features", runTrain},
 		{"bench", "[--model NAME|FILE,...] [--precision fp32,int8] [--threads 1,2] [--layers] [--json]", "measure inference latency (min/median/max ms, GMAC/s) per model, precision and threads", runBench},
 		{"run", "[--config FILE] [--sim] [--model FILE] [--camera SPEC]", "run the firmware: camera -> model -> rules -> GPIO pins and serial log", runRun},
 		{"smoke", "[--config FILE]", "check a board: model, camera, every pin, serial port and temperature", runSmoke},

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/preprocess"
@@ -25,11 +24,8 @@ func CalibrationImages(dir string, limit int) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".jpg", ".jpeg", ".png", ".bmp":
-			if !d.IsDir() {
-				all = append(all, path)
-			}
+		if !d.IsDir() && preprocess.IsImageFile(path) {
+			all = append(all, path)
 		}
 		return nil
 	})

@@ -231,10 +231,7 @@ func (b *builder) convert(l *engine.Layer, params map[graph.Value]quant.Params) 
 		if !clampOnly {
 			return fmt.Errorf("activation %s must be a separate layer", l.Act)
 		}
-		scales := quant.WeightScales(l.Weight, g.Out)
-		wq := quantizeWeights(l.Weight, scales)
-		bias := correctBias(l.Bias, l.Weight, wq, scales, 1, b.c.channelMean(l.Inputs[0]))
-		op = &qnet.Linear{Out: g.Out, Weights: wq, WeightScales: scales, Bias: quantizeBias(bias, wq, scales, inP), Act: l.Act}
+		op = QuantizeLinear(l.Weight, l.Bias, g.Out, inP, l.Act, b.c.channelMean(l.Inputs[0]))
 	case *graph.Activation:
 		f, err := activationFunc(l.Act)
 		if err != nil {
