@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"neonet.dev/neonet/firmware/serlog"
@@ -126,6 +130,10 @@ type Daemon struct {
 	started time.Time // when the start record was written
 	extra   []Output  // opened by Options.Openers
 	records chan *serlog.Record
+	// installs go to the loop; ended is closed when Run returns.
+	installs chan Install
+	ended    chan struct{}
+	endOnce  sync.Once
 }
 
 // Open is OpenContext without a way to stop it early.
@@ -154,7 +162,8 @@ func OpenContext(ctx context.Context, o Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{Config: cfg, Outputs: out, opt: o, started: time.Now(), records: make(chan *serlog.Record, reportQueue)}
+	d := &Daemon{Config: cfg, Outputs: out, opt: o, started: time.Now(), records: make(chan *serlog.Record, reportQueue),
+		installs: make(chan Install), ended: make(chan struct{})}
 	d.record(startRecord(d.started, cfg, cfg.Model))
 	Systemd{}.Notify("STATUS=loading model " + cfg.Model)
 	if d.Model, err = loadModel(ctx, cfg); err != nil {
@@ -168,7 +177,7 @@ func OpenContext(ctx context.Context, o Options) (*Daemon, error) {
 	if err != nil { // a SPEC that can never name a camera
 		return nil, d.abandon(err)
 	}
-	d.extra, err = openExtra(o.Openers, OutputEnv{Config: cfg, Stderr: o.Stderr, Report: d.report})
+	d.extra, err = openExtra(o.Openers, OutputEnv{Config: cfg, Stderr: o.Stderr, Report: d.report, Install: d.Install})
 	if err != nil {
 		d.Camera.Close()
 		return nil, d.abandon(err)
@@ -243,7 +252,9 @@ func (d *Daemon) String() string {
 // It returns nil when ctx ends or the camera's file ends, and an error
 // when the camera or the model hangs (stall_timeout).
 func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
+	defer d.endOnce.Do(func() { close(d.ended) })
 	deps := Deps{
+		Installs: d.installs,
 		Camera: d.Camera, Classifier: d.Model, Outputs: slices.Concat(d.Outputs.List(), d.extra, d.opt.Outputs),
 		Records:  d.records,
 		Notifier: Systemd{}, WatchdogInterval: WatchdogInterval(), Reload: reload, ModelName: d.Config.Model,
@@ -267,6 +278,73 @@ func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
 		err = nil
 	}
 	return err
+}
+
+// Install makes file the daemon's model, as a reload would with file in
+// place of the configured model file: it reads the configuration file
+// again, loads file with it (on the caller's goroutine, so the loop goes
+// on meanwhile), and has the loop check them as it checks a reload. If
+// they pass, file is renamed over the configured model file, the replaced
+// file kept as PREFIX.previous.neonet (previousModel), and the loop
+// switches to them; a restart then runs them too. Otherwise the running
+// model and the files stay as they are, a reload record with ok=0 says
+// why, and so does the error. file must be in the configured model
+// file's folder (a rename does not cross file systems). It returns when
+// the loop has answered, ctx ends or Run has returned.
+func (d *Daemon) Install(ctx context.Context, file string) error {
+	in := Install{}
+	cfg, err := d.opt.LoadConfig()
+	if err == nil {
+		target := cfg.Model
+		cfg.Model = file
+		var m *pipeline.Model
+		if m, err = LoadModel(cfg); err == nil {
+			cfg.Model = target
+			in.Pipeline = &Pipeline{Config: cfg, Classifier: m}
+			in.Commit = func() error { return replaceModel(file, target) }
+		}
+	}
+	done := make(chan error, 1)
+	in.Err, in.Done = err, done
+	select {
+	case d.installs <- in:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-d.ended:
+		return errors.New("the daemon has stopped")
+	}
+	select { // the loop answers at once
+	case err := <-done:
+		return err
+	case <-d.ended:
+		return errors.New("the daemon has stopped")
+	}
+}
+
+// previousModel is where a model file replaced by Daemon.Install is kept:
+// "model.neonet" becomes "model.previous.neonet".
+func previousModel(path string) string {
+	return strings.TrimSuffix(path, ".neonet") + ".previous.neonet"
+}
+
+// replaceModel renames file over target, first linking target (when it
+// exists) to previousModel(target): target always names a whole model file.
+func replaceModel(file, target string) error {
+	prev := previousModel(target)
+	if err := os.Remove(prev); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("keeping the previous model: %w", err)
+	}
+	if err := os.Link(target, prev); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("keeping the previous model: %w", err)
+	}
+	if err := os.Rename(file, target); err != nil {
+		return fmt.Errorf("installing the model: %w", err)
+	}
+	if dir, err := os.Open(filepath.Dir(target)); err == nil { // make the rename durable
+		dir.Sync()
+		dir.Close()
+	}
+	return nil
 }
 
 // Close closes the outputs from Options.Openers, stops the camera, drives

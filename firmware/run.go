@@ -43,6 +43,23 @@ type Pipeline struct {
 // reload (SIGHUP).
 type Loader func(ctx context.Context) (*Pipeline, error)
 
+// Install is a reload with a pipeline loaded elsewhere (the web page's
+// teach panel loads the model it trained on its own goroutine): the loop
+// checks it, switches to it and records it exactly as it does a reload.
+type Install struct {
+	// Pipeline is what was loaded; Err, if not nil, is why loading failed,
+	// and the install is refused with it.
+	Pipeline *Pipeline
+	Err      error
+	// Commit, if not nil, is called once the pipeline passed the checks,
+	// just before the switch (moving the model file in place); its error
+	// refuses the switch.
+	Commit func() error
+	// Done receives nil once the loop runs the pipeline, or why it does
+	// not; it must have room for the answer.
+	Done chan<- error
+}
+
 // Deps is what Run works with. Camera and Classifier are required; the
 // rest have defaults.
 type Deps struct {
@@ -57,6 +74,8 @@ type Deps struct {
 	WatchdogInterval time.Duration // WATCHDOG=1 period; 0 disables (see WatchdogInterval)
 	Reload           <-chan struct{}
 	Load             Loader // needed for reloads
+	// Installs are reloads with pipelines loaded elsewhere.
+	Installs <-chan Install
 	SysRoot          string // root for /sys (temperature); default "/"
 	ModelName        string // for the start and reload records
 	// Records are made on the outputs' own goroutines (a broker that went
@@ -225,6 +244,8 @@ func (d *daemonState) loop(ctx context.Context) error {
 			watchdog = d.clock.After(d.deps.WatchdogInterval)
 		case <-d.deps.Reload:
 			d.reload(ctx)
+		case in := <-d.deps.Installs:
+			in.Done <- d.swap(in.Pipeline, in.Err, in.Commit)
 		case r := <-d.deps.Records:
 			d.emit(r)
 		}
@@ -449,21 +470,31 @@ func (d *daemonState) status() {
 // reload loads the configuration and model again and switches to them
 // only if they pass verify; otherwise the running ones stay.
 func (d *daemonState) reload(ctx context.Context) {
+	p, err := (*Pipeline)(nil), errors.New("no loader: reload is not supported")
+	if d.deps.Load != nil {
+		p, err = d.deps.Load(ctx)
+	}
+	d.swap(p, err, nil)
+}
+
+// swap is a reload's switch: unless loading failed (err), p replaces the
+// running configuration and model if it passes verify and commit (when not
+// nil) succeeds; otherwise the running ones stay. A reload record says
+// which, and the error is returned.
+func (d *daemonState) swap(p *Pipeline, err error, commit func() error) error {
 	now := d.clock.Now()
 	d.notify(reloadingState())
 	defer d.notify("READY=1")
-	var p *Pipeline
-	err := errors.New("no loader: reload is not supported")
-	if d.deps.Load != nil {
-		p, err = d.deps.Load(ctx)
-		if err == nil {
-			err = d.verify(p)
-		}
+	if err == nil {
+		err = d.verify(p)
+	}
+	if err == nil && commit != nil {
+		err = commit()
 	}
 	if err != nil {
 		d.emit(serlog.New(d.clock.Now(), "reload").Int("ok", 0).Str("error", err.Error()))
 		d.notify("STATUS=reload failed, still running the previous model: " + err.Error())
-		return
+		return err
 	}
 	for i, det := range d.detectors {
 		if det.Active() {
@@ -475,6 +506,7 @@ func (d *daemonState) reload(ctx context.Context) {
 	d.configure(p.Config)
 	d.updatePins(now)
 	d.emit(serlog.New(d.clock.Now(), "reload").Int("ok", 1).Int("rules", int64(len(p.Config.Rules))))
+	return nil
 }
 
 // verify checks a reloaded pipeline before it replaces the running one:

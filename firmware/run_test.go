@@ -475,6 +475,59 @@ func TestReload(t *testing.T) {
 	}
 }
 
+// TestInstall: an install is a reload with a pipeline loaded elsewhere:
+// the same checks, the commit only when they pass, and a refused commit
+// leaves the old model running.
+func TestInstall(t *testing.T) {
+	installs := make(chan Install)
+	h := startDaemon(t, "[[rule]]\nlabels = [\"tabby\"]\nframes = 1\nrelease = 1\npin = \"GPIO17\"\n", Deps{Installs: installs})
+	h.camera.feed(frame{scores: scores("tabby", .8)})
+	h.camera.settle()
+	cfg, err := ParseConfig("test.toml", []byte("[[rule]]\nlabels = [\"dog\"]\nframes = 1\nrelease = 1\npin = \"GPIO17\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	install := func(p *Pipeline, loadErr, commitErr error) (committed bool, err error) {
+		done := make(chan error, 1)
+		installs <- Install{Pipeline: p, Err: loadErr, Done: done, Commit: func() error { committed = true; return commitErr }}
+		return committed, <-done
+	}
+	lacking := &Pipeline{cfg, &fakeModel{camera: h.camera, labels: []string{"cat", "tabby"}, input: make([]int8, 16)}}
+	good := &Pipeline{cfg, &fakeModel{camera: h.camera, labels: testLabels, input: make([]int8, 16)}}
+	for _, c := range []struct {
+		name               string
+		p                  *Pipeline
+		loadErr, commitErr error
+		commit             bool
+		want               string
+	}{
+		{"load failed", nil, errors.New("model.new.neonet: truncated"), nil, false, "truncated"},
+		{"labels the model lacks", lacking, nil, nil, false, `"dog" is not a class of the model`},
+		{"commit failed", good, nil, errors.New("read-only file system"), true, "read-only file system"},
+	} {
+		committed, err := install(c.p, c.loadErr, c.commitErr)
+		if err == nil || !strings.Contains(err.Error(), c.want) || committed != c.commit {
+			t.Errorf("%s: error %v (committed %v), want %q (committed %v)", c.name, err, committed, c.want, c.commit)
+		}
+	}
+	waitFor(t, h.log, "ok=0", 3)
+	if rs := records(t, h.log.String(), "reload"); len(rs) != 3 || rs[2]["ok"] != "0" || rs[2]["error"] != "read-only file system" {
+		t.Errorf("reload records %v", rs)
+	}
+	if committed, err := install(good, nil, nil); err != nil || !committed {
+		t.Fatalf("a good install: %v (committed %v)", err, committed)
+	}
+	h.camera.feed(frame{scores: scores("tabby", .8)}, frame{scores: scores("dog", .8)})
+	h.stop()
+	// Active on tabby until the install released it; then on dog.
+	if got := h.transitions("GPIO17"); !slices.Equal(got, []string{"high", "low", "high", "low"}) {
+		t.Errorf("GPIO17 %v", got)
+	}
+	if rs := records(t, h.log.String(), "reload", "release"); len(rs) < 5 || rs[3]["reason"] != "reload" || rs[4]["ok"] != "1" {
+		t.Errorf("records %v, want the rule released by the install and reload ok=1", rs)
+	}
+}
+
 // recorder is an output that keeps what it is given, as a web page or an
 // MQTT client would: copies, not the loop's buffers.
 type recorder struct {
