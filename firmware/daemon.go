@@ -255,7 +255,7 @@ func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
 	defer d.endOnce.Do(func() { close(d.ended) })
 	deps := Deps{
 		Installs: d.installs,
-		Camera: d.Camera, Classifier: d.Model, Outputs: slices.Concat(d.Outputs.List(), d.extra, d.opt.Outputs),
+		Camera:   d.Camera, Classifier: d.Model, Outputs: slices.Concat(d.Outputs.List(), d.extra, d.opt.Outputs),
 		Records:  d.records,
 		Notifier: Systemd{}, WatchdogInterval: WatchdogInterval(), Reload: reload, ModelName: d.Config.Model,
 		Started: d.started,

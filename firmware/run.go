@@ -75,9 +75,9 @@ type Deps struct {
 	Reload           <-chan struct{}
 	Load             Loader // needed for reloads
 	// Installs are reloads with pipelines loaded elsewhere.
-	Installs <-chan Install
-	SysRoot          string // root for /sys (temperature); default "/"
-	ModelName        string // for the start and reload records
+	Installs  <-chan Install
+	SysRoot   string // root for /sys (temperature); default "/"
+	ModelName string // for the start and reload records
 	// Records are made on the outputs' own goroutines (a broker that went
 	// away); the loop hands each to every output, as its own.
 	Records <-chan *serlog.Record
