@@ -254,10 +254,9 @@ func (d *Daemon) String() string {
 func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
 	defer d.endOnce.Do(func() { close(d.ended) })
 	deps := Deps{
-		Installs: d.installs,
-		Camera:   d.Camera, Classifier: d.Model, Outputs: slices.Concat(d.Outputs.List(), d.extra, d.opt.Outputs),
+		Camera: d.Camera, Classifier: d.Model, Outputs: slices.Concat(d.Outputs.List(), d.extra, d.opt.Outputs),
 		Records:  d.records,
-		Notifier: Systemd{}, WatchdogInterval: WatchdogInterval(), Reload: reload, ModelName: d.Config.Model,
+		Notifier: Systemd{}, WatchdogInterval: WatchdogInterval(), Reload: reload, Installs: d.installs, ModelName: d.Config.Model,
 		Started: d.started,
 		Load: func(context.Context) (*Pipeline, error) {
 			cfg, m, err := Load(d.opt)

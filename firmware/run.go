@@ -73,11 +73,10 @@ type Deps struct {
 	Notifier         Notifier      // default none; Systemd{} under systemd
 	WatchdogInterval time.Duration // WATCHDOG=1 period; 0 disables (see WatchdogInterval)
 	Reload           <-chan struct{}
-	Load             Loader // needed for reloads
-	// Installs are reloads with pipelines loaded elsewhere.
-	Installs  <-chan Install
-	SysRoot   string // root for /sys (temperature); default "/"
-	ModelName string // for the start and reload records
+	Load             Loader         // needed for reloads
+	Installs         <-chan Install // reloads with pipelines loaded elsewhere
+	SysRoot          string         // root for /sys (temperature); default "/"
+	ModelName        string         // for the start and reload records
 	// Records are made on the outputs' own goroutines (a broker that went
 	// away); the loop hands each to every output, as its own.
 	Records <-chan *serlog.Record
