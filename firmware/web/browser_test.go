@@ -5,58 +5,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"neonet.dev/neonet/camera"
-	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/internal/testenv"
-	"neonet.dev/neonet/internal/testmodel"
 )
 
 // startDaemon runs the daemon on the synthetic camera with the test model
-// and a web page that needs a token; it returns the page's address with
-// the token.
+// and a web page that needs a token, with the teach panel; it returns the
+// page's address with the token.
 func startDaemon(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	token := filepath.Join(dir, "token")
-	if err := os.WriteFile(token, []byte("page-token\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	path := testmodel.DaemonConfig(t, "synthetic:320x240", fmt.Sprintf("\n[http]\nlisten = \"127.0.0.1:0\"\ntoken_file = %q\n", token))
-	var srv *Server
-	open := func(env firmware.OutputEnv) ([]firmware.Output, error) {
-		outs, err := Open(env)
-		if err == nil {
-			srv = outs[0].(*Server)
-		}
-		return outs, err
-	}
-	d, err := firmware.Open(firmware.Options{Config: path, Stdout: &testenv.Buffer{}, Openers: []firmware.OutputOpener{open},
-		CameraOptions: camera.Options{FPS: 30}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if err := d.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	if !strings.Contains(d.String(), "web page "+srv.URL()) {
-		t.Errorf("the daemon's description %q lacks the page's address %s", d, srv.URL())
-	}
-	return srv.URL() + "?token=page-token"
+	config, _ := teachConfig(t, t.TempDir(), "cat")
+	return runDaemon(t, config).URL() + "?token=page-token"
 }
 
 // TestPageInChromium: headless Chromium loads the page of a running
@@ -95,6 +58,35 @@ func TestPageInChromium(t *testing.T) {
 		t.Fatalf("the page showed no live frame and label in 10 s (%v); it reads:\n%s", err, text)
 	}
 	t.Logf("live frame and label after %v", time.Since(start).Round(time.Millisecond))
+
+	// The teach panel: three frames of "cat" and of "nothing", a training,
+	// and the daemon runs the new model.
+	for _, class := range []string{"cat", "nothing"} {
+		for i := range 3 {
+			err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("teach-label"), class), chromedp.Click(chromedp.ID("teach-save")))
+			if err == nil {
+				_, err = chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.getElementById("teach-msg").textContent.includes("(%d photos of %s)")`, i+1, class),
+					chromedp.WithPollingTimeout(10*time.Second)))
+			}
+			if err != nil {
+				msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("teach")))
+				t.Fatalf("saving frame %d of %s: %v; the panel reads:\n%s", i+1, class, err, msg)
+			}
+		}
+	}
+	const trained = `(() => {
+		const ok = document.querySelector("#teach-job .ok"), top = document.querySelector("#top .label");
+		return !!ok && ok.textContent.includes("now runs the new model") && !!top && ["cat", "nothing"].includes(top.textContent);
+	})()`
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.ID("teach-train")))
+	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](trained, chromedp.WithPollingTimeout(60*time.Second)))
+	}
+	if err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("teach")))
+		t.Fatalf("training from the page: %v; the panel reads:\n%s", err, msg)
+	}
+	t.Logf("trained from the page after %v", time.Since(start).Round(time.Millisecond))
 
 	// The page redraws its parts several times a second: read them in one go.
 	fps, err1 := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("fps").textContent`))
