@@ -113,8 +113,15 @@ type Status struct {
 // first photo is saved), whose trainings end by calling install.
 func New(dir string, install Installer) *Teacher {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Teacher{dir: dir, install: install, workers: max(1, runtime.NumCPU()-1), ctx: ctx, cancel: cancel}
+	w := max(1, runtime.NumCPU()-1)
+	if os.Getenv("W") == "2" {
+		w = 2
+	}
+	return &Teacher{dir: dir, install: install, workers: w, ctx: ctx, cancel: cancel}
 }
+
+// Dir is the folder of class folders.
+func (t *Teacher) Dir() string { return t.dir }
 
 // CheckLabel accepts a class name fit to be a folder's name and a model's
 // label: 1 to MaxLabel bytes of printable UTF-8 without "/" or "\",

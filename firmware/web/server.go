@@ -138,6 +138,12 @@ func (s *Server) String() string {
 	if s.token != "" {
 		auth = "token required"
 	}
+	switch {
+	case s.teacher != nil && s.token != "":
+		auth += "; teach panel, photos in " + s.teacher.Dir()
+	case s.teacher != nil:
+		auth += ", teach panel read-only"
+	}
 	return fmt.Sprintf("web page %s (%s; metrics at /metrics)", s.URL(), auth)
 }
 

@@ -64,6 +64,9 @@ func TestTeachNeedsAToken(t *testing.T) {
 	if st.Teach.ReadOnly != noToken || st.Teach.Dir != classes || !slices.Equal(st.Teach.Classes, []teach.Class{{Name: "open"}}) {
 		t.Errorf("teach status %+v", st.Teach)
 	}
+	if !strings.Contains(s.String(), "(no token, teach panel read-only; metrics") {
+		t.Errorf("description %q", s.String())
+	}
 	if _, err := os.Stat(filepath.Join(classes, "open")); err != nil || installed != 0 {
 		t.Errorf("something changed: %v, %d installs", err, installed)
 	}
@@ -77,6 +80,9 @@ func TestTeachNeedsAToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if !strings.Contains(s.String(), "(token required; teach panel, photos in "+classes+"; metrics") {
+		t.Errorf("description %q", s.String())
+	}
 	stop := make(chan struct{})
 	defer close(stop)
 	go feed(s, stop)
