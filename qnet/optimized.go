@@ -3,6 +3,8 @@ package qnet
 import (
 	"fmt"
 
+	"neonet.dev/neonet/kernels/dispatch"
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
@@ -59,7 +61,10 @@ func (p *Program) poolRows(out, in *tensor.Int8, g nn.PoolGeometry) func(run fun
 // flatten, requant, grouped non-depthwise convolutions).
 func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(), string, error) {
 	m, path := p.model, p.path
-	ks := kernelsFor(path)
+	ks, err := dispatch.Q8Kernels(path)
+	if err != nil {
+		return nil, "", err
+	}
 	in, out := p.values[n.Inputs[0]], p.values[n.Output]
 	inT, outT := m.Tensors[n.Inputs[0]], m.Tensors[n.Output]
 	sIn, sOut := float64(inT.Params.Scale), float64(outT.Params.Scale)
@@ -80,22 +85,21 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 				if perm := p.permIn[i]; perm != nil {
 					offsets, w = permuteInputs(offsets, w, perm, op.Out)
 				}
-				sc, err := ks.shiftConv(path, offsets, w, bias, g, src.Shape, out.Shape, zIn, o)
+				sc, err := q8.NewShiftConv(ks, offsets, w, bias, g, src.Shape, out.Shape, zIn, o)
 				if err != nil {
 					return nil, "", err
 				}
 				p.fused[shift] = true
 				return func() { sc.Run(out, src) }, "shift+" + kind, nil
 			}
-			c, err := ks.conv(path, w, bias, g, in.Shape, out.Shape, zIn, o)
+			c, err := q8.NewConv(ks, w, bias, g, in.Shape, out.Shape, zIn, o)
 			if err != nil {
 				return nil, "", err
 			}
 			if slot, ok := p.into[i]; ok {
 				cat := p.values[m.Nodes[slot.node].Output]
 				stride, offset := cat.Shape.C, slot.offset
-				into := c.(concatWriter)
-				part := func(start, end int) { into.RunRangeInto(cat.Data, stride, offset, in, start, end) }
+				part := func(start, end int) { c.RunRangeInto(cat.Data, stride, offset, in, start, end) }
 				p.fused[slot.node] = true
 				return func() { p.pool.Run(c.Pixels(), 4, part) }, kind + " into " + m.Nodes[slot.node].Name, nil
 			}
@@ -106,7 +110,7 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 			return func() { c.Run(out, in) }, kind, nil
 		}
 		if g.Groups == in.Shape.C && op.Out == in.Shape.C {
-			d, err := ks.depthwise(path, w, bias, g, in.Shape, out.Shape, zIn, o)
+			d, err := q8.NewDepthwise(ks, w, bias, g, in.Shape, out.Shape, zIn, o)
 			if err != nil {
 				return nil, "", err
 			}
@@ -119,17 +123,17 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 		return ref, n.Op.Kind() + " [ref]", nil
 	case *Linear:
 		o := output(outT, op.Act, p.convMultipliers(n, op.WeightScales)...)
-		l, err := ks.linear(path, op.Weights, op.Bias, in.Shape, out.Shape, o)
+		l, err := q8.NewLinear(ks, op.Weights, op.Bias, in.Shape, out.Shape, o)
 		if err != nil {
 			return nil, "", err
 		}
 		return func() { l.Run(out, in) }, kind, nil
 	case *Table:
 		if p.splits(len(out.Data)) {
-			part := func(start, end int) { ks.lookupTable(path, out.Data[start:end], in.Data[start:end], &op.Table) }
+			part := func(start, end int) { q8.LookupTable(ks, out.Data[start:end], in.Data[start:end], &op.Table) }
 			return func() { p.pool.Run(len(out.Data), elementGrain, part) }, kind, nil
 		}
-		return func() { ks.lookupTable(path, out.Data, in.Data, &op.Table) }, kind, nil
+		return func() { q8.LookupTable(ks, out.Data, in.Data, &op.Table) }, kind, nil
 	case *Add:
 		b := p.values[n.Inputs[1]]
 		bT := m.Tensors[n.Inputs[1]]
@@ -137,11 +141,11 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 		o, zA, zB := output(outT, op.Act), inT.Params.Zero, bT.Params.Zero
 		if p.splits(len(out.Data)) {
 			part := func(start, end int) {
-				ks.add(path, out.Data[start:end], in.Data[start:end], b.Data[start:end], zA, zB, mA, mB, o)
+				q8.Add(ks, out.Data[start:end], in.Data[start:end], b.Data[start:end], zA, zB, mA, mB, o)
 			}
 			return func() { p.pool.Run(len(out.Data), elementGrain, part) }, kind, nil
 		}
-		return func() { ks.add(path, out.Data, in.Data, b.Data, zA, zB, mA, mB, o) }, kind, nil
+		return func() { q8.Add(ks, out.Data, in.Data, b.Data, zA, zB, mA, mB, o) }, kind, nil
 	case *MulChannels:
 		s := p.values[n.Inputs[1]]
 		sT := m.Tensors[n.Inputs[1]]
@@ -156,26 +160,26 @@ func (p *Program) optimized(i int, n *Node, producer []int, ref func()) (func(),
 				v := &views[k]
 				v[0] = tensor.Int8{Shape: tensor.Shape{N: 1, H: 1, W: end - start, C: c}, Data: out.Data[start*c : end*c]}
 				v[1] = tensor.Int8{Shape: v[0].Shape, Data: in.Data[start*c : end*c]}
-				ks.mulChannels(path, &v[0], &v[1], s, zX, zS, o)
+				q8.MulChannels(ks, &v[0], &v[1], s, zX, zS, o)
 			}
 			return func() { p.pool.RunParts(pixels, max(elementGrain/c, 1), part) }, kind, nil
 		}
-		return func() { ks.mulChannels(path, out, in, s, zX, zS, o) }, kind, nil
+		return func() { q8.MulChannels(ks, out, in, s, zX, zS, o) }, kind, nil
 	case *MaxPool:
 		g := op.Geometry
 		if split := p.poolRows(out, in, g); split != nil {
-			return split(func(dst, src *tensor.Int8) { ks.maxPool(path, dst, src, g) }), kind, nil
+			return split(func(dst, src *tensor.Int8) { q8.MaxPool(ks, dst, src, g) }), kind, nil
 		}
-		return func() { ks.maxPool(path, out, in, g) }, kind, nil
+		return func() { q8.MaxPool(ks, out, in, g) }, kind, nil
 	case *AvgPool:
 		o, zIn, g := output(outT, nn.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero, op.Geometry
 		if split := p.poolRows(out, in, g); split != nil {
-			return split(func(dst, src *tensor.Int8) { ks.avgPool(path, dst, src, g, zIn, o) }), kind, nil
+			return split(func(dst, src *tensor.Int8) { q8.AvgPool(ks, dst, src, g, zIn, o) }), kind, nil
 		}
-		return func() { ks.avgPool(path, out, in, g, zIn, o) }, kind, nil
+		return func() { q8.AvgPool(ks, out, in, g, zIn, o) }, kind, nil
 	case *GlobalAvgPool:
 		o, zIn := output(outT, nn.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
-		return func() { ks.globalAvgPool(path, out, in, zIn, o) }, kind, nil
+		return func() { q8.GlobalAvgPool(ks, out, in, zIn, o) }, kind, nil
 	case *Concat, *Flatten, *Requant, *Shift:
 		return ref, n.Op.Kind() + " [ref]", nil
 	}
@@ -205,7 +209,7 @@ func (p *Program) fusableShift(n *Node, producer []int) int {
 // fused shift+conv kernel: a shift with interleaved offsets (every channel
 // its own run) between a convolution and a 1x1 convolution, each tensor
 // read by the next node alone. The first convolution then writes its
-// channels in the kernels' shift channel order (arm64.ShiftChannelOrder), and the second reads them so: the
+// channels in the kernels' shift channel order (q8.ShiftChannelOrder), and the second reads them so: the
 // network computes the same values, with runs of equal offsets the fused
 // kernel reads whole.
 func (p *Program) shiftOrders(producer []int) {
@@ -229,7 +233,7 @@ func (p *Program) shiftOrders(producer []int) {
 		if !ok || c.Geometry.Groups != 1 {
 			continue
 		}
-		perm := kernelsFor(p.path).shiftOrder(m.Nodes[s].Op.(*Shift).Offsets)
+		perm := q8.ShiftChannelOrder(m.Nodes[s].Op.(*Shift).Offsets)
 		identity := true
 		for j, v := range perm {
 			identity = identity && j == v

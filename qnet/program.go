@@ -105,15 +105,13 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 				}
 			}
 		}
-		if kernelsFor(opt.Kernels).concatInPlace() {
-			p.concatsInPlace(producer)
-			for conv, slot := range p.into {
-				cat := m.Nodes[slot.node].Output
-				if w, ok := fuse.writeAt[cat]; !ok || conv < w {
-					fuse.writeAt[cat] = conv
-				}
-				fuse.skip[m.Nodes[conv].Output] = true
+		p.concatsInPlace(producer)
+		for conv, slot := range p.into {
+			cat := m.Nodes[slot.node].Output
+			if w, ok := fuse.writeAt[cat]; !ok || conv < w {
+				fuse.writeAt[cat] = conv
 			}
+			fuse.skip[m.Nodes[conv].Output] = true
 		}
 	}
 	p.plan = planMemory(m, fuse)

@@ -1,0 +1,41 @@
+package q8
+
+// Kernels is one kernel path's microkernels: what an arch package
+// (kernels/q8/arm64, kernels/q8/amd64) brings to the operators of this
+// package. A set has every field; a nil *Kernels runs the reference
+// (kernels/q8ref) instead.
+//
+// The element-wise microkernels work on blocks of 16 values or channels
+// (LookupTable on blocks of LookupBlock values) and need at least one
+// whole block; the operators compute the rest. Each has a Go loop with the
+// same contract: the reference, or a portable loop of this package.
+type Kernels struct {
+	// GEMM is the indirect GEMM of Conv, Linear and ShiftConv.
+	GEMM GEMM
+	// Depthwise computes depthwise convolutions' output rows.
+	Depthwise DepthwiseKernel
+	// MaxPoolWindow writes the maximum of one pooling window, as
+	// MaxPoolWindowGo; channels >= 16.
+	MaxPoolWindow func(dst, src []int8, channels, winH, winW, rowStride int)
+	// AvgPoolWindow requantizes the sums of one pooling window, as
+	// AvgPoolWindowGo; channels >= 16.
+	AvgPoolWindow func(dst, src []int8, channels, winH, winW, rowStride int, corr int32, mult float32, zero, lo, hi int32)
+	// Add adds the first len(dst) rounded down to 16 values, as q8ref.Add
+	// with output zero point and bounds zero, lo, hi.
+	Add func(dst, a, b []int8, zA, zB int32, mA, mB float32, zero, lo, hi int32)
+	// AddBlock is Add on one block of 16 values held in arrays: the last,
+	// partial block of a tensor, padded, so that every value of a tensor
+	// comes from the same microkernel.
+	AddBlock func(a, b [16]int8, zA, zB int32, mA, mB float32, zero, lo, hi int32) [16]int8
+	// MulChannels rescales channels [0, channels rounded down to 16) of
+	// every pixel, as MulChannelsGo.
+	MulChannels func(dst, x, s []int8, pixels, channels int, zX, zS int32, mult float32, zero, lo, hi int32)
+	// LookupTable maps the first len(dst) rounded down to LookupBlock
+	// values (a power of two), as q8ref.LookupTable.
+	LookupTable func(dst, src []int8, table *[256]int8)
+	LookupBlock int
+}
+
+// block is the width of the element-wise microkernels: 16 values or
+// channels, one vector register of int8 on arm64.
+const block = 16
