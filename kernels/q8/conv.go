@@ -35,7 +35,7 @@ type Conv struct {
 	// With a set: output columns [interiorFrom, interiorTo) of every row
 	// run rows (a tap per kernel row), the others pixels (a tap per
 	// kernel pixel). Either is nil when it has no columns.
-	rows, pixels               gemmPlan
+	rows, pixels             gemmPlan
 	interiorFrom, interiorTo int
 }
 

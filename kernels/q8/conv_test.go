@@ -51,10 +51,7 @@ func TestConvRejectsBadArguments(t *testing.T) {
 		}
 		grouped := g
 		grouped.Groups = 2
-		bad := []struct {
-			what string
-			err  func() error
-		}{
+		checkRejects(t, p, []badCall{
 			{"groups", func() error { _, err := q8.NewConv(p.k, w[:len(w)/2], bias, grouped, in, out, 0, o); return err }},
 			{"output shape", func() error {
 				_, err := q8.NewConv(p.k, w, bias, g, in, kerneltest.Shape(1, 3, 4, 8), 0, o)
@@ -73,12 +70,7 @@ func TestConvRejectsBadArguments(t *testing.T) {
 				_, err := q8.NewConv(p.k, w, bias, g, in, out, 0, q8ref.Output{Multipliers: []float32{1}, Zero: 200, Lo: -128, Hi: 127})
 				return err
 			}},
-		}
-		for _, b := range bad {
-			if b.err() == nil {
-				t.Errorf("%v %s: no error", p, b.what)
-			}
-		}
+		})
 	}
 }
 
@@ -117,9 +109,7 @@ func TestConvSpecialMultipliers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := tensor.NewInt8(out)
-			conv.Run(got, src)
-			kerneltest.ConvCompare(t, fmt.Sprintf("%v zero %d clamp [%d, %d]", p, o.Zero, o.Lo, o.Hi), got.Data, want.Data)
+			checkRun(t, fmt.Sprintf("%v zero %d clamp [%d, %d]", p, o.Zero, o.Lo, o.Hi), conv.Run, src, want)
 		}
 	}
 }
@@ -145,20 +135,15 @@ func TestConvMatchesReference(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
-			dst, whole := kerneltest.ConvGuarded(f.Out)
-			conv.Run(dst, f.Src)
-			kerneltest.ConvCompare(t, what, dst.Data, want.Data)
-			kerneltest.ConvCheckGuards(t, what, whole)
-
+			checkRun(t, what, conv.Run, f.Src, want)
 			// The same layer in uneven ranges, as a worker pool would run it.
-			dst, whole = kerneltest.ConvGuarded(f.Out)
-			for start := 0; start < conv.Pixels(); {
-				end := min(conv.Pixels(), start+1+rng.IntN(7))
-				conv.RunRange(dst, f.Src, start, end)
-				start = end
-			}
-			kerneltest.ConvCompare(t, what+" in ranges", dst.Data, want.Data)
-			kerneltest.ConvCheckGuards(t, what+" in ranges", whole)
+			checkRun(t, what+" in ranges", func(dst, src *tensor.Int8) {
+				for start := 0; start < conv.Pixels(); {
+					end := min(conv.Pixels(), start+1+rng.IntN(7))
+					conv.RunRange(dst, src, start, end)
+					start = end
+				}
+			}, f.Src, want)
 		}
 	}
 }
@@ -174,15 +159,15 @@ func TestConvRunRangeConcurrently(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dst, whole := kerneltest.ConvGuarded(f.Out)
+		dst, whole := kerneltest.GuardedTensor(f.Out)
 		var wg sync.WaitGroup
 		const workers = 5 // ranges of 19 or 20 pixels: odd starts and ends
 		for i := range workers {
 			wg.Go(func() { conv.RunRange(dst, f.Src, i*conv.Pixels()/workers, (i+1)*conv.Pixels()/workers) })
 		}
 		wg.Wait()
-		kerneltest.ConvCompare(t, fmt.Sprintf("%v concurrent ranges", p), dst.Data, want.Data)
-		kerneltest.ConvCheckGuards(t, fmt.Sprintf("%v concurrent ranges", p), whole)
+		kerneltest.Diff(t, fmt.Sprintf("%v concurrent ranges", p), dst.Data, want.Data)
+		kerneltest.CheckGuards(t, fmt.Sprintf("%v concurrent ranges", p), whole)
 	}
 }
 
@@ -217,9 +202,7 @@ func TestConvRoundsTiesToEven(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := tensor.NewInt8(out)
-		conv.Run(got, src)
-		kerneltest.ConvCompare(t, fmt.Sprintf("%v ties", p), got.Data, want.Data)
+		checkRun(t, fmt.Sprintf("%v ties", p), conv.Run, src, want)
 	}
 	if ties == 0 {
 		t.Fatal("the data has no odd results at multiplier 1/2: the test checks no rounding")
@@ -291,7 +274,7 @@ func TestConvRunRangeIntoWritesAConcatenation(t *testing.T) {
 			want := tensor.NewInt8(cat)
 			q8ref.Concat(want, []*tensor.Int8{wantA, wantB})
 
-			got, whole := kerneltest.ConvGuarded(cat)
+			got, whole := kerneltest.GuardedTensor(cat)
 			ca, err := q8.NewConv(path.k, a.W, a.Bias, a.C.Geometry(), in, a.Out, a.InZero, a.O)
 			if err != nil {
 				t.Fatal(err)
@@ -306,8 +289,8 @@ func TestConvRunRangeIntoWritesAConcatenation(t *testing.T) {
 			ca.RunRangeInto(got.Data, cat.C, 0, a.Src, cut, n)
 			cb.RunRangeInto(got.Data, cat.C, a.C.Cout, b.Src, 0, n)
 			what := path.String() + " " + in.String()
-			kerneltest.ConvCheckGuards(t, what, whole)
-			kerneltest.ConvCompare(t, what, got.Data, want.Data)
+			kerneltest.CheckGuards(t, what, whole)
+			kerneltest.Diff(t, what, got.Data, want.Data)
 		}
 	}
 }
@@ -330,5 +313,62 @@ func TestConvRunRangeIntoRejectsOutputsThatDoNotFit(t *testing.T) {
 			}()
 			c.RunRangeInto(make([]int8, 4*12), 12, 5, f.Src, 0, 4)
 		}()
+	}
+}
+
+func TestLinearMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 8))
+	paths := testPaths(t)
+	for _, c := range []struct{ n, in, out int }{
+		{1, 1, 1}, {1, 16, 8}, {3, 15, 7}, {2, 17, 9}, {1, 100, 33}, {4, 64, 16}, {5, 33, 17}, {1, 1280, 10},
+		// Deep rows: the AVX2 path packs up to 4096 channels into its panel
+		// and reads deeper ones in place.
+		{7, 4096, 17}, {2, 4097, 3}, {1, 5001, 20},
+	} {
+		in, out := kerneltest.Shape(c.n, 1, 1, c.in), kerneltest.Shape(c.n, 1, 1, c.out)
+		w := kerneltest.ConvRandomInt8s(rng, c.in*c.out, -127, 127)
+		bias := make([]int32, c.out)
+		for i := range bias {
+			bias[i] = int32(rng.IntN(40001) - 20000)
+		}
+		o := kerneltest.ConvRandomOutput(rng, c.out, c.in)
+		src := &tensor.Int8{Shape: in, Data: kerneltest.ConvRandomInt8s(rng, in.Elems(), -128, 127)}
+		want := tensor.NewInt8(out)
+		q8ref.Linear(want, src, w, bias, o)
+		for _, p := range paths {
+			what := fmt.Sprintf("%v linear %dx%d->%d", p, c.n, c.in, c.out)
+			l, err := q8.NewLinear(p.k, w, bias, in, out, o)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			dst := checkRun(t, what, l.Run, src, want)
+			checkNoAllocs(t, what, func() { l.Run(dst, src) })
+		}
+	}
+	for _, p := range paths {
+		if _, err := q8.NewLinear(p.k, make([]int8, 6), make([]int32, 2), kerneltest.Shape(1, 2, 1, 3), kerneltest.Shape(1, 1, 1, 2), q8ref.Output{Multipliers: []float32{1}, Lo: -128, Hi: 127}); err == nil {
+			t.Errorf("%v: NewLinear accepted a [1,2,1,3] input", p)
+		}
+	}
+}
+
+// BenchmarkLinear is EfficientNet-B0's classifier.
+func BenchmarkLinear(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 3))
+	in, out := kerneltest.Shape(1, 1, 1, 1280), kerneltest.Shape(1, 1, 1, 1000)
+	w := kerneltest.ConvRandomInt8s(rng, in.C*out.C, -127, 127)
+	src := &tensor.Int8{Shape: in, Data: kerneltest.ConvRandomInt8s(rng, in.C, -128, 127)}
+	o := kerneltest.ConvRandomOutput(rng, out.C, in.C)
+	for _, p := range benchPaths(b) {
+		l, err := q8.NewLinear(p.k, w, make([]int32, out.C), in, out, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dst := tensor.NewInt8(out)
+		b.Run(p.String(), func(b *testing.B) {
+			for b.Loop() {
+				l.Run(dst, src)
+			}
+		})
 	}
 }

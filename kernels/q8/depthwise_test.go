@@ -102,18 +102,13 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 				if q8.DepthwiseUsesKernels(d) != fast {
 					t.Fatalf("%s: runs the microkernels: %v", name, !fast)
 				}
-				got, whole := kerneltest.GuardedTensor(f.out)
-				d.Run(got, f.src)
-				kerneltest.Diff(t, name, got.Data, want.Data)
-				kerneltest.CheckGuards(t, name, whole)
-
+				checkRun(t, name, d.Run, f.src, want)
 				// The same rows computed in uneven pieces.
-				got2, whole2 := kerneltest.GuardedTensor(f.out)
-				for r := 0; r < d.Rows(); r += 2 {
-					d.RunRows(got2, f.src, r, min(r+2, d.Rows()))
-				}
-				kerneltest.Diff(t, name+"/rows", got2.Data, want.Data)
-				kerneltest.CheckGuards(t, name+"/rows", whole2)
+				checkRun(t, name+"/rows", func(dst, src *tensor.Int8) {
+					for r := 0; r < d.Rows(); r += 2 {
+						d.RunRows(dst, src, r, min(r+2, d.Rows()))
+					}
+				}, f.src, want)
 			}
 		}
 	}
@@ -153,9 +148,7 @@ func testDepthwiseSaturates(t *testing.T, weight int8) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := tensor.NewInt8(f.out)
-		d.Run(got, f.src)
-		kerneltest.Diff(t, fmt.Sprintf("%s/weights %d", p, weight), got.Data, want.Data)
+		checkRun(t, fmt.Sprintf("%s/weights %d", p, weight), d.Run, f.src, want)
 	}
 }
 
@@ -168,10 +161,7 @@ func TestDepthwiseRejectsBadArguments(t *testing.T) {
 		if _, err := q8.NewDepthwise(p.k, w, b, g, s, s, 0, o); err != nil {
 			t.Fatalf("%v: valid convolution rejected: %v", p, err)
 		}
-		bad := []struct {
-			name string
-			do   func() error
-		}{
+		checkRejects(t, p, []badCall{
 			{"weights", func() error { _, err := q8.NewDepthwise(p.k, w[:71], b, g, s, s, 0, o); return err }},
 			{"bias", func() error { _, err := q8.NewDepthwise(p.k, w, b[:7], g, s, s, 0, o); return err }},
 			{"groups", func() error { g2 := g; g2.Groups = 4; _, err := q8.NewDepthwise(p.k, w, b, g2, s, s, 0, o); return err }},
@@ -189,12 +179,7 @@ func TestDepthwiseRejectsBadArguments(t *testing.T) {
 				_, err := q8.NewDepthwise(p.k, w, b, g, s, s, 0, o2)
 				return err
 			}},
-		}
-		for _, c := range bad {
-			if c.do() == nil {
-				t.Errorf("%v %s: accepted", p, c.name)
-			}
-		}
+		})
 	}
 }
 
@@ -281,10 +266,7 @@ func TestDepthwiseRandomGeometries(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			got, whole := kerneltest.GuardedTensor(out)
-			d.Run(got, src)
-			kerneltest.Diff(t, name, got.Data, want.Data)
-			kerneltest.CheckGuards(t, name, whole)
+			checkRun(t, name, d.Run, src, want)
 		}
 	}
 	if ran < 25 {

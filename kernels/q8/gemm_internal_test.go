@@ -12,41 +12,28 @@ import (
 // whose window is inside the image horizontally, when that reads fewer
 // chunks.
 func TestConvInteriorColumns(t *testing.T) {
-	type interior struct {
+	for _, c := range []struct {
 		w, cin, k, stride, pad, dil int
-		from, to                    int
-	}
-	for chunk, cases := range map[int][]interior{
-		16: {
-			{224, 3, 3, 2, 1, 1, 1, 112}, // EfficientNet's stem: 112 columns, only column 0 pads
-			{224, 3, 3, 2, 0, 1, 0, 111}, // SqueezeNet 1.1's: no padding, all interior
-			{13, 3, 7, 2, 3, 1, 2, 5},
-			{13, 64, 3, 1, 0, 1, 0, 11}, // no padding: rows, nothing to cut
-			{13, 64, 3, 1, 1, 1, 0, 0},  // padding and 16-channel pixels: rows would save no chunk
-			{13, 24, 3, 1, 1, 1, 1, 12}, // 72 channels per row are 5 chunks, not 6
-			{2, 3, 3, 1, 1, 1, 0, 0},    // no interior column
-			{9, 3, 3, 1, 2, 2, 0, 0},    // dilated: a tap per pixel
-			{9, 3, 1, 1, 0, 1, 0, 0},    // 1x1: a tap per pixel already
-		},
-		4: {
-			{224, 3, 3, 2, 1, 1, 0, 0},   // EfficientNet's stem: 9 channels per row are 3 chunks, as 3 pixels of 3
-			{224, 3, 3, 2, 0, 1, 0, 111}, // SqueezeNet 1.1's: no padding, all interior
-			{13, 3, 7, 2, 3, 1, 2, 5},    // 21 channels per row are 6 chunks, not 7
-			{13, 64, 3, 1, 0, 1, 0, 11},  // no padding: rows, nothing to cut
-			{13, 64, 3, 1, 1, 1, 0, 0},   // padding and 4-channel pixels: rows would save no chunk
-			{13, 5, 3, 1, 1, 1, 1, 12},   // 15 channels per row are 4 chunks, not 6
-			{2, 3, 3, 1, 1, 1, 0, 0},     // no interior column
-			{9, 3, 3, 1, 2, 2, 0, 0},     // dilated: a tap per pixel
-			{9, 3, 1, 1, 0, 1, 0, 0},     // 1x1: a tap per pixel already
-		},
+		want                        map[int][2]int // chunk -> interior columns [from, to)
+	}{
+		{224, 3, 3, 2, 1, 1, map[int][2]int{16: {1, 112}, 4: {0, 0}}},   // EfficientNet's stem: 9 channels per row are 1 chunk of 16 or 3 of 4, as 3 pixels of 3
+		{224, 3, 3, 2, 0, 1, map[int][2]int{16: {0, 111}, 4: {0, 111}}}, // SqueezeNet 1.1's: no padding, all interior
+		{13, 3, 7, 2, 3, 1, map[int][2]int{16: {2, 5}, 4: {2, 5}}},      // 21 channels per row are 2 or 6 chunks, not 7
+		{13, 64, 3, 1, 0, 1, map[int][2]int{16: {0, 11}, 4: {0, 11}}},   // no padding: rows, nothing to cut
+		{13, 64, 3, 1, 1, 1, map[int][2]int{16: {0, 0}, 4: {0, 0}}},     // padding and whole-chunk pixels: rows would save no chunk
+		{13, 24, 3, 1, 1, 1, map[int][2]int{16: {1, 12}, 4: {0, 0}}},    // 72 channels per row are 5 chunks of 16, not 6; 18 of 4 either way
+		{13, 5, 3, 1, 1, 1, map[int][2]int{16: {1, 12}, 4: {1, 12}}},    // 15 channels per row are 1 or 4 chunks, not 3 or 6
+		{2, 3, 3, 1, 1, 1, map[int][2]int{16: {0, 0}, 4: {0, 0}}},       // no interior column
+		{9, 3, 3, 1, 2, 2, map[int][2]int{16: {0, 0}, 4: {0, 0}}},       // dilated: a tap per pixel
+		{9, 3, 1, 1, 0, 1, map[int][2]int{16: {0, 0}, 4: {0, 0}}},       // 1x1: a tap per pixel already
 	} {
-		for _, c := range cases {
-			g := nn.ConvGeometry{KH: 1, KW: c.k, StrideH: 1, StrideW: c.stride, PadW: c.pad, DilH: 1, DilW: c.dil, Groups: 1}
-			_, ow := g.OutSize(1, c.w)
+		g := nn.ConvGeometry{KH: 1, KW: c.k, StrideH: 1, StrideW: c.stride, PadW: c.pad, DilH: 1, DilW: c.dil, Groups: 1}
+		_, ow := g.OutSize(1, c.w)
+		for chunk, want := range c.want {
 			from, to := interiorColumns(g, kerneltest.Shape(1, 1, c.w, c.cin), kerneltest.Shape(1, 1, ow, 4), chunk)
-			if from != c.from || to != c.to {
+			if from != want[0] || to != want[1] {
 				t.Errorf("chunk %d, width %d, Cin %d, k %d, stride %d, pad %d, dilation %d: interior columns [%d, %d), want [%d, %d)",
-					chunk, c.w, c.cin, c.k, c.stride, c.pad, c.dil, from, to, c.from, c.to)
+					chunk, c.w, c.cin, c.k, c.stride, c.pad, c.dil, from, to, want[0], want[1])
 			}
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"neonet.dev/neonet/kernels/dispatch"
+	"neonet.dev/neonet/kernels/internal/kerneltest"
 	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/tensor"
 )
 
 // Every test runs every operator on every kernel path this CPU supports,
@@ -48,4 +50,40 @@ func benchPaths(b *testing.B) []path {
 		}
 	}
 	return ps
+}
+
+// checkRun runs a built layer on src into a guarded tensor of want's
+// shape, which it returns: the layer must write want and nothing around
+// it.
+func checkRun(t *testing.T, what string, run func(dst, src *tensor.Int8), src, want *tensor.Int8) *tensor.Int8 {
+	t.Helper()
+	dst, whole := kerneltest.GuardedTensor(want.Shape)
+	run(dst, src)
+	kerneltest.Diff(t, what, dst.Data, want.Data)
+	kerneltest.CheckGuards(t, what, whole)
+	return dst
+}
+
+// checkNoAllocs fails when run allocates.
+func checkNoAllocs(t *testing.T, what string, run func()) {
+	t.Helper()
+	if n := testing.AllocsPerRun(3, run); n != 0 {
+		t.Errorf("%s: %v allocations per run", what, n)
+	}
+}
+
+// badCall is a constructor call with one wrong argument.
+type badCall struct {
+	what string
+	err  func() error
+}
+
+// checkRejects fails for each call that returns no error.
+func checkRejects(t *testing.T, p path, calls []badCall) {
+	t.Helper()
+	for _, c := range calls {
+		if c.err() == nil {
+			t.Errorf("%v %s: accepted", p, c.what)
+		}
+	}
 }

@@ -65,13 +65,8 @@ func TestShiftConvMatchesReference(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
-			dst, whole := kerneltest.ConvGuarded(out)
-			s.Run(dst, src)
-			kerneltest.ConvCompare(t, what, dst.Data, want.Data)
-			kerneltest.ConvCheckGuards(t, what, whole)
-			if n := testing.AllocsPerRun(3, func() { s.Run(dst, src) }); n != 0 {
-				t.Errorf("%s: Run allocates %v times", what, n)
-			}
+			dst := checkRun(t, what, s.Run, src, want)
+			checkNoAllocs(t, what, func() { s.Run(dst, src) })
 		}
 	}
 }
@@ -123,9 +118,7 @@ func TestShiftChannelOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := tensor.NewInt8(out)
-		s.Run(got, pSrc)
-		kerneltest.ConvCompare(t, fmt.Sprintf("%v permuted", p), got.Data, want.Data)
+		checkRun(t, fmt.Sprintf("%v permuted", p), s.Run, pSrc, want)
 	}
 }
 
