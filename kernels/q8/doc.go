@@ -14,7 +14,7 @@
 // the table of paths and their sets, and picks one for the CPU.
 //
 // Layers are built once (weights packed for the set's microkernels) and
-// run without allocating. The portable loops at the end of this package
+// run without allocating. The portable loops of portable.go
 // (MaxPoolWindowGo and the others) are what the operators run where a
 // microkernel does not apply (fewer than 16 channels, large windows), and
 // what the arch packages' Go twins run.

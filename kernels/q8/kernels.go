@@ -23,9 +23,10 @@ type Kernels struct {
 	// Add adds the first len(dst) rounded down to 16 values, as q8ref.Add
 	// with output zero point and bounds zero, lo, hi.
 	Add func(dst, a, b []int8, zA, zB int32, mA, mB float32, zero, lo, hi int32)
-	// AddBlock is Add on one block of 16 values held in arrays: the last,
+	// AddBlock is Add on one block of 16 values passed by value: the last,
 	// partial block of a tensor, padded, so that every value of a tensor
-	// comes from the same microkernel.
+	// comes from the same microkernel and no scratch block escapes to the
+	// heap.
 	AddBlock func(a, b [16]int8, zA, zB int32, mA, mB float32, zero, lo, hi int32) [16]int8
 	// MulChannels rescales channels [0, channels rounded down to 16) of
 	// every pixel, as MulChannelsGo.
