@@ -19,7 +19,8 @@ func Add(k *Kernels, dst, a, b []int8, zA, zB int32, mA, mB float32, o q8ref.Out
 		return
 	}
 	a, b = a[:len(dst)], b[:len(dst)]
-	k.Add(dst, a, b, zA, zB, mA, mB, o.Zero, o.Lo, o.Hi)
+	rq := NewRequant(o.Zero, o.Lo, o.Hi)
+	k.Add(dst, a, b, zA, zB, mA, mB, rq)
 	n := len(dst) &^ (block - 1)
 	if n == len(dst) {
 		return
@@ -29,7 +30,7 @@ func Add(k *Kernels, dst, a, b []int8, zA, zB int32, mA, mB float32, o q8ref.Out
 	var ta, tb [block]int8
 	copy(ta[:], a[n:])
 	copy(tb[:], b[n:])
-	td := k.AddBlock(ta, tb, zA, zB, mA, mB, o.Zero, o.Lo, o.Hi)
+	td := k.AddBlock(ta, tb, zA, zB, mA, mB, rq)
 	copy(dst[n:], td[:])
 }
 
@@ -48,12 +49,12 @@ func MulChannels(k *Kernels, dst, x, s *tensor.Int8, zX, zS int32, o q8ref.Outpu
 	}
 	sh := x.Shape
 	c, pixels := sh.C, sh.H*sh.W
-	mult := o.Multipliers[0]
+	mult, rq := o.Multipliers[0], NewRequant(o.Zero, o.Lo, o.Hi)
 	for n := range sh.N {
 		xs := x.Data[n*pixels*c : (n+1)*pixels*c]
 		ds := dst.Data[n*pixels*c : (n+1)*pixels*c]
 		ss := s.Data[n*c : (n+1)*c]
-		k.MulChannels(ds, xs, ss, pixels, c, zX, zS, mult, o.Zero, o.Lo, o.Hi)
+		k.MulChannels(ds, xs, ss, pixels, c, zX, zS, mult, rq)
 		MulChannelsGo(ds, xs, ss, pixels, c, c&^(block-1), c, zX, zS, mult, o.Zero, o.Lo, o.Hi)
 	}
 }

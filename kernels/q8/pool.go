@@ -13,14 +13,7 @@ func MaxPool(k *Kernels, dst, src *tensor.Int8, g nn.PoolGeometry) {
 		q8ref.MaxPool(dst, src, g)
 		return
 	}
-	rowStride := src.Shape.W * src.Shape.C
-	poolEach(dst, src, g, func(res, win []int8, winH, winW, _ int) {
-		if len(res) >= block {
-			k.MaxPoolWindow(res, win, len(res), winH, winW, rowStride)
-		} else {
-			MaxPoolWindowGo(res, win, len(res), winH, winW, rowStride)
-		}
-	})
+	poolWindows(k, dst, src, g, false, 0, q8ref.Output{})
 }
 
 // AvgPool averages each window on the kernels k (nil: the reference),
@@ -33,15 +26,7 @@ func AvgPool(k *Kernels, dst, src *tensor.Int8, g nn.PoolGeometry, zIn int32, o 
 		q8ref.AvgPool(dst, src, g, zIn, o)
 		return
 	}
-	ratio := o.Multipliers[0]
-	rowStride := src.Shape.W * src.Shape.C
-	poolEach(dst, src, g, func(res, win []int8, winH, winW, padded int) {
-		count := winH * winW
-		if g.CountIncludePad {
-			count = padded
-		}
-		avgPoolWindow(k, res, win, winH, winW, rowStride, winH*winW, float32(ratio/float32(count)), zIn, o)
-	})
+	poolWindows(k, dst, src, g, true, zIn, o)
 }
 
 // GlobalAvgPool averages each channel over the image on the kernels k
@@ -54,31 +39,34 @@ func GlobalAvgPool(k *Kernels, dst, src *tensor.Int8, zIn int32, o q8ref.Output)
 	s := src.Shape
 	pixels := s.H * s.W
 	m := float32(o.Multipliers[0] / float32(pixels))
+	avgWindow, rq := k.AvgPoolWindow, NewRequant(o.Zero, o.Lo, o.Hi)
+	if s.C < block {
+		avgWindow = avgPoolWindowGo
+	}
 	for n := range s.N {
 		image := src.Data[n*pixels*s.C : (n+1)*pixels*s.C]
 		// The image is one row of H*W pixels.
-		avgPoolWindow(k, dst.Data[n*s.C:(n+1)*s.C], image, 1, pixels, 0, pixels, m, zIn, o)
+		avgWindow(dst.Data[n*s.C:(n+1)*s.C], image, s.C, 1, pixels, 0, -int32(pixels)*zIn, m, rq)
 	}
 }
 
-// avgPoolWindow requantizes the sums of one window of count values per
-// channel.
-func avgPoolWindow(k *Kernels, res, win []int8, winH, winW, rowStride, count int, m float32, zIn int32, o q8ref.Output) {
-	corr := -int32(count) * zIn
-	if len(res) >= block {
-		k.AvgPoolWindow(res, win, len(res), winH, winW, rowStride, corr, m, o.Zero, o.Lo, o.Hi)
-	} else {
-		AvgPoolWindowGo(res, win, len(res), winH, winW, rowStride, corr, m, o.Zero, o.Lo, o.Hi)
-	}
-}
-
-// poolEach calls window for every output pixel with its channels, the
-// input from the window's top-left pixel to its bottom-right one, the
-// window's clipped size (0 x 0 when it is empty) and its size clipped only
-// to the padding.
-func poolEach(dst, src *tensor.Int8, g nn.PoolGeometry, window func(res, win []int8, winH, winW, padded int)) {
+// poolWindows runs a max pool, or an average pool of input zero point zIn
+// written as o says, one window kernel call per output pixel: the window
+// runs from its top-left input pixel to its bottom-right one, clipped to
+// the image (0 x 0 when it is empty). Tensors of fewer than 16 channels run
+// the portable loops.
+func poolWindows(k *Kernels, dst, src *tensor.Int8, g nn.PoolGeometry, average bool, zIn int32, o q8ref.Output) {
 	in, out := src.Shape, dst.Shape
-	c := in.C
+	c, rowStride := in.C, in.W*in.C
+	maxWindow, avgWindow := k.MaxPoolWindow, k.AvgPoolWindow
+	if c < block {
+		maxWindow, avgWindow = MaxPoolWindowGo, avgPoolWindowGo
+	}
+	var ratio float32
+	if average {
+		ratio = o.Multipliers[0]
+	}
+	rq := NewRequant(o.Zero, o.Lo, o.Hi)
 	for n := range out.N {
 		for oy := range out.H {
 			y0, y1, ph := nn.PoolWindow(oy, g.KH, g.StrideH, g.PadH, in.H)
@@ -93,8 +81,21 @@ func poolEach(dst, src *tensor.Int8, g nn.PoolGeometry, window func(res, win []i
 				} else {
 					winH, winW = 0, 0
 				}
-				window(res, win, winH, winW, ph*pw)
+				if !average {
+					maxWindow(res, win, c, winH, winW, rowStride)
+					continue
+				}
+				count := winH * winW
+				if g.CountIncludePad {
+					count = ph * pw
+				}
+				avgWindow(res, win, c, winH, winW, rowStride, -int32(winH*winW)*zIn, float32(ratio/float32(count)), rq)
 			}
 		}
 	}
+}
+
+// avgPoolWindowGo is AvgPoolWindowGo with a kernel's signature.
+func avgPoolWindowGo(dst, src []int8, channels, winH, winW, rowStride int, corr int32, mult float32, rq Requant) {
+	AvgPoolWindowGo(dst, src, channels, winH, winW, rowStride, corr, mult, rq.Zero, rq.Lo, rq.Hi)
 }

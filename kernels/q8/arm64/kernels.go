@@ -16,17 +16,31 @@ func newKernels(gemm q8.GEMM) *q8.Kernels {
 		GEMM:          gemm,
 		Depthwise:     depthwise,
 		MaxPoolWindow: maxpool_s8_c16_neon,
-		AvgPoolWindow: avgpool_s8_c16_fp32_neon,
-		Add:           vadd_s8_c16_fp32_neon,
+		AvgPoolWindow: avgPoolWindow,
+		Add:           add,
 		AddBlock:      addBlock,
-		MulChannels:   vmulc_s8_c16_fp32_neon,
+		MulChannels:   mulChannels,
 		LookupTable:   lut_s8_c64_neon,
 		LookupBlock:   16,
 	}
 }
 
-// addBlock adds one block of 16 values.
-func addBlock(a, b [16]int8, zA, zB int32, mA, mB float32, zero, lo, hi int32) (d [16]int8) {
-	vadd_s8_c16_fp32_neon(d[:], a[:], b[:], zA, zB, mA, mB, zero, lo, hi)
+// The kernels whose assembly reads the output zero point and bounds as
+// three arguments, with kernels/q8's signatures.
+
+func avgPoolWindow(dst, src []int8, channels, winH, winW, rowStride int, corr int32, mult float32, rq q8.Requant) {
+	avgpool_s8_c16_fp32_neon(dst, src, channels, winH, winW, rowStride, corr, mult, rq.Zero, rq.Lo, rq.Hi)
+}
+
+func add(dst, a, b []int8, zA, zB int32, mA, mB float32, rq q8.Requant) {
+	vadd_s8_c16_fp32_neon(dst, a, b, zA, zB, mA, mB, rq.Zero, rq.Lo, rq.Hi)
+}
+
+func addBlock(a, b [16]int8, zA, zB int32, mA, mB float32, rq q8.Requant) (d [16]int8) {
+	vadd_s8_c16_fp32_neon(d[:], a[:], b[:], zA, zB, mA, mB, rq.Zero, rq.Lo, rq.Hi)
 	return d
+}
+
+func mulChannels(dst, x, s []int8, pixels, channels int, zX, zS int32, mult float32, rq q8.Requant) {
+	vmulc_s8_c16_fp32_neon(dst, x, s, pixels, channels, zX, zS, mult, rq.Zero, rq.Lo, rq.Hi)
 }
