@@ -67,12 +67,14 @@ func poolWindows(k *Kernels, dst, src *tensor.Int8, g nn.PoolGeometry, average b
 		ratio = o.Multipliers[0]
 	}
 	rq := NewRequant(o.Zero, o.Lo, o.Hi)
+	next := 0 // where the output pixel's channels start in dst
 	for n := range out.N {
 		for oy := range out.H {
 			y0, y1, ph := nn.PoolWindow(oy, g.KH, g.StrideH, g.PadH, in.H)
 			for ox := range out.W {
 				x0, x1, pw := nn.PoolWindow(ox, g.KW, g.StrideW, g.PadW, in.W)
-				res := dst.Pixel(n, oy, ox)
+				res := dst.Data[next : next+c]
+				next += c
 				winH, winW := max(y1-y0, 0), max(x1-x0, 0)
 				var win []int8
 				if winH > 0 && winW > 0 {
