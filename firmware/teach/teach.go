@@ -33,7 +33,13 @@ const MaxLabel = 64
 const rescan = 2 * time.Second
 
 // ErrBusy is returned while a training runs.
-var ErrBusy = errors.New("a training is running: wait for its end")
+var ErrBusy = errors.New("a training is running: wait for its end or stop it")
+
+// ErrIdle is returned by Stop when no training runs.
+var ErrIdle = errors.New("no training is running")
+
+// errStopped is why a training that Stop ended failed.
+var errStopped = errors.New("stopped before its end; the old model keeps running")
 
 // Installer makes a model file the daemon's model, or says why not (the
 // old model then keeps running); firmware.Daemon.Install is one.
@@ -54,7 +60,8 @@ type Teacher struct {
 	classes []Class
 	scanErr error
 	scanned time.Time
-	job     *Job // the running or the last training; nil before the first
+	job     *Job               // the running or the last training; nil before the first
+	stop    context.CancelFunc // ends the running training (Stop)
 }
 
 // Class is a class folder and how many photos it holds.
@@ -113,11 +120,7 @@ type Status struct {
 // first photo is saved), whose trainings end by calling install.
 func New(dir string, install Installer) *Teacher {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := max(1, runtime.NumCPU()-1)
-	if os.Getenv("W") == "2" {
-		w = 2
-	}
-	return &Teacher{dir: dir, install: install, workers: w, ctx: ctx, cancel: cancel}
+	return &Teacher{dir: dir, install: install, workers: max(1, runtime.NumCPU()-1), ctx: ctx, cancel: cancel}
 }
 
 // Dir is the folder of class folders.
@@ -271,20 +274,44 @@ func (t *Teacher) Train(backbone string) error {
 		return errors.New("teach: closed")
 	}
 	t.job = &Job{State: Running, Stage: "reading the photos", Started: time.Now()}
+	ctx, stop := context.WithCancelCause(t.ctx)
+	t.stop = func() { stop(errStopped) }
 	t.version.Add(1)
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
-		t.run(backbone)
+		defer t.stop()
+		t.run(ctx, backbone)
 	}()
 	return nil
 }
 
-// run is a training, from the photos to the installed model.
-func (t *Teacher) run(backbone string) {
+// Stop ends the running training before its model is installed (once
+// the install has begun, the daemon's answer stands): it fails, saying
+// it was stopped, and the old model keeps running. It returns at once;
+// ErrIdle when no training runs.
+func (t *Teacher) Stop() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.job == nil || t.job.State != Running {
+		return ErrIdle
+	}
+	t.stop()
+	return nil
+}
+
+// run is a training, from the photos to the installed model; it ends
+// early when ctx does.
+func (t *Teacher) run(ctx context.Context, backbone string) {
 	out := NewModel(backbone)
-	_, rep, err := train.RunContext(t.ctx, train.Config{Backbone: backbone, Data: t.dir, ValSplit: ValSplit, Out: out,
+	_, rep, err := train.RunContext(ctx, train.Config{Backbone: backbone, Data: t.dir, ValSplit: ValSplit, Out: out,
 		Options: train.Options{Workers: t.workers, Progress: t.progress}})
+	if err == nil && ctx.Err() != nil { // stopped once the embeddings were made: no install
+		os.Remove(out)
+	}
+	if ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
 	if err != nil {
 		t.update(func(j *Job) { j.result(rep, t.dir) })
 		t.end(err, "")
@@ -294,7 +321,11 @@ func (t *Teacher) run(backbone string) {
 		j.result(rep, t.dir)
 		j.Stage = "installing the new model"
 	})
-	if err := t.install(t.ctx, out); err != nil {
+	if err := t.install(ctx, out); err != nil {
+		if ctx.Err() != nil {
+			t.end(fmt.Errorf("%w (the new model is kept as %s)", context.Cause(ctx), out), out)
+			return
+		}
 		t.end(fmt.Errorf("the new model was refused, the old one keeps running: %w (the new model is kept as %s)", err, out), out)
 		return
 	}

@@ -225,3 +225,57 @@ func TestOneTrainingAtATime(t *testing.T) {
 		t.Error("a training started after Close")
 	}
 }
+
+// TestStop: Stop ends a training while it reads the photos or while its
+// model is installed; neither installs anything, and the next training
+// runs.
+func TestStop(t *testing.T) {
+	in := &installer{}
+	installing := make(chan struct{}, 1)
+	tc := New(filepath.Join(t.TempDir(), "classes"), func(ctx context.Context, file string) error {
+		if len(in.files) == 0 {
+			installing <- struct{}{}
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return in.install(ctx, file)
+	})
+	defer tc.Close()
+	backbone := testmodel.File(t)
+	if err := tc.Stop(); !errors.Is(err, ErrIdle) {
+		t.Errorf("Stop with no training: %v", err)
+	}
+	save(t, tc, "a", 4)
+	save(t, tc, "b", 4)
+	if err := tc.Train(backbone); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.Stop(); err != nil { // at once: before the photos are read
+		t.Fatal(err)
+	}
+	if j := wait(t, tc); j.State != Failed || j.Error != errStopped.Error() || j.Model != "" {
+		t.Errorf("stopped while reading: %+v", j)
+	}
+	if _, err := os.Stat(NewModel(backbone)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a stopped training left a model: %v", err)
+	}
+
+	if err := tc.Train(backbone); err != nil {
+		t.Fatal(err)
+	}
+	<-installing
+	in.files = append(in.files, "") // the next install goes through
+	if err := tc.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	j := wait(t, tc)
+	if j.State != Failed || !strings.HasPrefix(j.Error, errStopped.Error()+" (the new model is kept as ") || j.Model != NewModel(backbone) {
+		t.Errorf("stopped while installing: %+v", j)
+	}
+	if err := tc.Train(backbone); err != nil {
+		t.Fatal(err)
+	}
+	if j := wait(t, tc); j.State != Done || len(in.files) != 2 {
+		t.Errorf("a training after the stops: %+v, installed %v", j, in.files)
+	}
+}

@@ -90,6 +90,7 @@ func New(cfg firmware.HTTPConfig, metrics http.Handler, install teach.Installer)
 		mux.HandleFunc("GET /api/teach", s.teachStatus)
 		mux.HandleFunc("POST /api/teach/photo", s.changes(s.savePhoto))
 		mux.HandleFunc("POST /api/teach/train", s.changes(s.train))
+		mux.HandleFunc("POST /api/teach/stop", s.changes(s.stopTraining))
 		mux.HandleFunc("POST /api/teach/remove", s.changes(s.removeClass))
 	}
 	s.srv = &http.Server{Handler: s.guard(mux), ReadHeaderTimeout: 10 * time.Second}

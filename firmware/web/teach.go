@@ -122,6 +122,15 @@ func (s *Server) train(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// stopTraining ends the running training.
+func (s *Server) stopTraining(w http.ResponseWriter, r *http.Request) {
+	if err := s.teacher.Stop(); err != nil {
+		http.Error(w, err.Error(), http.StatusConflict)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, s.teachState())
+}
+
 // removeClass deletes the class folder of the form's label.
 func (s *Server) removeClass(w http.ResponseWriter, r *http.Request) {
 	switch err := s.teacher.Remove(r.FormValue("label")); {

@@ -51,7 +51,7 @@ func TestTeachNeedsAToken(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(classes, "open"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for path, form := range map[string]url.Values{"photo": label("open"), "train": nil, "remove": label("open")} {
+	for path, form := range map[string]url.Values{"photo": label("open"), "train": nil, "stop": nil, "remove": label("open")} {
 		if code, body := post(t, s.URL()+"api/teach/"+path, form); code != http.StatusForbidden || !strings.Contains(body, "token_file") {
 			t.Errorf("%s without a token file: %d %s", path, code, body)
 		}
@@ -86,7 +86,7 @@ func TestTeachNeedsAToken(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
 	go feed(s, stop)
-	for _, path := range []string{"photo", "train", "remove"} {
+	for _, path := range []string{"photo", "train", "stop", "remove"} {
 		if code, _ := post(t, s.URL()+"api/teach/"+path, label("open")); code != http.StatusUnauthorized {
 			t.Errorf("%s without the token: %d", path, code)
 		}
@@ -119,6 +119,9 @@ func TestTeachNeedsAToken(t *testing.T) {
 	if code, _ := post(t, s.URL()+"api/teach/remove", label("nothing"), auth...); code != http.StatusNotFound {
 		t.Errorf("removing a class that is not there: %d", code)
 	}
+	if code, body := post(t, s.URL()+"api/teach/stop", nil, auth...); code != http.StatusConflict || !strings.Contains(body, "no training is running") {
+		t.Errorf("stopping with no training: %d %s", code, body)
+	}
 	if code, _ := get(t, s.URL()+"api/teach/train?token=s3cret"); code != http.StatusMethodNotAllowed {
 		t.Errorf("GET of a POST: %d", code)
 	}
@@ -139,31 +142,36 @@ func checkBlueFile(t *testing.T, path string) {
 	checkBlue(t, b)
 }
 
-// teachConfig writes a daemon configuration for a copy of the test model
-// on the synthetic camera with simulated pins, a rule on GPIO17 for labels
-// and a web page with a token and the teach panel; it returns the
-// configuration's path and the model's.
-func teachConfig(t *testing.T, dir string, labels ...string) (config, model string) {
-	t.Helper()
-	model = filepath.Join(dir, "model.neonet")
-	if err := modelfile.Save(model, testmodel.ShiftResNet20(t)); err != nil {
-		t.Fatal(err)
-	}
-	token := filepath.Join(dir, "token")
-	if err := os.WriteFile(token, []byte("page-token\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	config = filepath.Join(dir, "neonet.toml")
-	writeTeachConfig(t, config, model, labels...)
-	return config, model
+// teachFiles are a daemon configuration for a copy of the test model on
+// a camera with simulated pins, a rule on GPIO17 and a web page with a
+// token and the teach panel, and the model's file.
+type teachFiles struct {
+	t                     *testing.T
+	config, model, camera string
 }
 
-func writeTeachConfig(t *testing.T, config, model string, labels ...string) {
+// newTeachFiles writes the files in dir, the rule for labels.
+func newTeachFiles(t *testing.T, dir, camera string, labels ...string) teachFiles {
 	t.Helper()
+	f := teachFiles{t: t, config: filepath.Join(dir, "neonet.toml"), model: filepath.Join(dir, "model.neonet"), camera: camera}
+	if err := modelfile.Save(f.model, testmodel.ShiftResNet20(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte("page-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.rule(labels...)
+	return f
+}
+
+// rule writes the configuration again with the rule for labels, as a
+// user edits it.
+func (f teachFiles) rule(labels ...string) {
+	f.t.Helper()
 	quoted, _ := json.Marshal(labels)
-	dir := filepath.Dir(config)
+	dir := filepath.Dir(f.config)
 	text := fmt.Sprintf(`model = %q
-camera = "synthetic:320x240"
+camera = %q
 gpio = "sim"
 
 [serial]
@@ -179,14 +187,15 @@ pin = "GPIO17"
 listen = "127.0.0.1:0"
 token_file = %q
 teach_dir = %q
-`, model, quoted, filepath.Join(dir, "token"), filepath.Join(dir, "classes"))
-	if err := os.WriteFile(config, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
+`, f.model, f.camera, quoted, filepath.Join(dir, "token"), filepath.Join(dir, "classes"))
+	if err := os.WriteFile(f.config, []byte(text), 0o644); err != nil {
+		f.t.Fatal(err)
 	}
 }
 
 // runDaemon runs the daemon of a configuration file on its camera at 30
-// frames a second, with its web page, until the test ends.
+// frames a second (a video file looping), with its web page, until the
+// test ends.
 func runDaemon(t *testing.T, config string) *Server {
 	t.Helper()
 	var srv *Server
@@ -198,7 +207,7 @@ func runDaemon(t *testing.T, config string) *Server {
 		return outs, err
 	}
 	d, err := firmware.Open(firmware.Options{Config: config, Stdout: &testenv.Buffer{}, Openers: []firmware.OutputOpener{open},
-		CameraOptions: camera.Options{FPS: 30}})
+		CameraOptions: camera.Options{FPS: 30, Loop: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +265,12 @@ func (tc teacher) train() *teach.Job {
 	if code, body := tc.post("train", nil); code != http.StatusAccepted {
 		tc.t.Fatalf("train: %d %s", code, body)
 	}
+	return tc.ended()
+}
+
+// ended returns the last training once it has ended.
+func (tc teacher) ended() *teach.Job {
+	tc.t.Helper()
 	for start := time.Now(); time.Since(start) < time.Minute; time.Sleep(20 * time.Millisecond) {
 		if j := tc.status().Teach.Training; j != nil && j.State != teach.Running {
 			return j
@@ -288,9 +303,10 @@ func (tc teacher) waitForLabels(labels ...string) {
 // fails, or a model the rules cannot use, leaves the old model running.
 func TestTeachInTheDaemon(t *testing.T) {
 	dir := t.TempDir()
-	config, model := teachConfig(t, dir, "cat")
+	files := newTeachFiles(t, dir, "synthetic:320x240", "cat")
+	model := files.model
 	original, _ := os.ReadFile(model)
-	tc := teacher{t, runDaemon(t, config).URL()}
+	tc := teacher{t, runDaemon(t, files.config).URL()}
 	cifar := testmodel.ShiftResNet20(t).Labels
 	tc.waitForLabels(cifar...)
 
@@ -299,6 +315,15 @@ func TestTeachInTheDaemon(t *testing.T) {
 		t.Errorf("one class: %+v", j)
 	}
 	tc.photos("b", 3)
+	if code, body := tc.post("train", nil); code != http.StatusAccepted {
+		t.Fatalf("train: %d %s", code, body)
+	}
+	if code, body := tc.post("stop", nil); code != http.StatusAccepted {
+		t.Fatalf("stop: %d %s", code, body)
+	}
+	if j := tc.ended(); j.State != teach.Failed || !strings.HasPrefix(j.Error, "stopped before its end") {
+		t.Errorf("a stopped training: %+v", j)
+	}
 	j := tc.train()
 	if j.State != teach.Failed || !strings.Contains(j.Error, `refused, the old one keeps running`) ||
 		!strings.Contains(j.Error, `rule[1].labels: "cat" is not a class of the model`) || j.Model != teach.NewModel(model) {
@@ -329,7 +354,7 @@ func TestTeachInTheDaemon(t *testing.T) {
 
 	// Again, from the trained model, with a third class; the rule names
 	// it, in a configuration edited meanwhile.
-	writeTeachConfig(t, config, model, "dog")
+	files.rule("dog")
 	tc.photos("dog", 2)
 	if j := tc.train(); j.State != teach.Done {
 		t.Fatalf("training again: %+v", j)
