@@ -98,15 +98,11 @@ func (cfg *Config) backbone() (*qnet.Model, error) {
 	if c.Dir == "" {
 		c.Dir = cfg.Data
 	}
-	n := cfg.CalibImages
-	if n == 0 {
-		n = DefaultCalibImages
-	}
-	var err error
-	if c.Paths, err = ptq.CalibrationImages(c.Dir, n); err != nil {
-		return nil, err
+	if c.Limit = cfg.CalibImages; c.Limit == 0 {
+		c.Limit = DefaultCalibImages
 	}
 	if cfg.CalibMethod != "" {
+		var err error
 		if c.Method, err = calib.ParseMethod(cfg.CalibMethod); err != nil {
 			return nil, err
 		}

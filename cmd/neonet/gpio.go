@@ -1,17 +1,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/firmware/pins"
+	"neonet.dev/neonet/internal/cli"
 )
 
 func runGPIO(args []string, stdout, stderr io.Writer) error {
@@ -25,7 +22,7 @@ func runGPIO(args []string, stdout, stderr io.Writer) error {
 			return runGPIOTest([]string{"--help"}, stdout)
 		}
 	}
-	return usageErrorf("want 'neonet gpio %s' or 'neonet gpio %s'", gpioTestSynopsis, gpioSafeSynopsis)
+	return cli.Usagef("want 'neonet gpio %s' or 'neonet gpio %s'", gpioTestSynopsis, gpioSafeSynopsis)
 }
 
 const (
@@ -40,7 +37,7 @@ func runGPIOSafe(args []string, stdout io.Writer) error {
 	o := firmware.Options{Stdout: stdout}
 	fs.StringVar(&o.Config, "config", firmware.DefaultConfigPath, "configuration file (TOML) whose pins to drive inactive")
 	fs.BoolVar(&o.SimPins, "sim", false, `simulated pins (as gpio = "sim")`)
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	specs, err := firmware.SafePins(o)
@@ -63,17 +60,17 @@ func runGPIOTest(args []string, stdout io.Writer) error {
 	count := fs.Int("count", 10, "number of blinks")
 	period := fs.Duration("period", time.Second, "length of one blink (on, then off)")
 	activeLow := fs.Bool("active-low", false, "the pin is active when low (e.g. relay boards)")
-	pos, err := parse(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
 	case len(pos) != 1:
-		return usageErrorf("want exactly one PIN, got %d arguments", len(pos))
+		return cli.Usagef("want exactly one PIN, got %d arguments", len(pos))
 	case *count < 1:
-		return usageErrorf("--count %d: want at least 1 blink", *count)
+		return cli.Usagef("--count %d: want at least 1 blink", *count)
 	case *period < 2*time.Millisecond || *period > time.Hour:
-		return usageErrorf("--period %v: want 2ms to 1h", *period)
+		return cli.Usagef("--period %v: want 2ms to 1h", *period)
 	}
 	backend := "periph"
 	if *sim {
@@ -84,7 +81,7 @@ func runGPIOTest(args []string, stdout io.Writer) error {
 		return err
 	}
 	pin := set.Pins[0]
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupted()
 	defer stop()
 	err = pin.Blink(ctx, *count, *period, func(active bool) {
 		if !*sim { // simulated pins print their own transitions

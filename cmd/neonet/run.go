@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 
 	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/firmware/mqtt"
 	"neonet.dev/neonet/firmware/web"
+	"neonet.dev/neonet/internal/cli"
 )
 
 func runRun(args []string, stdout, stderr io.Writer) error {
@@ -16,21 +16,22 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	o := firmware.Options{Stdout: stdout, Stderr: stderr, Openers: []firmware.OutputOpener{web.Open, mqtt.Open}}
 	fs.StringVar(&o.Config, "config", firmware.DefaultConfigPath, "configuration file (TOML)")
 	fs.StringVar(&o.Model, "model", "", "int8 model file (neonet quantize), instead of the configuration's")
-	fs.StringVar(&o.Camera, "camera", "", "camera SPEC (docs/camera.md), instead of the configuration's")
 	fs.BoolVar(&o.SimPins, "sim", false, `simulated pins that print their transitions (as gpio = "sim")`)
-	fs.BoolVar(&o.CameraOptions.Loop, "loop", false, "start a video file or image folder camera again at its end")
-	fs.Float64Var(&o.CameraOptions.FPS, "camera-fps", 30, "frame rate to ask the camera for; files and folders play at this rate")
+	var cam cameraFlags
+	cam.register(fs, "camera SPEC (docs/camera.md), instead of the configuration's", true)
 	fs.IntVar(&o.Frames, "frames", 0, "stop after this many classified frames (0: run until stopped)")
 	duration := fs.Duration("for", 0, "stop after this long (0: run until stopped)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	switch fps := o.CameraOptions.FPS; {
-	case o.Frames < 0 || *duration < 0:
-		return usageErrorf("--frames and --for must not be negative")
-	case !(fps >= 0) || math.IsInf(fps, 0):
-		return usageErrorf("--camera-fps must be a frame rate, got %v", fps)
+	if o.Frames < 0 || *duration < 0 {
+		return cli.Usagef("--frames and --for must not be negative")
 	}
+	var err error
+	if o.CameraOptions, err = cam.options(); err != nil {
+		return err
+	}
+	o.Camera = cam.spec
 	// Signals first: a SIGHUP while the model loads is a reload queued for
 	// later, a SIGTERM ends the start-up.
 	ctx, reload, stop := firmware.Signals(context.Background())

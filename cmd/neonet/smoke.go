@@ -7,6 +7,7 @@ import (
 
 	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/firmware/smoke"
+	"neonet.dev/neonet/internal/cli"
 )
 
 func runSmoke(args []string, stdout, stderr io.Writer) error {
@@ -15,11 +16,11 @@ func runSmoke(args []string, stdout, stderr io.Writer) error {
 	frames := fs.Int("frames", 30, "camera frames to read")
 	blink := fs.Duration("blink", 500*time.Millisecond, "how long each pin stays active (watch the LEDs)")
 	sim := fs.Bool("sim", false, "simulated pins (to try the command away from a board)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *frames < 1 || *blink <= 0 {
-		return usageErrorf("--frames must be at least 1 and --blink positive")
+		return cli.Usagef("--frames must be at least 1 and --blink positive")
 	}
 	checks, err := smoke.Run(firmware.Options{Config: *config, SimPins: *sim}, smoke.Options{Frames: *frames, Blink: *blink, Stdout: stdout},
 		func(c smoke.Check) {
