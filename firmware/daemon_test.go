@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
 	"neonet.dev/neonet/internal/testmodel"
 )
@@ -92,7 +91,7 @@ func TestDaemonReloads(t *testing.T) {
 		},
 	}
 	d, err := Open(Options{Config: daemonConfig(t), Stdout: &stdout, Outputs: []Output{o},
-		CameraOptions: camera.Options{FPS: 100}})
+		CameraFPS: new(100.0)})
 	if err != nil {
 		t.Fatal(err)
 	}

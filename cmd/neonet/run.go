@@ -6,30 +6,41 @@ import (
 	"io"
 	"math"
 
+	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/firmware/mqtt"
 	"neonet.dev/neonet/firmware/web"
 )
 
 func runRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "[--config FILE] [--sim] [--model FILE] [--camera SPEC] [--frames N] [--for D]", stdout)
+	fs := newFlags("run", "[--config FILE] [--sim] [--model FILE] [--camera SPEC] [--camera-fps F] [--camera-size WxH] [--frames N] [--for D]", stdout)
 	o := firmware.Options{Stdout: stdout, Stderr: stderr, Openers: []firmware.OutputOpener{web.Open, mqtt.Open}}
 	fs.StringVar(&o.Config, "config", firmware.DefaultConfigPath, "configuration file (TOML)")
 	fs.StringVar(&o.Model, "model", "", "int8 model file (neonet quantize), instead of the configuration's")
 	fs.StringVar(&o.Camera, "camera", "", "camera SPEC (docs/camera.md), instead of the configuration's")
 	fs.BoolVar(&o.SimPins, "sim", false, `simulated pins that print their transitions (as gpio = "sim")`)
-	fs.BoolVar(&o.CameraOptions.Loop, "loop", false, "start a video file or image folder camera again at its end")
-	fs.Float64Var(&o.CameraOptions.FPS, "camera-fps", 30, "frame rate to ask the camera for; files and folders play at this rate")
+	fs.BoolVar(&o.Loop, "loop", false, "start a video file or image folder camera again at its end")
+	fps := fs.Float64("camera-fps", 30, "frame rate to ask the camera for, instead of the configuration's camera_fps;\nfiles and folders play at this rate (0: as fast as they decode)")
+	size := fs.String("camera-size", "", "capture size WxH to ask a device for, instead of the configuration's camera_size")
 	fs.IntVar(&o.Frames, "frames", 0, "stop after this many classified frames (0: run until stopped)")
 	duration := fs.Duration("for", 0, "stop after this long (0: run until stopped)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	switch fps := o.CameraOptions.FPS; {
+	switch {
 	case o.Frames < 0 || *duration < 0:
 		return usageErrorf("--frames and --for must not be negative")
-	case !(fps >= 0) || math.IsInf(fps, 0):
-		return usageErrorf("--camera-fps must be a frame rate, got %v", fps)
+	case !(*fps >= 0) || math.IsInf(*fps, 0):
+		return usageErrorf("--camera-fps must be a frame rate, got %v", *fps)
+	}
+	if given(fs, "camera-fps") {
+		o.CameraFPS = fps
+	}
+	if *size != "" {
+		var err error
+		if o.CameraWidth, o.CameraHeight, err = camera.ParseSize(*size); err != nil {
+			return usageErrorf("--camera-size: %v", err)
+		}
 	}
 	// Signals first: a SIGHUP while the model loads is a reload queued for
 	// later, a SIGTERM ends the start-up.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/internal/testenv"
 	"neonet.dev/neonet/internal/testmodel"
@@ -37,7 +36,7 @@ func startDaemon(t *testing.T) string {
 		return outs, err
 	}
 	d, err := firmware.Open(firmware.Options{Config: path, Stdout: &testenv.Buffer{}, Openers: []firmware.OutputOpener{open},
-		CameraOptions: camera.Options{FPS: 30}})
+		CameraFPS: new(30.0)})
 	if err != nil {
 		t.Fatal(err)
 	}
