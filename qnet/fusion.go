@@ -2,6 +2,7 @@ package qnet
 
 import (
 	"neonet.dev/neonet/kernels/dispatch"
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/nn"
 )
 
@@ -45,15 +46,13 @@ func (p *Program) planFusion() fusion {
 			}
 		}
 	}
-	if kernelsFor(p.path).concatInPlace() {
-		p.concatsInPlace()
-		for conv, slot := range p.into {
-			cat := m.Nodes[slot.node].Output
-			if w, ok := fuse.writeAt[cat]; !ok || conv < w {
-				fuse.writeAt[cat] = conv
-			}
-			fuse.skip[m.Nodes[conv].Output] = true
+	p.concatsInPlace()
+	for conv, slot := range p.into {
+		cat := m.Nodes[slot.node].Output
+		if w, ok := fuse.writeAt[cat]; !ok || conv < w {
+			fuse.writeAt[cat] = conv
 		}
+		fuse.skip[m.Nodes[conv].Output] = true
 	}
 	return fuse
 }
@@ -81,7 +80,7 @@ func (p *Program) fusableShift(n *Node) int {
 // fused shift+conv kernel: a shift with interleaved offsets (every channel
 // its own run) between a convolution and a 1x1 convolution, each tensor
 // read by the next node alone. The first convolution then writes its
-// channels in the kernels' shift channel order (arm64.ShiftChannelOrder), and the second reads them so: the
+// channels in the kernels' shift channel order (q8.ShiftChannelOrder), and the second reads them so: the
 // network computes the same values, with runs of equal offsets the fused
 // kernel reads whole.
 func (p *Program) shiftOrders() {
@@ -105,7 +104,7 @@ func (p *Program) shiftOrders() {
 		if !ok || c.Geometry.Groups != 1 {
 			continue
 		}
-		perm := kernelsFor(p.path).shiftOrder(m.Nodes[s].Op.(*Shift).Offsets)
+		perm := q8.ShiftChannelOrder(m.Nodes[s].Op.(*Shift).Offsets)
 		identity := true
 		for j, v := range perm {
 			identity = identity && j == v

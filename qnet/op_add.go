@@ -3,6 +3,7 @@ package qnet
 import (
 	"fmt"
 
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
@@ -52,9 +53,9 @@ func (op *Add) reference(e *nodeEnv) (func(), error) {
 
 // optimized splits the add over the threads by values.
 func (op *Add) optimized(e *nodeEnv, _ func()) (func(), string, error) {
-	a, path, ks, in, out := op.prepare(e), e.p.path, kernelsFor(e.p.path), e.in, e.out
+	a, ks, in, out := op.prepare(e), e.p.ks, e.in, e.out
 	part := func(start, end int) {
-		ks.add(path, out.Data[start:end], in.Data[start:end], a.b.Data[start:end], a.zA, a.zB, a.mA, a.mB, a.o)
+		q8.Add(ks, out.Data[start:end], in.Data[start:end], a.b.Data[start:end], a.zA, a.zB, a.mA, a.mB, a.o)
 	}
 	return e.elementwise(len(out.Data), part), e.kind(), nil
 }

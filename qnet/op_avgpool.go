@@ -1,6 +1,7 @@
 package qnet
 
 import (
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
@@ -26,7 +27,7 @@ func (op *AvgPool) reference(e *nodeEnv) (func(), error) {
 // optimized splits the pooling over the threads by output rows when it
 // can (poolRows).
 func (op *AvgPool) optimized(e *nodeEnv, _ func()) (func(), string, error) {
-	path, ks, g := e.p.path, kernelsFor(e.p.path), op.Geometry
+	ks, g := e.p.ks, op.Geometry
 	o, zIn := e.output(nn.ActNone, e.requant()), e.inT.Params.Zero
-	return e.poolRows(g, func(dst, src *tensor.Int8) { ks.avgPool(path, dst, src, g, zIn, o) }), e.kind(), nil
+	return e.poolRows(g, func(dst, src *tensor.Int8) { q8.AvgPool(ks, dst, src, g, zIn, o) }), e.kind(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/nn"
 )
@@ -124,14 +125,14 @@ func (op *Conv) optimized(e *nodeEnv, ref func()) (func(), string, error) {
 // shiftConv is the convolution with the shift node before it folded in:
 // it reads the shift's input.
 func (op *Conv) shiftConv(e *nodeEnv, shift int, w []int8, bias []int32, o q8ref.Output) (func(), string, error) {
-	path, ks, out := e.p.path, kernelsFor(e.p.path), e.out
+	ks, out := e.p.ks, e.out
 	sn := &e.p.model.Nodes[shift]
 	src := e.p.values[sn.Inputs[0]]
 	offsets := sn.Op.(*Shift).Offsets
 	if perm := e.p.permIn[e.i]; perm != nil {
 		offsets, w = permuteInputs(offsets, w, perm, op.Out)
 	}
-	sc, err := ks.shiftConv(path, offsets, w, bias, op.Geometry, src.Shape, out.Shape, e.inT.Params.Zero, o)
+	sc, err := q8.NewShiftConv(ks, offsets, w, bias, op.Geometry, src.Shape, out.Shape, e.inT.Params.Zero, o)
 	if err != nil {
 		return nil, "", err
 	}
@@ -143,7 +144,7 @@ func (op *Conv) shiftConv(e *nodeEnv, shift int, w []int8, bias []int32, o q8ref
 // channels of a concatenation (concatsInPlace), split by output pixels.
 func (op *Conv) dense(e *nodeEnv, w []int8, bias []int32, o q8ref.Output) (func(), string, error) {
 	p, in, out := e.p, e.in, e.out
-	c, err := kernelsFor(p.path).conv(p.path, w, bias, op.Geometry, in.Shape, out.Shape, e.inT.Params.Zero, o)
+	c, err := q8.NewConv(p.ks, w, bias, op.Geometry, in.Shape, out.Shape, e.inT.Params.Zero, o)
 	if err != nil {
 		return nil, "", err
 	}
@@ -151,8 +152,7 @@ func (op *Conv) dense(e *nodeEnv, w []int8, bias []int32, o q8ref.Output) (func(
 		catNode := &p.model.Nodes[slot.node]
 		cat := p.values[catNode.Output]
 		stride, offset := cat.Shape.C, slot.offset
-		into := c.(concatWriter)
-		part := func(start, end int) { into.RunRangeInto(cat.Data, stride, offset, in, start, end) }
+		part := func(start, end int) { c.RunRangeInto(cat.Data, stride, offset, in, start, end) }
 		p.fused[slot.node] = true
 		return func() { p.pool.Run(c.Pixels(), 4, part) }, e.kind() + " into " + catNode.Name, nil
 	}
@@ -166,7 +166,7 @@ func (op *Conv) dense(e *nodeEnv, w []int8, bias []int32, o q8ref.Output) (func(
 // depthwise is a depthwise convolution, split by output rows.
 func (op *Conv) depthwise(e *nodeEnv, w []int8, bias []int32, o q8ref.Output) (func(), string, error) {
 	p, in, out := e.p, e.in, e.out
-	d, err := kernelsFor(p.path).depthwise(p.path, w, bias, op.Geometry, in.Shape, out.Shape, e.inT.Params.Zero, o)
+	d, err := q8.NewDepthwise(p.ks, w, bias, op.Geometry, in.Shape, out.Shape, e.inT.Params.Zero, o)
 	if err != nil {
 		return nil, "", err
 	}

@@ -3,6 +3,7 @@ package qnet
 import (
 	"fmt"
 
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/nn"
 )
@@ -31,7 +32,7 @@ func (*GlobalAvgPool) reference(e *nodeEnv) (func(), error) {
 }
 
 func (*GlobalAvgPool) optimized(e *nodeEnv, _ func()) (func(), string, error) {
-	path, ks, in, out := e.p.path, kernelsFor(e.p.path), e.in, e.out
+	ks, in, out := e.p.ks, e.in, e.out
 	o, zIn := e.output(nn.ActNone, e.requant()), e.inT.Params.Zero
-	return func() { ks.globalAvgPool(path, out, in, zIn, o) }, e.kind(), nil
+	return func() { q8.GlobalAvgPool(ks, out, in, zIn, o) }, e.kind(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/nn"
 )
@@ -60,9 +61,9 @@ func (op *Linear) reference(e *nodeEnv) (func(), error) {
 }
 
 func (op *Linear) optimized(e *nodeEnv, _ func()) (func(), string, error) {
-	path, in, out := e.p.path, e.in, e.out
+	in, out := e.in, e.out
 	o := e.output(op.Act, e.perChannel(op.WeightScales)...)
-	l, err := kernelsFor(path).linear(path, op.Weights, op.Bias, in.Shape, out.Shape, o)
+	l, err := q8.NewLinear(e.p.ks, op.Weights, op.Bias, in.Shape, out.Shape, o)
 	if err != nil {
 		return nil, "", err
 	}

@@ -3,6 +3,7 @@ package qnet
 import (
 	"fmt"
 
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
@@ -35,6 +36,6 @@ func (op *MaxPool) reference(e *nodeEnv) (func(), error) {
 // optimized splits the pooling over the threads by output rows when it
 // can (poolRows).
 func (op *MaxPool) optimized(e *nodeEnv, _ func()) (func(), string, error) {
-	path, ks, g := e.p.path, kernelsFor(e.p.path), op.Geometry
-	return e.poolRows(g, func(dst, src *tensor.Int8) { ks.maxPool(path, dst, src, g) }), e.kind(), nil
+	ks, g := e.p.ks, op.Geometry
+	return e.poolRows(g, func(dst, src *tensor.Int8) { q8.MaxPool(ks, dst, src, g) }), e.kind(), nil
 }

@@ -3,6 +3,7 @@ package qnet
 import (
 	"fmt"
 
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
@@ -48,7 +49,7 @@ func (op *MulChannels) reference(e *nodeEnv) (func(), error) {
 // view of its own (kept per part, so that running allocates nothing).
 func (op *MulChannels) optimized(e *nodeEnv, _ func()) (func(), string, error) {
 	a, p, in, out := op.prepare(e), e.p, e.in, e.out
-	path, ks := p.path, kernelsFor(p.path)
+	ks := p.ks
 	if pixels := in.Shape.H * in.Shape.W; in.Shape.N == 1 && p.splits(len(out.Data)) {
 		views := make([][2]tensor.Int8, p.pool.Threads())
 		c := in.Shape.C
@@ -56,9 +57,9 @@ func (op *MulChannels) optimized(e *nodeEnv, _ func()) (func(), string, error) {
 			v := &views[k]
 			v[0] = tensor.Int8{Shape: tensor.Shape{N: 1, H: 1, W: end - start, C: c}, Data: out.Data[start*c : end*c]}
 			v[1] = tensor.Int8{Shape: v[0].Shape, Data: in.Data[start*c : end*c]}
-			ks.mulChannels(path, &v[0], &v[1], a.s, a.zX, a.zS, a.o)
+			q8.MulChannels(ks, &v[0], &v[1], a.s, a.zX, a.zS, a.o)
 		}
 		return func() { p.pool.RunParts(pixels, max(elementGrain/c, 1), part) }, e.kind(), nil
 	}
-	return func() { ks.mulChannels(path, out, in, a.s, a.zX, a.zS, a.o) }, e.kind(), nil
+	return func() { q8.MulChannels(ks, out, in, a.s, a.zX, a.zS, a.o) }, e.kind(), nil
 }

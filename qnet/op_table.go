@@ -1,6 +1,7 @@
 package qnet
 
 import (
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/nn"
 )
@@ -28,7 +29,7 @@ func (t *Table) reference(e *nodeEnv) (func(), error) {
 
 // optimized splits the table over the threads by values.
 func (t *Table) optimized(e *nodeEnv, _ func()) (func(), string, error) {
-	path, ks, in, out := e.p.path, kernelsFor(e.p.path), e.in, e.out
-	part := func(start, end int) { ks.lookupTable(path, out.Data[start:end], in.Data[start:end], &t.Table) }
+	ks, in, out := e.p.ks, e.in, e.out
+	part := func(start, end int) { q8.LookupTable(ks, out.Data[start:end], in.Data[start:end], &t.Table) }
 	return e.elementwise(len(out.Data), part), e.kind(), nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"neonet.dev/neonet/internal/workers"
 	"neonet.dev/neonet/kernels/dispatch"
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/tensor"
 )
 
@@ -15,6 +16,7 @@ import (
 type Program struct {
 	model    *Model
 	path     dispatch.Path
+	ks       *q8.Kernels // the path's microkernels; nil on the reference path
 	values   []*tensor.Int8
 	steps    []step
 	logits   []float32
@@ -67,10 +69,12 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	if !dispatch.Supported(opt.Kernels) {
-		return nil, fmt.Errorf("model %s: kernel path %s is not supported on this CPU", m.Name, opt.Kernels)
+	ks, err := dispatch.Q8Kernels(opt.Kernels)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", m.Name, err)
 	}
 	p := newProgram(m, opt.Kernels)
+	p.ks = ks
 	fuse := p.planFusion()
 	p.plan = planMemory(m, fuse)
 	p.allocate(opt.SeparateBuffers, fuse.skip)

@@ -11,7 +11,6 @@ import (
 	"neonet.dev/neonet/internal/alloctest"
 	"neonet.dev/neonet/internal/testenv"
 	"neonet.dev/neonet/kernels/dispatch"
-	"neonet.dev/neonet/kernels/q8/arm64"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/qnet"
 )
@@ -187,10 +186,10 @@ func TestMemoryPlanNeverOverlapsLiveTensors(t *testing.T) {
 			}
 		}
 		t.Logf("%s: activation arena %d KB, %d KB with a buffer per tensor", name, plan.Size/1024, plan.Total/1024)
-		if name == "squeezenet1_1" && arm64.Supported(arm64.NEON) {
+		if name == "squeezenet1_1" && dispatch.Supported(dispatch.NEON) {
 			// On the NEON paths the Fire modules' expand convolutions write
 			// straight into their concatenation.
-			p, err := qnet.CompileWith(m, qnet.Options{Kernels: arm64.NEON, Threads: 1})
+			p, err := qnet.CompileWith(m, qnet.Options{Kernels: dispatch.NEON, Threads: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
