@@ -44,6 +44,9 @@ func TestFrameBudget(t *testing.T) {
 	if got := h.camera.takenAt(); !slices.Equal(got, want) {
 		t.Errorf("frames taken at %v\nwant %v", got, want)
 	}
+	if stop := records(t, h.log.String(), "stop"); len(stop) != 1 || stop[0]["frames"] != "6" {
+		t.Errorf("stop records %v, want one with frames=6 (the frames classified)", stop)
+	}
 }
 
 // TestBudgetChangesOnReload: max_fps applies from the reload on; without

@@ -208,7 +208,7 @@ func (d *Daemon) abandon(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		reason = nil // a signal
 	}
-	d.record(stopRecord(time.Now(), d.started, reason))
+	d.record(stopRecord(time.Now(), d.started, 0, reason))
 	return errors.Join(err, d.Outputs.Close())
 }
 

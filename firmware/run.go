@@ -146,8 +146,9 @@ type daemonState struct {
 	work       chan<- Classifier // the worker takes a frame and classifies it with what it receives
 
 	started     time.Time
-	ready       bool // READY=1 was sent: at the first frame, or the first fault
-	classified  bool // the first frame was classified (the ready record)
+	ready       bool   // READY=1 was sent: at the first frame, or the first fault
+	classified  bool   // the first frame was classified (the ready record)
+	frames      uint64 // frames classified since the start, for the stop record
 	stats       intervalStats
 	camera      camera.Stats // as of the last status record
 	badFrames   uint64       // camera.Stats.BadFrames already recorded
@@ -298,10 +299,10 @@ func startRecord(now time.Time, cfg *Config, model string) *serlog.Record {
 	return serlog.New(now, "start").Str("model", model).Int("rules", int64(len(cfg.Rules))).Word("gpio", cfg.GPIO)
 }
 
-// stopRecord is the record of the daemon's end; reason is why, nil for
-// a signal.
-func stopRecord(now, started time.Time, reason error) *serlog.Record {
-	rec := serlog.New(now, "stop").Int("uptime_s", int64(now.Sub(started)/time.Second))
+// stopRecord is the record of the daemon's end after frames classified
+// frames; reason is why, nil for a signal.
+func stopRecord(now, started time.Time, frames uint64, reason error) *serlog.Record {
+	rec := serlog.New(now, "stop").Int("uptime_s", int64(now.Sub(started)/time.Second)).Int("frames", int64(frames))
 	if reason != nil {
 		rec.Str("reason", reason.Error())
 	}
@@ -408,6 +409,7 @@ func (d *daemonState) onFrame(r frameResult) {
 		d.notify("STATUS=recovered: classifying again")
 	}
 	d.stats.add(r.Infer)
+	d.frames++
 	d.frame = Frame{Time: now, Seq: r.frame.Seq, Pixels: r.frame, Scores: r.Scores, Infer: r.Infer}
 	for _, o := range d.deps.Outputs {
 		o.Frame(&d.frame)
@@ -614,7 +616,7 @@ func (d *daemonState) verify(p *Pipeline) error {
 func (d *daemonState) shutdown(stopWorker context.CancelFunc, workerDone <-chan struct{}, reason error) error {
 	now := d.clock.Now()
 	err := d.safeAll(now)
-	d.emit(stopRecord(now, d.started, reason))
+	d.emit(stopRecord(now, d.started, d.frames, reason))
 	d.notify("STOPPING=1")
 	stopWorker()
 	select {

@@ -27,15 +27,15 @@ const staleAfter = 2 * time.Second
 
 // Status is a snapshot of the daemon, as /api/status serves it.
 type Status struct {
-	Model   string                `json:"model"`
-	Labels  []string              `json:"labels,omitempty"` // every class, in output order
-	Frame   uint64                `json:"frame"`            // the camera's number of the newest frame
-	Time    time.Time             `json:"time"`             // when it was classified
-	FPS     float64               `json:"fps"`
-	InferMs float64               `json:"infer_ms"` // mean inference time over the last second
+	Model   string    `json:"model"`
+	Labels  []string  `json:"labels,omitempty"` // every class, in output order
+	Frame   uint64    `json:"frame"`            // the camera's number of the newest frame
+	Time    time.Time `json:"time"`             // when it was classified
+	FPS     float64   `json:"fps"`
+	InferMs float64   `json:"infer_ms"` // mean inference time over the last second
 	// Health is the last status record's process and board figures.
 	Health
-	Top []classify.Prediction `json:"top"`
+	Top     []classify.Prediction `json:"top"`
 	Rules   []Rule                `json:"rules"`
 	Pins    []Pin                 `json:"pins"`
 	Faults  []Fault               `json:"faults"`

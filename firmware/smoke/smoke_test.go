@@ -36,7 +36,7 @@ pin = "GPIO17"
 	}
 	root := t.TempDir()
 	for file, content := range map[string]string{
-		"sys/class/thermal/thermal_zone0/temp":               "48312\n",
+		"sys/class/thermal/thermal_zone0/temp":                "48312\n",
 		"sys/devices/platform/soc/soc:firmware/get_throttled": "50000\n",
 	} {
 		path := filepath.Join(root, file)
