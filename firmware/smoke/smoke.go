@@ -168,13 +168,14 @@ func checkSerial(cfg *firmware.Config) Check {
 }
 
 // budgetTime bounds the budget check: frames at a low max_fps take long.
+// A max_fps below one frame in 5 s gets three periods, for two frames.
 const budgetTime = 15 * time.Second
 
 // checkBudget runs the daemon's loop (firmware.Run, with no outputs) on
-// the camera for frames classified frames, at most budgetTime, and
-// reports the frame rate, the process's CPU time as a share of one core,
-// the inference time and the peak memory. It fails when the board cannot
-// keep up with max_fps.
+// the camera for frames classified frames, at most budgetTime (longer for
+// a very low max_fps), and reports the frame rate, the process's CPU time
+// as a share of one core, the inference time and the peak memory. It
+// fails when the board cannot keep up with max_fps.
 func checkBudget(cfg *firmware.Config, model *pipeline.Model, frames int) Check {
 	c := Check{Name: "budget"}
 	cam, err := openCamera(cfg)
@@ -183,7 +184,7 @@ func checkBudget(cfg *firmware.Config, model *pipeline.Model, frames int) Check 
 		return c
 	}
 	defer cam.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), budgetTime)
+	ctx, cancel := context.WithTimeout(context.Background(), max(budgetTime, 3*cfg.FramePeriod()))
 	defer cancel()
 	count := &frameCounter{left: frames, done: cancel}
 	before, err := firmware.ProcessUsage()
