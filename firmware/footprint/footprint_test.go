@@ -47,8 +47,8 @@ func (m measurement) String() string {
 // camera at 30 frames/s (the synthetic one: no camera hardware here), at
 // max_fps = 5 and at max_fps = 0, each for 20 s from its first frame, one
 // after the other. Under the budget the daemon classifies 5 frames a
-// second (95-105 frames), its CPU time is under 15% of one core and well
-// under the unbudgeted run's, and its peak RSS stays under 120 MB. The
+// second (95-105 frames), its CPU time is under 15% of one core and under
+// half the unbudgeted run's, and its peak RSS stays under 120 MB. The
 // CPU figures are the process's own CPU time, so other processes on the
 // machine change them little.
 func TestFrameRateBudget(t *testing.T) {
@@ -69,8 +69,8 @@ func TestFrameRateBudget(t *testing.T) {
 	if share := budget.cpu.Seconds() / window.Seconds(); share >= maxCPUShare {
 		t.Errorf("max_fps = 5 used %.1f%% of one core, want under %.0f%%", 100*share, 100*maxCPUShare)
 	}
-	if budget.cpu*3 > free.cpu {
-		t.Errorf("max_fps = 5 used %v of CPU time, max_fps = 0 %v: want under a third of it", budget.cpu, free.cpu)
+	if budget.cpu*2 > free.cpu {
+		t.Errorf("max_fps = 5 used %v of CPU time, max_fps = 0 %v: want under half of it", budget.cpu, free.cpu)
 	}
 	if free.frames <= 2*budget.frames {
 		t.Errorf("max_fps = 0 classified %d frames, max_fps = 5 %d: the camera's 30 frames/s should have given far more", free.frames, budget.frames)
