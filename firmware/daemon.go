@@ -15,7 +15,6 @@ import (
 
 	"neonet.dev/neonet/firmware/serlog"
 
-	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/pipeline"
@@ -29,9 +28,12 @@ type Options struct {
 	Model   string // a model file instead of the configuration's
 	Camera  string // a camera SPEC instead of the configuration's
 	SimPins bool   // simulated pins, as gpio = "sim"
-	// CameraOptions ask the camera for a frame rate; files and folders
-	// play at it, and Loop starts them again at their end.
-	CameraOptions camera.Options
+	// CameraFPS, when not nil, replaces camera_fps; CameraWidth and
+	// CameraHeight, when not 0, camera_size.
+	CameraFPS                 *float64
+	CameraWidth, CameraHeight int
+	// Loop starts a video file or image folder camera again at its end.
+	Loop bool
 	// Stdout gets the records and the transitions of simulated pins; nil
 	// is os.Stdout.
 	Stdout io.Writer
@@ -50,10 +52,10 @@ type Options struct {
 // staleAfter is how long the daemon waits for a frame before it reports
 // the camera's trouble (its last failure, or a call that hangs) as a
 // fault; at least three frame intervals of a slow camera.
-func staleAfter(o camera.Options) time.Duration {
+func staleAfter(fps float64) time.Duration {
 	d := 2 * time.Second
-	if o.FPS > 0 {
-		d = max(d, time.Duration(3*float64(time.Second)/o.FPS))
+	if fps > 0 {
+		d = max(d, time.Duration(3*float64(time.Second)/fps))
 	}
 	return d
 }
@@ -76,6 +78,12 @@ func (o Options) LoadConfig() (*Config, error) {
 	}
 	if o.SimPins {
 		cfg.GPIO = "sim"
+	}
+	if o.CameraFPS != nil {
+		cfg.CameraFPS = *o.CameraFPS
+	}
+	if o.CameraWidth > 0 && o.CameraHeight > 0 {
+		cfg.CameraWidth, cfg.CameraHeight = o.CameraWidth, o.CameraHeight
 	}
 	if cfg.Model == "" {
 		return nil, fmt.Errorf("%s: no model: set model = \"FILE\" or pass --model", o.Config)
@@ -172,8 +180,10 @@ func OpenContext(ctx context.Context, o Options) (*Daemon, error) {
 		}
 		return nil, d.abandon(err)
 	}
-	d.Camera, err = pipeline.OpenCamera(cfg.Camera, pipeline.CameraOptions{Options: o.CameraOptions,
-		StaleAfter: staleAfter(o.CameraOptions), StartAbsent: true})
+	camOpt := cfg.CameraOptions()
+	camOpt.Loop = o.Loop
+	d.Camera, err = pipeline.OpenCamera(cfg.Camera, pipeline.CameraOptions{Options: camOpt,
+		StaleAfter: staleAfter(camOpt.FPS), StartAbsent: true})
 	if err != nil { // a SPEC that can never name a camera
 		return nil, d.abandon(err)
 	}
@@ -207,7 +217,7 @@ func (d *Daemon) abandon(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		reason = nil // a signal
 	}
-	d.record(stopRecord(time.Now(), d.started, reason))
+	d.record(stopRecord(time.Now(), d.started, 0, reason))
 	return errors.Join(err, d.Outputs.Close())
 }
 

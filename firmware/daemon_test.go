@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
 	"neonet.dev/neonet/internal/testmodel"
 	"neonet.dev/neonet/modelfile"
@@ -96,7 +95,7 @@ func TestDaemonReloads(t *testing.T) {
 		},
 	}
 	d, err := Open(Options{Config: daemonConfig(t), Stdout: &stdout, Outputs: []Output{o},
-		CameraOptions: camera.Options{FPS: 100}})
+		CameraFPS: new(100.0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +193,7 @@ func TestDaemonInstall(t *testing.T) {
 	same, sameBytes := save("same.neonet", slices.Clone(cifar))
 
 	var stdout syncBuffer
-	d, err := Open(Options{Config: config, Stdout: &stdout, CameraOptions: camera.Options{FPS: 50}})
+	d, err := Open(Options{Config: config, Stdout: &stdout, CameraFPS: new(50.0)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,16 +32,17 @@ func scores(pairs ...any) []Score {
 // harness runs the daemon on fakes: scripted camera and model, simulated
 // pins printing to pinLog, records to log, a fake systemd socket.
 type harness struct {
-	t      *testing.T
-	clock  *fakeClock
-	camera *fakeCamera
-	model  *fakeModel
-	pinLog *syncBuffer
-	log    *syncBuffer
-	notify *daemontest.NotifySocket
-	reload chan struct{}
-	cancel context.CancelFunc
-	done   chan error
+	t        *testing.T
+	clock    *fakeClock
+	camera   *fakeCamera
+	model    *fakeModel
+	pinLog   *syncBuffer
+	log      *syncBuffer
+	notify   *daemontest.NotifySocket
+	reload   chan struct{}
+	throttle *fakeThrottle // the board's throttling state, unless the test gives its own
+	cancel   context.CancelFunc
+	done     chan error
 }
 
 func startDaemon(t *testing.T, config string, deps Deps) *harness {
@@ -79,6 +80,14 @@ func startDaemon(t *testing.T, config string, deps Deps) *harness {
 		t.Fatal(err)
 	}
 	deps.SysRoot = root
+	if deps.Usage == nil { // a quarter of a core, 64 MB
+		start := h.clock.Now()
+		deps.Usage = func() (Usage, error) { return Usage{CPU: h.clock.Now().Sub(start) / 4, MaxRSS: 64 << 20}, nil }
+	}
+	if deps.Throttle == nil {
+		h.throttle = &fakeThrottle{}
+		deps.Throttle = h.throttle
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() {
@@ -205,7 +214,8 @@ func TestRunEndToEnd(t *testing.T) {
 	s := status[0]
 	// 120 ms per frame (100 ms camera + 20 ms model): 8.3 fps, minus the
 	// frames lost to the two failures in the first second.
-	if s["infer_ms"] != "20.0" || s["temp_c"] != "51.2" || s["dropped"] != "0" || s["log_overflow"] != "0" || s["uptime_s"] != "1" {
+	if s["infer_ms"] != "20.0" || s["temp_c"] != "51.2" || s["dropped"] != "0" || s["log_overflow"] != "0" || s["uptime_s"] != "1" ||
+		s["cpu_pct"] != "25.0" || s["max_rss_mb"] != "64.0" || s["throttled"] != "0x0" {
 		t.Errorf("status %v", s)
 	}
 	if fps, err := strconv.ParseFloat(s["fps"], 64); err != nil || fps < 5 || fps > 8.4 {

@@ -12,13 +12,15 @@ import (
 )
 
 func runRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "[--config FILE] [--sim] [--model FILE] [--camera SPEC] [--frames N] [--for D]", stdout)
+	fs := newFlags("run", "[--config FILE] [--sim] [--model FILE] [--camera SPEC] [--camera-fps F] [--camera-size WxH] [--frames N] [--for D]", stdout)
 	o := firmware.Options{Stdout: stdout, Stderr: stderr, Openers: []firmware.OutputOpener{web.Open, mqtt.Open}}
 	fs.StringVar(&o.Config, "config", firmware.DefaultConfigPath, "configuration file (TOML)")
 	fs.StringVar(&o.Model, "model", "", "int8 model file (neonet quantize), instead of the configuration's")
 	fs.BoolVar(&o.SimPins, "sim", false, `simulated pins that print their transitions (as gpio = "sim")`)
 	var cam cameraFlags
 	cam.register(fs, "camera SPEC (docs/camera.md), instead of the configuration's", true)
+	fs.Lookup("camera-fps").Usage = "frame rate to ask the camera for, instead of the configuration's camera_fps;\nfiles and folders play at this rate (0: as fast as they decode)"
+	fs.Lookup("camera-size").Usage = "capture size WxH to ask a device for, instead of the configuration's camera_size"
 	fs.IntVar(&o.Frames, "frames", 0, "stop after this many classified frames (0: run until stopped)")
 	duration := fs.Duration("for", 0, "stop after this long (0: run until stopped)")
 	if err := cli.ParseFlags(fs, args); err != nil {
@@ -27,11 +29,14 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if o.Frames < 0 || *duration < 0 {
 		return cli.Usagef("--frames and --for must not be negative")
 	}
-	var err error
-	if o.CameraOptions, err = cam.options(); err != nil {
+	opt, err := cam.options()
+	if err != nil {
 		return err
 	}
-	o.Camera = cam.spec
+	o.Camera, o.Loop, o.CameraWidth, o.CameraHeight = cam.spec, opt.Loop, opt.Width, opt.Height
+	if cli.Given(fs, "camera-fps") {
+		o.CameraFPS = &opt.FPS
+	}
 	// Signals first: a SIGHUP while the model loads is a reload queued for
 	// later, a SIGTERM ends the start-up.
 	ctx, reload, stop := firmware.Signals(context.Background())

@@ -15,9 +15,10 @@ import (
 
 // TestSmokeChecksEveryPart runs the smoke test with simulated pins, a
 // sample video as camera and a pseudo-terminal as the serial port: the
-// model, camera, pins and serial checks pass and the record arrives on the
-// port. The temperature check passes only where the machine has a thermal
-// zone, and is then the only failure allowed.
+// model, camera, budget, pins, serial and throttling checks pass (the
+// last says so on a machine that is no Raspberry Pi) and the record
+// arrives on the port. The temperature check passes only where the
+// machine has a thermal zone, and is then the only failure allowed.
 func TestSmokeChecksEveryPart(t *testing.T) {
 	ptmx, tty, err := pty.Open()
 	if err != nil {
@@ -31,7 +32,7 @@ func TestSmokeChecksEveryPart(t *testing.T) {
 	var out strings.Builder
 	err = runSmoke([]string{"--config", cfg, "--sim", "--frames", "5", "--blink", "1ms"}, &out, &out)
 	t.Logf("smoke test output:\n%s", out.String())
-	for _, check := range []string{"model", "camera", "pins", "serial"} {
+	for _, check := range []string{"model", "camera", "budget", "pins", "serial", "throttling"} {
 		if !strings.Contains(out.String(), "ok   "+check) {
 			t.Errorf("check %s did not pass", check)
 		}
@@ -45,7 +46,7 @@ func TestSmokeChecksEveryPart(t *testing.T) {
 	switch {
 	case statErr == nil && err != nil:
 		t.Errorf("smoke test failed on a machine with a thermal zone: %v", err)
-	case statErr != nil && (err == nil || !strings.Contains(out.String(), "FAIL temperature") || !strings.Contains(err.Error(), "1 of 5")):
+	case statErr != nil && (err == nil || !strings.Contains(out.String(), "FAIL temperature") || !strings.Contains(err.Error(), "1 of 7")):
 		t.Errorf("without a thermal zone the temperature check must be the one failure; got %v", err)
 	}
 

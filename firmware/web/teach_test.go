@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/firmware/teach"
 	"neonet.dev/neonet/internal/testenv"
@@ -207,7 +206,7 @@ func runDaemon(t *testing.T, config string) *Server {
 		return outs, err
 	}
 	d, err := firmware.Open(firmware.Options{Config: config, Stdout: &testenv.Buffer{}, Openers: []firmware.OutputOpener{open},
-		CameraOptions: camera.Options{FPS: 30, Loop: true}})
+		CameraFPS: new(30.0), Loop: true})
 	if err != nil {
 		t.Fatal(err)
 	}
