@@ -58,15 +58,30 @@ func TestShiftConvMatchesReference(t *testing.T) {
 		src := &tensor.Int8{Shape: c.in, Data: kerneltest.ConvRandomInt8s(rng, c.in.Elems(), -128, 127)}
 		inZero := int32(rng.IntN(256) - 128)
 		o := kerneltest.ConvRandomOutput(rng, c.cout, c.in.C)
-		want := kerneltest.ShiftReference(src, c.offsets, w, bias, g, out, inZero, o)
-		for _, p := range paths {
-			what := fmt.Sprintf("%v %s", p, c.name)
-			s, err := q8.NewShiftConv(p.k, c.offsets, w, bias, g, c.in, out, inZero, o)
-			if err != nil {
-				t.Fatalf("%s: %v", what, err)
+		// With a fill, the source has room for the fill row past its data.
+		fill := kerneltest.ConvRandomInt8s(rng, c.in.C, -128, 127)
+		roomy := &tensor.Int8{Shape: c.in, Data: append(append([]int8(nil), src.Data...), make([]int8, c.in.C)...)[:c.in.Elems()]}
+		for _, fill := range [][]int8{nil, fill} {
+			want := kerneltest.ShiftReference(src, c.offsets, fill, w, bias, g, out, inZero, o)
+			for _, p := range paths {
+				what := fmt.Sprintf("%v %s, fill %v", p, c.name, fill != nil)
+				s, err := q8.NewShiftConv(p.k, c.offsets, fill, w, bias, g, c.in, out, inZero, o)
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				dst := checkRun(t, what, s.Run, roomy, want)
+				checkNoAllocs(t, what, func() { s.Run(dst, roomy) })
+				if p.k == nil {
+					continue
+				}
+				// In ranges, as the threads of a program run it.
+				parts, _ := kerneltest.GuardedTensor(out)
+				s.WriteFill(roomy)
+				for start := 0; start < s.Pixels(); start += 7 {
+					s.RunRange(parts, roomy, start, min(start+7, s.Pixels()))
+				}
+				kerneltest.Diff(t, what+" in ranges", parts.Data, want.Data)
 			}
-			dst := checkRun(t, what, s.Run, src, want)
-			checkNoAllocs(t, what, func() { s.Run(dst, src) })
 		}
 	}
 }
@@ -92,7 +107,7 @@ func TestShiftChannelOrder(t *testing.T) {
 	bias := make([]int32, cout)
 	src := &tensor.Int8{Shape: in, Data: kerneltest.ConvRandomInt8s(rng, in.Elems(), -128, 127)}
 	o := kerneltest.ConvRandomOutput(rng, cout, in.C)
-	want := kerneltest.ShiftReference(src, offsets, w, bias, g, out, 5, o)
+	want := kerneltest.ShiftReference(src, offsets, nil, w, bias, g, out, 5, o)
 
 	pSrc := tensor.NewInt8(in)
 	pOffsets := make([]nn.Offset, in.C)
@@ -114,7 +129,7 @@ func TestShiftChannelOrder(t *testing.T) {
 		t.Errorf("%d runs after ShiftChannelOrder, want 9", runs)
 	}
 	for _, p := range testPaths(t) {
-		s, err := q8.NewShiftConv(p.k, pOffsets, pw, bias, g, in, out, 5, o)
+		s, err := q8.NewShiftConv(p.k, pOffsets, nil, pw, bias, g, in, out, 5, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +153,7 @@ func BenchmarkShiftConv(b *testing.B) {
 	}
 	for _, p := range benchPaths(b) {
 		for name, offsets := range map[string][]nn.Offset{"interleaved": interleaved, "runs": grouped} {
-			s, err := q8.NewShiftConv(p.k, offsets, w, make([]int32, out.C), g, in, out, 0, o)
+			s, err := q8.NewShiftConv(p.k, offsets, nil, w, make([]int32, out.C), g, in, out, 0, o)
 			if err != nil {
 				b.Fatal(err)
 			}
