@@ -87,7 +87,9 @@ func GlobalAvgPool(dst, src *tensor.Int8, zIn int32, out Output) {
 
 // Shift moves each channel by its offset; positions from outside the image
 // become zero, the real 0 of the tensor's parameters.
-func Shift(dst, src *tensor.Int8, offsets []nn.Offset, zero int8) { shift(dst, src, offsets, zero, nil) }
+func Shift(dst, src *tensor.Int8, offsets []nn.Offset, zero int8) {
+	shift(dst, src, offsets, zero, nil)
+}
 
 // ShiftFill is Shift with the vacated positions of channel c set to
 // fill[c] instead of one zero point: a per-channel map f applied after a
