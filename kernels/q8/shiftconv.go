@@ -237,3 +237,57 @@ func ShiftChannelOrder(offsets []nn.Offset) (perm []int) {
 	}
 	return perm
 }
+
+// Shift is a shift that no convolution absorbs, as q8ref.Shift: channel
+// runs of equal offset copied pixel by pixel, the same on every path.
+// Build it once; RunRows on disjoint row ranges may run concurrently.
+type Shift struct {
+	runs  []shiftTap
+	shape tensor.Shape
+	zero  int8
+}
+
+// NewShift prepares the shift of tensors of shape s by offsets (one per
+// channel), vacated positions set to zero.
+func NewShift(offsets []nn.Offset, s tensor.Shape, zero int8) (*Shift, error) {
+	if len(offsets) != s.C {
+		return nil, fmt.Errorf("shift: %d offsets for %d channels", len(offsets), s.C)
+	}
+	sh := &Shift{shape: s, zero: zero}
+	for c, d := range offsets {
+		if c == 0 || d != offsets[c-1] {
+			sh.runs = append(sh.runs, shiftTap{offset: d, start: int32(c)})
+		}
+		sh.runs[len(sh.runs)-1].count++
+	}
+	return sh, nil
+}
+
+// Rows is the number of rows (N*H) that RunRows divides.
+func (sh *Shift) Rows() int { return sh.shape.N * sh.shape.H }
+
+// RunRows shifts src into dst for rows [start, end) of the N*H rows.
+func (sh *Shift) RunRows(dst, src *tensor.Int8, start, end int) {
+	checkTensors("Shift", dst, src, sh.shape, sh.shape)
+	checkRange("Shift", start, end, sh.Rows())
+	s := sh.shape
+	for r := start; r < end; r++ {
+		n, y := r/s.H, r%s.H
+		row := dst.Data[r*s.W*s.C : (r+1)*s.W*s.C]
+		for _, run := range sh.runs {
+			c0, c1 := int(run.start), int(run.start+run.count)
+			sy := y + run.offset.DY
+			for x := range s.W {
+				out := row[x*s.C+c0 : x*s.C+c1]
+				sx := x + run.offset.DX
+				if sy < 0 || sy >= s.H || sx < 0 || sx >= s.W {
+					for i := range out {
+						out[i] = sh.zero
+					}
+					continue
+				}
+				copy(out, src.Data[((n*s.H+sy)*s.W+sx)*s.C+c0:])
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"neonet.dev/neonet/kernels/internal/kerneltest"
 	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
@@ -164,5 +165,33 @@ func BenchmarkShiftConv(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestShiftMatchesReference shifts by rows, grouped and interleaved, with
+// offsets that move whole runs out of the image.
+func TestShiftMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 19))
+	for _, c := range []struct {
+		in      tensor.Shape
+		offsets []nn.Offset
+	}{
+		{kerneltest.Shape(2, 6, 7, 53), kerneltest.GroupedShift(53, 5)},
+		{kerneltest.Shape(1, 5, 5, 20), kerneltest.InterleavedShift(20)},
+		{kerneltest.Shape(1, 3, 4, 9), kerneltest.GroupedShift(9, 7)},
+	} {
+		src := kerneltest.RandomTensor(rng, c.in)
+		want := tensor.NewInt8(c.in)
+		q8ref.Shift(want, src, c.offsets, -7)
+		sh, err := q8.NewShift(c.offsets, c.in, -7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, whole := kerneltest.GuardedTensor(c.in)
+		for r := 0; r < sh.Rows(); r += 2 {
+			sh.RunRows(got, src, r, min(r+2, sh.Rows()))
+		}
+		kerneltest.Diff(t, fmt.Sprintf("Shift %v", c.in), got.Data, want.Data)
+		kerneltest.CheckGuards(t, "Shift", whole)
 	}
 }
