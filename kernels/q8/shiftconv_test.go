@@ -195,3 +195,45 @@ func TestShiftMatchesReference(t *testing.T) {
 		kerneltest.CheckGuards(t, "Shift", whole)
 	}
 }
+
+// BenchmarkShiftNetAShiftConv is ShiftNet-A's second convolutions with
+// their shift and the batch norm's fill folded in, beside the same 1x1
+// convolution without the shift, on the native paths: what the shift
+// costs as addressing (runs of 10, 5, 15 and 56 channels).
+func BenchmarkShiftNetAShiftConv(b *testing.B) {
+	rng := rand.New(rand.NewPCG(6, 19))
+	for _, c := range []struct{ h, cin, cout, k, stride int }{{56, 256, 64, 5, 1}, {112, 128, 32, 5, 2}, {28, 384, 128, 5, 1}, {14, 512, 256, 3, 1}} {
+		in := kerneltest.Shape(1, c.h, c.h, c.cin)
+		g := nn.ConvGeometry{KH: 1, KW: 1, StrideH: c.stride, StrideW: c.stride, DilH: 1, DilW: 1, Groups: 1}
+		oh, ow := g.OutSize(c.h, c.h)
+		out := kerneltest.Shape(1, oh, ow, c.cout)
+		w := kerneltest.ConvRandomInt8s(rng, in.C*out.C, -127, 127)
+		data := append(kerneltest.ConvRandomInt8s(rng, in.Elems(), -128, 127), make([]int8, in.C)...)
+		src := &tensor.Int8{Shape: in, Data: data[:in.Elems()]}
+		o := kerneltest.ConvRandomOutput(rng, out.C, in.C)
+		fill := kerneltest.ConvRandomInt8s(rng, in.C, -128, 127)
+		dst := tensor.NewInt8(out)
+		macs := float64(out.Elems() * in.C)
+		for _, p := range benchPaths(b) {
+			if p.k == nil {
+				continue
+			}
+			s, err := q8.NewShiftConv(p.k, nn.GroupedShift(in.C, c.k), fill, w, make([]int32, out.C), g, in, out, 0, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			conv, err := q8.NewConv(p.k, w, make([]int32, out.C), g, in, out, 0, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for name, run := range map[string]func(){"shift": func() { s.Run(dst, src) }, "plain": func() { conv.Run(dst, src) }} {
+				b.Run(fmt.Sprintf("%s/%dx%dx%d/%v", name, c.h, c.h, c.cin, p), func(b *testing.B) {
+					for b.Loop() {
+						run()
+					}
+					b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+				})
+			}
+		}
+	}
+}
