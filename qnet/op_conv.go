@@ -181,7 +181,8 @@ func (op *Conv) dense(e *nodeEnv, w []int8, bias []int32, o q8ref.Output) (func(
 	return func() { c.Run(out, in) }, e.kind(), nil
 }
 
-// depthwise is a depthwise convolution, split by output rows.
+// depthwise is a depthwise convolution, split by output rows when it is
+// big enough.
 func (op *Conv) depthwise(e *nodeEnv, w []int8, bias []int32, o q8ref.Output) (func(), string, error) {
 	p, in, out := e.p, e.in, e.out
 	d, err := q8.NewDepthwise(p.ks, w, bias, op.Geometry, in.Shape, out.Shape, e.inT.Params.Zero, o)
@@ -189,7 +190,9 @@ func (op *Conv) depthwise(e *nodeEnv, w []int8, bias []int32, o q8ref.Output) (f
 		return nil, "", err
 	}
 	kind := "depthwise " + e.kind()
-	if p.pool.Threads() > 1 {
+	// Worth splitting when its multiply-accumulates are: a 1x1 (a batch
+	// norm) weighs what an element-wise layer does.
+	if p.splits(len(out.Data) * op.Geometry.KH * op.Geometry.KW) {
 		part := func(start, end int) { d.RunRows(out, in, start, end) }
 		return func() { p.pool.Run(d.Rows(), 1, part) }, kind, nil
 	}
