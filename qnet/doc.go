@@ -29,7 +29,9 @@
 // prepared once by Compile as a closure that Run calls. The table opTypes
 // in ops.go lists every op under its name in model files. What spans
 // several ops is planned in fusion.go before any op prepares its step: a
-// shift folded into the 1x1 convolution that reads it, the channel order
-// that suits the fused kernel, and convolutions writing straight into a
-// concatenation.
+// shift folded into the 1x1 convolution that reads it, also through a
+// per-channel map between them (a pre-activation batch norm and ReLU,
+// which then runs before the shift and fills the vacated positions with
+// its value for the zero point), the channel order that suits the fused
+// kernel, and convolutions writing straight into a concatenation.
 package qnet

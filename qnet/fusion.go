@@ -3,24 +3,29 @@ package qnet
 import (
 	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/nn"
+	"neonet.dev/neonet/tensor"
 )
 
 // The fusion passes: planning across ops that the optimized paths do
 // before any op prepares its step. A shift read only by a 1x1 convolution
-// is folded into it (fusableShift), with the channel order the fused
+// is folded into it (fusableShift), also through a per-channel map between
+// them, which then runs before the shift; the channel order the fused
 // kernel reads best (shiftOrders); convolutions that feed a concatenation
-// alone write straight into it (concatsInPlace). The ops read the
-// results from the Program (permOut, permIn, into) and mark what they
+// alone write straight into it (concatsInPlace). The ops read the results
+// from the Program (permOut, permIn, into, inputFrom) and mark what they
 // absorb in p.fused.
 
 // fusion is how fused kernels change tensor lifetimes: tensor t is also
 // read at step readAt[t] (a kernel reading past the node it replaces), is
 // written from step writeAt[t] (convolutions writing straight into a
-// concatenation), and skipped tensors are never materialized.
+// concatenation), skipped tensors are never materialized, and tensor t
+// has extra[t] bytes of room past its data (a fill row).
 type fusion struct {
 	readAt, writeAt map[int]int
 	skip            map[int]bool
+	extra           map[int]int
 }
 
 // concatSlot is a convolution's place in the concatenation it writes
@@ -29,21 +34,34 @@ type concatSlot struct{ node, offset int }
 
 // planFusion runs the fusion passes of an optimized path and returns how
 // they change tensor lifetimes. A shift fused into its convolution is
-// read by the convolution's step: its input must outlive the shift node.
-// Convolutions writing into a concatenation make its output live from the
-// first of them, and their own outputs never exist.
+// read by the convolution's step (or by the per-channel map between
+// them): its input must outlive the shift node, and the shifted tensor
+// never exists. Convolutions writing into a concatenation make its output
+// live from the first of them, and their own outputs never exist.
 func (p *Program) planFusion() fusion {
 	m := p.model
-	fuse := fusion{readAt: map[int]int{}, writeAt: map[int]int{}, skip: map[int]bool{}}
+	fuse := fusion{readAt: map[int]int{}, writeAt: map[int]int{}, skip: map[int]bool{}, extra: map[int]int{}}
+	p.inputFrom = map[int]int{}
 	if p.path == dispatch.Ref {
 		return fuse
 	}
 	p.shiftOrders()
 	for i := range m.Nodes {
-		if _, ok := m.Nodes[i].Op.(*Conv); ok {
-			if s := p.fusableShift(&m.Nodes[i]); s >= 0 {
-				fuse.readAt[m.Nodes[s].Inputs[0]] = i
-			}
+		if _, ok := m.Nodes[i].Op.(*Conv); !ok {
+			continue
+		}
+		sf, ok := p.fusableShift(&m.Nodes[i])
+		if !ok {
+			continue
+		}
+		shift := &m.Nodes[sf.shift]
+		fuse.readAt[shift.Inputs[0]] = i
+		fuse.skip[shift.Output] = true
+		if sf.through >= 0 {
+			// The map reads the shift's input, and its output gets the fill row.
+			fuse.readAt[shift.Inputs[0]] = sf.through
+			p.inputFrom[sf.through] = shift.Inputs[0]
+			fuse.extra[m.Nodes[sf.through].Output] = m.Tensors[shift.Output].Shape.C
 		}
 	}
 	p.concatsInPlace()
@@ -57,23 +75,68 @@ func (p *Program) planFusion() fusion {
 	return fuse
 }
 
-// fusableShift returns the index of the shift node feeding convolution n
-// when the shift can be folded into it: n is 1x1 without groups, and the
-// shifted tensor is read by n alone (so it need never exist). Otherwise -1.
-func (p *Program) fusableShift(n *Node) int {
+// shiftFusion is a shift node folded into the 1x1 convolution after it,
+// directly or through a per-channel map node (through, else -1).
+type shiftFusion struct{ shift, through int }
+
+// fusableShift finds the shift feeding convolution n that can be folded
+// into it: n is 1x1 without groups, and reads the shifted tensor, or the
+// output of a per-channel map of it (perChannel), each tensor read by the
+// next node alone (so it need never exist as shifted).
+func (p *Program) fusableShift(n *Node) (shiftFusion, bool) {
 	op := n.Op.(*Conv)
 	if op.Geometry.KH != 1 || op.Geometry.KW != 1 || op.Geometry.Groups != 1 {
-		return -1
+		return shiftFusion{}, false
 	}
+	sf := shiftFusion{through: -1}
 	t := n.Inputs[0]
-	i := p.producer[t]
-	if i < 0 || p.readers[t] != 1 {
-		return -1
+	for range 2 {
+		i := p.producer[t]
+		if i < 0 || p.readers[t] != 1 || t == p.model.Output {
+			return shiftFusion{}, false
+		}
+		node := &p.model.Nodes[i]
+		if _, ok := node.Op.(*Shift); ok {
+			sf.shift = i
+			return sf, true
+		}
+		if sf.through >= 0 || !perChannel(p.model, node) {
+			return shiftFusion{}, false
+		}
+		sf.through, t = i, node.Inputs[0]
 	}
-	if _, ok := p.model.Nodes[i].Op.(*Shift); !ok {
-		return -1
+	return shiftFusion{}, false
+}
+
+// perChannel reports whether node maps every value through a function of
+// its channel alone, the same at every pixel: a 1x1 depthwise convolution
+// without stride or padding (a batch norm, with its activation).
+func perChannel(m *Model, n *Node) bool {
+	c, ok := n.Op.(*Conv)
+	if !ok {
+		return false
 	}
-	return i
+	g, in := c.Geometry, m.Tensors[n.Inputs[0]].Shape
+	return g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0 &&
+		g.Groups == in.C && c.Out == in.C
+}
+
+// shiftFill is the fill row of a shift folded through the per-channel
+// map node f: f's output for a pixel of the shift's zero point, channel
+// by channel, which is what the map makes of the shift's vacated
+// positions.
+func (p *Program) shiftFill(f int) []int8 {
+	e := p.nodeEnv(f)
+	op := e.n.Op.(*Conv)
+	c := e.inT.Shape.C
+	zero := tensor.NewInt8(tensor.Shape{N: 1, H: 1, W: 1, C: c})
+	for i := range zero.Data {
+		zero.Data[i] = int8(e.inT.Params.Zero)
+	}
+	fill := tensor.NewInt8(zero.Shape)
+	o := e.output(op.Act, e.perChannel(op.WeightScales)...)
+	q8ref.Conv2D(fill, zero, op.Weights, op.Bias, op.Geometry, e.inT.Params.Zero, o, make([]int32, c))
+	return fill.Data
 }
 
 // shiftOrders finds the shifts whose channel order should change for the
@@ -91,10 +154,11 @@ func (p *Program) shiftOrders() {
 		if _, ok := n.Op.(*Conv); !ok {
 			continue
 		}
-		s := p.fusableShift(n)
-		if s < 0 {
+		sf, ok := p.fusableShift(n)
+		if !ok || sf.through >= 0 {
 			continue
 		}
+		s := sf.shift
 		t := m.Nodes[s].Inputs[0]
 		first := p.producer[t]
 		if first < 0 || p.readers[t] != 1 || t == m.Output {
@@ -167,7 +231,10 @@ func (p *Program) concatsInPlace() {
 				break
 			}
 			conv, ok := m.Nodes[k].Op.(*Conv)
-			if !ok || conv.Geometry.Groups != 1 || p.fusableShift(&m.Nodes[k]) >= 0 {
+			if !ok || conv.Geometry.Groups != 1 {
+				break
+			}
+			if _, shifted := p.fusableShift(&m.Nodes[k]); shifted {
 				break
 			}
 			if _, dup := slots[k]; dup {

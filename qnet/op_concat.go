@@ -3,13 +3,14 @@ package qnet
 import (
 	"fmt"
 
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/kernels/q8ref"
 )
 
 // Concat joins tensors along channels; every input has the output's
-// parameters. It has no optimized kernel: on the optimized paths the
-// convolutions that feed it alone write straight into it instead
-// (concatsInPlace, fusion.go).
+// parameters. On the optimized paths the convolutions that feed it alone
+// write straight into it instead (concatsInPlace, fusion.go); other
+// inputs are copied pixel by pixel, split over the threads.
 type Concat struct{}
 
 func (*Concat) Kind() string  { return "concat" }
@@ -42,4 +43,15 @@ func (*Concat) check(m *Model, n *Node) error {
 func (*Concat) reference(e *nodeEnv) (func(), error) {
 	ins, out := e.inputs(), e.out
 	return func() { q8ref.Concat(out, ins) }, nil
+}
+
+// optimized copies the inputs' pixels, split over the threads by pixels.
+func (*Concat) optimized(e *nodeEnv, _ func()) (func(), string, error) {
+	ins, out := e.inputs(), e.out
+	pixels := out.Shape.N * out.Shape.H * out.Shape.W
+	part := func(start, end int) { q8.ConcatRange(out, ins, start, end) }
+	if e.p.splits(len(out.Data)) {
+		return func() { e.p.pool.Run(pixels, max(elementGrain/out.Shape.C, 1), part) }, e.kind(), nil
+	}
+	return func() { part(0, pixels) }, e.kind(), nil
 }

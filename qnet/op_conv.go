@@ -112,8 +112,8 @@ func (op *Conv) optimized(e *nodeEnv, ref func()) (func(), string, error) {
 	o := e.output(op.Act, mult...)
 	switch g, in := op.Geometry, e.in.Shape; {
 	case g.Groups == 1:
-		if shift := e.p.fusableShift(e.n); shift >= 0 {
-			return op.shiftConv(e, shift, w, bias, o)
+		if sf, ok := e.p.fusableShift(e.n); ok {
+			return op.shiftConv(e, sf, w, bias, o)
 		}
 		return op.dense(e, w, bias, o)
 	case g.Groups == in.C && op.Out == in.C:
@@ -122,22 +122,40 @@ func (op *Conv) optimized(e *nodeEnv, ref func()) (func(), string, error) {
 	return e.keepReference(ref)
 }
 
-// shiftConv is the convolution with the shift node before it folded in:
-// it reads the shift's input.
-func (op *Conv) shiftConv(e *nodeEnv, shift int, w []int8, bias []int32, o q8ref.Output) (func(), string, error) {
-	ks, out := e.p.ks, e.out
-	sn := &e.p.model.Nodes[shift]
-	src := e.p.values[sn.Inputs[0]]
+// shiftConv is the convolution with the shift node before it folded in.
+// It reads the shift's input, or, through a per-channel map, the map's
+// output, which the map then computes from the shift's input: the
+// vacated positions read the map's output for the zero point (shiftFill).
+// Split by output pixels.
+func (op *Conv) shiftConv(e *nodeEnv, sf shiftFusion, w []int8, bias []int32, o q8ref.Output) (func(), string, error) {
+	p, out := e.p, e.out
+	sn := &p.model.Nodes[sf.shift]
+	src := p.values[sn.Inputs[0]]
 	offsets := sn.Op.(*Shift).Offsets
-	if perm := e.p.permIn[e.i]; perm != nil {
+	var fill []int8
+	if sf.through >= 0 {
+		src, fill = e.in, p.shiftFill(sf.through)
+	}
+	if perm := p.permIn[e.i]; perm != nil {
 		offsets, w = permuteInputs(offsets, w, perm, op.Out)
 	}
-	sc, err := q8.NewShiftConv(ks, offsets, w, bias, op.Geometry, src.Shape, out.Shape, e.inT.Params.Zero, o)
+	sc, err := q8.NewShiftConv(p.ks, offsets, fill, w, bias, op.Geometry, src.Shape, out.Shape, e.inT.Params.Zero, o)
 	if err != nil {
 		return nil, "", err
 	}
-	e.p.fused[shift] = true
-	return func() { sc.Run(out, src) }, "shift+" + e.kind(), nil
+	p.fused[sf.shift] = true
+	kind := "shift+" + e.kind()
+	if fill != nil {
+		kind = "shift+" + e.n.Op.Kind() + " fill [" + p.path.String() + "]"
+	}
+	if p.pool.Threads() > 1 {
+		part := func(start, end int) { sc.RunRange(out, src, start, end) }
+		return func() {
+			sc.WriteFill(src)
+			p.pool.Run(sc.Pixels(), 4, part)
+		}, kind, nil
+	}
+	return func() { sc.Run(out, src) }, kind, nil
 }
 
 // dense is a convolution without groups, writing its own output or its
@@ -163,7 +181,8 @@ func (op *Conv) dense(e *nodeEnv, w []int8, bias []int32, o q8ref.Output) (func(
 	return func() { c.Run(out, in) }, e.kind(), nil
 }
 
-// depthwise is a depthwise convolution, split by output rows.
+// depthwise is a depthwise convolution, split by output rows when it is
+// big enough.
 func (op *Conv) depthwise(e *nodeEnv, w []int8, bias []int32, o q8ref.Output) (func(), string, error) {
 	p, in, out := e.p, e.in, e.out
 	d, err := q8.NewDepthwise(p.ks, w, bias, op.Geometry, in.Shape, out.Shape, e.inT.Params.Zero, o)
@@ -171,7 +190,9 @@ func (op *Conv) depthwise(e *nodeEnv, w []int8, bias []int32, o q8ref.Output) (f
 		return nil, "", err
 	}
 	kind := "depthwise " + e.kind()
-	if p.pool.Threads() > 1 {
+	// Worth splitting when its multiply-accumulates are: a 1x1 (a batch
+	// norm) weighs what an element-wise layer does.
+	if p.splits(len(out.Data) * op.Geometry.KH * op.Geometry.KW) {
 		part := func(start, end int) { d.RunRows(out, in, start, end) }
 		return func() { p.pool.Run(d.Rows(), 1, part) }, kind, nil
 	}

@@ -3,11 +3,14 @@ package qnet
 import (
 	"fmt"
 
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/kernels/q8ref"
 )
 
 // Flatten turns each image into one pixel of H*W*C channels; its output
-// keeps its input's parameters.
+// keeps its input's parameters. On the optimized paths the flatten of
+// one-pixel images (after a global pool) is a copy; others stay on the
+// reference.
 type Flatten struct{}
 
 func (*Flatten) Kind() string  { return "flatten" }
@@ -27,4 +30,12 @@ func (*Flatten) check(m *Model, n *Node) error {
 func (*Flatten) reference(e *nodeEnv) (func(), error) {
 	in, out := e.in, e.out
 	return func() { q8ref.Flatten(out, in) }, nil
+}
+
+func (*Flatten) optimized(e *nodeEnv, ref func()) (func(), string, error) {
+	in, out := e.in, e.out
+	if in.Shape.H*in.Shape.W != 1 {
+		return e.keepReference(ref)
+	}
+	return func() { q8.Flatten(out, in) }, e.kind(), nil
 }

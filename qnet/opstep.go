@@ -19,8 +19,12 @@ type nodeEnv struct {
 
 func (p *Program) nodeEnv(i int) *nodeEnv {
 	n := &p.model.Nodes[i]
-	return &nodeEnv{p: p, i: i, n: n, in: p.values[n.Inputs[0]], out: p.values[n.Output],
-		inT: p.model.Tensors[n.Inputs[0]], outT: p.model.Tensors[n.Output]}
+	in, ok := p.inputFrom[i]
+	if !ok {
+		in = n.Inputs[0]
+	}
+	return &nodeEnv{p: p, i: i, n: n, in: p.values[in], out: p.values[n.Output],
+		inT: p.model.Tensors[in], outT: p.model.Tensors[n.Output]}
 }
 
 // input is the node's input k: its value and its tensor.

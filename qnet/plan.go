@@ -45,7 +45,7 @@ func planMemory(m *Model, f fusion) Plan {
 	order := make([]int, n)
 	p := Plan{Offsets: make([]int, n)}
 	for i, t := range m.Tensors {
-		size[i] = (t.Shape.Elems() + Align - 1) / Align * Align
+		size[i] = (t.Shape.Elems() + f.extra[i] + Align - 1) / Align * Align
 		order[i] = i
 		p.Total += size[i]
 		if f.skip[i] {

@@ -28,6 +28,9 @@ type Program struct {
 	permOut  map[int][]int      // conv node -> output channel order (see shiftOrders)
 	permIn   map[int][]int      // conv node fused with a shift -> input channel order
 	into     map[int]concatSlot // conv node -> where it writes in a concatenation
+	// inputFrom is the tensor a node reads instead of its first input: a
+	// per-channel map moved in front of a fused shift reads the shift's input.
+	inputFrom map[int]int
 }
 
 type step struct {
@@ -77,7 +80,7 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 	p.ks = ks
 	fuse := p.planFusion()
 	p.plan = planMemory(m, fuse)
-	p.allocate(opt.SeparateBuffers, fuse.skip)
+	p.allocate(opt.SeparateBuffers, fuse)
 	if opt.Kernels != dispatch.Ref && opt.Threads != 1 {
 		p.pool = workers.New(opt.Threads)
 		runtime.AddCleanup(p, func(pool *workers.Pool) { pool.Close() }, p.pool)
@@ -110,23 +113,25 @@ func newProgram(m *Model, path dispatch.Path) *Program {
 }
 
 // allocate gives every tensor its bytes: its place in the planned arena,
-// none if it is skipped (written in place into a concatenation), or a
-// buffer of its own with separate.
-func (p *Program) allocate(separate bool, skip map[int]bool) {
+// none if it is skipped (never materialized), or a buffer of its own with
+// separate; a tensor with extra room (a fill row) has it as capacity.
+func (p *Program) allocate(separate bool, f fusion) {
 	m := p.model
-	if separate {
-		for i, t := range m.Tensors {
-			p.values[i] = tensor.NewInt8(t.Shape)
-		}
-		return
+	var arena []int8
+	if !separate {
+		arena = make([]int8, p.plan.Size)
 	}
-	arena := make([]int8, p.plan.Size)
 	for i, t := range m.Tensors {
-		off, n := p.plan.Offsets[i], t.Shape.Elems()
-		if skip[i] {
+		n, extra := t.Shape.Elems(), f.extra[i]
+		switch {
+		case separate:
+			p.values[i] = &tensor.Int8{Shape: t.Shape, Data: make([]int8, n, n+extra)}
+			continue
+		case f.skip[i]:
 			n = 0
 		}
-		p.values[i] = &tensor.Int8{Shape: t.Shape, Data: arena[off : off+n : off+n]}
+		off := p.plan.Offsets[i]
+		p.values[i] = &tensor.Int8{Shape: t.Shape, Data: arena[off : off+n : off+n+extra]}
 	}
 }
 

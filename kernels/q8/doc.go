@@ -1,7 +1,8 @@
 // Package q8 holds neonet's optimized int8 operators, written once for
 // every kernel path: Conv, Linear and ShiftConv on an indirect GEMM,
-// Depthwise, the pools, Add, MulChannels and LookupTable. Each is bit for
-// bit the readable reference in kernels/q8ref.
+// Depthwise, the pools, Add, MulChannels and LookupTable, and the copies
+// Shift, ConcatRange and Flatten. Each is bit for bit the readable
+// reference in kernels/q8ref.
 //
 // What differs between paths is a set of microkernels (Kernels): the
 // assembly of kernels/q8/arm64 (NEON, NEON dot product) and

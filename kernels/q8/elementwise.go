@@ -73,3 +73,30 @@ func LookupTable(k *Kernels, dst, src []int8, table *[256]int8) {
 	n := len(dst) &^ (k.LookupBlock - 1)
 	q8ref.LookupTable(dst[n:], src[n:], table)
 }
+
+// ConcatRange joins pixels [start, end) of the N*H*W pixels of srcs along
+// channels into dst, as q8ref.Concat restricted to them: one copy per
+// pixel and source, the same on every path. Calls on disjoint ranges may
+// run concurrently.
+func ConcatRange(dst *tensor.Int8, srcs []*tensor.Int8, start, end int) {
+	checkRange("ConcatRange", start, end, dst.Shape.N*dst.Shape.H*dst.Shape.W)
+	c := dst.Shape.C
+	for m := start; m < end; m++ {
+		o := dst.Data[m*c : (m+1)*c]
+		for _, src := range srcs {
+			sc := src.Shape.C
+			o = o[copy(o, src.Data[m*sc:(m+1)*sc]):]
+		}
+	}
+}
+
+// Flatten is q8ref.Flatten where it is a copy: images of one pixel, whose
+// channel-major order is their order. It reports false, and does nothing,
+// for other shapes.
+func Flatten(dst, src *tensor.Int8) bool {
+	if src.Shape.H*src.Shape.W != 1 {
+		return false
+	}
+	copy(dst.Data, src.Data[:len(dst.Data)])
+	return true
+}

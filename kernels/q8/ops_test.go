@@ -280,3 +280,35 @@ func BenchmarkLookupTable(b *testing.B) {
 		})
 	}
 }
+
+// TestConcatRangeAndFlattenMatchReference joins tensors in ranges of
+// pixels and flattens one-pixel images; Flatten declines other shapes.
+func TestConcatRangeAndFlattenMatchReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 1))
+	srcs := []*tensor.Int8{
+		kerneltest.RandomTensor(rng, kerneltest.Shape(2, 3, 5, 7)),
+		kerneltest.RandomTensor(rng, kerneltest.Shape(2, 3, 5, 1)),
+		kerneltest.RandomTensor(rng, kerneltest.Shape(2, 3, 5, 20)),
+	}
+	want := tensor.NewInt8(kerneltest.Shape(2, 3, 5, 28))
+	q8ref.Concat(want, srcs)
+	got, whole := kerneltest.GuardedTensor(want.Shape)
+	for start := 0; start < 30; start += 4 {
+		q8.ConcatRange(got, srcs, start, min(start+4, 30))
+	}
+	kerneltest.Diff(t, "ConcatRange", got.Data, want.Data)
+	kerneltest.CheckGuards(t, "ConcatRange", whole)
+
+	one := kerneltest.RandomTensor(rng, kerneltest.Shape(3, 1, 1, 40))
+	flat := tensor.NewInt8(kerneltest.Shape(3, 1, 1, 40))
+	q8ref.Flatten(flat, one)
+	got, whole = kerneltest.GuardedTensor(flat.Shape)
+	if !q8.Flatten(got, one) {
+		t.Fatal("Flatten declined one-pixel images")
+	}
+	kerneltest.Diff(t, "Flatten", got.Data, flat.Data)
+	kerneltest.CheckGuards(t, "Flatten", whole)
+	if q8.Flatten(tensor.NewInt8(kerneltest.Shape(1, 1, 1, 12)), kerneltest.RandomTensor(rng, kerneltest.Shape(1, 2, 2, 3))) {
+		t.Error("Flatten of 2x2 images is not a copy, yet it ran")
+	}
+}

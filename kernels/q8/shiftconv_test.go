@@ -7,6 +7,7 @@ import (
 
 	"neonet.dev/neonet/kernels/internal/kerneltest"
 	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
@@ -58,15 +59,30 @@ func TestShiftConvMatchesReference(t *testing.T) {
 		src := &tensor.Int8{Shape: c.in, Data: kerneltest.ConvRandomInt8s(rng, c.in.Elems(), -128, 127)}
 		inZero := int32(rng.IntN(256) - 128)
 		o := kerneltest.ConvRandomOutput(rng, c.cout, c.in.C)
-		want := kerneltest.ShiftReference(src, c.offsets, w, bias, g, out, inZero, o)
-		for _, p := range paths {
-			what := fmt.Sprintf("%v %s", p, c.name)
-			s, err := q8.NewShiftConv(p.k, c.offsets, w, bias, g, c.in, out, inZero, o)
-			if err != nil {
-				t.Fatalf("%s: %v", what, err)
+		// With a fill, the source has room for the fill row past its data.
+		fill := kerneltest.ConvRandomInt8s(rng, c.in.C, -128, 127)
+		roomy := &tensor.Int8{Shape: c.in, Data: append(append([]int8(nil), src.Data...), make([]int8, c.in.C)...)[:c.in.Elems()]}
+		for _, fill := range [][]int8{nil, fill} {
+			want := kerneltest.ShiftReference(src, c.offsets, fill, w, bias, g, out, inZero, o)
+			for _, p := range paths {
+				what := fmt.Sprintf("%v %s, fill %v", p, c.name, fill != nil)
+				s, err := q8.NewShiftConv(p.k, c.offsets, fill, w, bias, g, c.in, out, inZero, o)
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				dst := checkRun(t, what, s.Run, roomy, want)
+				checkNoAllocs(t, what, func() { s.Run(dst, roomy) })
+				if p.k == nil {
+					continue
+				}
+				// In ranges, as the threads of a program run it.
+				parts, _ := kerneltest.GuardedTensor(out)
+				s.WriteFill(roomy)
+				for start := 0; start < s.Pixels(); start += 7 {
+					s.RunRange(parts, roomy, start, min(start+7, s.Pixels()))
+				}
+				kerneltest.Diff(t, what+" in ranges", parts.Data, want.Data)
 			}
-			dst := checkRun(t, what, s.Run, src, want)
-			checkNoAllocs(t, what, func() { s.Run(dst, src) })
 		}
 	}
 }
@@ -92,7 +108,7 @@ func TestShiftChannelOrder(t *testing.T) {
 	bias := make([]int32, cout)
 	src := &tensor.Int8{Shape: in, Data: kerneltest.ConvRandomInt8s(rng, in.Elems(), -128, 127)}
 	o := kerneltest.ConvRandomOutput(rng, cout, in.C)
-	want := kerneltest.ShiftReference(src, offsets, w, bias, g, out, 5, o)
+	want := kerneltest.ShiftReference(src, offsets, nil, w, bias, g, out, 5, o)
 
 	pSrc := tensor.NewInt8(in)
 	pOffsets := make([]nn.Offset, in.C)
@@ -114,7 +130,7 @@ func TestShiftChannelOrder(t *testing.T) {
 		t.Errorf("%d runs after ShiftChannelOrder, want 9", runs)
 	}
 	for _, p := range testPaths(t) {
-		s, err := q8.NewShiftConv(p.k, pOffsets, pw, bias, g, in, out, 5, o)
+		s, err := q8.NewShiftConv(p.k, pOffsets, nil, pw, bias, g, in, out, 5, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +154,7 @@ func BenchmarkShiftConv(b *testing.B) {
 	}
 	for _, p := range benchPaths(b) {
 		for name, offsets := range map[string][]nn.Offset{"interleaved": interleaved, "runs": grouped} {
-			s, err := q8.NewShiftConv(p.k, offsets, w, make([]int32, out.C), g, in, out, 0, o)
+			s, err := q8.NewShiftConv(p.k, offsets, nil, w, make([]int32, out.C), g, in, out, 0, o)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -148,6 +164,76 @@ func BenchmarkShiftConv(b *testing.B) {
 					s.Run(dst, src)
 				}
 			})
+		}
+	}
+}
+
+// TestShiftMatchesReference shifts by rows, grouped and interleaved, with
+// offsets that move whole runs out of the image.
+func TestShiftMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 19))
+	for _, c := range []struct {
+		in      tensor.Shape
+		offsets []nn.Offset
+	}{
+		{kerneltest.Shape(2, 6, 7, 53), kerneltest.GroupedShift(53, 5)},
+		{kerneltest.Shape(1, 5, 5, 20), kerneltest.InterleavedShift(20)},
+		{kerneltest.Shape(1, 3, 4, 9), kerneltest.GroupedShift(9, 7)},
+	} {
+		src := kerneltest.RandomTensor(rng, c.in)
+		want := tensor.NewInt8(c.in)
+		q8ref.Shift(want, src, c.offsets, -7)
+		sh, err := q8.NewShift(c.offsets, c.in, -7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, whole := kerneltest.GuardedTensor(c.in)
+		for r := 0; r < sh.Rows(); r += 2 {
+			sh.RunRows(got, src, r, min(r+2, sh.Rows()))
+		}
+		kerneltest.Diff(t, fmt.Sprintf("Shift %v", c.in), got.Data, want.Data)
+		kerneltest.CheckGuards(t, "Shift", whole)
+	}
+}
+
+// BenchmarkShiftNetAShiftConv is ShiftNet-A's second convolutions with
+// their shift and the batch norm's fill folded in, beside the same 1x1
+// convolution without the shift, on the native paths: what the shift
+// costs as addressing (runs of 10, 5, 15 and 56 channels).
+func BenchmarkShiftNetAShiftConv(b *testing.B) {
+	rng := rand.New(rand.NewPCG(6, 19))
+	for _, c := range []struct{ h, cin, cout, k, stride int }{{56, 256, 64, 5, 1}, {112, 128, 32, 5, 2}, {28, 384, 128, 5, 1}, {14, 512, 256, 3, 1}} {
+		in := kerneltest.Shape(1, c.h, c.h, c.cin)
+		g := nn.ConvGeometry{KH: 1, KW: 1, StrideH: c.stride, StrideW: c.stride, DilH: 1, DilW: 1, Groups: 1}
+		oh, ow := g.OutSize(c.h, c.h)
+		out := kerneltest.Shape(1, oh, ow, c.cout)
+		w := kerneltest.ConvRandomInt8s(rng, in.C*out.C, -127, 127)
+		data := append(kerneltest.ConvRandomInt8s(rng, in.Elems(), -128, 127), make([]int8, in.C)...)
+		src := &tensor.Int8{Shape: in, Data: data[:in.Elems()]}
+		o := kerneltest.ConvRandomOutput(rng, out.C, in.C)
+		fill := kerneltest.ConvRandomInt8s(rng, in.C, -128, 127)
+		dst := tensor.NewInt8(out)
+		macs := float64(out.Elems() * in.C)
+		for _, p := range benchPaths(b) {
+			if p.k == nil {
+				continue
+			}
+			s, err := q8.NewShiftConv(p.k, nn.GroupedShift(in.C, c.k), fill, w, make([]int32, out.C), g, in, out, 0, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			conv, err := q8.NewConv(p.k, w, make([]int32, out.C), g, in, out, 0, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for name, run := range map[string]func(){"shift": func() { s.Run(dst, src) }, "plain": func() { conv.Run(dst, src) }} {
+				b.Run(fmt.Sprintf("%s/%dx%dx%d/%v", name, c.h, c.h, c.cin, p), func(b *testing.B) {
+					for b.Loop() {
+						run()
+					}
+					b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+				})
+			}
 		}
 	}
 }

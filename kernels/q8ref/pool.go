@@ -76,6 +76,18 @@ func GlobalAvgPool(dst, src *tensor.Int8, zIn int32, out Output) {
 // Shift moves each channel by its offset; positions from outside the image
 // become zero, the real 0 of the tensor's parameters.
 func Shift(dst, src *tensor.Int8, offsets []nn.Offset, zero int8) {
+	shift(dst, src, offsets, zero, nil)
+}
+
+// ShiftFill is Shift with the vacated positions of channel c set to
+// fill[c] instead of one zero point: a per-channel map f applied after a
+// shift equals the shift with fill f(zero) applied after f.
+func ShiftFill(dst, src *tensor.Int8, offsets []nn.Offset, fill []int8) {
+	shift(dst, src, offsets, 0, fill[:src.Shape.C])
+}
+
+// shift fills vacated positions with fill[c], or zero when fill is nil.
+func shift(dst, src *tensor.Int8, offsets []nn.Offset, zero int8, fill []int8) {
 	s := src.Shape
 	for n := 0; n < s.N; n++ {
 		for y := 0; y < s.H; y++ {
@@ -85,6 +97,9 @@ func Shift(dst, src *tensor.Int8, offsets []nn.Offset, zero int8) {
 					sy, sx := y+o.DY, x+o.DX
 					if sy < 0 || sy >= s.H || sx < 0 || sx >= s.W {
 						res[c] = zero
+						if fill != nil {
+							res[c] = fill[c]
+						}
 						continue
 					}
 					res[c] = src.Pixel(n, sy, sx)[c]

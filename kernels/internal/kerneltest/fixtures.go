@@ -10,9 +10,13 @@ import (
 
 // ShiftReference is the unfused pair: shift into a copy, then the 1x1
 // convolution.
-func ShiftReference(src *tensor.Int8, offsets []nn.Offset, w []int8, bias []int32, g nn.ConvGeometry, out tensor.Shape, inZero int32, o q8ref.Output) *tensor.Int8 {
+func ShiftReference(src *tensor.Int8, offsets []nn.Offset, fill []int8, w []int8, bias []int32, g nn.ConvGeometry, out tensor.Shape, inZero int32, o q8ref.Output) *tensor.Int8 {
 	shifted := tensor.NewInt8(src.Shape)
-	q8ref.Shift(shifted, src, offsets, int8(inZero))
+	if fill != nil {
+		q8ref.ShiftFill(shifted, src, offsets, fill)
+	} else {
+		q8ref.Shift(shifted, src, offsets, int8(inZero))
+	}
 	want := tensor.NewInt8(out)
 	q8ref.Conv2D(want, shifted, w, bias, g, inZero, o, make([]int32, out.C))
 	return want
