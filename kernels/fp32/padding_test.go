@@ -1,7 +1,6 @@
 package fp32_test
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -16,29 +15,19 @@ import (
 // the same one without padding on the input with the zeros written in.
 func TestSamePaddingIsExplicitZeros(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 9))
-	const cin = 4
-	for _, c := range kerneltest.SameCases {
-		for _, groups := range []int{1, cin} {
-			g := nn.ConvGeometry{KH: c.K, KW: c.K, StrideH: c.Stride, StrideW: c.Stride, DilH: 1, DilW: 1, Groups: groups}.WithSamePadding(c.H, c.W)
-			in := tensor.Shape{N: 2, H: c.H, W: c.W, C: cin}
-			oh, ow := g.OutSize(c.H, c.W)
-			out := tensor.Shape{N: 2, H: oh, W: ow, C: 8}
-			src, w, bias := tensor.New(in), make([]float32, c.K*c.K*cin/groups*out.C), make([]float32, out.C)
-			for _, v := range [][]float32{src.Data, w, bias} {
-				for i := range v {
-					v[i] = rng.Float32()*2 - 1
-				}
+	for _, c := range kerneltest.SameConvs(2, 4) {
+		src, w, bias := tensor.New(c.In), make([]float32, c.G.KH*c.G.KW*c.In.C/c.G.Groups*c.Out.C), make([]float32, c.Out.C)
+		for _, v := range [][]float32{src.Data, w, bias} {
+			for i := range v {
+				v[i] = rng.Float32()*2 - 1
 			}
-			got, want := tensor.New(out), tensor.New(out)
-			fp32.Conv2D(got, src, w, bias, g, nn.ActNone)
-			grown, s, plain := kerneltest.PadExplicitly(src.Data, in, g, 0)
-			if h, w := plain.OutSize(s.H, s.W); h != oh || w != ow {
-				t.Fatalf("%+v: explicit padding gives %dx%d, want %dx%d", g, h, w, oh, ow)
-			}
-			fp32.Conv2D(want, &tensor.Tensor{Shape: s, Data: grown}, w, bias, plain, nn.ActNone)
-			if !slices.Equal(got.Data, want.Data) {
-				t.Errorf("%s: differs from the explicitly padded input", fmt.Sprintf("%+v", g))
-			}
+		}
+		got, want := tensor.New(c.Out), tensor.New(c.Out)
+		fp32.Conv2D(got, src, w, bias, c.G, nn.ActNone)
+		grown, s, plain := kerneltest.PadExplicitly(src.Data, c.In, c.G, 0)
+		fp32.Conv2D(want, &tensor.Tensor{Shape: s, Data: grown}, w, bias, plain, nn.ActNone)
+		if !slices.Equal(got.Data, want.Data) {
+			t.Errorf("%+v: differs from the explicitly padded input", c.G)
 		}
 	}
 }

@@ -96,8 +96,13 @@ func PadExplicitly[T any](src []T, s tensor.Shape, g nn.ConvGeometry, fill T) ([
 			copy(dst[row:row+s.W*s.C], src[(n*s.H+y)*s.W*s.C:][:s.W*s.C])
 		}
 	}
-	g.PadH, g.PadW, g.ExtraPadH, g.ExtraPadW = 0, 0, 0, 0
-	return dst, grown, g
+	plain := g
+	plain.PadH, plain.PadW, plain.ExtraPadH, plain.ExtraPadW = 0, 0, 0, 0
+	oh, ow := g.OutSize(s.H, s.W)
+	if h, w := plain.OutSize(grown.H, grown.W); h != oh || w != ow {
+		panic(fmt.Sprintf("kerneltest: %+v on %v gives %dx%d, explicitly padded %dx%d", g, s, oh, ow, h, w))
+	}
+	return dst, grown, plain
 }
 
 // SameCases are convolutions with TensorFlow's SAME padding (kernel size,
@@ -105,4 +110,24 @@ func PadExplicitly[T any](src []T, s tensor.Shape, g nn.ConvGeometry, fill T) ([
 // 0 before and 1 after, 5x5 1 and 2), symmetric otherwise.
 var SameCases = []struct{ K, Stride, H, W int }{
 	{3, 2, 8, 8}, {5, 2, 8, 10}, {3, 2, 7, 6}, {5, 2, 9, 9}, {3, 1, 5, 6}, {5, 1, 6, 5},
+}
+
+// SameConv is one of SameConvs: a geometry and its input and output shapes.
+type SameConv struct {
+	G       nn.ConvGeometry
+	In, Out tensor.Shape
+}
+
+// SameConvs are the SameCases as dense and as depthwise convolutions of
+// batch n, c input and c output channels.
+func SameConvs(n, c int) []SameConv {
+	var convs []SameConv
+	for _, sc := range SameCases {
+		for _, groups := range []int{1, c} {
+			g := nn.ConvGeometry{KH: sc.K, KW: sc.K, StrideH: sc.Stride, StrideW: sc.Stride, DilH: 1, DilW: 1, Groups: groups}.WithSamePadding(sc.H, sc.W)
+			oh, ow := g.OutSize(sc.H, sc.W)
+			convs = append(convs, SameConv{G: g, In: Shape(n, sc.H, sc.W, c), Out: Shape(n, oh, ow, c)})
+		}
+	}
+	return convs
 }
