@@ -57,7 +57,7 @@ golden: deps ## make PyTorch's reference outputs in testdata/golden (incremental
 # Int8 models and their amd64 reference runs, for the arm64 whole-model tests.
 INT8_GOLDEN := $(GOLDEN)/int8
 golden-int8: $(INT8_GOLDEN)/squeezenet1_1.ref $(INT8_GOLDEN)/shiftresnet20.ref $(INT8_GOLDEN)/efficientnet_b0.ref \
-	$(INT8_GOLDEN)/shiftnet_a.ref
+	$(INT8_GOLDEN)/shiftnet_a.ref $(INT8_GOLDEN)/tf_efficientnet_b0.ref
 
 $(INT8_GOLDEN)/squeezenet1_1.ref: $(BIN)
 	@mkdir -p $(INT8_GOLDEN)
@@ -83,6 +83,13 @@ $(INT8_GOLDEN)/shiftnet_a.ref: $(BIN)
 	$(BIN) quantize --model shiftnet_a --weights $(GOLDEN)/shiftnet_a.pth \
 		--calib $(DATA)/images/imagenet-dev --calib-images 4 --out $(INT8_GOLDEN)/shiftnet_a.neonet
 	$(GO) run ./internal/cmd/int8ref --image $(DATA)/images/samples/cat.bmp $(INT8_GOLDEN)/shiftnet_a.neonet
+
+# TensorFlow's SAME padding (asymmetric) on the real TF Hub weights.
+$(INT8_GOLDEN)/tf_efficientnet_b0.ref: $(BIN)
+	@mkdir -p $(INT8_GOLDEN)
+	$(BIN) quantize --model tf_efficientnet_b0 --weights $(DATA)/weights/efficientnet_b0_tfhub.pth \
+		--calib $(DATA)/images/imagenet-dev --calib-images 8 --out $(INT8_GOLDEN)/tf_efficientnet_b0.neonet
+	$(GO) run ./internal/cmd/int8ref --image $(DATA)/images/samples/cat.bmp $(INT8_GOLDEN)/tf_efficientnet_b0.neonet
 
 test: deps golden ## run every test, with PyTorch's golden outputs
 	$(MAKE) --no-print-directory lint

@@ -72,10 +72,12 @@ func (b *Builder) add(name string, op Op, inputs ...Value) Value {
 }
 
 // ConvSpec gives a convolution's hyper-parameters as PyTorch's Conv2d does;
-// zero Stride, Dilation and Groups mean 1.
+// zero Stride, Dilation and Groups mean 1. Same asks for TensorFlow's
+// "SAME" padding (nn.SamePadding), computed from the input size, instead
+// of Pad.
 type ConvSpec struct {
 	Out, Kernel, Stride, Pad, Dilation, Groups int
-	Bias                                       bool
+	Bias, Same                                 bool
 }
 
 // Conv adds a Conv2d module named name (parameters name.weight and,
@@ -90,6 +92,10 @@ func (b *Builder) Conv(name string, x Value, c ConvSpec) Value {
 		b.err = fmt.Errorf("graph %s: conv2d %s: %d input channels do not split into %d groups", b.g.Name, name, in.C, c.Groups)
 		return 0
 	}
+	if c.Same && c.Pad != 0 {
+		b.err = fmt.Errorf("graph %s: conv2d %s: padding %d and SAME padding: give one", b.g.Name, name, c.Pad)
+		return 0
+	}
 	op := &Conv2D{
 		Geometry: nn.ConvGeometry{
 			KH: c.Kernel, KW: c.Kernel, StrideH: c.Stride, StrideW: c.Stride,
@@ -97,6 +103,9 @@ func (b *Builder) Conv(name string, x Value, c ConvSpec) Value {
 		},
 		Out:    c.Out,
 		Weight: b.Param(name+".weight", true, c.Out, in.C/c.Groups, c.Kernel, c.Kernel),
+	}
+	if c.Same {
+		op.Geometry = op.Geometry.WithSamePadding(in.H, in.W)
 	}
 	if c.Bias {
 		op.Bias = b.Param(name+".bias", true, c.Out)

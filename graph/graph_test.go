@@ -214,6 +214,9 @@ func TestBuilderErrors(t *testing.T) {
 		{"groups do not divide the output", in, func(b *Builder) Value {
 			return b.Conv("c", b.Input(), ConvSpec{Out: 5, Kernel: 1, Groups: 3})
 		}, "graph g: conv2d c: 6 input and 5 output channels do not split into 3 groups"},
+		{"padding and SAME padding", in, func(b *Builder) Value {
+			return b.Conv("c", b.Input(), ConvSpec{Out: 4, Kernel: 3, Pad: 1, Same: true})
+		}, "graph g: conv2d c: padding 1 and SAME padding: give one"},
 		{"kernel larger than the input", in, func(b *Builder) Value {
 			return b.Conv("c", b.Input(), ConvSpec{Out: 4, Kernel: 9})
 		}, "graph g: conv2d c: input [1 8 8 6] is too small for a 9x9 kernel"},
@@ -250,6 +253,24 @@ func TestBuilderErrors(t *testing.T) {
 				t.Error("Finish returned a graph with the error")
 			}
 		})
+	}
+}
+
+// SAME padding is computed from the input size: a 3x3 stride-2 window on
+// 8x8 pads 0 before and 1 after, and keeps ceil(8/2) = 4 positions.
+func TestBuilderSamePadding(t *testing.T) {
+	b := NewBuilder("g", tensor.Shape{N: 1, H: 8, W: 7, C: 6})
+	x := b.Conv("c", b.Input(), ConvSpec{Out: 4, Kernel: 3, Stride: 2, Same: true})
+	g, err := b.Finish(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := nn.ConvGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 0, ExtraPadH: 1, PadW: 1, DilH: 1, DilW: 1, Groups: 1}
+	if geo := g.Nodes[0].Op.(*Conv2D).Geometry; geo != want {
+		t.Errorf("geometry %+v, want %+v", geo, want)
+	}
+	if s := g.Shapes[x]; s != (tensor.Shape{N: 1, H: 4, W: 4, C: 4}) {
+		t.Errorf("output %v, want [1 4 4 4]", s)
 	}
 }
 

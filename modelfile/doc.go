@@ -54,9 +54,10 @@
 //	tensors             name, shape [N,H,W,C], scale, zero
 //	nodes               name, op, inputs, output and the op's fields:
 //	  conv2d            out, act, conv {kh, kw, stride_h, stride_w, pad_h,
-//	                    pad_w, dil_h, dil_w, groups}, weights (int8,
-//	                    [KH][KW][Cin/groups][Out]), weight_scales
-//	                    (float32, per output channel), bias (int32)
+//	                    pad_w, extra_pad_h, extra_pad_w, dil_h, dil_w,
+//	                    groups}, weights (int8, [KH][KW][Cin/groups][Out]),
+//	                    weight_scales (float32, per output channel), bias
+//	                    (int32)
 //	  linear            out, act, weights (int8, [Out][In]),
 //	                    weight_scales, bias
 //	  table             fn (the function it tabulates), table (256 int8,
@@ -66,6 +67,13 @@
 //	                    ceil_mode, count_include_pad}
 //	  shift             offsets (int32, a (dy, dx) pair per channel)
 //	  mul, globalavgpool, concat, flatten, requant: nothing more
+//
+// pad_h and pad_w pad both sides; extra_pad_h and extra_pad_w are further
+// rows below and columns on the right (TensorFlow's "SAME" padding, see
+// nn.SamePadding). Both are optional and written only when not 0: files
+// of symmetric padding are unchanged by them, and a reader that predates
+// them refuses a file that needs them (unknown field) rather than
+// misreading it.
 //
 // Activations are named ("none", "relu", "relu6", "silu", "sigmoid");
 // the fused act of conv2d, linear and add is a clamp, so only the first

@@ -114,9 +114,13 @@ type (
 	}
 	metaConv struct {
 		metaWindow
-		DilH   int `json:"dil_h"`
-		DilW   int `json:"dil_w"`
-		Groups int `json:"groups"`
+		// Absent (0) in files of symmetric padding, so that those stay
+		// readable by readers that predate the fields.
+		ExtraPadH int `json:"extra_pad_h,omitempty"`
+		ExtraPadW int `json:"extra_pad_w,omitempty"`
+		DilH      int `json:"dil_h"`
+		DilW      int `json:"dil_w"`
+		Groups    int `json:"groups"`
 	}
 	metaPool struct {
 		metaWindow

@@ -65,7 +65,8 @@ func testModel() *qnet.Model {
 	node("silu", &qnet.Table{Fn: nn.ActSiLU, Table: table()}, silu, shifted)
 	catP := p(0.04, -100)
 	dw := tensorOf("dw", sh(3, 3, 8), catP)
-	node("dw", &qnet.Conv{Geometry: nn.ConvGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 2, PadW: 2, DilH: 2, DilW: 2, Groups: 8},
+	// TensorFlow-style asymmetric padding: one row above, two below.
+	node("dw", &qnet.Conv{Geometry: nn.ConvGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 2, ExtraPadH: 1, DilH: 2, DilW: 2, Groups: 8},
 		Out: 8, Weights: weights(3 * 3 * 1 * 8), WeightScales: scales(8), Bias: bias(8), Act: nn.ActReLU6}, dw, silu)
 	mp := tensorOf("mp", sh(3, 3, 8), stemP)
 	node("mp", &qnet.MaxPool{Geometry: nn.PoolGeometry{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}}, mp, stem)
@@ -206,6 +207,28 @@ func TestRoundTrip(t *testing.T) {
 	// Writing the read model gives the same bytes.
 	if b2 := encodeT(t, got); !bytes.Equal(b, b2) {
 		t.Error("re-encoding the read model changed the bytes")
+	}
+}
+
+// The extra padding of an asymmetric convolution is stored, and absent
+// from files of symmetric padding, which readers that predate it read.
+func TestExtraPaddingOnlyWhenUsed(t *testing.T) {
+	m := testModel()
+	if meta := string(metadataOf(encodeT(t, m))); strings.Count(meta, `"extra_pad_h":1`) != 1 || strings.Contains(meta, `"extra_pad_w"`) {
+		t.Errorf("metadata of one convolution with extra_pad_h 1 and no extra_pad_w:\n%s", meta)
+	}
+	dw := m.Nodes[3].Op.(*qnet.Conv)
+	dw.Geometry.PadH, dw.Geometry.ExtraPadH = 2, 0
+	meta := metadataOf(encodeT(t, m))
+	if bytes.Contains(meta, []byte("extra_pad")) {
+		t.Errorf("symmetric padding writes extra_pad fields:\n%s", meta)
+	}
+	got, err := Read(encodeT(t, m), "sym")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got.Nodes[3].Op.(*qnet.Conv).Geometry; g != dw.Geometry {
+		t.Errorf("geometry read back %+v, want %+v", g, dw.Geometry)
 	}
 }
 
@@ -371,6 +394,8 @@ func TestMetadataErrors(t *testing.T) {
 		{`"act":"relu6"`, `"act":"gelu"`, `node 3 (dw) act "gelu": not an activation`},
 		{`"color_order":"RGB"`, `"color_order":"BGR"`, `color_order "BGR"`},
 		{`"kh":3`, `"kh":100000`, `node 0 (stem): conv geometry`},
+		{`"extra_pad_h":1`, `"extra_pad_h":-1`, `node 3 (dw): conv geometry`},
+		{`"extra_pad_h":1`, `"extra_pad_h":3`, `node 3 (dw): convolution of`},
 	} {
 		if !strings.Contains(meta, c.old) {
 			t.Fatalf("metadata has no %s", c.old)
@@ -443,7 +468,7 @@ func TestDescribe(t *testing.T) {
 	s := out.String()
 	t.Log("\n" + s)
 	for _, want := range []string{"testnet", "format version 1", info.Checksum, commas(int64(len(b))) + " bytes",
-		"stem", "se.sigmoid", "table(sigmoid)", "conv2d 3x3 s2x2 p2x2 d2x2 g8 relu6", "[1 1 1 5]",
+		"stem", "se.sigmoid", "table(sigmoid)", "conv2d 3x3 s2x2 p1,2x2 d2x2 g8 relu6", "[1 1 1 5]",
 		"5 (\"cat\", \"dog\", \"bird\", \"fish\", \"frog\")", "center crop 6x6", "percentile 99.99",
 		"totals: 15 nodes, 16 tensors, 901 parameters"} {
 		if !strings.Contains(s, want) {

@@ -80,7 +80,7 @@ func (w *nodeWriter) Act(name string, v *nn.Activation) {
 
 func (w *nodeWriter) ConvGeometry(name string, g *nn.ConvGeometry) {
 	put(w, name, &metaConv{metaWindow: metaWindow{KH: g.KH, KW: g.KW, StrideH: g.StrideH, StrideW: g.StrideW, PadH: g.PadH, PadW: g.PadW},
-		DilH: g.DilH, DilW: g.DilW, Groups: g.Groups})
+		ExtraPadH: g.ExtraPadH, ExtraPadW: g.ExtraPadW, DilH: g.DilH, DilW: g.DilW, Groups: g.Groups})
 }
 
 func (w *nodeWriter) PoolGeometry(name string, g *nn.PoolGeometry) {
@@ -150,7 +150,7 @@ func (d *nodeReader) Act(name string, v *nn.Activation) {
 func (d *nodeReader) ConvGeometry(name string, g *nn.ConvGeometry) {
 	if c := get[metaConv](d, name); c != nil {
 		*g = nn.ConvGeometry{KH: c.KH, KW: c.KW, StrideH: c.StrideH, StrideW: c.StrideW,
-			PadH: c.PadH, PadW: c.PadW, DilH: c.DilH, DilW: c.DilW, Groups: c.Groups}
+			PadH: c.PadH, PadW: c.PadW, ExtraPadH: c.ExtraPadH, ExtraPadW: c.ExtraPadW, DilH: c.DilH, DilW: c.DilW, Groups: c.Groups}
 	}
 }
 

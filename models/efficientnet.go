@@ -34,6 +34,11 @@ type EfficientNetVariant struct {
 	// is the input size neonet builds the graph for.
 	Resize, Crop int
 	Dropout      float64 // classifier dropout in training; unused at inference
+	// Same pads every convolution as TensorFlow's "SAME" does
+	// (nn.SamePadding) instead of PyTorch's symmetric (k-1)/2: strided
+	// convolutions then pad one more row and column after than before.
+	// Weights trained with TensorFlow need it to reach their accuracy.
+	Same bool
 }
 
 // EfficientNetVariants lists B0-B3. The published coefficients are the
@@ -48,6 +53,25 @@ var EfficientNetVariants = []EfficientNetVariant{
 	{Name: "efficientnet_b1", Phi: 0.5, Width: 1.0, Depth: 1.1, Resolution: 240, Resize: 256, Crop: 240, Dropout: 0.2},
 	{Name: "efficientnet_b2", Phi: 1, Width: 1.1, Depth: 1.2, Resolution: 260, Resize: 288, Crop: 288, Dropout: 0.3},
 	{Name: "efficientnet_b3", Phi: 2, Width: 1.2, Depth: 1.4, Resolution: 300, Resize: 320, Crop: 300, Dropout: 0.3},
+}
+
+// TFEfficientNetVariants are B0-B3 for weights trained with TensorFlow
+// (the official EfficientNet release, TF Hub), in torchvision's layout
+// and parameter names: the same networks with TensorFlow's "SAME"
+// padding, evaluated as TensorFlow evaluates them, at the training
+// resolution after resizing to 32 pixels more (224/256, 240/272,
+// 260/292, 300/332, bicubic). timm calls them tf_efficientnet_b0..b3.
+var TFEfficientNetVariants = tfVariants(EfficientNetVariants)
+
+func tfVariants(vs []EfficientNetVariant) []EfficientNetVariant {
+	const cropPadding = 32 // TensorFlow's EfficientNet evaluation: resize to size+32, centre crop size
+	tf := make([]EfficientNetVariant, len(vs))
+	for i, v := range vs {
+		v.Name, v.Same = "tf_"+v.Name, true
+		v.Resize, v.Crop = v.Resolution+cropPadding, v.Resolution
+		tf[i] = v
+	}
+	return tf
 }
 
 // Compound returns the multipliers the compound rule gives for phi, before
@@ -87,12 +111,14 @@ func scaleWidth(channels int, width float64) int { return makeDivisible(float64(
 func scaleDepth(layers int, depth float64) int   { return int(math.Ceil(float64(layers) * depth)) }
 
 // EfficientNet builds torchvision's efficientnet_b0..b3 for the variant's
-// evaluation crop.
+// evaluation crop, with the variant's padding.
 func EfficientNet(v EfficientNetVariant, classes int) (*graph.Graph, error) {
 	const eps = 1e-5 // torchvision's BatchNorm2d default for B0-B3
 	b := graph.NewBuilder(v.Name, tensor.Shape{N: 1, H: v.Crop, W: v.Crop, C: 3})
 	convBNAct := func(name string, x graph.Value, spec graph.ConvSpec, act nn.Activation) graph.Value {
-		spec.Pad = (spec.Kernel - 1) / 2
+		if spec.Same = v.Same; !v.Same {
+			spec.Pad = (spec.Kernel - 1) / 2
+		}
 		x = b.Conv(name+".0", x, spec)
 		x = b.BatchNorm(name+".1", x, eps)
 		if act != nn.ActNone {

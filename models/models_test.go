@@ -17,6 +17,11 @@ var wantParams = map[string]int{
 	"efficientnet_b2": 9_109_994,
 	"efficientnet_b3": 12_233_232,
 	"shiftnet_a":      4_188_680,
+	// TensorFlow's padding changes no parameter.
+	"tf_efficientnet_b0": 5_288_548,
+	"tf_efficientnet_b1": 7_794_184,
+	"tf_efficientnet_b2": 9_109_994,
+	"tf_efficientnet_b3": 12_233_232,
 }
 
 func TestParameterTotals(t *testing.T) {

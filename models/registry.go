@@ -48,10 +48,14 @@ func buildZoo() []Model {
 			Classifier: "classifier.1.weight",
 		},
 	}
-	for _, v := range EfficientNetVariants {
+	for _, v := range slices.Concat(EfficientNetVariants, TFEfficientNetVariants) {
+		origin := "torchvision"
+		if v.Same {
+			origin = "TensorFlow-trained, SAME padding"
+		}
 		ms = append(ms, Model{
 			Name:        v.Name,
-			Description: fmt.Sprintf("EfficientNet-%s, %dx%d ImageNet (torchvision)", strings.ToUpper(v.Name[len(v.Name)-2:]), v.Crop, v.Crop),
+			Description: fmt.Sprintf("EfficientNet-%s, %dx%d ImageNet (%s)", strings.ToUpper(v.Name[len(v.Name)-2:]), v.Crop, v.Crop, origin),
 			Build:       func(n int) (*graph.Graph, error) { return EfficientNet(v, n) },
 			Preprocess:  imagenet(v.Resize, v.Crop, preprocess.Bicubic), Classes: 1000, Labels: "imagenet",
 			Classifier: "classifier.1.weight",

@@ -30,8 +30,8 @@ func (op *Conv) Describe() string {
 	if g.StrideH != 1 || g.StrideW != 1 {
 		s += fmt.Sprintf(" s%dx%d", g.StrideH, g.StrideW)
 	}
-	if g.PadH != 0 || g.PadW != 0 {
-		s += fmt.Sprintf(" p%dx%d", g.PadH, g.PadW)
+	if g.PadH != 0 || g.PadW != 0 || g.ExtraPadH != 0 || g.ExtraPadW != 0 {
+		s += " p" + describePad(g.PadH, g.ExtraPadH) + "x" + describePad(g.PadW, g.ExtraPadW)
 	}
 	if g.DilH != 1 || g.DilW != 1 {
 		s += fmt.Sprintf(" d%dx%d", g.DilH, g.DilW)
@@ -40,6 +40,15 @@ func (op *Conv) Describe() string {
 		s += fmt.Sprintf(" g%d", g.Groups)
 	}
 	return s + actSuffix(op.Act)
+}
+
+// describePad is the padding along one axis as Describe shows it: "1" when
+// symmetric, "0,1" (before, after) with extra padding after.
+func describePad(pad, extra int) string {
+	if extra == 0 {
+		return fmt.Sprint(pad)
+	}
+	return fmt.Sprintf("%d,%d", pad, pad+extra)
 }
 
 func (op *Conv) Fields(f Fields) {
@@ -62,8 +71,13 @@ func (op *Conv) check(m *Model, n *Node) error {
 			return fmt.Errorf("conv geometry %+v: kernel, stride and dilation must be 1..%d", g, maxWindow)
 		}
 	}
-	if !inRange(g.PadH, 0, maxWindow) || !inRange(g.PadW, 0, maxWindow) || !inRange(g.Groups, 1, in.C) || in.C%g.Groups != 0 {
-		return fmt.Errorf("conv geometry %+v: padding must be 0..%d and groups divide the %d input channels", g, maxWindow, in.C)
+	for _, v := range []int{g.PadH, g.PadW, g.ExtraPadH, g.ExtraPadW} {
+		if !inRange(v, 0, maxWindow) {
+			return fmt.Errorf("conv geometry %+v: padding and extra padding must be 0..%d", g, maxWindow)
+		}
+	}
+	if !inRange(g.Groups, 1, in.C) || in.C%g.Groups != 0 {
+		return fmt.Errorf("conv geometry %+v: groups must divide the %d input channels", g, in.C)
 	}
 	// The kernels' indirection buffer has an int32 per tap and output position.
 	if _, ok := product(maxElems, out.N, out.H, out.W, g.KH, g.KW); !ok {

@@ -18,7 +18,7 @@ import (
 // wholeModels are the int8 models `make golden` quantizes into
 // testdata/golden/int8, each with the amd64 reference run beside it
 // (internal/cmd/int8ref).
-var wholeModels = []string{"squeezenet1_1", "shiftresnet20", "efficientnet_b0", "shiftnet_a"}
+var wholeModels = []string{"squeezenet1_1", "shiftresnet20", "efficientnet_b0", "shiftnet_a", "tf_efficientnet_b0"}
 
 // TestWholeModelsMatchAmd64Reference runs each model on every kernel path
 // this CPU supports and requires the output bytes the pure-Go reference

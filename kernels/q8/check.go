@@ -15,7 +15,8 @@ import (
 // checkGeometry rejects kernels, strides and dilations below 1 and
 // negative padding.
 func checkGeometry(g nn.ConvGeometry) error {
-	if g.KH < 1 || g.KW < 1 || g.StrideH < 1 || g.StrideW < 1 || g.DilH < 1 || g.DilW < 1 || g.PadH < 0 || g.PadW < 0 {
+	if g.KH < 1 || g.KW < 1 || g.StrideH < 1 || g.StrideW < 1 || g.DilH < 1 || g.DilW < 1 ||
+		g.PadH < 0 || g.PadW < 0 || g.ExtraPadH < 0 || g.ExtraPadW < 0 {
 		return fmt.Errorf("invalid geometry %+v", g)
 	}
 	return nil

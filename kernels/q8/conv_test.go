@@ -38,6 +38,10 @@ var convCases = []kerneltest.ConvCase{
 	kerneltest.NewConvCase(kerneltest.Shape(1, 2, 2, 4), 3, 5, 5, 1, 0, 1),    // no output pixels
 	kerneltest.NewConvCase(kerneltest.Shape(1, 5, 6, 96), 17, 3, 3, 1, 1, 1),  // 96 channels: 24 chunks of 4 per pixel tap
 	kerneltest.NewConvCase(kerneltest.Shape(1, 6, 7, 95), 8, 1, 1, 1, 0, 1),   // 95 channels, one full column tile
+	// TensorFlow's SAME padding: one more row and column after than before.
+	{In: kerneltest.Shape(1, 10, 12, 3), Cout: 16, KH: 3, KW: 3, Stride: 2, Dil: 1, Same: true}, // a stem: pad 0, 1
+	{In: kerneltest.Shape(1, 8, 9, 24), Cout: 9, KH: 5, KW: 5, Stride: 2, Dil: 1, Same: true},   // pad 1, 2 and 2, 2
+	{In: kerneltest.Shape(2, 6, 6, 33), Cout: 20, KH: 3, KW: 3, Stride: 2, Dil: 1, Same: true},  // batch 2, pixel taps
 }
 
 func TestConvRejectsBadArguments(t *testing.T) {
@@ -124,6 +128,9 @@ func TestConvMatchesReference(t *testing.T) {
 			Cout: 1 + rng.IntN(50), KH: k, KW: 1 + 2*rng.IntN(3),
 			Stride: 1 + rng.IntN(2), Pad: rng.IntN(k), Dil: 1 + rng.IntN(2),
 		})
+		if rng.IntN(3) == 0 {
+			cases[len(cases)-1].Pad, cases[len(cases)-1].Same = 0, true
+		}
 	}
 	paths := testPaths(t)
 	for _, c := range cases {

@@ -89,28 +89,53 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	for _, c := range dwCases {
 		for trial := range 3 {
-			f := newDWFixture(rng, c, trial == 2)
-			want := tensor.NewInt8(f.out)
-			q8ref.Conv2D(want, f.src, f.w, f.bias, f.geo, f.inZero, f.o, make([]int32, c.c))
-			for _, p := range testPaths(t) {
-				name := fmt.Sprintf("%s/%+v/trial%d", p, c, trial)
-				d, err := q8.NewDepthwise(p.k, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				fast := p.k != nil && c.c >= p.k.Depthwise.MinChannels && c.k*c.k <= p.k.Depthwise.MaxTaps
-				if q8.DepthwiseUsesKernels(d) != fast {
-					t.Fatalf("%s: runs the microkernels: %v", name, !fast)
-				}
-				checkRun(t, name, d.Run, f.src, want)
-				// The same rows computed in uneven pieces.
-				checkRun(t, name+"/rows", func(dst, src *tensor.Int8) {
-					for r := 0; r < d.Rows(); r += 2 {
-						d.RunRows(dst, src, r, min(r+2, d.Rows()))
-					}
-				}, f.src, want)
-			}
+			checkDepthwise(t, fmt.Sprintf("%+v/trial%d", c, trial), newDWFixture(rng, c, trial == 2))
 		}
+	}
+}
+
+// EfficientNet's depthwise layers with TensorFlow's SAME padding
+// (kerneltest.SameCases), on channel counts that take the microkernels
+// with and without a tail, and on batches of 2.
+func TestDepthwiseSamePadding(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 19))
+	for i, sc := range kerneltest.SameCases {
+		c := dwCase{1 + i%2, sc.H, sc.W, []int{32, 17, 96}[i%3], sc.K, sc.Stride, 0, 0, 1}
+		for trial := range 2 {
+			f := newDWFixture(rng, c, trial == 1)
+			f.geo = f.geo.WithSamePadding(c.h, c.w)
+			f.out.H, f.out.W = f.geo.OutSize(c.h, c.w)
+			if f.out.H != (c.h+c.stride-1)/c.stride || f.out.W != (c.w+c.stride-1)/c.stride {
+				t.Fatalf("%+v: SAME output %v, want ceil(input/stride)", f.geo, f.out)
+			}
+			checkDepthwise(t, fmt.Sprintf("%+v/%v/trial%d", f.geo, f.in, trial), f)
+		}
+	}
+}
+
+// checkDepthwise runs f on every path, whole and in uneven pieces of
+// rows, against the reference.
+func checkDepthwise(t *testing.T, what string, f dwFixture) {
+	t.Helper()
+	want := tensor.NewInt8(f.out)
+	q8ref.Conv2D(want, f.src, f.w, f.bias, f.geo, f.inZero, f.o, make([]int32, f.in.C))
+	for _, p := range testPaths(t) {
+		name := fmt.Sprintf("%s/%s", p, what)
+		d, err := q8.NewDepthwise(p.k, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		fast := p.k != nil && f.in.C >= p.k.Depthwise.MinChannels && f.geo.KH*f.geo.KW <= p.k.Depthwise.MaxTaps
+		if q8.DepthwiseUsesKernels(d) != fast {
+			t.Fatalf("%s: runs the microkernels: %v", name, !fast)
+		}
+		checkRun(t, name, d.Run, f.src, want)
+		// The same rows computed in uneven pieces.
+		checkRun(t, name+"/rows", func(dst, src *tensor.Int8) {
+			for r := 0; r < d.Rows(); r += 2 {
+				d.RunRows(dst, src, r, min(r+2, d.Rows()))
+			}
+		}, f.src, want)
 	}
 }
 
@@ -229,13 +254,15 @@ func BenchmarkDepthwise(b *testing.B) {
 func TestDepthwiseRandomGeometries(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 37))
 	ran := 0
-	for trial := range 40 {
+	const trials = 48
+	for trial := range trials {
 		g := nn.ConvGeometry{
 			KH: 1 + rng.IntN(7), KW: 1 + rng.IntN(7),
 			StrideH: 1 + rng.IntN(3), StrideW: 1 + rng.IntN(3),
 			DilH: 1 + rng.IntN(2), DilW: 1 + rng.IntN(2),
 		}
 		g.PadH, g.PadW = rng.IntN(g.KH+1), rng.IntN(g.KW+1)
+		g.ExtraPadH, g.ExtraPadW = trial%2, trial/2%2 // TensorFlow-style padding after
 		c := []int{1, 7, 15, 16, 19, 32, 45, 96}[rng.IntN(8)]
 		g.Groups = c
 		in := tensor.Shape{N: 1 + rng.IntN(2), H: 1 + rng.IntN(9), W: 1 + rng.IntN(9), C: c}
@@ -270,7 +297,7 @@ func TestDepthwiseRandomGeometries(t *testing.T) {
 		}
 	}
 	if ran < 25 {
-		t.Fatalf("only %d of 40 random geometries had an output", ran)
+		t.Fatalf("only %d of %d random geometries had an output", ran, trials)
 	}
 }
 

@@ -186,3 +186,33 @@ def build_transform(spec):
 
 def load_batch(paths, transform):
     return torch.stack([transform(load_rgb(p)) for p in paths])
+
+
+# ----------------------------------------------------------------------------
+# TensorFlow's "SAME" padding on a torchvision model.
+# ----------------------------------------------------------------------------
+
+def same_padding(n, k, stride, dilation):
+    """TensorFlow's SAME padding along one axis: (before, after) zeros for n inputs."""
+    out = -(-n // stride)
+    total = max(0, (out - 1) * stride + dilation * (k - 1) + 1 - n)
+    return total // 2, total - total // 2
+
+
+def _pad_same(conv, args):
+    x = args[0]
+    top, bottom = same_padding(x.shape[-2], conv.kernel_size[0], conv.stride[0], conv.dilation[0])
+    left, right = same_padding(x.shape[-1], conv.kernel_size[1], conv.stride[1], conv.dilation[1])
+    return (torch.nn.functional.pad(x, (left, right, top, bottom)),) + tuple(args[1:])
+
+
+def use_same_padding(model):
+    """Make every Conv2d of ``model`` pad as TensorFlow's SAME does (as timm's
+    tf_* models do): a forward pre-hook pads the input from its size, the
+    convolution's own padding is set to 0. The state_dict is unchanged.
+    Returns the model."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            m.padding = (0, 0)
+            m.register_forward_pre_hook(_pad_same)
+    return model

@@ -20,7 +20,11 @@ written by the same SCRIPT_VERSION is skipped (use --force to redo it). Every fi
 is written atomically (temp file + rename).
 
 Models: squeezenet1_0, squeezenet1_1, efficientnet_b0..b3 (torchvision, weights=None),
-shiftresnet20 (expansion 1), shiftresnet56 (expansion 3), shiftnet_a (see shiftnets.py).
+shiftresnet20 (expansion 1), shiftresnet56 (expansion 3), shiftnet_a (see shiftnets.py),
+tf_efficientnet_b0..b3 (torchvision's efficientnet_b0..b3 with TensorFlow's SAME padding:
+a forward pre-hook on every Conv2d pads its input as TensorFlow does, see
+golden_common.use_same_padding; evaluated at the training resolution after resizing to
+32 pixels more, bicubic, as TensorFlow's EfficientNet evaluation does).
 """
 
 import argparse
@@ -68,7 +72,19 @@ MODELS = [
      lambda: shiftnets.shiftresnet56(3.0), None, "cifar10"),
     ("shiftnet_a", "shiftnets.shiftnet_a()",
      lambda: shiftnets.shiftnet_a(), None, "imagenet"),
+    # New models go last: a model's seed is 1234 + its index.
+    ("tf_efficientnet_b0", "golden_common.use_same_padding(torchvision.models.efficientnet_b0(weights=None))",
+     lambda: common.use_same_padding(tvm.efficientnet_b0(weights=None)), None, "imagenet"),
+    ("tf_efficientnet_b1", "golden_common.use_same_padding(torchvision.models.efficientnet_b1(weights=None))",
+     lambda: common.use_same_padding(tvm.efficientnet_b1(weights=None)), None, "imagenet"),
+    ("tf_efficientnet_b2", "golden_common.use_same_padding(torchvision.models.efficientnet_b2(weights=None))",
+     lambda: common.use_same_padding(tvm.efficientnet_b2(weights=None)), None, "imagenet"),
+    ("tf_efficientnet_b3", "golden_common.use_same_padding(torchvision.models.efficientnet_b3(weights=None))",
+     lambda: common.use_same_padding(tvm.efficientnet_b3(weights=None)), None, "imagenet"),
 ]
+# TensorFlow's EfficientNet evaluation: resize to the training resolution + 32, centre crop it, bicubic.
+TF_RESOLUTION = {"tf_efficientnet_b0": 224, "tf_efficientnet_b1": 240, "tf_efficientnet_b2": 260,
+                 "tf_efficientnet_b3": 300}
 MODEL_NAMES = [m[0] for m in MODELS]
 FP16_MODELS = ("squeezenet1_1",)
 
@@ -80,6 +96,8 @@ def log(msg):
 def preprocessing_for(name, weights, dataset):
     if weights is not None:
         return common.preprocess_from_weights(weights)
+    if name in TF_RESOLUTION:
+        return common.imagenet_preprocess(TF_RESOLUTION[name] + 32, TF_RESOLUTION[name], "bicubic")
     if dataset == "cifar10":
         return common.cifar_preprocess()
     return common.imagenet_preprocess(256, 224, "bilinear")  # shiftnet_a: same as squeezenet

@@ -13,6 +13,12 @@ Writes into OUT_DIR:
       (32x32, ToTensor, Normalize CIFAR mean/std); label = index of the class folder
       in labels/cifar10.txt. Expected top-1: 78.55% (1571/2000, "78.6%" rounded;
       decoding the JPEGs differently, e.g. float IDCT, moves it by an image or two).
+  efficientnet_b0_tfhub_imagenet_dev.json   torchvision efficientnet_b0 (symmetric
+      padding) with shared/data/weights/efficientnet_b0_tfhub.pth on imagenet-dev,
+      Resize(256) bicubic, CenterCrop(224): the TensorFlow-trained weights with the
+      wrong padding, for comparison.
+  tf_efficientnet_b0_tfhub_imagenet_dev.json   the same weights with TensorFlow's SAME
+      padding (golden_common.use_same_padding), as neonet's tf_efficientnet_b0 runs them.
 
 Each file holds, per image, the file name, label, top-5 class indices (best first),
 the top-1 logit and softmax probability, plus the overall top-1/top-5 accuracy.
@@ -34,8 +40,12 @@ import golden_common as common  # noqa: E402
 import shiftnets  # noqa: E402
 
 SCRIPT_VERSION = 1
+# PyTorch 1.13 top-1 of the TF Hub EfficientNet-B0 weights on imagenet-dev, bicubic 256/224.
+EXPECTED_B0_SYMMETRIC = 0.86
+EXPECTED_B0_SAME = 0.89
 BATCH = 50
-EVALS = ("squeezenet1_1_imagenet_dev", "shiftresnet20_cifar10_dev")
+EVALS = ("squeezenet1_1_imagenet_dev", "shiftresnet20_cifar10_dev", "efficientnet_b0_tfhub_imagenet_dev",
+         "tf_efficientnet_b0_tfhub_imagenet_dev")
 
 
 def log(msg):
@@ -71,25 +81,44 @@ def evaluate(model, paths, labels, transform, batch=BATCH):
                      "top1": top1 / n, "top5": top5 / n}
 
 
-def squeezenet_job(data_dir, images_dir):
-    weights = os.path.join(data_dir, "weights", "squeezenet1_1_imagenet.pth")
+def imagenet_job(data_dir, images_dir, weights_file, description, factory, spec, expected_top1):
+    """An evaluation of torchvision-layout weights on imagenet-dev."""
+    weights = os.path.join(data_dir, "weights", weights_file)
     wnids = common.imagenet_wnids(data_dir)
     index = {w: i for i, w in enumerate(wnids)}
     names = common.imagenet_dev_files(images_dir)
     labels = [index[n.split("_")[0]] for n in names]
     paths = [(os.path.join(images_dir, "imagenet-dev", n), n) for n in names]
-    spec = common.imagenet_preprocess(256, 224, "bilinear")
 
     def build():
-        model = tvm.squeezenet1_1(weights=None)
+        model = factory()
         model.load_state_dict(torch.load(weights, map_location="cpu"))
         return model
 
     return {
-        "model": "torchvision.models.squeezenet1_1 + " + os.path.relpath(weights, data_dir),
+        "model": description + " + " + os.path.relpath(weights, data_dir),
         "weights": [weights], "images": "imagenet-dev", "paths": paths, "labels": labels,
-        "preprocessing": spec, "build": build, "expected_top1": 0.643,
+        "preprocessing": spec, "build": build, "expected_top1": expected_top1,
     }
+
+
+def squeezenet_job(data_dir, images_dir):
+    return imagenet_job(data_dir, images_dir, "squeezenet1_1_imagenet.pth", "torchvision.models.squeezenet1_1",
+                        lambda: tvm.squeezenet1_1(weights=None), common.imagenet_preprocess(256, 224, "bilinear"),
+                        0.643)
+
+
+def efficientnet_tfhub_job(data_dir, images_dir):
+    return imagenet_job(data_dir, images_dir, "efficientnet_b0_tfhub.pth", "torchvision.models.efficientnet_b0",
+                        lambda: tvm.efficientnet_b0(weights=None), common.imagenet_preprocess(256, 224, "bicubic"),
+                        EXPECTED_B0_SYMMETRIC)
+
+
+def tf_efficientnet_tfhub_job(data_dir, images_dir):
+    return imagenet_job(data_dir, images_dir, "efficientnet_b0_tfhub.pth",
+                        "golden_common.use_same_padding(torchvision.models.efficientnet_b0)",
+                        lambda: common.use_same_padding(tvm.efficientnet_b0(weights=None)),
+                        common.imagenet_preprocess(256, 224, "bicubic"), EXPECTED_B0_SAME)
 
 
 def shiftresnet_job(data_dir, images_dir):
@@ -167,7 +196,9 @@ def main():
     torch.set_num_threads(max(1, args.threads))
     os.makedirs(args.out_dir, exist_ok=True)
 
-    jobs = {"squeezenet1_1_imagenet_dev": squeezenet_job, "shiftresnet20_cifar10_dev": shiftresnet_job}
+    jobs = {"squeezenet1_1_imagenet_dev": squeezenet_job, "shiftresnet20_cifar10_dev": shiftresnet_job,
+            "efficientnet_b0_tfhub_imagenet_dev": efficientnet_tfhub_job,
+            "tf_efficientnet_b0_tfhub_imagenet_dev": tf_efficientnet_tfhub_job}
     t0 = time.time()
     for name in selected:
         run(name, jobs[name](args.data_dir, images_dir), args.out_dir, args.force)
