@@ -24,6 +24,9 @@ type Calibrator struct {
 	layers    []*engine.Layer
 	prog      *engine.Program
 	observers map[graph.Value]*calib.Observer
+	weighted  map[graph.Value]*calib.Observer // by channel gains, where known
+	gains     map[graph.Value][]gainTerm
+	gainBuf   []float64
 	sums      map[graph.Value][]float64 // per-channel sums, for channel means
 	pixels    map[graph.Value]int64
 	images    int
@@ -34,6 +37,7 @@ type Calibrator struct {
 	// average out, and without the correction they shift every output of
 	// the channel the same way, image after image (Nagel et al. 2019).
 	BiasCorrection bool
+	opts           Options
 }
 
 // NewCalibrator compiles g for calibration.
@@ -48,6 +52,13 @@ func NewCalibrator(g *graph.Graph) (*Calibrator, error) {
 	for _, l := range c.layers {
 		c.observers[l.Output] = calib.NewObserver()
 	}
+	c.gains = channelGains(c.layers)
+	c.weighted = map[graph.Value]*calib.Observer{}
+	for v, terms := range c.gains {
+		if len(terms) > 0 {
+			c.weighted[v] = calib.NewObserver()
+		}
+	}
 	return c, nil
 }
 
@@ -60,6 +71,9 @@ func (c *Calibrator) Observe(image []float32) error {
 	for v, o := range c.observers {
 		t := c.prog.Value(v)
 		o.Observe(t.Data)
+		if w := c.weighted[v]; w != nil {
+			w.ObserveWeighted(t.Data, c.channelWeights(v))
+		}
 		sum := c.sums[v]
 		if sum == nil {
 			sum = make([]float64, t.Shape.C)
@@ -76,10 +90,34 @@ func (c *Calibrator) Observe(image []float32) error {
 	return nil
 }
 
+// channelWeights is the gain of each channel of v on the current image.
+func (c *Calibrator) channelWeights(v graph.Value) []float64 {
+	terms := c.gains[v]
+	n := len(terms[0].w)
+	if cap(c.gainBuf) < n {
+		c.gainBuf = make([]float64, n)
+	}
+	w := c.gainBuf[:n]
+	clear(w)
+	for _, t := range terms {
+		if t.gate < 0 {
+			for i, x := range t.w {
+				w[i] += x
+			}
+			continue
+		}
+		gate := c.prog.Value(t.gate).Data
+		for i, x := range t.w {
+			w[i] += x * float64(gate[i]) * float64(gate[i])
+		}
+	}
+	return w
+}
+
 // channelMean is the mean of each channel of value v over the calibration
 // images, or nil when bias correction is off.
 func (c *Calibrator) channelMean(v graph.Value) []float64 {
-	if !c.BiasCorrection {
+	if !c.opts.BiasCorrection {
 		return nil
 	}
 	mean := make([]float64, len(c.sums[v]))
@@ -108,6 +146,12 @@ var sigmoidParams = quant.Params{Scale: 1.0 / 256, Zero: quant.QMin}
 // Quantize converts the calibrated model to int8, choosing every
 // activation range with method.
 func (c *Calibrator) Quantize(meta Meta, method calib.Method) (*qnet.Model, error) {
+	return c.QuantizeWith(meta, method, Options{BiasCorrection: c.BiasCorrection})
+}
+
+// QuantizeWith converts the calibrated model to int8 with options.
+func (c *Calibrator) QuantizeWith(meta Meta, method calib.Method, opts Options) (*qnet.Model, error) {
+	c.opts = opts
 	if c.images == 0 {
 		return nil, fmt.Errorf("ptq: %s: no calibration images observed", c.g.Name)
 	}
@@ -166,7 +210,11 @@ func (c *Calibrator) chooseParams(method calib.Method) map[graph.Value]quant.Par
 				f, _ = activationFunc(r.Act)
 			}
 		}
-		lo, hi := c.observers[v].RangeThrough(method, f)
+		o := c.observers[v]
+		if w := c.weighted[v]; w != nil && c.opts.Weighted {
+			o = w
+		}
+		lo, hi := o.RangeThrough(method, f)
 		return quant.ChooseParams(lo, hi)
 	}
 	params[c.g.Input] = calibrated(c.g.Input)
@@ -177,6 +225,9 @@ func (c *Calibrator) chooseParams(method calib.Method) map[graph.Value]quant.Par
 			params[l.Output] = params[l.Inputs[0]]
 		case l.Kind == "sigmoid":
 			params[l.Output] = sigmoidParams
+		case c.opts.LogitsMinMax && l.Output == c.g.Output:
+			lo, hi := c.observers[l.Output].Range(calib.MinMax)
+			params[l.Output] = quant.ChooseParams(lo, hi)
 		default:
 			params[l.Output] = calibrated(l.Output)
 		}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+
+	"neonet.dev/neonet/classify"
+	"neonet.dev/neonet/graph"
+	"neonet.dev/neonet/qnet"
+)
+
+// group names the role of an EfficientNet tensor.
+func group(name string) string {
+	switch {
+	case name == "input":
+		return "input"
+	case name == "features.0.0":
+		return "stem"
+	case name == "features.0.2":
+		return "stem.silu"
+	case name == "features.8.0":
+		return "head"
+	case name == "features.8.2":
+		return "head.silu"
+	case name == "avgpool" || name == "flatten" || name == "classifier.1":
+		return "logits"
+	case strings.HasSuffix(name, ".add"):
+		return "add"
+	}
+	for _, s := range []string{".avgpool", ".fc1", ".activation", ".fc2", ".scale_activation"} {
+		if strings.HasSuffix(name, s) {
+			return "se"
+		}
+	}
+	first := strings.HasPrefix(name, "features.1.")
+	i := strings.Index(name, ".block.")
+	if i < 0 {
+		return "?"
+	}
+	rest := name[i+len(".block."):]
+	if first {
+		rest = map[string]string{"0.0": "1.0", "0.2": "1.2", "1": "2", "2.0": "3.0"}[rest]
+	}
+	switch rest {
+	case "0.0":
+		return "expand"
+	case "0.2":
+		return "expand.silu"
+	case "1.0":
+		return "dw"
+	case "1.2":
+		return "dw.silu"
+	case "2":
+		return "mul"
+	case "3.0":
+		return "project"
+	}
+	return "?"
+}
+
+var groups = []string{"input", "stem", "stem.silu", "expand", "expand.silu", "dw", "dw.silu", "se", "mul", "project", "add", "head", "head.silu", "logits"}
+
+// simEval runs the simulator on samples and returns logits SQNR and agreement.
+func simEval(g *graph.Graph, qm *qnet.Model, held []*sample, qt, qw func(name, kind string) bool) (float64, float64) {
+	sims := []*sim{newSim(g, qm, qt, qw), newSim(g, qm, qt, qw)}
+	var mu sync.Mutex
+	var sig, noise float64
+	agree := 0
+	classify.Parallel(len(held), 2, func(w, i int) {
+		out := sims[w].run(held[i].input)
+		var s, n float64
+		for j, x := range held[i].logits {
+			d := float64(x) - float64(out[j])
+			s += float64(x) * float64(x)
+			n += d * d
+		}
+		a := classify.TopIndices(out, 1)[0] == classify.TopIndices(held[i].logits, 1)[0]
+		mu.Lock()
+		sig += s
+		noise += n
+		agree += btoi(a)
+		mu.Unlock()
+	}, nil)
+	return 10 * math.Log10(sig/noise), pct(agree, len(held))
+}
+
+func ablate(g *graph.Graph, qm *qnet.Model, held []*sample) {
+	none := func(string, string) bool { return false }
+	all := func(string, string) bool { return true }
+	s, a := simEval(g, qm, held, all, all)
+	fmt.Printf("  sim all quantized        logits %5.1f dB agree %5.1f%%\n", s, a)
+	s, a = simEval(g, qm, held, none, all)
+	fmt.Printf("  weights only             logits %5.1f dB agree %5.1f%%\n", s, a)
+	for _, gr := range groups {
+		only := func(name, _ string) bool { return group(name) == gr }
+		s, a = simEval(g, qm, held, only, none)
+		but := func(name, _ string) bool { return group(name) != gr }
+		s2, a2 := simEval(g, qm, held, but, all)
+		fmt.Printf("  %-12s only: logits %5.1f dB agree %5.1f%%   all but it: %5.1f dB agree %5.1f%%\n", gr, s, a, s2, a2)
+	}
+}

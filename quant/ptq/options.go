@@ -1,0 +1,25 @@
+package ptq
+
+import "fmt"
+
+// Options are the quantization choices beyond the range method.
+type Options struct {
+	BiasCorrection bool
+	LogitsMinMax   bool
+	Weighted       bool
+}
+
+// Set turns on one option by name.
+func (o *Options) Set(name string) error {
+	switch name {
+	case "bc":
+		o.BiasCorrection = true
+	case "logits-minmax":
+		o.LogitsMinMax = true
+	case "weighted":
+		o.Weighted = true
+	default:
+		return fmt.Errorf("ptq: unknown option %q", name)
+	}
+	return nil
+}
