@@ -7,6 +7,7 @@ type Options struct {
 	BiasCorrection bool
 	LogitsMinMax   bool
 	Weighted       bool
+	Refit          string // which layers: "dw", "all"
 }
 
 // Set turns on one option by name.
@@ -18,6 +19,8 @@ func (o *Options) Set(name string) error {
 		o.LogitsMinMax = true
 	case "weighted":
 		o.Weighted = true
+	case "refit-dw", "refit-all", "refit-pw":
+		o.Refit = name[len("refit-"):]
 	default:
 		return fmt.Errorf("ptq: unknown option %q", name)
 	}

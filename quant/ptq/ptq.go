@@ -30,6 +30,7 @@ type Calibrator struct {
 	sums      map[graph.Value][]float64 // per-channel sums, for channel means
 	pixels    map[graph.Value]int64
 	images    int
+	inputs    [][]float32 // the calibration images, for refitting
 	// BiasCorrection removes, from every convolution and
 	// linear layer's bias, the mean error that rounding its weights adds:
 	// sum over inputs of (dequantized w - w) * mean input channel value.
@@ -87,6 +88,7 @@ func (c *Calibrator) Observe(image []float32) error {
 		c.pixels[v] += int64(len(t.Data) / t.Shape.C)
 	}
 	c.images++
+	c.inputs = append(c.inputs, append([]float32(nil), image...))
 	return nil
 }
 
@@ -155,9 +157,15 @@ func (c *Calibrator) QuantizeWith(meta Meta, method calib.Method, opts Options) 
 	if c.images == 0 {
 		return nil, fmt.Errorf("ptq: %s: no calibration images observed", c.g.Name)
 	}
-	b := &builder{c: c, model: &qnet.Model{Name: meta.Name, Labels: meta.Labels, Preprocess: meta.Preprocess,
-		Calibration: meta.Calibration}, tensor: map[graph.Value]int{}}
 	params := c.chooseParams(method)
+	weights := c.roundWeights(params)
+	if opts.Refit != "" {
+		if err := c.refit(params, weights); err != nil {
+			return nil, err
+		}
+	}
+	b := &builder{c: c, model: &qnet.Model{Name: meta.Name, Labels: meta.Labels, Preprocess: meta.Preprocess,
+		Calibration: meta.Calibration}, tensor: map[graph.Value]int{}, weights: weights}
 	b.model.Input = b.addTensor("input", c.g.Input, params[c.g.Input])
 	for _, l := range c.layers {
 		if err := b.convert(l, params); err != nil {
@@ -169,6 +177,48 @@ func (c *Calibrator) QuantizeWith(meta Meta, method calib.Method, opts Options) 
 		return nil, fmt.Errorf("ptq: %w", err)
 	}
 	return b.model, nil
+}
+
+// qweights are a convolution's or linear layer's int8 weights, grouped by
+// output channel (OIHW or [Out][In]), their per-output-channel scales, and
+// the float bias.
+type qweights struct {
+	q      []int8
+	scales []float32
+	bias   []float32
+}
+
+// dequantized returns the real values of the weights.
+func (q *qweights) dequantized() []float32 {
+	per := len(q.q) / len(q.scales)
+	w := make([]float32, len(q.q))
+	for i, v := range q.q {
+		w[i] = float32(v) * q.scales[i/per]
+	}
+	return w
+}
+
+// roundWeights quantizes every convolution's and linear layer's weights
+// to the nearest int8 of their per-channel scale (with bias correction if
+// asked for).
+func (c *Calibrator) roundWeights(params map[graph.Value]quant.Params) map[*engine.Layer]*qweights {
+	weights := map[*engine.Layer]*qweights{}
+	for _, l := range c.layers {
+		var taps int
+		switch g := l.Node.Op.(type) {
+		case *graph.Conv2D:
+			taps = g.Geometry.KH * g.Geometry.KW
+		case *graph.Linear:
+			taps = 1
+		default:
+			continue
+		}
+		scales := quant.WeightScales(l.Weight, len(l.Bias))
+		wq := quantizeWeights(l.Weight, scales)
+		bias := correctBias(l.Bias, l.Weight, wq, scales, taps, c.channelMean(l.Inputs[0]))
+		weights[l] = &qweights{q: wq, scales: scales, bias: bias}
+	}
+	return weights
 }
 
 // isDataMovement reports whether a layer only moves values, so its output
@@ -249,7 +299,8 @@ func (c *Calibrator) chooseParams(method calib.Method) map[graph.Value]quant.Par
 type builder struct {
 	c      *Calibrator
 	model  *qnet.Model
-	tensor map[graph.Value]int // float value -> int8 tensor
+	tensor  map[graph.Value]int // float value -> int8 tensor
+	weights map[*engine.Layer]*qweights
 }
 
 func (b *builder) addTensor(name string, v graph.Value, p quant.Params) int {
@@ -273,7 +324,9 @@ func (b *builder) convert(l *engine.Layer, params map[graph.Value]quant.Params) 
 		if !clampOnly {
 			return fmt.Errorf("activation %s must be a separate layer", l.Act)
 		}
-		op = convOp(l.Weight, l.Bias, g.Geometry, g.Out, b.c.prog.Value(l.Inputs[0]).Shape.C, inP, l.Act, b.c.channelMean(l.Inputs[0]))
+		q := b.weights[l]
+		op = &qnet.Conv{Geometry: g.Geometry, Out: g.Out, Weights: packConv(q.q, g.Out, b.c.prog.Value(l.Inputs[0]).Shape.C/g.Geometry.Groups, g.Geometry.KH, g.Geometry.KW),
+			WeightScales: q.scales, Bias: quantizeBias(q.bias, q.q, q.scales, inP), Act: l.Act}
 	case *graph.BatchNorm: // an unfoldable batch norm: a depthwise 1x1 convolution
 		c := len(l.Scale)
 		geo := nn.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: c}
@@ -282,10 +335,8 @@ func (b *builder) convert(l *engine.Layer, params map[graph.Value]quant.Params) 
 		if !clampOnly {
 			return fmt.Errorf("activation %s must be a separate layer", l.Act)
 		}
-		scales := quant.WeightScales(l.Weight, g.Out)
-		wq := quantizeWeights(l.Weight, scales)
-		bias := correctBias(l.Bias, l.Weight, wq, scales, 1, b.c.channelMean(l.Inputs[0]))
-		op = &qnet.Linear{Out: g.Out, Weights: wq, WeightScales: scales, Bias: quantizeBias(bias, wq, scales, inP), Act: l.Act}
+		q := b.weights[l]
+		op = &qnet.Linear{Out: g.Out, Weights: q.q, WeightScales: q.scales, Bias: quantizeBias(q.bias, q.q, q.scales, inP), Act: l.Act}
 	case *graph.Activation:
 		f, err := activationFunc(l.Act)
 		if err != nil {

@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"sync"
 
 	"neonet.dev/neonet/classify"
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/qnet"
+	"neonet.dev/neonet/quant"
 )
 
 // group names the role of an EfficientNet tensor.
@@ -99,5 +101,51 @@ func ablate(g *graph.Graph, qm *qnet.Model, held []*sample) {
 		but := func(name, _ string) bool { return group(name) != gr }
 		s2, a2 := simEval(g, qm, held, but, all)
 		fmt.Printf("  %-12s only: logits %5.1f dB agree %5.1f%%   all but it: %5.1f dB agree %5.1f%%\n", gr, s, a, s2, a2)
+	}
+}
+
+// scan quantizes only the named tensor, with its range scaled, and
+// reports the logits SQNR for each scale.
+func scan(g *graph.Graph, qm *qnet.Model, held []*sample, name string) {
+	idx := -1
+	for i, t := range qm.Tensors {
+		if t.Name == name {
+			idx = i
+		}
+	}
+	orig := qm.Tensors[idx].Params
+	lo := orig.Scale * float32(-128-orig.Zero)
+	hi := orig.Scale * float32(127-orig.Zero)
+	none := func(string, string) bool { return false }
+	only := func(n, _ string) bool { return n == name }
+	for _, f := range []float32{0.25, 0.35, 0.5, 0.7, 1, 1.4} {
+		qm.Tensors[idx].Params = quant.ChooseParams(lo, hi*f)
+		s, a := simEval(g, qm, held, only, none)
+		fmt.Printf("  %s range [%.3f, %.3f] (x%.2f hi): logits %5.1f dB agree %5.1f%%\n", name, lo, hi*f, f, s, a)
+	}
+	qm.Tensors[idx].Params = orig
+}
+
+// budget quantizes one tensor at a time and lists the noise each adds to
+// the logits, largest first.
+func budget(g *graph.Graph, qm *qnet.Model, held []*sample) {
+	none := func(string, string) bool { return false }
+	type item struct {
+		name  string
+		noise float64
+	}
+	var items []item
+	total := 0.0
+	for _, t := range qm.Tensors {
+		name := t.Name
+		only := func(n, _ string) bool { return n == name }
+		s, _ := simEval(g, qm, held, only, none)
+		items = append(items, item{name, math.Pow(10, -s/10)})
+		total += math.Pow(10, -s/10)
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].noise > items[j].noise })
+	fmt.Printf("  sum of single-tensor noise: %.1f dB\n", -10*math.Log10(total))
+	for _, it := range items[:40] {
+		fmt.Printf("  %5.1f dB  %5.1f%%  %s (%s)\n", -10*math.Log10(it.noise), 100*it.noise/total, it.name, group(it.name))
 	}
 }

@@ -36,6 +36,8 @@ var (
 	configs   = flag.String("configs", "mse", "comma-separated variants")
 	stats     = flag.String("stats", "", "comma-separated tensors whose per-channel ranges to print")
 	chErr     = flag.String("cherr", "", "comma-separated int8 tensors whose per-channel errors to print")
+	scanT     = flag.String("scan", "", "comma-separated tensors to quantize alone with scaled ranges")
+	doBudget  = flag.Bool("budget", false, "noise each tensor adds alone")
 	doAblate  = flag.Bool("ablate", false, "quantize one group of tensors at a time in simulation")
 	nHeld     = flag.Int("n", 0, "use only every k-th held-out image so that about n are used (0: all)")
 )
@@ -200,6 +202,14 @@ func run(g *graph.Graph, c *ptq.Calibrator, cfg string, held []*sample) {
 	n := len(held)
 	fmt.Printf("%-40s fp32 %.2f%% int8 %.2f%% delta %+.2f agree %.2f%% logitSQNR %.1f dB (quantize %v)\n", cfg,
 		pct(fp1, n), pct(q1, n), pct(q1, n)-pct(fp1, n), pct(agree, n), 10*math.Log10(sig/noise), tq.Round(time.Millisecond))
+	for _, t := range strings.Split(*scanT, ",") {
+		if t != "" {
+			scan(g, qm, held, t)
+		}
+	}
+	if *doBudget {
+		budget(g, qm, held)
+	}
 	if *doAblate {
 		ablate(g, qm, held)
 	}
@@ -265,7 +275,7 @@ func channelStats(g *graph.Graph, cal []*sample, names []string) {
 	for _, name := range names {
 		x := stats[name]
 		type ch struct {
-			c             int
+			c           int
 			lo, hi, rms float64
 		}
 		var chs []ch
@@ -361,7 +371,7 @@ func channelErrors(g *graph.Graph, qm *qnet.Model, samples []*sample, names []st
 		a := accs[k]
 		var S, N float64
 		type ch struct {
-			c            int
+			c             int
 			sqnr, s, n, m float64
 		}
 		var chs []ch
