@@ -297,8 +297,8 @@ func (c *Calibrator) chooseParams(method calib.Method) map[graph.Value]quant.Par
 
 // builder assembles the int8 model.
 type builder struct {
-	c      *Calibrator
-	model  *qnet.Model
+	c       *Calibrator
+	model   *qnet.Model
 	tensor  map[graph.Value]int // float value -> int8 tensor
 	weights map[*engine.Layer]*qweights
 }

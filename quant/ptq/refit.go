@@ -22,7 +22,7 @@ type refitLayer struct {
 	in     tensor.Shape
 	out    tensor.Shape
 	groups int
-	d      int // patch length: inputs per group x taps, plus 1
+	d      int         // patch length: inputs per group x taps, plus 1
 	h, g   [][]float64 // per group: sum x̂ x̂ᵀ (d x d, upper half) and sum x̂ yᵀ (d x coutG)
 	coutG  int
 	n      float64 // patches accumulated
