@@ -11,6 +11,7 @@ import (
 	"neonet.dev/neonet/qnet"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/quant/calib"
+	"neonet.dev/neonet/tensor"
 )
 
 // LowerOptions is how float models are compiled for quantization and for
@@ -25,8 +26,7 @@ type Calibrator struct {
 	prog      *engine.Program
 	observers map[graph.Value]*calib.Observer
 	weighted  map[graph.Value]*calib.Observer // by channel gains, where known
-	gains     map[graph.Value][]gainTerm
-	gainBuf   []float64
+	gains     *gains
 	sums      map[graph.Value][]float64 // per-channel sums, for channel means
 	pixels    map[graph.Value]int64
 	images    int
@@ -53,12 +53,10 @@ func NewCalibrator(g *graph.Graph) (*Calibrator, error) {
 	for _, l := range c.layers {
 		c.observers[l.Output] = calib.NewObserver()
 	}
-	c.gains = channelGains(c.layers)
+	c.gains = newGains(c.layers, func(v graph.Value) tensor.Shape { return prog.Value(v).Shape }, prog.Value)
 	c.weighted = map[graph.Value]*calib.Observer{}
-	for v, terms := range c.gains {
-		if len(terms) > 0 {
-			c.weighted[v] = calib.NewObserver()
-		}
+	for v := range c.observers {
+		c.weighted[v] = calib.NewObserver()
 	}
 	return c, nil
 }
@@ -69,11 +67,14 @@ func (c *Calibrator) Observe(image []float32) error {
 	if _, err := c.prog.RunInput(image); err != nil {
 		return err
 	}
+	c.gains.update()
 	for v, o := range c.observers {
 		t := c.prog.Value(v)
 		o.Observe(t.Data)
-		if w := c.weighted[v]; w != nil {
-			w.ObserveWeighted(t.Data, c.channelWeights(v))
+		if w := c.gains.observed(v); w != nil {
+			c.weighted[v].ObserveWeighted(t.Data, w)
+		} else {
+			c.weighted[v].Observe(t.Data)
 		}
 		sum := c.sums[v]
 		if sum == nil {
@@ -90,30 +91,6 @@ func (c *Calibrator) Observe(image []float32) error {
 	c.images++
 	c.inputs = append(c.inputs, append([]float32(nil), image...))
 	return nil
-}
-
-// channelWeights is the gain of each channel of v on the current image.
-func (c *Calibrator) channelWeights(v graph.Value) []float64 {
-	terms := c.gains[v]
-	n := len(terms[0].w)
-	if cap(c.gainBuf) < n {
-		c.gainBuf = make([]float64, n)
-	}
-	w := c.gainBuf[:n]
-	clear(w)
-	for _, t := range terms {
-		if t.gate < 0 {
-			for i, x := range t.w {
-				w[i] += x
-			}
-			continue
-		}
-		gate := c.prog.Value(t.gate).Data
-		for i, x := range t.w {
-			w[i] += x * float64(gate[i]) * float64(gate[i])
-		}
-	}
-	return w
 }
 
 // channelMean is the mean of each channel of value v over the calibration

@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
 	"strings"
 	"sync"
+
+	"neonet.dev/neonet/engine"
+	"neonet.dev/neonet/quant/ptq"
 
 	"neonet.dev/neonet/classify"
 	"neonet.dev/neonet/graph"
@@ -148,4 +152,72 @@ func budget(g *graph.Graph, qm *qnet.Model, held []*sample) {
 	for _, it := range items[:40] {
 		fmt.Printf("  %5.1f dB  %5.1f%%  %s (%s)\n", -10*math.Log10(it.noise), 100*it.noise/total, it.name, group(it.name))
 	}
+}
+
+// perChannelTrial compares, for the tensors of the given groups, the
+// model's per-tensor parameters with per-channel min/max parameters
+// measured on the calibration images, everything else quantized as in qm.
+func perChannelTrial(g *graph.Graph, qm *qnet.Model, cal, held []*sample, groupList string) {
+	want := map[string]bool{}
+	for _, gr := range strings.Split(groupList, ",") {
+		want[gr] = true
+	}
+	var names []string
+	for _, t := range qm.Tensors {
+		if want[group(t.Name)] {
+			names = append(names, t.Name)
+		}
+	}
+	fp, err := engine.Compile(g, ptq.LowerOptions)
+	must(err)
+	byName := map[string]graph.Value{}
+	for _, l := range engine.Lower(g, ptq.LowerOptions) {
+		byName[l.Node.Name] = l.Output
+	}
+	lo, hi := map[string][]float32{}, map[string][]float32{}
+	for _, s := range cal {
+		_, err := fp.RunInput(s.input)
+		must(err)
+		for _, n := range names {
+			t := fp.Value(byName[n])
+			C := t.Shape.C
+			if lo[n] == nil {
+				lo[n], hi[n] = make([]float32, C), make([]float32, C)
+			}
+			for i, x := range t.Data {
+				lo[n][i%C] = min(lo[n][i%C], x)
+				hi[n][i%C] = max(hi[n][i%C], x)
+			}
+		}
+	}
+	all := func(string, string) bool { return true }
+	sims := []*sim{newSim(g, qm, all, all), newSim(g, qm, all, all)}
+	for _, sm := range sims {
+		for _, n := range names {
+			ps := make([]quant.Params, len(lo[n]))
+			for c := range ps {
+				ps[c] = quant.ChooseParams(lo[n][c], hi[n][c])
+			}
+			sm.perChannel(byName[n], ps)
+		}
+	}
+	var mu sync.Mutex
+	var sig, noise float64
+	agree := 0
+	classify.Parallel(len(held), 2, func(w, i int) {
+		out := sims[w].run(held[i].input)
+		var s, nn float64
+		for j, x := range held[i].logits {
+			d := float64(x) - float64(out[j])
+			s += float64(x) * float64(x)
+			nn += d * d
+		}
+		a := classify.TopIndices(out, 1)[0] == classify.TopIndices(held[i].logits, 1)[0]
+		mu.Lock()
+		sig += s
+		noise += nn
+		agree += btoi(a)
+		mu.Unlock()
+	}, nil)
+	fmt.Printf("  per-channel min/max at %s (%d tensors): logits %5.1f dB agree %5.1f%%\n", groupList, len(names), 10*math.Log10(sig/noise), pct(agree, len(held)))
 }

@@ -38,6 +38,7 @@ var (
 	chErr     = flag.String("cherr", "", "comma-separated int8 tensors whose per-channel errors to print")
 	scanT     = flag.String("scan", "", "comma-separated tensors to quantize alone with scaled ranges")
 	doBudget  = flag.Bool("budget", false, "noise each tensor adds alone")
+	perChan   = flag.String("perchan", "", "semicolon-separated lists of groups to try per-channel parameters on")
 	doAblate  = flag.Bool("ablate", false, "quantize one group of tensors at a time in simulation")
 	nHeld     = flag.Int("n", 0, "use only every k-th held-out image so that about n are used (0: all)")
 )
@@ -138,11 +139,11 @@ func main() {
 	}
 	fmt.Printf("calibrated in %v\n", time.Since(t0).Round(time.Second))
 	for _, cfg := range strings.Split(*configs, ",") {
-		run(g, c, cfg, held)
+		run(g, c, cfg, cal, held)
 	}
 }
 
-func run(g *graph.Graph, c *ptq.Calibrator, cfg string, held []*sample) {
+func run(g *graph.Graph, c *ptq.Calibrator, cfg string, calSet, held []*sample) {
 	method := calib.MSE
 	opts := ptq.Options{}
 	for _, part := range strings.Split(cfg, "+") {
@@ -205,6 +206,11 @@ func run(g *graph.Graph, c *ptq.Calibrator, cfg string, held []*sample) {
 	for _, t := range strings.Split(*scanT, ",") {
 		if t != "" {
 			scan(g, qm, held, t)
+		}
+	}
+	for _, gl := range strings.Split(*perChan, ";") {
+		if gl != "" {
+			perChannelTrial(g, qm, calSet, held, gl)
 		}
 	}
 	if *doBudget {

@@ -17,21 +17,23 @@ import (
 // and int8 weights, a stand-in for the int8 model that can leave any
 // tensor or weight in float.
 type sim struct {
-	layers  []*engine.Layer
-	values  map[graph.Value]*tensor.Tensor
-	params  map[graph.Value]quant.Params // quantized tensors
-	w       map[*engine.Layer][]float32  // packed weights in use
-	bias    map[*engine.Layer][]float32
-	input   graph.Value
-	output  graph.Value
-	quantIn bool
+	layers   []*engine.Layer
+	values   map[graph.Value]*tensor.Tensor
+	params   map[graph.Value]quant.Params // quantized tensors
+	w        map[*engine.Layer][]float32  // packed weights in use
+	bias     map[*engine.Layer][]float32
+	input    graph.Value
+	output   graph.Value
+	quantIn  bool
+	chParams map[graph.Value][]quant.Params
 }
 
 // newSim builds a simulator; quantTensor and quantWeights decide, by layer
 // name, what is quantized as in qm.
 func newSim(g *graph.Graph, qm *qnet.Model, quantTensor, quantWeights func(name, kind string) bool) *sim {
 	s := &sim{layers: engine.Lower(g, ptq.LowerOptions), values: map[graph.Value]*tensor.Tensor{}, params: map[graph.Value]quant.Params{},
-		w: map[*engine.Layer][]float32{}, bias: map[*engine.Layer][]float32{}, input: g.Input, output: g.Output}
+		w: map[*engine.Layer][]float32{}, bias: map[*engine.Layer][]float32{}, input: g.Input, output: g.Output,
+		chParams: map[graph.Value][]quant.Params{}}
 	byName := map[string]int{}
 	for i, t := range qm.Tensors {
 		byName[t.Name] = i
@@ -141,7 +143,12 @@ func (s *sim) run(in []float32) []float32 {
 		default:
 			panic("sim: no kernel for " + l.Kind)
 		}
-		if p, ok := s.params[l.Output]; ok {
+		if ps, ok := s.chParams[l.Output]; ok {
+			for i, x := range out.Data {
+				p := ps[i%len(ps)]
+				out.Data[i] = p.Dequantize(p.Quantize(x))
+			}
+		} else if p, ok := s.params[l.Output]; ok {
 			if l.Act == nn.ActReLU || l.Act == nn.ActReLU6 {
 				panic("sim: clamps not modelled")
 			}
@@ -152,3 +159,6 @@ func (s *sim) run(in []float32) []float32 {
 }
 
 var _ = math.Abs
+
+// perChannel gives tensors per-channel parameters in the simulation.
+func (s *sim) perChannel(v graph.Value, ps []quant.Params) { s.chParams[v] = ps }
