@@ -10,11 +10,12 @@ DATA ?= $(abspath ../shared/data)
 GOLDEN ?= testdata/golden
 BIN := bin/neonet
 
-# Debian packages the tests need: PyTorch for golden outputs.
+# Debian packages the tests need: PyTorch for golden outputs; mosquitto and
+# chromium for the MQTT client's and the web page's tests.
 APT_PACKAGES := python3-torch python3-torchvision python3-pil python3-numpy \
 	qemu-user-static llvm-16 binutils-aarch64-linux-gnu libopencv-dev gstreamer1.0-plugins-base \
 	debootstrap gcc-aarch64-linux-gnu g++-aarch64-linux-gnu pkg-config mtools dosfstools fdisk e2fsprogs \
-	xz-utils openssh-client openssh-server shellcheck
+	xz-utils openssh-client openssh-server shellcheck systemd mosquitto chromium
 
 # The packages whose arm64 code runs under qemu in `make test-arm64`.
 ARM64_PKGS ?= ./kernels/... ./qnet/... ./internal/workers/...
@@ -50,6 +51,7 @@ deps: ## install Debian packages and Go modules the tests need
 golden: deps ## make PyTorch's reference outputs in testdata/golden (incremental)
 	$(PYTHON) scripts/golden/make_golden.py --data-dir $(DATA) $(GOLDEN)
 	$(PYTHON) scripts/golden/reference_eval.py --data-dir $(DATA) $(GOLDEN)
+	$(PYTHON) scripts/golden/train_reference.py --data-dir $(DATA) $(GOLDEN)
 	$(MAKE) --no-print-directory golden-int8
 
 # Int8 models and their amd64 reference runs, for the arm64 whole-model tests.
@@ -79,6 +81,7 @@ test: deps golden ## run every test, with PyTorch's golden outputs
 	CGO_ENABLED=0 $(GO) build ./...
 	NEONET_REQUIRE_DATA=1 NEONET_DATA=$(DATA) $(GO) test -timeout 60m ./...
 	$(MAKE) --no-print-directory test-arm64
+	$(MAKE) --no-print-directory test-armv7
 	$(MAKE) --no-print-directory test-flash
 
 test-arm64: ## arm64 build under qemu: Cortex-A72 (NEON), Cortex-A76 (dot product), and purego
@@ -126,16 +129,17 @@ $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 # staticcheck runs once per build configuration (amd64, arm64, each with and
-# without purego) and -merge reports what holds in all of them, so an
+# without purego, and 32-bit arm) and -merge reports what holds in all of them, so an
 # assembly function's Go twin, used only where the assembly is not built,
 # is not called unused.
-lint: $(STATICCHECK) ## gofmt, go vet (amd64 and arm64), go mod tidy -diff, staticcheck
+lint: $(STATICCHECK) ## gofmt, go vet (amd64, arm64 and 32-bit arm), go mod tidy -diff, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	GOARCH=arm64 $(GO) vet ./...
+	GOARCH=arm GOARM=7 $(GO) vet ./...
 	$(GO) mod tidy -diff
 	@t=$$(mktemp -d) && trap 'rm -rf $$t' EXIT && \
-	for cfg in amd64: arm64: amd64:purego arm64:purego; do \
+	for cfg in amd64: arm64: amd64:purego arm64:purego arm:; do \
 		GOARCH=$${cfg%%:*} $(STATICCHECK) -tags "$${cfg#*:}" -f binary ./... > $$t/$${cfg/:/-}.bin || exit 1; \
 	done && $(STATICCHECK) -merge $$t/*.bin && echo "lint: clean"
 
@@ -144,7 +148,7 @@ fuzz: ## fuzz the parsers of outside input for a minute each
 	$(GO) test ./preprocess -run '^$$' -fuzz FuzzDecode -fuzztime 60s
 	$(GO) test ./modelfile -run "^$$" -fuzz FuzzRead -fuzztime 60s -fuzzminimizetime 2s
 	$(GO) test ./modelfile -run "^$$" -fuzz FuzzGraph -fuzztime 60s -fuzzminimizetime 2s
-	$(GO) test ./firmware -run '^$$' -fuzz FuzzParseConfig -fuzztime 60s
+	$(GO) test ./firmware -run '^$$' -fuzz FuzzParseConfig -fuzztime 60s -fuzzminimizetime 2s
 
-clean: ## remove build outputs (keeps golden data and the arm64 sysroot in build/)
+clean: ## remove build outputs (keeps golden data and the sysroots in build/)
 	rm -rf bin dist

@@ -61,6 +61,12 @@ func (c *capture) Open() error {
 	if c.vc != nil {
 		return nil
 	}
+	if c.kind == videoFile {
+		// Checked first: OpenCV calls a missing file one it cannot decode.
+		if _, err := os.Stat(c.target); err != nil {
+			return statError(c.target, err)
+		}
+	}
 	if c.kind == v4l2Device {
 		// Checked first because OpenCV's own error says only "can't open".
 		st, err := os.Stat(c.target)
@@ -83,7 +89,9 @@ func (c *capture) Open() error {
 	case c.kind == gstPipeline:
 		vc, err = gocv.VideoCaptureFileWithAPI(c.target, gocv.VideoCaptureGstreamer)
 	default:
-		vc, err = gocv.VideoCaptureFile(c.target)
+		// FFmpeg only: other backends tried in turn (GStreamer) add
+		// nothing for a file but their own complaints when it is broken.
+		vc, err = gocv.VideoCaptureFileWithAPI(c.target, gocv.VideoCaptureFFmpeg)
 	}
 	if err != nil || !vc.IsOpened() {
 		if vc != nil {
@@ -115,7 +123,7 @@ func (c *capture) openHint() string {
 	case gstPipeline:
 		return "OpenCV without GStreamer support, an unknown element, or a pipeline that does not end in appsink (gst-launch-1.0 tests it)"
 	}
-	return "not a video OpenCV can decode"
+	return "not a video OpenCV's FFmpeg backend can decode"
 }
 
 // Close implements Source.
@@ -129,8 +137,8 @@ func (c *capture) Close() error {
 	return nil
 }
 
-// Read implements Source. At the end of a looping file it rewinds and, if
-// the container cannot seek, reopens the file.
+// Read implements Source. At the end of a looping file it opens the file
+// again, so that a file removed or replaced meanwhile is noticed.
 func (c *capture) Read(f *Frame) error {
 	if c.vc == nil {
 		return fmt.Errorf("camera %s: %w", c, ErrClosed)
@@ -143,15 +151,12 @@ func (c *capture) Read(f *Frame) error {
 		if !c.opt.Loop {
 			return fmt.Errorf("camera %s: %w after %d frames", c, ErrEndOfStream, c.seq)
 		}
-		c.vc.Set(gocv.VideoCapturePosFrames, 0)
+		c.Close()
+		if err := c.Open(); err != nil {
+			return err
+		}
 		if !c.vc.Read(&c.mat) || c.mat.Empty() {
-			c.Close()
-			if err := c.Open(); err != nil {
-				return err
-			}
-			if !c.vc.Read(&c.mat) || c.mat.Empty() {
-				return fmt.Errorf("camera %s: no frame after restarting the file", c)
-			}
+			return fmt.Errorf("camera %s: no frame after restarting the file", c)
 		}
 	}
 	if err := c.store(f); err != nil {

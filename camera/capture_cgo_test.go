@@ -8,9 +8,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +22,18 @@ import (
 )
 
 func video(t *testing.T, name string) string {
-	return filepath.Join(testenv.SharedData(t), "videos", name)
+	return testenv.SharedData(t, "videos", name)
+}
+
+// readFile reads every frame of the video file at path once.
+func readFile(t *testing.T, path string) []Frame {
+	t.Helper()
+	src, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	return readAll(t, src)
 }
 
 // readAll reads a source to its end, keeping copies of the frames.
@@ -115,12 +128,7 @@ func aviPictures(t *testing.T, path string) int {
 
 func TestVideoFileLoops(t *testing.T) {
 	path := video(t, "tree.avi")
-	once, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	frames := readAll(t, once)
-	once.Close()
+	frames := readFile(t, path)
 
 	src, err := Open(path, Options{Loop: true})
 	if err != nil {
@@ -181,14 +189,11 @@ func TestGrabberSlowConsumerDropsFrames(t *testing.T) {
 	}
 }
 
-func TestGrabberReopensAtEndOfFile(t *testing.T) {
+// TestGrabberEndsAtEndOfFile: a file that does not loop is read to its
+// last frame, then Latest says the stream ended, once and for all.
+func TestGrabberEndsAtEndOfFile(t *testing.T) {
 	path := video(t, "tree.avi")
-	once, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	frames := readAll(t, once)
-	once.Close()
+	frames := readFile(t, path)
 
 	src, err := Open(path, Options{})
 	if err != nil {
@@ -197,26 +202,82 @@ func TestGrabberReopensAtEndOfFile(t *testing.T) {
 	g := NewGrabber(src, GrabberOptions{Clock: newFakeClock()})
 	defer g.Close()
 	var f Frame
-	n := uint64(len(frames))
-	for f.Seq <= n { // through the end of the file and beyond
-		if err := g.Latest(context.Background(), &f); err != nil {
+	var seen uint64
+	for {
+		err := g.Latest(context.Background(), &f)
+		if errors.Is(err, ErrEndOfStream) {
+			break
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
+		seen++
 	}
-	// The file started over: frame n+k is frame k again.
-	if want := frames[(f.Seq-1)%n]; !bytes.Equal(f.Pix, want.Pix) {
-		t.Errorf("frame %d after the reopen is not frame %d of the file", f.Seq, (f.Seq-1)%n+1)
+	if f.Seq != uint64(len(frames)) || !bytes.Equal(f.Pix, frames[len(frames)-1].Pix) {
+		t.Errorf("last frame taken: %d, want the file's last, %d", f.Seq, len(frames))
 	}
-	s := g.Stats()
-	if s.Reopens < 1 || !errors.Is(s.LastError, ErrEndOfStream) || !strings.Contains(s.LastError.Error(), path) {
-		t.Errorf("after the end of the file: %+v", s)
+	if err := g.Latest(context.Background(), &f); !errors.Is(err, ErrEndOfStream) || !strings.Contains(err.Error(), path) {
+		t.Errorf("Latest after the end: %v, want the end of stream again", err)
+	}
+	if s := g.Stats(); s.Reopens != 0 || s.Failures != 1 || s.Captured != uint64(len(frames)) || seen != s.Delivered {
+		t.Errorf("after the end of the file: %+v (%d taken)", s, seen)
+	}
+}
+
+// TestVideoFileRemovedAndRestored: a looping file opens again at its
+// end, so its removal is noticed there and said as it is ("no such file"),
+// and it plays again once restored; a path that does not exist yet parses.
+func TestVideoFileRemovedAndRestored(t *testing.T) {
+	data, err := os.ReadFile(video(t, "tree.avi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "camera.avi")
+	src, err := Parse(path, Options{Loop: true})
+	if err != nil {
+		t.Fatalf("a camera file that is not there yet: %v", err)
+	}
+	if err := src.Open(); err == nil || err.Error() != "camera "+path+": no such file or folder" {
+		t.Errorf("Open before the file exists: %v", err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var f Frame
+	if err := src.Read(&f); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(path)
+	for i := 0; ; i++ {
+		err := src.Read(&f)
+		if err == nil {
+			continue
+		}
+		if err.Error() != "camera "+path+": no such file or folder" || i > 100 {
+			t.Fatalf("read %d after the removal: %v, want no such file at the end of the file", i, err)
+		}
+		break
+	}
+	src.Close()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Open(); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Read(&f); err != nil {
+		t.Errorf("read after the file came back: %v", err)
 	}
 }
 
 // The fused preprocessing on real video frames (the photo and synthetic
 // cases are in preprocess_test.go).
 func TestPreprocessorMatchesReferenceOnVideo(t *testing.T) {
-	videos := filepath.Join(testenv.SharedData(t), "videos")
+	videos := testenv.SharedData(t, "videos")
 	for _, name := range []string{"Megamind.avi", "tree.avi", "gocv_small.mp4"} {
 		src, err := Open(filepath.Join(videos, name), Options{})
 		if err != nil {
@@ -260,13 +321,55 @@ func TestDeviceErrors(t *testing.T) {
 		"/dev/null":            "cannot open",
 		"gst:nosuch ! appsink": "cannot open",
 	} {
-		_, err := Open(spec, Options{})
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Open(%q): %v, want an error containing %q", spec, err, want)
-		}
+		wantOpenError(t, spec, want)
 	}
 	// A file OpenCV cannot decode.
-	if _, err := Open(filepath.Join(testenv.SharedData(t), "README.md"), Options{}); err == nil || !strings.Contains(err.Error(), "README.md: cannot open") {
-		t.Errorf("a text file as a video: %v", err)
+	wantOpenError(t, testenv.SharedData(t, "README.md"), "README.md: cannot open")
+}
+
+// TestCameraLibrariesQuiet: a file OpenCV cannot decode is said once, in
+// the error; OpenCV, GStreamer and FFmpeg write nothing to stderr (each
+// used to print its own lines, on every retry).
+func TestCameraLibrariesQuiet(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "broken.mp4")
+	if err := os.WriteFile(bad, []byte("not a video"), 0o644); err != nil {
+		t.Fatal(err)
 	}
+	stderr := captureStderr(t, func() {
+		src, err := Parse(bad, Options{})
+		if err == nil {
+			err = src.Open()
+		}
+		if err == nil || !strings.Contains(err.Error(), "broken.mp4") {
+			t.Errorf("a broken video: %v", err)
+		}
+	})
+	if strings.TrimSpace(stderr) != "" {
+		t.Errorf("the camera libraries wrote to stderr:\n%s", stderr)
+	}
+}
+
+// captureStderr runs f with file descriptor 2 (what C libraries write to)
+// going to a pipe, and returns what was written.
+func captureStderr(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := syscall.Dup(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan string)
+	go func() {
+		data, _ := io.ReadAll(r)
+		out <- string(data)
+	}()
+	syscall.Dup3(int(w.Fd()), 2, 0)
+	f()
+	syscall.Dup3(saved, 2, 0)
+	syscall.Close(saved)
+	w.Close()
+	return <-out
 }

@@ -4,7 +4,6 @@ package camera
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,7 +11,7 @@ import (
 )
 
 func TestNoCameraSupportWithoutCgo(t *testing.T) {
-	specs := []string{"0", "/dev/video0", "gst:videotestsrc ! appsink", filepath.Join(testenv.SharedData(t), "videos", "tree.avi")}
+	specs := []string{"0", "/dev/video0", "gst:videotestsrc ! appsink", testenv.SharedData(t, "videos", "tree.avi")}
 	for _, spec := range specs {
 		_, err := Open(spec, Options{})
 		if !errors.Is(err, ErrNoCameraSupport) || !strings.Contains(err.Error(), strings.TrimPrefix(spec, "gst:")) {

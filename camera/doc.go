@@ -15,6 +15,9 @@
 //	FILE                a video file (anything OpenCV's FFmpeg backend reads)
 //	DIR                 a folder of JPEG/PNG/BMP images, in name order
 //
+// A FILE or DIR need not exist when it is parsed: which of the two it is
+// is decided each time it is opened.
+//
 // Devices, pipelines and video files go through gocv (OpenCV's VideoCapture)
 // and need cgo; every gocv call is in a file built only with cgo. Built with
 // CGO_ENABLED=0, those specs fail with ErrNoCameraSupport while synthetic
@@ -29,8 +32,13 @@
 // fixed set of three buffers (one being filled, one ready, one held by the
 // consumer) that are swapped, never copied or reallocated; a ready frame
 // replaced before anyone took it is counted as dropped. Sources that fail
-// (unplugged, busy, end of a non-looping file) are closed, reported and
-// reopened with bounded exponential backoff.
+// (unplugged, busy, a camera file removed) are closed, reported and
+// reopened with bounded exponential backoff; a frame that cannot be read
+// (a corrupt image in a folder) is skipped and reported; the end of a file
+// or folder that does not loop ends capture. Stats show a call into the
+// source that has not returned, so that a stalled driver can be told from
+// a slow camera. The camera libraries' own messages on stderr are off
+// unless asked for (OPENCV_LOG_LEVEL, OPENCV_FFMPEG_LOGLEVEL).
 //
 // # Fused int8 preprocessing
 //

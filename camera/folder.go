@@ -1,7 +1,9 @@
 package camera
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,12 +33,9 @@ func NewFolder(dir string, opt Options) *Folder {
 
 func (s *Folder) String() string { return s.dir }
 
-// imageExts are the file types preprocess.Decode reads.
-var imageExts = []string{".jpg", ".jpeg", ".png", ".bmp"}
-
 // Open lists the folder's images. Reopened before its end, it resumes
-// after the last image read, so that an unreadable image is skipped rather
-// than retried forever; after the end it starts again from the first.
+// after the last image read; after the end it starts again from the
+// first.
 func (s *Folder) Open() error {
 	if s.open {
 		return nil
@@ -47,12 +46,12 @@ func (s *Folder) Open() error {
 	}
 	var files []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) {
+		if e.Type().IsRegular() && preprocess.IsImageFile(e.Name()) {
 			files = append(files, e.Name())
 		}
 	}
 	if len(files) == 0 {
-		return fmt.Errorf("camera %s: no images (want files ending in %s)", s.dir, strings.Join(imageExts, ", "))
+		return fmt.Errorf("camera %s: no images (want files ending in %s)", s.dir, strings.Join(preprocess.ImageExts, ", "))
 	}
 	slices.Sort(files)
 	if s.ended || s.next >= len(files) {
@@ -72,7 +71,8 @@ func (s *Folder) Open() error {
 // Close implements Source.
 func (s *Folder) Close() error { s.open = false; return nil }
 
-// Read decodes the next image into f.
+// Read decodes the next image into f. An image that does not decode is
+// an ErrBadFrame naming it: the next Read goes on with the next image.
 func (s *Folder) Read(f *Frame) error {
 	if !s.open {
 		return fmt.Errorf("camera %s: %w", s.dir, ErrClosed)
@@ -88,8 +88,11 @@ func (s *Folder) Read(f *Frame) error {
 	s.next++
 	s.pace.wait()
 	img, err := preprocess.Decode(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("camera %s: %w", s.dir, err) // the folder changed: list it again
+	}
 	if err != nil {
-		return fmt.Errorf("camera %s: %w", s.dir, err)
+		return fmt.Errorf("camera %s: %w: %w", s.dir, ErrBadFrame, err)
 	}
 	f.setRGB8(preprocess.ToRGB8(img))
 	stamp(f, &s.seq, s.opt.clock())

@@ -15,7 +15,7 @@ import (
 )
 
 func TestFolderSource(t *testing.T) {
-	dir := filepath.Join(testenv.SharedData(t), "images", "samples")
+	dir := testenv.SharedData(t, "images", "samples")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestFolderSource(t *testing.T) {
 }
 
 func TestFolderSkipsUnreadableImages(t *testing.T) {
-	samples := filepath.Join(testenv.SharedData(t), "images", "samples")
+	samples := testenv.SharedData(t, "images", "samples")
 	dir := t.TempDir()
 	for name, from := range map[string]string{"a.bmp": "cat.bmp", "c.jpg": "owl.jpg"} {
 		data, err := os.ReadFile(filepath.Join(samples, from))
@@ -107,12 +107,18 @@ func TestFolderSkipsUnreadableImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
-	var failures []string
-	g := NewGrabber(src, GrabberOptions{Clock: newFakeClock(), MaxFailures: 3, OnError: func(err error, _ time.Duration) {
-		mu.Lock()
-		defer mu.Unlock()
-		failures = append(failures, err.Error())
-	}})
+	var skipped, failures []error
+	g := NewGrabber(src, GrabberOptions{Clock: newFakeClock(), MaxFailures: 3,
+		OnBadFrame: func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			skipped = append(skipped, err)
+		},
+		OnError: func(err error, _ time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			failures = append(failures, err)
+		}})
 	defer g.Close()
 	owl, err := preprocess.Decode(filepath.Join(dir, "c.jpg"))
 	if err != nil {
@@ -130,8 +136,43 @@ func TestFolderSkipsUnreadableImages(t *testing.T) {
 	g.Close()
 	mu.Lock()
 	defer mu.Unlock()
-	if len(failures) == 0 || !strings.Contains(failures[0], "b.jpg") {
-		t.Errorf("the broken image is not reported by name: %q", failures)
+	// The broken image is skipped and said, by name; the folder is not
+	// taken for a failing camera.
+	if len(skipped) != 1 || !errors.Is(skipped[0], ErrBadFrame) || !strings.Contains(skipped[0].Error(), "b.jpg") || len(failures) != 0 {
+		t.Errorf("skipped %q, failures %q: want the broken image skipped by name, no failure", skipped, failures)
+	}
+	if s := g.Stats(); s.BadFrames != 1 || s.LastBadFrame != skipped[0] || s.Reopens != 0 {
+		t.Errorf("stats %+v: want 1 bad frame, no reopen", s)
+	}
+}
+
+// TestFolderRemoved: a folder camera that disappears fails as a camera
+// (no such file or folder), not as an unreadable image.
+func TestFolderRemoved(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "frames")
+	os.Mkdir(dir, 0o755)
+	data, err := os.ReadFile(testenv.SharedData(t, "images", "samples", "cat.bmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.bmp", "b.bmp"} {
+		os.WriteFile(filepath.Join(dir, name), data, 0o644)
+	}
+	src, err := Open(dir, Options{Loop: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f Frame
+	if err := src.Read(&f); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(dir)
+	if err := src.Read(&f); err == nil || errors.Is(err, ErrBadFrame) {
+		t.Errorf("read after the folder went: %v, want a failure of the camera", err)
+	}
+	src.Close()
+	if err := src.Open(); err == nil || err.Error() != "camera "+dir+": no such file or folder" {
+		t.Errorf("open after the folder went: %v", err)
 	}
 }
 

@@ -22,6 +22,9 @@ type GrabberOptions struct {
 	// OnError, if set, is called on the capture goroutine with every
 	// failure and the wait before the next attempt.
 	OnError func(err error, retryIn time.Duration)
+	// OnBadFrame, if set, is called on the capture goroutine with every
+	// frame the source could not read (ErrBadFrame) and skipped.
+	OnBadFrame func(err error)
 }
 
 // Stats count what a Grabber did.
@@ -31,10 +34,18 @@ type Stats struct {
 	Dropped   uint64 // frames replaced by a newer one before Latest took them
 	Failures  uint64 // failed opens and reads (including ends of stream)
 	Reopens   uint64 // successful opens after a failure
+	BadFrames uint64 // frames the source could not read and skipped (ErrBadFrame)
 	// LastError is the most recent failure, naming the source and the
 	// cause, and LastErrorTime when it happened; nil if none.
 	LastError     error
 	LastErrorTime time.Time
+	// LastBadFrame is the most recent ErrBadFrame, nil if none.
+	LastBadFrame error
+	// InCall is the call into the source in progress, "open" or "read",
+	// and CallStart when it began; "" between calls. A call that lasts
+	// far longer than a frame interval is a stalled driver.
+	InCall    string
+	CallStart time.Time
 }
 
 // ErrGrabberClosed is returned by Latest after Close.
@@ -90,7 +101,8 @@ func NewGrabber(src Source, opt GrabberOptions) *Grabber {
 func (g *Grabber) String() string { return g.src.String() }
 
 // capture is the capture goroutine: open, read, publish, and on failure
-// close, report, wait and try again.
+// close, report, wait and try again. A frame the source could not read is
+// skipped; the end of a file or folder that does not loop ends capture.
 func (g *Grabber) capture(ctx context.Context) {
 	defer close(g.done)
 	defer g.src.Close()
@@ -99,7 +111,7 @@ func (g *Grabber) capture(ctx context.Context) {
 	consecutive := 0
 	failed := false
 	for ctx.Err() == nil {
-		err := g.src.Open()
+		err := g.call("open", g.src.Open)
 		if err == nil {
 			if failed {
 				g.mu.Lock()
@@ -107,7 +119,12 @@ func (g *Grabber) capture(ctx context.Context) {
 				g.mu.Unlock()
 				failed = false
 			}
-			if err = g.src.Read(back); err != nil {
+			err = g.call("read", func() error { return g.src.Read(back) })
+			if errors.Is(err, ErrBadFrame) {
+				g.badFrame(err)
+				continue
+			}
+			if err != nil {
 				g.src.Close()
 			}
 		}
@@ -118,15 +135,7 @@ func (g *Grabber) capture(ctx context.Context) {
 		}
 		failed = true
 		consecutive++
-		g.mu.Lock()
-		g.stats.Failures++
-		g.stats.LastError, g.stats.LastErrorTime = err, g.opt.Clock.Now()
-		giveUp := g.opt.MaxFailures > 0 && consecutive >= g.opt.MaxFailures
-		if giveUp {
-			g.stopCause = fmt.Errorf("camera %s: gave up after %d consecutive failures: %w", g.src, consecutive, err)
-		}
-		g.mu.Unlock()
-		if giveUp {
+		if g.fail(err, consecutive) {
 			g.signal()
 			return
 		}
@@ -138,6 +147,46 @@ func (g *Grabber) capture(ctx context.Context) {
 		}
 		backoff = min(2*backoff, g.opt.MaxBackoff)
 	}
+}
+
+// call runs one call into the source, noting it in the stats while it
+// runs.
+func (g *Grabber) call(name string, f func() error) error {
+	g.mu.Lock()
+	g.stats.InCall, g.stats.CallStart = name, g.opt.Clock.Now()
+	g.mu.Unlock()
+	err := f()
+	g.mu.Lock()
+	g.stats.InCall = ""
+	g.mu.Unlock()
+	return err
+}
+
+// badFrame counts and reports a frame the source skipped.
+func (g *Grabber) badFrame(err error) {
+	g.mu.Lock()
+	g.stats.BadFrames++
+	g.stats.LastBadFrame = err
+	g.mu.Unlock()
+	if g.opt.OnBadFrame != nil {
+		g.opt.OnBadFrame(err)
+	}
+}
+
+// fail counts a failure and reports whether capture stops for good: at
+// the end of a stream, or after MaxFailures consecutive failures.
+func (g *Grabber) fail(err error, consecutive int) (stop bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.stats.Failures++
+	g.stats.LastError, g.stats.LastErrorTime = err, g.opt.Clock.Now()
+	switch {
+	case errors.Is(err, ErrEndOfStream):
+		g.stopCause = err
+	case g.opt.MaxFailures > 0 && consecutive >= g.opt.MaxFailures:
+		g.stopCause = fmt.Errorf("camera %s: gave up after %d consecutive failures: %w", g.src, consecutive, err)
+	}
+	return g.stopCause != nil
 }
 
 // publish makes f the newest frame and returns the buffer to capture into
@@ -167,8 +216,10 @@ func (g *Grabber) signal() {
 // captured, and swaps it into dst: dst receives the frame and the Grabber
 // keeps dst's old buffer for a later capture, so dst.Pix changes identity
 // from call to call. Concurrent calls are serialised. It returns ctx's
-// error if ctx ends first, ErrGrabberClosed after Close, and the last
-// failure if the grabber gave up (GrabberOptions.MaxFailures).
+// error if ctx ends first, ErrGrabberClosed after Close, the source's
+// ErrEndOfStream once a file or folder that does not loop has ended (after
+// its last frame was taken), and the last failure if the grabber gave up
+// (GrabberOptions.MaxFailures).
 func (g *Grabber) Latest(ctx context.Context, dst *Frame) error {
 	g.consumer.Lock()
 	defer g.consumer.Unlock()

@@ -19,98 +19,129 @@ func samePattern(f *Frame, seq uint64) bool {
 	return bytes.Equal(f.Pix[:len(want.Pix)], want.Pix)
 }
 
-func TestGrabberLatestDropsAndReopens(t *testing.T) {
-	clock := newFakeClock()
-	src := newScriptedSource()
-	var mu sync.Mutex
-	var reported []error
-	var waits []time.Duration
-	g := NewGrabber(src, GrabberOptions{
-		Clock: clock, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second,
+// grabberScript is a Grabber over a scripted source and a fake clock, with
+// the failures it reported and the backoffs it announced.
+type grabberScript struct {
+	g     *Grabber
+	src   *scriptedSource
+	clock *fakeClock
+	ctx   context.Context
+
+	mu       sync.Mutex
+	reported []error
+	waits    []time.Duration
+}
+
+func newGrabberScript() *grabberScript {
+	h := &grabberScript{clock: newFakeClock(), src: newScriptedSource(), ctx: context.Background()}
+	h.g = NewGrabber(h.src, GrabberOptions{
+		Clock: h.clock, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second,
 		OnError: func(err error, retryIn time.Duration) {
-			mu.Lock()
-			defer mu.Unlock()
-			reported, waits = append(reported, err), append(waits, retryIn)
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.reported, h.waits = append(h.reported, err), append(h.waits, retryIn)
 		},
 	})
-	ctx := context.Background()
+	return h
+}
 
-	// Five frames while nobody reads: the newest is handed over, four
-	// were dropped.
-	for range 5 {
-		src.steps <- nil
-	}
-	waitFor(t, "5 captures", func() bool { return g.Stats().Captured == 5 })
+// TestGrabberLatestDropsAndReopens runs one grabber through frames nobody
+// reads, a failure and its reopen, backoff and Close, in that order.
+func TestGrabberLatestDropsAndReopens(t *testing.T) {
+	h := newGrabberScript()
 	var f Frame
-	if err := g.Latest(ctx, &f); err != nil {
+	h.checkLatestDropsOlderFrames(t, &f)
+	h.checkLatestWaitsForANewFrame(t, &f)
+	h.checkFailureReopens(t, &f)
+	h.checkBackoff(t, &f)
+	h.checkClose(t, &f)
+}
+
+// checkLatestDropsOlderFrames: five frames while nobody reads; the newest
+// is handed over, four were dropped.
+func (h *grabberScript) checkLatestDropsOlderFrames(t *testing.T, f *Frame) {
+	for range 5 {
+		h.src.steps <- nil
+	}
+	waitFor(t, "5 captures", func() bool { return h.g.Stats().Captured == 5 })
+	if err := h.g.Latest(h.ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	if f.Seq != 5 || f.Skipped != 4 || !samePattern(&f, 5) {
-		t.Errorf("first Latest: frame %d skipped %d (pattern matches: %v), want frame 5 after 4 skipped", f.Seq, f.Skipped, samePattern(&f, 5))
+	if f.Seq != 5 || f.Skipped != 4 || !samePattern(f, 5) {
+		t.Errorf("first Latest: frame %d skipped %d (pattern matches: %v), want frame 5 after 4 skipped", f.Seq, f.Skipped, samePattern(f, 5))
 	}
-	if s := g.Stats(); s.Captured != 5 || s.Dropped != 4 || s.Delivered != 1 {
+	if s := h.g.Stats(); s.Captured != 5 || s.Dropped != 4 || s.Delivered != 1 {
 		t.Errorf("stats %+v, want 5 captured, 4 dropped, 1 delivered", s)
 	}
+}
 
-	// Latest waits for a newer frame; it never hands out the same one twice.
-	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-	err := g.Latest(short, &f)
+// checkLatestWaitsForANewFrame: Latest never hands out the same frame
+// twice.
+func (h *grabberScript) checkLatestWaitsForANewFrame(t *testing.T, f *Frame) {
+	short, cancel := context.WithTimeout(h.ctx, 20*time.Millisecond)
+	err := h.g.Latest(short, f)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Latest without a new frame: %v, want the context's deadline", err)
 	}
-	src.steps <- nil
-	if err := g.Latest(ctx, &f); err != nil || f.Seq != 6 || f.Skipped != 0 || !samePattern(&f, 6) {
+	h.src.steps <- nil
+	if err := h.g.Latest(h.ctx, f); err != nil || f.Seq != 6 || f.Skipped != 0 || !samePattern(f, 6) {
 		t.Errorf("Latest: frame %d skipped %d, %v; want frame 6", f.Seq, f.Skipped, err)
 	}
+}
 
-	// A failure: reported, the source closed and reopened after the
-	// backoff, and capture goes on.
-	src.steps <- errUnplugged
-	waitFor(t, "the reopen", func() bool { return g.Stats().Reopens == 1 })
-	s := g.Stats()
+// checkFailureReopens: a failure is reported, the source closed and
+// reopened after the backoff, and capture goes on.
+func (h *grabberScript) checkFailureReopens(t *testing.T, f *Frame) {
+	h.src.steps <- errUnplugged
+	waitFor(t, "the reopen", func() bool { return h.g.Stats().Reopens == 1 })
+	s := h.g.Stats()
 	if s.Failures != 1 || !errors.Is(s.LastError, errUnplugged) || !strings.Contains(s.LastError.Error(), "scripted") {
 		t.Errorf("after a failed read: %+v", s)
 	}
-	if opens, closes := src.counts(); opens != 2 || closes != 1 {
+	if opens, closes := h.src.counts(); opens != 2 || closes != 1 {
 		t.Errorf("source opened %d times and closed %d, want 2 and 1", opens, closes)
 	}
-	src.steps <- nil
-	if err := g.Latest(ctx, &f); err != nil || f.Seq != 7 {
+	h.src.steps <- nil
+	if err := h.g.Latest(h.ctx, f); err != nil || f.Seq != 7 {
 		t.Errorf("after the reopen: frame %d, %v; want frame 7", f.Seq, err)
 	}
+}
 
-	// Backoff doubles with consecutive failures and starts over after a
-	// frame.
-	src.steps <- errUnplugged
-	src.steps <- errUnplugged
-	src.steps <- nil
-	src.steps <- errUnplugged
-	src.steps <- nil
-	if err := g.Latest(ctx, &f); err != nil {
+// checkBackoff: backoff doubles with consecutive failures and starts over
+// after a frame.
+func (h *grabberScript) checkBackoff(t *testing.T, f *Frame) {
+	for _, step := range []error{errUnplugged, errUnplugged, nil, errUnplugged, nil} {
+		h.src.steps <- step
+	}
+	if err := h.g.Latest(h.ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "9 captures", func() bool { return g.Stats().Captured == 9 })
-	mu.Lock()
-	if want := []time.Duration{100, 100, 200, 100}; !slices.Equal(waits, scaled(want, time.Millisecond)) || len(reported) != 4 {
-		t.Errorf("reported %d failures with waits %v, want waits %v", len(reported), waits, scaled(want, time.Millisecond))
+	waitFor(t, "9 captures", func() bool { return h.g.Stats().Captured == 9 })
+	want := scaled([]time.Duration{100, 100, 200, 100}, time.Millisecond)
+	h.mu.Lock()
+	if !slices.Equal(h.waits, want) || len(h.reported) != 4 {
+		t.Errorf("reported %d failures with waits %v, want waits %v", len(h.reported), h.waits, want)
 	}
-	mu.Unlock()
-	if got := clock.slept(); !slices.Equal(got, scaled([]time.Duration{100, 100, 200, 100}, time.Millisecond)) {
+	h.mu.Unlock()
+	if got := h.clock.slept(); !slices.Equal(got, want) {
 		t.Errorf("slept %v", got)
 	}
+}
 
-	close(src.steps)
-	if err := g.Close(); err != nil {
+// checkClose: Close stops capture, closes the source and is idempotent.
+func (h *grabberScript) checkClose(t *testing.T, f *Frame) {
+	close(h.src.steps)
+	if err := h.g.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Latest(ctx, &f); !errors.Is(err, ErrGrabberClosed) {
+	if err := h.g.Latest(h.ctx, f); !errors.Is(err, ErrGrabberClosed) {
 		t.Errorf("Latest after Close: %v, want ErrGrabberClosed", err)
 	}
-	if opens, closes := src.counts(); opens != closes {
+	if opens, closes := h.src.counts(); opens != closes {
 		t.Errorf("after Close the source was opened %d times and closed %d", opens, closes)
 	}
-	if err := g.Close(); err != nil {
+	if err := h.g.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
 }
@@ -226,5 +257,32 @@ func TestSyntheticSource(t *testing.T) {
 	// Options size the pattern when the spec does not.
 	if src, err := Open("synthetic", Options{Width: 320, Height: 200}); err != nil || src.String() != "synthetic:320x200" {
 		t.Errorf("synthetic with options: %v, %v", src, err)
+	}
+}
+
+// stuckSource never returns from Open until released, as a driver call
+// that hangs.
+type stuckSource struct{ release chan struct{} }
+
+func (s stuckSource) String() string      { return "/dev/video9" }
+func (s stuckSource) Open() error         { <-s.release; return errUnplugged }
+func (s stuckSource) Read(f *Frame) error { return ErrClosed }
+func (s stuckSource) Close() error        { return nil }
+
+// TestGrabberStatsShowACallInProgress: a call into the source that does
+// not return shows in the stats, with when it began.
+func TestGrabberStatsShowACallInProgress(t *testing.T) {
+	clock := newFakeClock()
+	src := stuckSource{make(chan struct{})}
+	g := NewGrabber(src, GrabberOptions{Clock: clock})
+	waitFor(t, "the open", func() bool { return g.Stats().InCall == "open" })
+	if s := g.Stats(); !s.CallStart.Equal(clock.Now()) {
+		t.Errorf("call started %v, want %v", s.CallStart, clock.Now())
+	}
+	close(src.release)
+	waitFor(t, "the failure", func() bool { return g.Stats().Failures > 0 })
+	g.Close()
+	if s := g.Stats(); s.InCall != "" {
+		t.Errorf("after the call: %+v", s)
 	}
 }

@@ -14,14 +14,14 @@ import (
 // the frame with tables computed once:
 //
 //   - Resize: Pillow's separable convolution (horizontal pass, then
-//     vertical), with the same 22-bit fixed-point coefficient tables and the
-//     same rounding and clamping after each pass, so the resized pixels are
-//     bit-identical to preprocess.Resize's. Only the pixels that survive the
+//     vertical), with preprocess.Resize's fixed-point weights
+//     (preprocess.NewCoeffs) and the same rounding and clamping after each
+//     pass, so the resized pixels are bit-identical to preprocess.Resize's. Only the pixels that survive the
 //     centre crop are computed: the horizontal pass produces the cropped
 //     columns of the source rows the vertical pass reads, into a ring of a
 //     few rows that stays in cache.
-//   - Crop: torchvision's offsets (half the excess, rounded half to even),
-//     with zero padding where the crop is larger than the resized image.
+//   - Crop: torchvision's offsets (preprocess.CenterCrop), with zero
+//     padding where the crop is larger than the resized image.
 //   - BGR to RGB, (v/255 - mean)/std in float32 and quantization with ties
 //     to even: all functions of one byte per channel, so one 256-entry int8
 //     table per channel replaces them.
@@ -40,16 +40,8 @@ type Preprocessor struct {
 // NewPreprocessor prepares the preprocessing of frameW x frameH frames for
 // a model whose input is quantized with in.
 func NewPreprocessor(spec preprocess.Spec, in quant.Params, frameW, frameH int) (*Preprocessor, error) {
-	if spec.Resize < 0 || spec.CropH <= 0 || spec.CropW <= 0 {
-		return nil, fmt.Errorf("camera: preprocessing spec: resize %d, crop %dx%d: want resize >= 0 and a positive crop", spec.Resize, spec.CropH, spec.CropW)
-	}
-	if spec.Filter != preprocess.Bilinear && spec.Filter != preprocess.Bicubic && spec.Filter != preprocess.Nearest {
-		return nil, fmt.Errorf("camera: preprocessing spec: unknown filter %v", spec.Filter)
-	}
-	for _, s := range spec.Std {
-		if s == 0 {
-			return nil, fmt.Errorf("camera: preprocessing spec: zero std %v", spec.Std)
-		}
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("camera: %w", err)
 	}
 	if !(in.Scale > 0) || math.IsInf(float64(in.Scale), 0) {
 		return nil, fmt.Errorf("camera: input quantization %v: want a positive finite scale", in)
@@ -57,30 +49,28 @@ func NewPreprocessor(spec preprocess.Spec, in quant.Params, frameW, frameH int) 
 	if frameW <= 0 || frameH <= 0 {
 		return nil, fmt.Errorf("camera: frame size %dx%d: want positive", frameW, frameH)
 	}
-	resW, resH := resizedSize(spec, frameW, frameH)
+	resW, resH := spec.ResizedSize(frameW, frameH)
 	p := &Preprocessor{
 		spec: spec, frameW: frameW, frameH: frameH,
 		cols: newAxis(frameW, resW, spec.CropW, spec.Filter, 4),
 		rows: newAxis(frameH, resH, spec.CropH, spec.Filter, 1),
 	}
+	norm := spec.NormTable()
 	for c := range 3 {
 		for v := range 256 {
-			// Spec.Tensor's float32 arithmetic, operation by operation.
-			x := float32(v) / 255
-			x = float32(x - spec.Mean[c])
-			p.lut[c][v] = in.Quantize(float32(x / spec.Std[c]))
+			p.lut[c][v] = in.Quantize(norm[c][v])
 		}
 	}
 	ringRows := 1
-	for _, n := range p.rows.n {
+	for _, n := range p.rows.N {
 		ringRows = max(ringRows, n)
 	}
 	p.ring = make([][]byte, ringRows)
 	for i := range p.ring {
-		p.ring[i] = make([]byte, 3*p.cols.valid)
+		p.ring[i] = make([]byte, 3*p.cols.Valid)
 	}
 	p.ringRow = make([]int, ringRows)
-	p.acc = make([]int32, 3*p.cols.valid)
+	p.acc = make([]int32, 3*p.cols.Valid)
 	return p, nil
 }
 
@@ -107,13 +97,13 @@ func (p *Preprocessor) Run(dst []int8, f *Frame) error {
 	}
 	rowLen := 3 * p.spec.CropW
 	o := 0
-	for range p.rows.pad0 {
+	for range p.rows.Before {
 		p.padPixels(dst[o : o+rowLen])
 		o += rowLen
 	}
 	rows := p.rows
-	for vy := range rows.valid {
-		start, n := rows.start[vy], rows.n[vy]
+	for vy := range rows.Valid {
+		start, n := rows.Start[vy], rows.N[vy]
 		for r := start; r < start+n; r++ {
 			slot := r % len(p.ring)
 			if p.ringRow[slot] != r {
@@ -121,14 +111,14 @@ func (p *Preprocessor) Run(dst []int8, f *Frame) error {
 				p.ringRow[slot] = r
 			}
 		}
-		p.resampleColumns(rows.w[vy*rows.ksize:][:n], start)
+		p.resampleColumns(rows.W[vy*rows.KSize:][:n], start)
 		out := dst[o : o+rowLen]
-		p.padPixels(out[:3*p.cols.pad0])
-		p.quantizeRow(out[3*p.cols.pad0:][:3*p.cols.valid])
-		p.padPixels(out[3*(p.cols.pad0+p.cols.valid):])
+		p.padPixels(out[:3*p.cols.Before])
+		p.quantizeRow(out[3*p.cols.Before:][:3*p.cols.Valid])
+		p.padPixels(out[3*(p.cols.Before+p.cols.Valid):])
 		o += rowLen
 	}
-	for range p.rows.pad1 {
+	for range p.rows.After {
 		p.padPixels(dst[o : o+rowLen])
 		o += rowLen
 	}
@@ -139,14 +129,14 @@ func (p *Preprocessor) Run(dst []int8, f *Frame) error {
 // cropped columns of the resized row, rounded and clamped to bytes.
 func (p *Preprocessor) resampleRow(out, in []byte) {
 	c := &p.cols
-	k := c.ksize
-	out = out[:3*c.valid]
+	k := c.KSize
+	out = out[:3*c.Valid]
 	if k%4 == 0 {
-		resampleRowBy4(out, in, c.start, c.w, k)
+		resampleRowBy4(out, in, c.Start, c.W, k)
 		return
 	}
-	for x, start := range c.start {
-		w := c.w[x*k:][:k]
+	for x, start := range c.Start {
+		w := c.W[x*k:][:k]
 		px := in[3*start:][:3*k]
 		b, g, r := int32(half), int32(half), int32(half)
 		for _, wi := range w {
@@ -155,7 +145,7 @@ func (p *Preprocessor) resampleRow(out, in []byte) {
 			r += int32(px[2]) * wi
 			px = px[3:]
 		}
-		out[3*x], out[3*x+1], out[3*x+2] = clipFixed(b), clipFixed(g), clipFixed(r)
+		out[3*x], out[3*x+1], out[3*x+2] = preprocess.ClipFixed(b), preprocess.ClipFixed(g), preprocess.ClipFixed(r)
 	}
 }
 
@@ -175,7 +165,7 @@ func resampleRowBy4(out, in []byte, starts []int, weights []int32, k int) {
 			w, px = w[4:], px[12:]
 		}
 		o := out[3*x:][:3]
-		o[0], o[1], o[2] = clipFixed(b), clipFixed(g), clipFixed(r)
+		o[0], o[1], o[2] = preprocess.ClipFixed(b), preprocess.ClipFixed(g), preprocess.ClipFixed(r)
 	}
 }
 
@@ -200,9 +190,9 @@ func (p *Preprocessor) quantizeRow(out []int8) {
 	acc := p.acc[:len(out)]
 	lr, lg, lb := &p.lut[0], &p.lut[1], &p.lut[2]
 	for i := 0; i+2 < len(acc); i += 3 {
-		out[i] = lr[clipFixed(acc[i+2])]
-		out[i+1] = lg[clipFixed(acc[i+1])]
-		out[i+2] = lb[clipFixed(acc[i])]
+		out[i] = lr[preprocess.ClipFixed(acc[i+2])]
+		out[i+1] = lg[preprocess.ClipFixed(acc[i+1])]
+		out[i+2] = lb[preprocess.ClipFixed(acc[i])]
 	}
 }
 
@@ -212,32 +202,4 @@ func (p *Preprocessor) padPixels(out []int8) {
 	for i := 0; i+2 < len(out); i += 3 {
 		out[i], out[i+1], out[i+2] = p.lut[0][0], p.lut[1][0], p.lut[2][0]
 	}
-}
-
-// resizedSize is torchvision's Resize output size (see preprocess.Spec):
-// the shorter side becomes Resize, the longer int(Resize*long/short), or
-// CropW x CropH when Resize is 0.
-func resizedSize(s preprocess.Spec, w, h int) (int, int) {
-	if s.Resize == 0 {
-		return s.CropW, s.CropH
-	}
-	if w <= h {
-		return s.Resize, int(float64(s.Resize*h) / float64(w))
-	}
-	return int(float64(s.Resize*w) / float64(h)), s.Resize
-}
-
-// cropOffset is torchvision's CenterCrop offset along an axis of length n
-// cropped to c: int(round((n-c)/2)) with Python's half-to-even rounding,
-// or minus the padding before the image when n < c.
-func cropOffset(n, c int) int {
-	d := n - c
-	if d < 0 {
-		return -((-d) / 2)
-	}
-	half := d / 2
-	if d%2 == 1 && half%2 == 1 {
-		half++
-	}
-	return half
 }

@@ -2,7 +2,7 @@ package camera
 
 import (
 	"fmt"
-	"path/filepath"
+	"math"
 	"runtime"
 	"testing"
 	"time"
@@ -87,7 +87,7 @@ func checkAgainstReference(t *testing.T, name string, f *Frame) {
 }
 
 func TestPreprocessorMatchesReferenceOnPhotos(t *testing.T) {
-	src := NewFolder(filepath.Join(testenv.SharedData(t), "images", "samples"), Options{})
+	src := NewFolder(testenv.SharedData(t, "images", "samples"), Options{})
 	if err := src.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestFrameCheckRejectsInconsistentFrames(t *testing.T) {
 		{},
 		{Width: 2, Height: 2, Stride: 6, Pix: make([]byte, 11)},
 		{Width: 2, Height: 2, Stride: 5, Pix: make([]byte, 12)},
-		{Width: 2, Height: 3, Stride: 1 << 62, Pix: make([]byte, 18)},
+		{Width: 2, Height: 3, Stride: math.MaxInt, Pix: make([]byte, 18)},
 		{Width: -1, Height: 1, Stride: 0, Pix: make([]byte, 3)},
 	} {
 		if _, err := f.RGB8(nil); err == nil {

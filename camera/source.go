@@ -3,6 +3,7 @@ package camera
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -16,8 +17,9 @@ type Source interface {
 	Open() error
 	// Read waits for the next frame and stores it in f, reusing f.Pix.
 	// It returns ErrEndOfStream at the end of a non-looping file or
-	// folder; any other error means the source must be closed and opened
-	// again.
+	// folder, and an ErrBadFrame when one frame could not be read but the
+	// next may be (a corrupt image in a folder); any other error means the
+	// source must be closed and opened again.
 	Read(f *Frame) error
 	// Close releases the device. It is safe to call more than once.
 	Close() error
@@ -58,6 +60,10 @@ var (
 	ErrNoCameraSupport = errors.New("this neonet was built without camera support (CGO_ENABLED=0): rebuild with cgo and OpenCV (libopencv-dev) for devices, GStreamer and video files")
 	// ErrClosed is returned by Read on a source that is not open.
 	ErrClosed = errors.New("not open")
+	// ErrBadFrame is returned by Read for a frame that could not be read
+	// (an image of a folder that does not decode); the source stays open
+	// and the next Read goes on with the next frame.
+	ErrBadFrame = errors.New("unreadable frame skipped")
 )
 
 // specGrammar is quoted in errors about a SPEC.
@@ -82,7 +88,9 @@ func Open(spec string, opt Options) (Source, error) {
 //	N                  V4L2 device number N (/dev/videoN)
 //	/dev/...           a V4L2 device by path
 //	gst:PIPELINE       a GStreamer pipeline ending in appsink
-//	PATH               a folder of images if PATH is a folder, else a video file
+//	PATH               a folder of images if PATH is a folder, else a video file;
+//	                   which of the two is decided when it is opened, so
+//	                   PATH need not exist yet
 func Parse(spec string, opt Options) (Source, error) {
 	switch {
 	case spec == "":
@@ -114,14 +122,82 @@ func Parse(spec string, opt Options) (Source, error) {
 	case strings.HasPrefix(spec, "/dev/"):
 		return newDevice(-1, spec, opt)
 	}
-	st, err := os.Stat(spec)
-	if err != nil {
+	switch st, err := os.Stat(spec); {
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("camera spec %q: %w (%s)", spec, err, specGrammar)
+	case err == nil && !st.IsDir():
+		if _, err := newVideoFile(spec, opt); err != nil {
+			return nil, err // a video file this build cannot read
+		}
 	}
-	if st.IsDir() {
-		return NewFolder(spec, opt), nil
+	return &pathSource{path: spec, opt: opt}, nil
+}
+
+// pathSource is a SPEC that is a path: a folder of images or a video file,
+// told apart each time it is opened, so that a camera file missing when
+// the daemon starts, removed for a while or replaced, is read once it is
+// there.
+type pathSource struct {
+	path string
+	opt  Options
+	src  Source // the folder or the video file, as of the last Open
+	dir  bool   // src is a folder
+	open bool
+}
+
+func (p *pathSource) String() string { return p.path }
+
+// Open implements Source.
+func (p *pathSource) Open() error {
+	if p.open {
+		return nil
 	}
-	return newVideoFile(spec, opt)
+	st, err := os.Stat(p.path)
+	if err != nil {
+		return statError(p.path, err)
+	}
+	if p.src == nil || st.IsDir() != p.dir {
+		if p.src != nil {
+			p.src.Close()
+		}
+		p.dir = st.IsDir()
+		if p.dir {
+			p.src = NewFolder(p.path, p.opt)
+		} else if p.src, err = newVideoFile(p.path, p.opt); err != nil {
+			return err
+		}
+	}
+	if err := p.src.Open(); err != nil {
+		return err
+	}
+	p.open = true
+	return nil
+}
+
+// Read implements Source.
+func (p *pathSource) Read(f *Frame) error {
+	if !p.open {
+		return fmt.Errorf("camera %s: %w", p.path, ErrClosed)
+	}
+	return p.src.Read(f)
+}
+
+// Close implements Source.
+func (p *pathSource) Close() error {
+	p.open = false
+	if p.src == nil {
+		return nil
+	}
+	return p.src.Close()
+}
+
+// statError says why a camera file or folder cannot be opened: "no such
+// file or folder" rather than what a decoder makes of a missing file.
+func statError(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("camera %s: no such file or folder", path)
+	}
+	return fmt.Errorf("camera %s: %w", path, err)
 }
 
 // ParseSize parses "WxH" with both sides positive.

@@ -14,14 +14,22 @@ func TestSpecErrors(t *testing.T) {
 		"/no/such/video.avi": "no such file",
 		"no-such-folder":     "no such file",
 	} {
-		_, err := Open(spec, Options{})
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Open(%q): %v, want an error containing %q", spec, err, want)
-		}
+		err := wantOpenError(t, spec, want)
 		if err != nil && spec != "" && !strings.Contains(err.Error(), spec) {
 			t.Errorf("Open(%q): %v does not name the spec", spec, err)
 		}
 	}
+}
+
+// wantOpenError checks that Open(spec) fails with an error containing
+// want, and returns the error.
+func wantOpenError(t *testing.T, spec, want string) error {
+	t.Helper()
+	_, err := Open(spec, Options{})
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Open(%q): %v, want an error containing %q", spec, err, want)
+	}
+	return err
 }
 
 // FuzzParse checks that no SPEC makes Parse panic, and that what it

@@ -10,8 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"neonet.dev/neonet/internal/testenv"
 )
 
 // expectedFile mirrors testdata/expected.json, written by make_fixtures.py.
@@ -35,15 +38,6 @@ func readExpected(t *testing.T) expectedFile {
 		t.Fatal(err)
 	}
 	return exp
-}
-
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // loadBytes saves b to a temporary file and loads it through Load, so error
@@ -344,23 +338,28 @@ func mustFail(t *testing.T, b []byte, want ...string) {
 	}
 }
 
-func TestRejectsBadFiles(t *testing.T) {
-	good := readFixture(t, "tiny_fp32.pth")
-	const pkl = "tiny_fp32/data.pkl"
-	editPickle := func(f func([]byte) []byte) []byte {
-		return rezip(t, good, func(name string, data []byte) ([]byte, bool) {
-			if name == pkl {
-				return f(bytes.Clone(data)), true
-			}
-			return data, true
-		})
-	}
+// tinyPickle is the pickle inside the tiny_fp32.pth fixture.
+const tinyPickle = "tiny_fp32/data.pkl"
 
+// editPickle returns the tiny_fp32.pth fixture with its pickle changed by f.
+func editPickle(t *testing.T, f func([]byte) []byte) []byte {
+	return rezip(t, testenv.Testdata(t, "tiny_fp32.pth"), func(name string, data []byte) ([]byte, bool) {
+		if name == tinyPickle {
+			return f(bytes.Clone(data)), true
+		}
+		return data, true
+	})
+}
+
+// TestRejectsBadArchives: files that are no PyTorch zip archive, or whose
+// archive lacks or spoils an entry.
+func TestRejectsBadArchives(t *testing.T) {
+	good := testenv.Testdata(t, "tiny_fp32.pth")
 	t.Run("empty", func(t *testing.T) { mustFail(t, nil, "empty") })
 	t.Run("not zip", func(t *testing.T) { mustFail(t, []byte("hello, I am a text file"), "not a zip") })
 	t.Run("legacy", func(t *testing.T) { mustFail(t, []byte("\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."), "legacy") })
 	t.Run("no data.pkl", func(t *testing.T) {
-		mustFail(t, rezip(t, good, func(name string, d []byte) ([]byte, bool) { return d, name != pkl }), "data.pkl")
+		mustFail(t, rezip(t, good, func(name string, d []byte) ([]byte, bool) { return d, name != tinyPickle }), "data.pkl")
 	})
 	t.Run("torchscript", func(t *testing.T) {
 		// torch.jit.save archives have constants.pkl beside data.pkl.
@@ -388,34 +387,6 @@ func TestRejectsBadFiles(t *testing.T) {
 		})
 		mustFail(t, b, `"features.0.weight"`, "108 elements", "432 bytes", "holds 428 bytes")
 	})
-	t.Run("storage smaller than shape", func(t *testing.T) {
-		// The first storage's element count, 108, is pickled as BININT1.
-		b := editPickle(func(p []byte) []byte {
-			i := bytes.Index(p, []byte{'K', 108, 't'})
-			p[i+1] = 100
-			return p
-		})
-		mustFail(t, b, `"features.0.weight"`, "needs 108 storage elements", `storage "0" holds 100`)
-	})
-	t.Run("unknown storage type", func(t *testing.T) {
-		b := editPickle(func(p []byte) []byte {
-			return bytes.Replace(p, []byte("torch\nFloatStorage\n"), []byte("torch\nQInt8Storage\n"), 1)
-		})
-		mustFail(t, b, `"features.0.weight"`, "unsupported storage type torch.QInt8Storage")
-	})
-	t.Run("forged pickle length", func(t *testing.T) {
-		// The first key is a BINUNICODE whose 4-byte length we inflate.
-		b := editPickle(func(p []byte) []byte {
-			i := bytes.Index(p, []byte("X\x11\x00\x00\x00features.0.weight"))
-			copy(p[i+1:], []byte{0xf0, 0xff, 0xff, 0x7f})
-			return p
-		})
-		mustFail(t, b, "data.pkl", "runs past the end")
-	})
-	t.Run("forged 8-byte length", func(t *testing.T) {
-		b := editPickle(func([]byte) []byte { return []byte("\x80\x04\x8e\xff\xff\xff\xff\xff\xff\xff\x7f.") })
-		mustFail(t, b, "runs past the end")
-	})
 	t.Run("flipped weight bit", func(t *testing.T) {
 		b := bytes.Clone(good)
 		zr, _ := zip.NewReader(bytes.NewReader(b), int64(len(b)))
@@ -427,11 +398,56 @@ func TestRejectsBadFiles(t *testing.T) {
 		}
 		mustFail(t, b, "checksum")
 	})
+}
+
+// TestRejectsBadPickles: archives whose pickle is forged or holds
+// something other than a state_dict.
+func TestRejectsBadPickles(t *testing.T) {
+	t.Run("storage smaller than shape", func(t *testing.T) {
+		// The first storage's element count, 108, is pickled as BININT1.
+		b := editPickle(t, func(p []byte) []byte {
+			i := bytes.Index(p, []byte{'K', 108, 't'})
+			p[i+1] = 100
+			return p
+		})
+		mustFail(t, b, `"features.0.weight"`, "needs 108 storage elements", `storage "0" holds 100`)
+	})
+	t.Run("element count beyond int32", func(t *testing.T) {
+		// 2^32+108 as a 5-byte LONG1: too many for the file on 64-bit,
+		// and on 32-bit not an int at all (gopickle would read it as 108).
+		b := editPickle(t, func(p []byte) []byte {
+			return bytes.Replace(p, []byte{'K', 108, 't'}, []byte{0x8a, 5, 108, 0, 0, 0, 1, 't'}, 1)
+		})
+		want := `storage "0" declares 4294967404 elements`
+		if strconv.IntSize == 32 {
+			want = "LONG of 5 bytes does not fit a 32-bit int"
+		}
+		mustFail(t, b, want)
+	})
+	t.Run("unknown storage type", func(t *testing.T) {
+		b := editPickle(t, func(p []byte) []byte {
+			return bytes.Replace(p, []byte("torch\nFloatStorage\n"), []byte("torch\nQInt8Storage\n"), 1)
+		})
+		mustFail(t, b, `"features.0.weight"`, "unsupported storage type torch.QInt8Storage")
+	})
+	t.Run("forged pickle length", func(t *testing.T) {
+		// The first key is a BINUNICODE whose 4-byte length we inflate.
+		b := editPickle(t, func(p []byte) []byte {
+			i := bytes.Index(p, []byte("X\x11\x00\x00\x00features.0.weight"))
+			copy(p[i+1:], []byte{0xf0, 0xff, 0xff, 0x7f})
+			return p
+		})
+		mustFail(t, b, "data.pkl", "runs past the end")
+	})
+	t.Run("forged 8-byte length", func(t *testing.T) {
+		b := editPickle(t, func([]byte) []byte { return []byte("\x80\x04\x8e\xff\xff\xff\xff\xff\xff\xff\x7f.") })
+		mustFail(t, b, "runs past the end")
+	})
 	t.Run("non-tensor value", func(t *testing.T) {
-		mustFail(t, readFixture(t, "bad_not_tensor.pth"), `key "step": expected a tensor, got int 3`)
+		mustFail(t, testenv.Testdata(t, "bad_not_tensor.pth"), `key "step": expected a tensor, got int 3`)
 	})
 	t.Run("whole model", func(t *testing.T) {
-		mustFail(t, readFixture(t, "bad_whole_model.pth"), `"model" holds object of class __main__.TinyNet`, "state_dict()")
+		mustFail(t, testenv.Testdata(t, "bad_whole_model.pth"), `"model" holds object of class __main__.TinyNet`, "state_dict()")
 	})
 }
 
@@ -439,7 +455,7 @@ func TestRejectsBadFiles(t *testing.T) {
 // clean error.
 func TestTruncatedAnywhere(t *testing.T) {
 	for _, file := range []string{"tiny_fp16.pth", "noncontiguous.pth"} {
-		b := readFixture(t, file)
+		b := testenv.Testdata(t, file)
 		for n := 0; n < len(b); n++ {
 			_, err := decode(bytes.NewReader(b[:n]), int64(n), file)
 			if err == nil || errors.Is(err, errDecoderPanic) || !strings.Contains(err.Error(), file) {
@@ -454,7 +470,7 @@ func fuzzSeeds(f *testing.F) [][]byte {
 	paths, _ := filepath.Glob("testdata/*.pth")
 	var seeds [][]byte
 	for _, p := range paths {
-		seeds = append(seeds, readFixture(f, filepath.Base(p)))
+		seeds = append(seeds, testenv.Testdata(f, filepath.Base(p)))
 	}
 	return seeds
 }
@@ -475,7 +491,7 @@ func FuzzLoad(f *testing.F) {
 // storages of tiny_fp32.pth. Whole-file mutations mostly stop at the CRC
 // check, so this is what reaches the unpickler and the tensor validation.
 func FuzzDataPickle(f *testing.F) {
-	base := readFixture(f, "tiny_fp32.pth")
+	base := testenv.Testdata(f, "tiny_fp32.pth")
 	for _, s := range fuzzSeeds(f) {
 		zr, err := zip.NewReader(bytes.NewReader(s), int64(len(s)))
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -210,6 +211,44 @@ func keyItems(items []bool, step int) error {
 // implementation of each opcode.
 func (s *scanner) apply(op byte, arg []byte) error {
 	switch op {
+	case '(', '.', '0', '1', '2':
+		return s.applyStack(op)
+	case 'g', 'h', 'j', 'p', 'q', 'r', 0x94:
+		return s.applyMemo(op, arg)
+	case 's', 'd', 'u', 0x90, 0x91, 'e', 'l', 't', 'o', 'i':
+		return s.applyContainer(op)
+	case 'B', 'C', 0x8e:
+		s.push(true)
+	case 'L':
+		if len(bytes.TrimSuffix(arg, []byte("L"))) == 0 {
+			return fmt.Errorf("empty LONG argument")
+		}
+		s.push(false)
+	case 0x8a, 0x8b:
+		if len(arg) == 0 {
+			return fmt.Errorf("zero-length LONG is not supported")
+		}
+		if len(arg) <= 8 && !longFitsInt(arg) {
+			return fmt.Errorf("LONG of %d bytes does not fit a %d-bit int", len(arg), strconv.IntSize)
+		}
+		s.push(false)
+	case 'F', 'I', 'J', 'K', 'M', 'N', 'S', 'T', 'U', 'V', 'X', 'G', 'P', 'c',
+		'}', ']', ')', 0x88, 0x89, 0x8c, 0x8d, 0x96, 0x8f, 0x97, 0x82, 0x83, 0x84:
+		s.push(false)
+	case 0x98: // READONLY_BUFFER: a no-op in gopickle without MakeReadOnly
+	case 'Q', 0x85:
+		return s.replace(1)
+	case 'R', 'a', 'b', 0x81, 0x86, 0x93:
+		return s.replace(2)
+	case 0x87, 0x92:
+		return s.replace(3)
+	}
+	return nil
+}
+
+// applyStack replays MARK, STOP, POP, POP_MARK and DUP.
+func (s *scanner) applyStack(op byte) error {
+	switch op {
 	case '(':
 		if len(s.marks) >= maxOpenMarks {
 			return fmt.Errorf("more than %d nested MARKs", maxOpenMarks)
@@ -231,58 +270,48 @@ func (s *scanner) apply(op byte, arg []byte) error {
 			return err
 		}
 		s.push(s.stack[len(s.stack)-1])
-	case 'B', 'C', 0x8e:
-		s.push(true)
-	case 'L':
-		if len(bytes.TrimSuffix(arg, []byte("L"))) == 0 {
-			return fmt.Errorf("empty LONG argument")
-		}
-		s.push(false)
-	case 0x8a, 0x8b:
-		if len(arg) == 0 {
-			return fmt.Errorf("zero-length LONG is not supported")
-		}
-		s.push(false)
-	case 'F', 'I', 'J', 'K', 'M', 'N', 'S', 'T', 'U', 'V', 'X', 'G', 'P', 'c',
-		'}', ']', ')', 0x88, 0x89, 0x8c, 0x8d, 0x96, 0x8f, 0x97, 0x82, 0x83, 0x84:
-		s.push(false)
-	case 'g', 'h', 'j':
-		i, err := memoIndex(op, arg)
-		if err != nil {
-			return err
-		}
-		s.push(s.memo[i])
-	case 'p', 'q', 'r':
-		i, err := memoIndex(op, arg)
-		if err != nil {
-			return err
-		}
-		if err := s.need(1); err != nil {
-			return err
-		}
-		s.memo[i] = s.stack[len(s.stack)-1]
-	case 0x94: // MEMOIZE stores at index len(memo), as gopickle does
+	}
+	return nil
+}
+
+// applyMemo replays the memo's gets and puts.
+func (s *scanner) applyMemo(op byte, arg []byte) error {
+	if op == 0x94 { // MEMOIZE stores at index len(memo), as gopickle does
 		if err := s.need(1); err != nil {
 			return err
 		}
 		s.memo[len(s.memo)] = s.stack[len(s.stack)-1]
-	case 0x98: // READONLY_BUFFER: a no-op in gopickle without MakeReadOnly
-	case 'Q', 0x85:
-		if err := s.pop(1); err != nil {
+		return nil
+	}
+	i, err := memoIndex(op, arg)
+	if err != nil {
+		return err
+	}
+	switch op {
+	case 'g', 'h', 'j':
+		s.push(s.memo[i])
+	case 'p', 'q', 'r':
+		if err := s.need(1); err != nil {
 			return err
 		}
-		s.push(false)
-	case 'R', 'a', 'b', 0x81, 0x86, 0x93:
-		if err := s.pop(2); err != nil {
-			return err
-		}
-		s.push(false)
-	case 0x87, 0x92:
-		if err := s.pop(3); err != nil {
-			return err
-		}
-		s.push(false)
-	case 's':
+		s.memo[i] = s.stack[len(s.stack)-1]
+	}
+	return nil
+}
+
+// replace replays an op that turns the top n items into one object.
+func (s *scanner) replace(n int) error {
+	if err := s.pop(n); err != nil {
+		return err
+	}
+	s.push(false)
+	return nil
+}
+
+// applyContainer replays SETITEM and the ops that build or fill a
+// container from the items above the last MARK.
+func (s *scanner) applyContainer(op byte) error {
+	if op == 's' {
 		if err := s.need(3); err != nil {
 			return err
 		}
@@ -290,28 +319,43 @@ func (s *scanner) apply(op byte, arg []byte) error {
 			return err
 		}
 		s.stack = s.stack[:len(s.stack)-2]
-	case 'd', 'u', 0x90, 0x91, 'e', 'l', 't', 'o', 'i':
-		items, err := s.popMark()
-		if err != nil {
-			return err
-		}
-		switch op {
-		case 'd', 'u':
-			err = keyItems(items, 2)
-		case 0x90, 0x91:
-			err = keyItems(items, 1)
-		}
-		if err != nil {
-			return err
-		}
-		if op == 'u' || op == 0x90 || op == 'e' { // they also consume the container below the MARK
-			if err := s.pop(1); err != nil {
-				return err
-			}
-		}
-		s.push(false)
+		return nil
 	}
+	items, err := s.popMark()
+	if err != nil {
+		return err
+	}
+	switch op {
+	case 'd', 'u':
+		err = keyItems(items, 2)
+	case 0x90, 0x91:
+		err = keyItems(items, 1)
+	}
+	if err != nil {
+		return err
+	}
+	if op == 'u' || op == 0x90 || op == 'e' { // they also consume the container below the MARK
+		if err := s.pop(1); err != nil {
+			return err
+		}
+	}
+	s.push(false)
 	return nil
+}
+
+// longFitsInt reports whether a little-endian two's-complement LONG of at
+// most 8 bytes fits this platform's int. gopickle decodes such a LONG to
+// an int by truncation, so on a 32-bit build a size of 2^32+5 would read
+// as 5; longer LONGs become big.Int values, which the checkpoint reader
+// never accepts as a size.
+func longFitsInt(arg []byte) bool {
+	var u uint64
+	for i := len(arg) - 1; i >= 0; i-- {
+		u = u<<8 | uint64(arg[i])
+	}
+	shift := 64 - 8*uint(len(arg))
+	v := int64(u<<shift) >> shift // sign-extended
+	return v >= math.MinInt && v <= math.MaxInt
 }
 
 func memoIndex(op byte, arg []byte) (int, error) {

@@ -30,43 +30,9 @@ type pytorchEval struct {
 // compareWithPyTorch evaluates model+weights on a shared dataset with
 // neonet, and compares accuracy and per-image top-1 with PyTorch's run.
 func compareWithPyTorch(t *testing.T, model, weights, dataset, reference string, maxTop1Gap, minAgreement float64) {
-	data := testenv.SharedData(t)
-	refPath := filepath.Join(testenv.Golden(t), reference)
-	raw, err := os.ReadFile(refPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref pytorchEval
-	if err := json.Unmarshal(raw, &ref); err != nil {
-		t.Fatalf("%s: %v", refPath, err)
-	}
-	m, err := models.Lookup(model)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := m.Load(filepath.Join(data, "weights", weights))
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels, err := models.DefaultLabels(m.Labels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(data, "images", dataset)
-	samples, err := ScanDataset(dir, labels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	workers := make([]*Classifier, runtime.NumCPU())
-	if workers[0], err = New(g, m.Preprocess, labels.Names); err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i < len(workers); i++ {
-		if workers[i], err = workers[0].Clone(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	results, sum := Evaluate(samples, workers, nil)
+	ref := readPyTorchEval(t, reference)
+	dir := testenv.SharedData(t, "images", dataset)
+	results, sum := evaluateShared(t, model, weights, dir)
 	if len(results) != ref.Summary.Images || len(ref.Results) != len(results) {
 		t.Fatalf("%d images here, PyTorch evaluated %d", len(results), ref.Summary.Images)
 	}
@@ -107,6 +73,54 @@ func compareWithPyTorch(t *testing.T, model, weights, dataset, reference string,
 	if agreement < minAgreement {
 		t.Errorf("same top-1 as PyTorch on %.1f%% of images, want at least %.1f%%", 100*agreement, 100*minAgreement)
 	}
+}
+
+// readPyTorchEval reads a result of scripts/golden/reference_eval.py from
+// the golden folder.
+func readPyTorchEval(t *testing.T, name string) *pytorchEval {
+	t.Helper()
+	path := testenv.Golden(t, name)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref pytorchEval
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return &ref
+}
+
+// evaluateShared evaluates a zoo model with weights from the shared data
+// folder on the dataset in dir, one classifier per CPU.
+func evaluateShared(t *testing.T, model, weights, dir string) ([]Result, Summary) {
+	t.Helper()
+	m, err := models.Lookup(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := m.Load(testenv.SharedData(t, "weights", weights))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, err := models.DefaultLabels(m.Labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := ScanDataset(dir, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers := make([]*Classifier, runtime.NumCPU())
+	if workers[0], err = New(g, m.Preprocess, labels.Names); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(workers); i++ {
+		if workers[i], err = workers[0].Clone(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return Evaluate(samples, workers, nil)
 }
 
 // The real SqueezeNet 1.1 ImageNet weights score PyTorch's top-1 within a

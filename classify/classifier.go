@@ -9,6 +9,7 @@ import (
 	"neonet.dev/neonet/engine"
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/kernels/fp32"
+	"neonet.dev/neonet/models"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
 )
@@ -117,12 +118,7 @@ func (c *Classifier) Input() []float32 { return c.backend.input() }
 func (c *Classifier) Logits() []float32 { return c.backend.run() }
 
 // Label names class i ("class i" when the labels do not cover it).
-func (c *Classifier) Label(i int) string {
-	if i >= 0 && i < len(c.names) {
-		return c.names[i]
-	}
-	return fmt.Sprintf("class %d", i)
-}
+func (c *Classifier) Label(i int) string { return models.ClassName(c.names, i) }
 
 // Top runs the model on the current input and returns the k most likely
 // classes, most likely first.
@@ -175,4 +171,27 @@ func TopIndices(scores []float32, k int) []int {
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
 	return order[:min(k, len(order))]
+}
+
+// TopK appends to dst[:0] the k highest of scores (every class's
+// prediction, in any order), highest first; equal scores keep their order
+// in scores, as Top and TopIndices do. It allocates nothing when dst has
+// room for k.
+func TopK(dst, scores []Prediction, k int) []Prediction {
+	dst = dst[:0]
+	for _, p := range scores {
+		j := len(dst)
+		for j > 0 && cmp.Compare(p.Score, dst[j-1].Score) > 0 {
+			j--
+		}
+		if j >= k {
+			continue
+		}
+		if len(dst) < k {
+			dst = append(dst, Prediction{})
+		}
+		copy(dst[j+1:], dst[j:len(dst)-1])
+		dst[j] = p
+	}
+	return dst
 }

@@ -68,3 +68,17 @@ func ScanDataset(dir string, labels *models.Labels) ([]Sample, error) {
 	slices.SortFunc(samples, func(a, b Sample) int { return strings.Compare(a.Path, b.Path) })
 	return samples, nil
 }
+
+// Spread returns n of samples spread evenly over the list (every class of
+// a sorted dataset is then seen), or all of them when n is 0 or at least
+// their number.
+func Spread(samples []Sample, n int) []Sample {
+	if n <= 0 || n >= len(samples) {
+		return samples
+	}
+	picked := make([]Sample, n)
+	for i := range picked {
+		picked[i] = samples[i*len(samples)/n]
+	}
+	return picked
+}

@@ -3,6 +3,7 @@ package classify
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,5 +57,22 @@ func TestScanDatasetLayouts(t *testing.T) {
 	touch(t, filepath.Join(flat, "cat.jpg"))
 	if _, err := ScanDataset(flat, imagenet); err == nil || !strings.Contains(err.Error(), "cat.jpg") {
 		t.Errorf("file without class id: error %v, want one naming it", err)
+	}
+}
+
+func TestSpread(t *testing.T) {
+	var samples []Sample
+	for i := range 10 {
+		samples = append(samples, Sample{Label: i})
+	}
+	var labels []int
+	for _, s := range Spread(samples, 4) {
+		labels = append(labels, s.Label)
+	}
+	if !slices.Equal(labels, []int{0, 2, 5, 7}) {
+		t.Errorf("4 of 10: %v", labels)
+	}
+	if len(Spread(samples, 0)) != 10 || len(Spread(samples, 20)) != 10 {
+		t.Error("0 or more than there are: want them all")
 	}
 }

@@ -1,6 +1,12 @@
 package classify
 
-import "time"
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"neonet.dev/neonet/internal/atomicfile"
+)
 
 // Result is one image's outcome in an evaluation.
 type Result struct {
@@ -69,4 +75,18 @@ func Summarize(results []Result, elapsed time.Duration) Summary {
 		s.ImagesPerSec = float64(s.Images) / s.Seconds
 	}
 	return s
+}
+
+// WritePredictions writes results to path as JSON lines, atomically: a
+// partial file never replaces a good one, even after a power cut.
+func WritePredictions(path string, results []Result) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		for _, r := range results {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -1,6 +1,9 @@
 package classify
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // Parallel calls work(worker, i) for every i in [0, n), spreading the
 // items over workers goroutines; worker (0..workers-1) tells the callee
@@ -32,4 +35,11 @@ func Parallel(n, workers int, work func(worker, i int), progress func(done, tota
 	}
 	close(next)
 	wg.Wait()
+}
+
+// Workers is how many workers to use for items: at most requested, and
+// no more than the items or the CPU cores, since each worker holds a
+// compiled model of its own and more than one per core only costs memory.
+func Workers(requested, items int) int {
+	return max(1, min(requested, items, runtime.NumCPU()))
 }

@@ -3,7 +3,7 @@ package engine_test
 import (
 	"testing"
 
-	"neonet.dev/neonet/engine"
+	"neonet.dev/neonet/internal/zootest"
 	"neonet.dev/neonet/models"
 )
 
@@ -17,14 +17,7 @@ import (
 func BenchmarkZooFP32(b *testing.B) {
 	for _, m := range models.All() {
 		b.Run(m.Name, func(b *testing.B) {
-			g, err := m.Load("")
-			if err != nil {
-				b.Fatal(err)
-			}
-			p, err := engine.Compile(g, engine.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
+			g, p := zootest.Compile(b, m)
 			for i := range p.Input().Data {
 				p.Input().Data[i] = float32(i%255)/255 - 0.5
 			}

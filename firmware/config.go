@@ -1,8 +1,6 @@
 package firmware
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -11,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
+	"neonet.dev/neonet/firmware/pins"
 )
 
 // DefaultConfigPath is where the daemon reads its configuration.
@@ -36,11 +34,17 @@ type Config struct {
 	FaultPin       string        // lit while the camera or the model fails; "" for none
 	StatusInterval time.Duration // period of status records
 	RetryInterval  time.Duration // wait before retrying a failed camera or model
-	Serial         SerialConfig
-	Rules          []Rule
+	// StallTimeout is how long a call into the camera or the model may
+	// go without returning before the daemon exits (status 1) for systemd
+	// to start a fresh process.
+	StallTimeout time.Duration
+	Serial       SerialConfig
+	Rules        []Rule
+	HTTP         *HTTPConfig // the web page ([http]); nil without the section
+	MQTT         *MQTTConfig // the MQTT client ([mqtt]); nil without the section
 
 	file  string         // for error messages
-	lines map[string]int // field path ("rule[2].pin") -> line in file
+	lines map[string]int // field path ("rule[2].pin") -> line in file (see keyLines)
 }
 
 // SerialConfig is the serial port the log records go to.
@@ -73,41 +77,13 @@ const (
 	defaultBaud           = 115200
 	defaultStatusInterval = 10 * time.Second
 	defaultRetryInterval  = 2 * time.Second
+	defaultStallTimeout   = 3 * time.Minute
 	defaultMinScore       = 0.5
 	defaultFrames         = 3
 	defaultRelease        = 5
 	defaultPulse          = 200 * time.Millisecond
 	defaultBlink          = 250 * time.Millisecond
 )
-
-// fileConfig mirrors the TOML file; pointers tell "absent" from zero so
-// that an explicit out-of-range value is reported, not replaced.
-type fileConfig struct {
-	Model          *string        `toml:"model"`
-	Camera         *string        `toml:"camera"`
-	Threads        *int           `toml:"threads"`
-	GPIO           *string        `toml:"gpio"`
-	HeartbeatPin   *string        `toml:"heartbeat_pin"`
-	FaultPin       *string        `toml:"fault_pin"`
-	StatusInterval *time.Duration `toml:"status_interval"`
-	RetryInterval  *time.Duration `toml:"retry_interval"`
-	Serial         struct {
-		Port   *string `toml:"port"`
-		Baud   *int    `toml:"baud"`
-		Format *string `toml:"format"`
-	} `toml:"serial"`
-	Rules []struct {
-		Labels    []string `toml:"labels"`
-		MinScore  *float64 `toml:"min_score"`
-		Frames    *int     `toml:"frames"`
-		Release   *int     `toml:"release"`
-		Pin       *string  `toml:"pin"`
-		Mode      *string  `toml:"mode"`
-		ActiveLow *bool    `toml:"active_low"`
-		PulseMs   *int     `toml:"pulse_ms"`
-		BlinkMs   *int     `toml:"blink_ms"`
-	} `toml:"rule"`
-}
 
 // LoadConfig reads and checks a configuration file. Labels are checked
 // later, against the model, by ValidateLabels.
@@ -122,25 +98,40 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig parses the configuration in data; name is the file name used
 // in error messages, which read "name:LINE: field: what was expected".
 func ParseConfig(name string, data []byte) (*Config, error) {
-	var f fileConfig
-	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&f)
+	f, c, err := decodeFile(name, data)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) && pe.Position.Line > 0 {
-			return nil, fmt.Errorf("%s:%d: %s", name, pe.Position.Line, pe.Message)
-		}
-		// Type mismatches come as "toml: line N (last key "k"): message".
-		if m := decodeError.FindStringSubmatch(err.Error()); m != nil {
-			return nil, fmt.Errorf("%s:%s: %s: %s", name, m[1], m[2], m[3])
-		}
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, err
 	}
-	c := &Config{file: name, lines: keyLines(data)}
-	if undecoded := md.Undecoded(); len(undecoded) > 0 {
-		k := undecoded[0]
-		return nil, c.errorf(c.undecodedPath(k), "unknown key (see docs/firmware.md for the keys)")
+	if err := c.setGlobals(f); err != nil {
+		return nil, err
 	}
+	if err := c.setNetwork(f); err != nil {
+		return nil, err
+	}
+	used := map[string]claim{} // pin (Canonical) -> who claimed it
+	for _, p := range []struct{ field, pin string }{{"heartbeat_pin", c.HeartbeatPin}, {"fault_pin", c.FaultPin}} {
+		if p.pin == "" {
+			continue
+		}
+		if err := c.claimPin(used, p.field, p.pin); err != nil {
+			return nil, err
+		}
+	}
+	for i, fr := range f.Rules {
+		r, err := c.rule(i+1, fr)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.claimPin(used, ruleField(i+1, "pin"), r.Pin); err != nil {
+			return nil, err
+		}
+		c.Rules = append(c.Rules, r)
+	}
+	return c, nil
+}
 
+// setGlobals fills in and checks everything but the rules.
+func (c *Config) setGlobals(f *fileConfig) error {
 	c.Model = orDefault(f.Model, defaultModel)
 	c.Camera = orDefault(f.Camera, defaultCamera)
 	c.Threads = orDefault(f.Threads, 0)
@@ -149,80 +140,68 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	c.FaultPin = orDefault(f.FaultPin, "")
 	c.StatusInterval = orDefault(f.StatusInterval, defaultStatusInterval)
 	c.RetryInterval = orDefault(f.RetryInterval, defaultRetryInterval)
+	c.StallTimeout = orDefault(f.StallTimeout, defaultStallTimeout)
 	c.Serial.Port = orDefault(f.Serial.Port, defaultSerialPort)
 	c.Serial.Baud = orDefault(f.Serial.Baud, defaultBaud)
 
 	switch {
 	case c.Model == "":
-		return nil, c.errorf("model", "want the path of a model file")
+		return c.errorf("model", "want the path of a model file")
 	case c.Threads < 0 || c.Threads > 64:
-		return nil, c.errorf("threads", "got %d, want 0 (one per core) to 64", c.Threads)
+		return c.errorf("threads", "got %d, want 0 (one per core) to 64", c.Threads)
 	case c.GPIO != "periph" && c.GPIO != "sim":
-		return nil, c.errorf("gpio", `got %q, want "periph" or "sim"`, c.GPIO)
+		return c.errorf("gpio", `got %q, want "periph" or "sim"`, c.GPIO)
 	case c.StatusInterval < time.Second || c.StatusInterval > 24*time.Hour:
-		return nil, c.errorf("status_interval", `got %v, want a duration from "1s" to "24h"`, c.StatusInterval)
+		return c.errorf("status_interval", `got %v, want a duration from "1s" to "24h"`, c.StatusInterval)
 	case c.RetryInterval < 10*time.Millisecond || c.RetryInterval > time.Hour:
-		return nil, c.errorf("retry_interval", `got %v, want a duration from "10ms" to "1h"`, c.RetryInterval)
+		return c.errorf("retry_interval", `got %v, want a duration from "10ms" to "1h"`, c.RetryInterval)
+	case c.StallTimeout < 5*time.Second || c.StallTimeout > time.Hour:
+		return c.errorf("stall_timeout", `got %v, want a duration from "5s" to "1h"`, c.StallTimeout)
 	case !slices.Contains(standardBauds, c.Serial.Baud):
-		return nil, c.errorf("serial.baud", "got %d, want one of %v", c.Serial.Baud, standardBauds)
+		return c.errorf("serial.baud", "got %d, want one of %v", c.Serial.Baud, standardBauds)
 	}
-	if err := c.parseSerialFormat(orDefault(f.Serial.Format, "8N1")); err != nil {
-		return nil, err
-	}
-	used := map[string]string{} // pin -> field that claimed it
-	for _, field := range []string{"heartbeat_pin", "fault_pin"} {
-		pin := c.HeartbeatPin
-		if field == "fault_pin" {
-			pin = c.FaultPin
-		}
-		if pin == "" {
-			continue
-		}
-		if err := c.claimPin(used, field, pin); err != nil {
-			return nil, err
-		}
-	}
+	return c.parseSerialFormat(orDefault(f.Serial.Format, "8N1"))
+}
 
-	for i, fr := range f.Rules {
-		at := func(key string) string { return fmt.Sprintf("rule[%d].%s", i+1, key) }
-		r := Rule{
-			Labels:    fr.Labels,
-			MinScore:  float32(orDefault(fr.MinScore, defaultMinScore)),
-			Frames:    orDefault(fr.Frames, defaultFrames),
-			Release:   orDefault(fr.Release, defaultRelease),
-			Pin:       orDefault(fr.Pin, ""),
-			Mode:      Mode(orDefault(fr.Mode, string(ModeOn))),
-			ActiveLow: orDefault(fr.ActiveLow, false),
-			Pulse:     time.Duration(orDefault(fr.PulseMs, int(defaultPulse/time.Millisecond))) * time.Millisecond,
-			Blink:     time.Duration(orDefault(fr.BlinkMs, int(defaultBlink/time.Millisecond))) * time.Millisecond,
-		}
-		minScore := orDefault(fr.MinScore, defaultMinScore)
-		switch {
-		case len(r.Labels) == 0:
-			return nil, c.errorf(at("labels"), `want at least one label, e.g. labels = ["tabby"]`)
-		case slices.Contains(r.Labels, ""):
-			return nil, c.errorf(at("labels"), "empty label")
-		case math.IsNaN(minScore) || minScore <= 0 || minScore > 1:
-			return nil, c.errorf(at("min_score"), "got %v, want a score in (0, 1]", minScore)
-		case r.Frames < 1 || r.Frames > 1000:
-			return nil, c.errorf(at("frames"), "got %d, want 1 to 1000 frames", r.Frames)
-		case r.Release < 1 || r.Release > 1000:
-			return nil, c.errorf(at("release"), "got %d, want 1 to 1000 frames", r.Release)
-		case fr.Pin == nil:
-			return nil, c.errorf(at("pin"), `missing: want the output pin, e.g. pin = "GPIO17"`)
-		case r.Mode != ModeOn && r.Mode != ModePulse && r.Mode != ModeBlink:
-			return nil, c.errorf(at("mode"), `got %q, want "on", "pulse" or "blink"`, r.Mode)
-		case fr.PulseMs != nil && (*fr.PulseMs < 1 || *fr.PulseMs > 60000):
-			return nil, c.errorf(at("pulse_ms"), "got %d, want 1 to 60000 ms", *fr.PulseMs)
-		case fr.BlinkMs != nil && (*fr.BlinkMs < 10 || *fr.BlinkMs > 60000):
-			return nil, c.errorf(at("blink_ms"), "got %d, want 10 to 60000 ms", *fr.BlinkMs)
-		}
-		if err := c.claimPin(used, at("pin"), r.Pin); err != nil {
-			return nil, err
-		}
-		c.Rules = append(c.Rules, r)
+// rule fills in and checks the n-th (1-based) [[rule]] table.
+func (c *Config) rule(n int, fr fileRule) (Rule, error) {
+	at := func(key string) string { return ruleField(n, key) }
+	minScore := orDefault(fr.MinScore, defaultMinScore)
+	pulseMs := orDefault(fr.PulseMs, int(defaultPulse/time.Millisecond))
+	blinkMs := orDefault(fr.BlinkMs, int(defaultBlink/time.Millisecond))
+	r := Rule{
+		Labels:    orDefault(fr.Labels, nil),
+		MinScore:  float32(minScore),
+		Frames:    orDefault(fr.Frames, defaultFrames),
+		Release:   orDefault(fr.Release, defaultRelease),
+		Pin:       orDefault(fr.Pin, ""),
+		Mode:      Mode(orDefault(fr.Mode, string(ModeOn))),
+		ActiveLow: orDefault(fr.ActiveLow, false),
+		Pulse:     time.Duration(pulseMs) * time.Millisecond,
+		Blink:     time.Duration(blinkMs) * time.Millisecond,
 	}
-	return c, nil
+	var err error
+	switch {
+	case len(r.Labels) == 0:
+		err = c.errorf(at("labels"), `want at least one label, e.g. labels = ["tabby"]`)
+	case slices.Contains(r.Labels, ""):
+		err = c.errorf(at("labels"), "empty label")
+	case math.IsNaN(minScore) || minScore <= 0 || minScore > 1:
+		err = c.errorf(at("min_score"), "got %v, want a score in (0, 1]", minScore)
+	case r.Frames < 1 || r.Frames > 1000:
+		err = c.errorf(at("frames"), "got %d, want 1 to 1000 frames", r.Frames)
+	case r.Release < 1 || r.Release > 1000:
+		err = c.errorf(at("release"), "got %d, want 1 to 1000 frames", r.Release)
+	case fr.Pin == nil:
+		err = c.errorf(at("pin"), `missing: want the output pin, e.g. pin = "GPIO17"`)
+	case r.Mode != ModeOn && r.Mode != ModePulse && r.Mode != ModeBlink:
+		err = c.errorf(at("mode"), `got %q, want "on", "pulse" or "blink"`, r.Mode)
+	case pulseMs < 1 || pulseMs > 60000:
+		err = c.errorf(at("pulse_ms"), "got %d, want 1 to 60000 ms", pulseMs)
+	case blinkMs < 10 || blinkMs > 60000:
+		err = c.errorf(at("blink_ms"), "got %d, want 10 to 60000 ms", blinkMs)
+	}
+	return r, err
 }
 
 // ValidateLabels checks that every rule's labels are classes of the model.
@@ -234,7 +213,7 @@ func (c *Config) ValidateLabels(modelLabels []string) error {
 	for i, r := range c.Rules {
 		for _, l := range r.Labels {
 			if !known[l] {
-				return c.errorf(fmt.Sprintf("rule[%d].labels", i+1), "%q is not a class of the model (%s)", l, suggestLabels(l, modelLabels))
+				return c.errorf(ruleField(i+1, "labels"), "%q is not a class of the model (%s)", l, suggestLabels(l, modelLabels))
 			}
 		}
 	}
@@ -264,27 +243,19 @@ func suggestLabels(unknown string, labels []string) string {
 
 // Pins returns every pin the configuration drives: heartbeat, fault and
 // the rules' pins.
-func (c *Config) Pins() []PinSpec {
-	var pins []PinSpec
+func (c *Config) Pins() []pins.Spec {
+	var specs []pins.Spec
 	if c.HeartbeatPin != "" {
-		pins = append(pins, PinSpec{Name: c.HeartbeatPin})
+		specs = append(specs, pins.Spec{Name: c.HeartbeatPin})
 	}
 	if c.FaultPin != "" {
-		pins = append(pins, PinSpec{Name: c.FaultPin})
+		specs = append(specs, pins.Spec{Name: c.FaultPin})
 	}
 	for _, r := range c.Rules {
-		pins = append(pins, PinSpec{Name: r.Pin, ActiveLow: r.ActiveLow})
+		specs = append(specs, pins.Spec{Name: r.Pin, ActiveLow: r.ActiveLow})
 	}
-	return pins
+	return specs
 }
-
-// PinSpec is a pin by name and its polarity.
-type PinSpec struct {
-	Name      string
-	ActiveLow bool
-}
-
-var decodeError = regexp.MustCompile(`^toml: line (\d+) \(last key "(.*?)"\): (.*)$`)
 
 var standardBauds = []int{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600}
 
@@ -305,142 +276,22 @@ func (c *Config) parseSerialFormat(format string) error {
 // ("GPIO_PE6", "PH.07"). Whether the pin exists is checked on the board.
 var pinName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$`)
 
-func (c *Config) claimPin(used map[string]string, field, pin string) error {
+func (c *Config) claimPin(used map[string]claim, field, pin string) error {
 	if !pinName.MatchString(pin) {
 		return c.errorf(field, `bad pin name %q: want a name such as "GPIO17", "P1_11" or "GPIO_PE6"`, pin)
 	}
-	if other, ok := used[pin]; ok {
-		return c.errorf(field, "pin %s is already used by %s", pin, other)
+	// "17" names GPIO17 too; header names ("P1_11") are aliases only the
+	// board's registry knows, checked when the pins are opened.
+	id := pins.Canonical(pin)
+	if other, ok := used[id]; ok {
+		if other.pin != pin {
+			return c.errorf(field, "pin %s is %s, already used by %s (as %s)", pin, id, other.field, other.pin)
+		}
+		return c.errorf(field, "pin %s is already used by %s", pin, other.field)
 	}
-	used[pin] = field
+	used[id] = claim{field, pin}
 	return nil
 }
 
-// errorf makes an error that names the file, the line of field (when it
-// is in the file) and the field.
-func (c *Config) errorf(field, format string, a ...any) error {
-	msg := fmt.Sprintf(format, a...)
-	if line := c.line(field); line > 0 {
-		return fmt.Errorf("%s:%d: %s: %s", c.file, line, field, msg)
-	}
-	return fmt.Errorf("%s: %s: %s", c.file, field, msg)
-}
-
-// line finds the line of field, or of the nearest enclosing table that is
-// in the file (a missing key is reported at its table).
-func (c *Config) line(field string) int {
-	for f := field; f != ""; {
-		if l, ok := c.lines[f]; ok {
-			return l
-		}
-		i := strings.LastIndexByte(f, '.')
-		if i < 0 {
-			break
-		}
-		f = f[:i]
-	}
-	return 0
-}
-
-// undecodedPath turns a TOML key of an unknown field into our field path.
-// BurntSushi's keys do not say which [[rule]] an entry came from, so the
-// first rule holding that key name is blamed.
-func (c *Config) undecodedPath(k toml.Key) string {
-	if len(k) >= 2 && k[0] == "rule" {
-		for i := 1; ; i++ {
-			prefix := fmt.Sprintf("rule[%d]", i)
-			if _, ok := c.lines[prefix]; !ok {
-				break
-			}
-			if _, ok := c.lines[prefix+"."+strings.Join(k[1:], ".")]; ok {
-				return prefix + "." + strings.Join(k[1:], ".")
-			}
-		}
-	}
-	return strings.Join(k, ".")
-}
-
-func orDefault[T any](p *T, def T) T {
-	if p == nil {
-		return def
-	}
-	return *p
-}
-
-// keyLines maps every key and table of a TOML file (already known to
-// parse) to its line: "serial.port", "rule[2]" (1-based, in file order),
-// "rule[2].pin". Only the first line of a key counts; the lines inside
-// multi-line strings and arrays are skipped because they never start with
-// "key =".
-func keyLines(data []byte) map[string]int {
-	lines := map[string]int{}
-	tables := map[string]int{} // array-of-tables name -> entries so far
-	prefix := ""
-	inString := "" // the delimiter of an open multi-line string
-	for n, line := range strings.Split(string(data), "\n") {
-		lineNo := n + 1
-		s := strings.TrimSpace(line)
-		if inString != "" {
-			if strings.Count(s, inString)%2 == 1 {
-				inString = ""
-			}
-			continue
-		}
-		switch {
-		case s == "" || s[0] == '#':
-			continue
-		case strings.HasPrefix(s, "[["):
-			end := strings.Index(s, "]]")
-			if end < 0 {
-				continue
-			}
-			name := normalizeKey(s[2:end])
-			tables[name]++
-			prefix = fmt.Sprintf("%s[%d]", name, tables[name])
-			setFirst(lines, prefix, lineNo)
-			continue
-		case s[0] == '[':
-			end := strings.IndexByte(s, ']')
-			if end < 0 {
-				continue
-			}
-			prefix = normalizeKey(s[1:end])
-			setFirst(lines, prefix, lineNo)
-			continue
-		}
-		eq := strings.IndexByte(s, '=')
-		if eq <= 0 || !isKey(s[:eq]) {
-			continue
-		}
-		key := normalizeKey(s[:eq])
-		if prefix != "" {
-			key = prefix + "." + key
-		}
-		setFirst(lines, key, lineNo)
-		for _, delim := range []string{`"""`, `'''`} {
-			if strings.Count(s[eq:], delim)%2 == 1 {
-				inString = delim
-			}
-		}
-	}
-	return lines
-}
-
-var keyPattern = regexp.MustCompile(`^\s*(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*'))*\s*$`)
-
-func isKey(s string) bool { return keyPattern.MatchString(s) }
-
-// normalizeKey drops spaces around dots and quotes around parts.
-func normalizeKey(s string) string {
-	parts := strings.Split(s, ".")
-	for i, p := range parts {
-		parts[i] = strings.Trim(strings.TrimSpace(p), `"'`)
-	}
-	return strings.Join(parts, ".")
-}
-
-func setFirst(m map[string]int, k string, v int) {
-	if _, ok := m[k]; !ok {
-		m[k] = v
-	}
-}
+// claim is the field that uses a pin, and the name it gave it.
+type claim struct{ field, pin string }

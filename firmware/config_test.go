@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"neonet.dev/neonet/firmware/pins"
 	"neonet.dev/neonet/internal/testenv"
 	"neonet.dev/neonet/models"
 )
@@ -48,8 +49,8 @@ func TestConfigDefaults(t *testing.T) {
 	if r.MinScore != 0.5 || r.Frames != 3 || r.Release != 5 || r.Mode != ModeOn || r.ActiveLow || r.Pulse != 200*time.Millisecond {
 		t.Errorf("rule defaults %+v", r)
 	}
-	if pins := cfg.Pins(); len(pins) != 1 || pins[0] != (PinSpec{Name: "GPIO17"}) {
-		t.Errorf("pins %v", pins)
+	if specs := cfg.Pins(); len(specs) != 1 || specs[0] != (pins.Spec{Name: "GPIO17"}) {
+		t.Errorf("pins %v", specs)
 	}
 }
 
@@ -76,6 +77,7 @@ pin = "GPIO18"
 		{"unknown key in serial", "[serial]\nport = \"/dev/ttyAMA0\"\nbaud_rate = 9600\n", "c.toml:3: serial.baud_rate: unknown key"},
 		{"bad pin name", rules + "[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO 4\"\n", `c.toml:13: rule[3].pin: bad pin name "GPIO 4"`},
 		{"pin used twice", rules + "[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n", "c.toml:13: rule[3].pin: pin GPIO17 is already used by rule[1].pin"},
+		{"pin used twice by another name", rules + "[[rule]]\nlabels = [\"tabby\"]\npin = \"17\"\n", "c.toml:13: rule[3].pin: pin 17 is GPIO17, already used by rule[1].pin (as GPIO17)"},
 		{"heartbeat on a rule's pin", "heartbeat_pin = \"GPIO17\"\n" + rules, "c.toml:5: rule[1].pin: pin GPIO17 is already used by heartbeat_pin"},
 		{"missing pin", "[[rule]]\nlabels = [\"tabby\"]\n", "c.toml:1: rule[1].pin: missing"},
 		{"no labels", "[[rule]]\npin = \"GPIO4\"\n", "c.toml:1: rule[1].labels: want at least one label"},
@@ -90,9 +92,28 @@ pin = "GPIO18"
 		{"status too often", "status_interval = \"10ms\"\n", `c.toml:1: status_interval: got 10ms`},
 		{"bad duration", "status_interval = \"soon\"\n", `c.toml:1:`},
 		{"too many threads", "threads = 1000\n", "c.toml:1: threads: got 1000, want 0 (one per core) to 64"},
-		{"wrong type", "\nthreads = \"four\"\n", "c.toml:2: threads: incompatible types: TOML value has type string; destination has type integer"},
+		{"wrong type", "\nthreads = \"four\"\n", `c.toml:2: threads: got "four", want a whole number`},
 		{"syntax error", "[[rule]\n", "c.toml:2: expected end of table array name"},
 		{"dotted key", "serial.baud = 7\n", "c.toml:1: serial.baud: got 7"},
+		// Inside [[rule]] tables errors name the rule and point to its line,
+		// not to the last table that has the key.
+		{"wrong type in second rule", rules + "frames = \"three\"\n[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\nframes = 2\n",
+			`c.toml:11: rule[2].frames: got "three", want a whole number`},
+		{"labels not a list", rules + "[[rule]]\nlabels = \"tabby\"\npin = \"GPIO4\"\n", `c.toml:12: rule[3].labels: got "tabby", want a list of strings`},
+		// A fraction in the first of three rules is reported at its own
+		// line, with the value and what is wanted.
+		{"fraction in first rule", "[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\nframes = 2.5\n" + rules + "frames = 2\n",
+			"c.toml:4: rule[1].frames: got 2.5, want a whole number"},
+		{"float that looks whole", "[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\nrelease = 1e3\n", "c.toml:4: rule[1].release: got 1000.0, want a whole number"},
+		{"number as pin", "[[rule]]\nlabels = [\"a\"]\npin = 17\n", "c.toml:3: rule[1].pin: got 17, want a string in quotes"},
+		{"number as switch", "[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\nactive_low = 1\n", "c.toml:4: rule[1].active_low: got 1, want true or false"},
+		{"label that is no string", "[[rule]]\nlabels = [\"a\", 3]\npin = \"GPIO4\"\n", `c.toml:2: rule[1].labels: got ["a", 3], want a list of strings`},
+		{"word as score", "[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\nmin_score = \"high\"\n", `c.toml:4: rule[1].min_score: got "high", want a number`},
+		{"duration in milliseconds key", "[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\npulse_ms = \"200ms\"\n", `c.toml:4: rule[1].pulse_ms: got "200ms", want a whole number`},
+		{"rules as an inline array", "\nrule = [{labels = [\"a\"], pin = \"GPIO4\", frames = 2.5}]\n", "c.toml:2: rule[1].frames: got 2.5, want a whole number"},
+		{"unknown key in two rules", "[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\ncolor = 1\n" + rules + "color = 2\n", "c.toml:4: rule[1].color: unknown key"},
+		{"duration that is no duration", "\nretry_interval = \"soon\"\n", `c.toml:2: retry_interval: got "soon", want a duration such as "10s"`},
+		{"duration of the wrong type", "status_interval = true\n", `c.toml:1: status_interval: got true, want a duration such as "10s"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +122,14 @@ pin = "GPIO18"
 				t.Errorf("error %v\nwant it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestConfigWholeScore: a score may be written as a whole number.
+func TestConfigWholeScore(t *testing.T) {
+	cfg, err := ParseConfig("c.toml", []byte("[[rule]]\nlabels = [\"a\"]\npin = \"GPIO4\"\nmin_score = 1\n"))
+	if err != nil || cfg.Rules[0].MinScore != 1 {
+		t.Errorf("min_score = 1: %v", err)
 	}
 }
 

@@ -1,13 +1,13 @@
 package firmware
 
-import "time"
+import (
+	"time"
+
+	"neonet.dev/neonet/classify"
+)
 
 // Score is one class's probability for the current frame.
-type Score struct {
-	Label string
-	Index int
-	Score float32
-}
+type Score = classify.Prediction
 
 // Change is what one frame did to a rule.
 type Change int

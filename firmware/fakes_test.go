@@ -1,17 +1,16 @@
 package firmware
 
 import (
-	"bytes"
 	"context"
-	"net"
-	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
+	"neonet.dev/neonet/internal/daemontest"
+	"neonet.dev/neonet/internal/testenv"
 )
 
 // fakeClock is a manual clock: time moves only when Advance is called,
@@ -106,36 +105,44 @@ type fakeCamera struct {
 	current frame
 	seq     uint64
 	mu      sync.Mutex
+	stats   camera.Stats
 }
 
 func newFakeCamera(clock *fakeClock) *fakeCamera {
 	return &fakeCamera{clock: clock, asks: make(chan struct{}), frames: make(chan frame)}
 }
 
-func (c *fakeCamera) Next(ctx context.Context, input []int8) (uint64, error) {
+func (c *fakeCamera) Next(ctx context.Context, dst *camera.Frame) error {
 	select {
 	case c.asks <- struct{}{}:
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return ctx.Err()
 	}
 	select {
 	case f := <-c.frames:
 		c.clock.Advance(framePeriod)
 		if f.cameraErr != nil {
-			return 0, f.cameraErr
+			return f.cameraErr
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.current = f
 		c.seq++
-		input[0] = int8(c.seq)
-		return c.seq, nil
+		dst.Seq = c.seq
+		return nil
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return ctx.Err()
 	}
 }
 
-func (c *fakeCamera) Dropped() uint64 { return 7 }
+func (c *fakeCamera) Stats() camera.Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	s.Dropped += 7
+	return s
+}
+func (c *fakeCamera) String() string { return "fake camera" }
 
 // feed gives the loop frames, one at a time, waiting until the loop asks.
 func (c *fakeCamera) feed(frames ...frame) {
@@ -164,6 +171,10 @@ type fakeModel struct {
 
 func (m *fakeModel) Input() []int8    { return m.input }
 func (m *fakeModel) Labels() []string { return m.labels }
+func (m *fakeModel) Prepare(f *camera.Frame) error {
+	m.input[0] = int8(f.Seq)
+	return nil
+}
 func (m *fakeModel) Classify() ([]Score, error) {
 	m.camera.clock.Advance(inferTime)
 	m.camera.mu.Lock()
@@ -176,22 +187,7 @@ func (m *fakeModel) Classify() ([]Score, error) {
 
 // syncBuffer is a bytes.Buffer safe for the logger's goroutine and the
 // test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testenv.Buffer
 
 // records parses the log lines, keeping those of the given events (all
 // when none given).
@@ -233,57 +229,28 @@ func waitFor(t *testing.T, log *syncBuffer, want string, n int) {
 	t.Fatalf("no %q in the log:\n%s", want, log.String())
 }
 
-// notifySocket is a fake systemd: a unixgram socket at $NOTIFY_SOCKET,
-// read continuously as systemd does (a full socket would block the
-// daemon).
-type notifySocket struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func newNotifySocket(t *testing.T) *notifySocket {
-	path := filepath.Join(t.TempDir(), "notify.sock")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
+// newNotifySocket is a fake systemd for the daemon in this process: a
+// socket at $NOTIFY_SOCKET, read continuously as systemd does (a full
+// socket would block the daemon).
+func newNotifySocket(t *testing.T) *daemontest.NotifySocket {
+	s := daemontest.NewNotifySocket(t)
+	for _, kv := range s.Env(0) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
 	}
-	t.Setenv("NOTIFY_SOCKET", path)
-	s := &notifySocket{}
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		conn.Close()
-		<-done
-	})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := conn.Read(buf)
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, string(buf[:n]))
-			s.mu.Unlock()
-		}
-	}()
 	return s
 }
 
-// waitFor waits until n notifications starting with prefix have arrived
-// and returns all of them; datagrams arrive in the order they were sent.
-func (s *notifySocket) waitFor(t *testing.T, prefix string, n int) []string {
+// notifications waits for a notification starting with prefix and
+// returns every one so far, in the order they were sent.
+func notifications(t *testing.T, s *daemontest.NotifySocket, prefix string) []string {
 	t.Helper()
-	for start := time.Now(); time.Since(start) < 5*time.Second; time.Sleep(time.Millisecond) {
-		s.mu.Lock()
-		msgs := slices.Clone(s.msgs)
-		s.mu.Unlock()
-		if count(msgs, prefix) >= n {
-			return msgs
-		}
+	s.WaitFor(t, prefix, 5*time.Second)
+	var texts []string
+	for _, m := range s.Messages() {
+		texts = append(texts, m.Text)
 	}
-	t.Fatalf("fewer than %d %q notifications", n, prefix)
-	return nil
+	return texts
 }
 
 // recordingNotifier keeps notifications in order with the fake clock's

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"neonet.dev/neonet/firmware/pins"
 	"neonet.dev/neonet/firmware/serlog"
@@ -18,45 +19,77 @@ const logQueue = 1024
 
 // Outputs are the daemon's pins and log, opened from a configuration.
 type Outputs struct {
-	Pins *pins.Set
-	Log  *serlog.Logger
-	port io.Closer // the serial port, nil when disabled
+	Pins   *pins.Set
+	Log    *serlog.Logger
+	Serial *serlog.Port // nil when the serial port is disabled
 }
+
+// serialBackoff bounds the wait between two attempts to open a serial
+// port that is absent or was hung up: an adapter plugged back in is used
+// within half a minute.
+const serialBackoff = 30 * time.Second
 
 // OpenOutputs opens the configuration's pins (every one driven inactive)
 // and its log, which goes to stdout and, unless serial.port is "", to the
-// serial port.
+// serial port. A serial port that cannot be opened, now or later, is
+// tried again with backoff (from retry_interval to 30 s) while the
+// records go to stdout; fault and recovered records with source=serial
+// say when it goes and comes back.
 func OpenOutputs(cfg *Config, stdout io.Writer) (*Outputs, error) {
-	var specs []pins.Spec
-	for _, p := range cfg.Pins() {
-		specs = append(specs, pins.Spec{Name: p.Name, ActiveLow: p.ActiveLow})
-	}
-	set, err := pins.Open(cfg.GPIO, specs, stdout)
+	set, err := OpenPins(cfg, stdout)
 	if err != nil {
 		return nil, err
 	}
 	o := &Outputs{Pins: set}
-	outs := []io.Writer{stdout}
-	if cfg.Serial.Port != "" {
-		port, err := serlog.OpenSerial(cfg.Serial.Port, serlog.Framing{Baud: cfg.Serial.Baud,
-			DataBits: cfg.Serial.DataBits, Parity: cfg.Serial.Parity, StopBits: cfg.Serial.StopBits})
-		if err != nil {
-			return nil, errors.Join(err, set.Safe())
-		}
-		o.port = port
-		outs = append(outs, port)
+	if cfg.Serial.Port == "" {
+		o.Log = serlog.NewLogger(logQueue, stdout)
+		return o, nil
 	}
-	o.Log = serlog.NewLogger(logQueue, outs...)
+	o.Serial = serlog.NewPort(func() (io.WriteCloser, error) { return OpenSerial(cfg.Serial) }, cfg.RetryInterval, serialBackoff)
+	o.Log = serlog.NewLogger(logQueue, stdout, o.Serial)
+	o.Serial.OnChange = func(err error) {
+		if err != nil {
+			o.Log.Log(serlog.New(time.Now(), "fault").Word("source", "serial").Str("error", err.Error()))
+		} else {
+			o.Log.Log(serlog.New(time.Now(), "recovered").Word("source", "serial"))
+		}
+	}
 	return o, nil
 }
 
-// PinMap is the pins as Run takes them.
-func (o *Outputs) PinMap() map[string]Pin {
-	m := make(map[string]Pin, len(o.Pins.Pins))
-	for _, p := range o.Pins.Pins {
-		m[p.Name()] = p
+// OpenPins opens every pin the configuration names, on its GPIO backend,
+// driven inactive; simulated pins print their transitions to stdout.
+func OpenPins(cfg *Config, stdout io.Writer) (*pins.Set, error) {
+	return pins.Open(cfg.GPIO, cfg.Pins(), stdout)
+}
+
+// SafePins drives every pin the configuration names to its inactive
+// level (pins.Open does on opening) and returns them: what systemd runs
+// after the daemon has stopped, however it ended, SIGKILL and SIGABRT
+// included (ExecStopPost=neonet gpio safe). It reads the configuration
+// only, not the model, and opens nothing else.
+func SafePins(o Options) ([]pins.Spec, error) {
+	cfg, err := o.LoadConfig()
+	if err != nil {
+		return nil, err
 	}
-	return m
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if _, err := OpenPins(cfg, o.Stdout); err != nil {
+		return nil, err
+	}
+	return cfg.Pins(), nil
+}
+
+// OpenSerial opens the configured serial port with its framing.
+func OpenSerial(s SerialConfig) (io.WriteCloser, error) {
+	return serlog.OpenSerial(s.Port, serlog.Framing{Baud: s.Baud, DataBits: s.DataBits, Parity: s.Parity, StopBits: s.StopBits})
+}
+
+// List is the pins and the log as Run takes them.
+func (o *Outputs) List() []Output {
+	return []Output{PinOutput{Pins: o.Pins}, LogOutput{Log: o.Log, Serial: o.Serial}}
 }
 
 // Close drives every pin inactive, writes the queued records and closes
@@ -64,8 +97,8 @@ func (o *Outputs) PinMap() map[string]Pin {
 func (o *Outputs) Close() error {
 	err := o.Pins.Safe()
 	o.Log.Close()
-	if o.port != nil {
-		err = errors.Join(err, o.port.Close())
+	if o.Serial != nil {
+		err = errors.Join(err, o.Serial.Close())
 	}
 	return err
 }

@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"neonet.dev/neonet/firmware/serlog"
 )
 
 func TestOpenOutputsSim(t *testing.T) {
@@ -25,11 +27,10 @@ active_low = true
 	if err != nil {
 		t.Fatal(err)
 	}
-	pins := o.PinMap()
-	if len(pins) != 2 || pins["GPIO17"] == nil || pins["GPIO22"] == nil {
-		t.Fatalf("pins %v", pins)
+	if len(o.Pins.Pins) != 2 || o.Pins.ByName("GPIO17") == nil || o.Pins.ByName("GPIO22") == nil {
+		t.Fatalf("pins %v", o.Pins.Pins)
 	}
-	if err := pins["GPIO17"].Set(true); err != nil {
+	if err := o.List()[0].Level("GPIO17", true); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.Close(); err != nil {
@@ -40,9 +41,32 @@ active_low = true
 		t.Errorf("output %q, want %q", out.String(), want)
 	}
 
-	cfg.Serial.Port = "/nonexistent/ttyAMA9"
-	if _, err := OpenOutputs(cfg, &out); err == nil || !strings.Contains(err.Error(), "/nonexistent/ttyAMA9") {
-		t.Errorf("missing serial port: %v", err)
+}
+
+// TestOpenOutputsWithoutSerialPort: a serial port missing at start is not
+// an error: the records go to stdout, a fault record says why the port
+// is missing, and the status record counts what it did not get.
+func TestOpenOutputsWithoutSerialPort(t *testing.T) {
+	cfg, err := ParseConfig("c.toml", []byte("gpio = \"sim\"\n[serial]\nport = \"/nonexistent/ttyAMA9\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	o, err := OpenOutputs(cfg, &out)
+	if err != nil {
+		t.Fatalf("missing serial port: %v", err)
+	}
+	log := o.List()[1]
+	log.Record(serlog.New(time.Now(), "start"))
+	waitFor(t, &out, "event=fault", 1)
+	status := serlog.New(time.Now(), "status")
+	log.(StatusReporter).Status(status)
+	log.Record(status)
+	o.Close()
+	recs := records(t, out.String())
+	if len(recs) != 3 || recs[0]["event"] != "start" || recs[1]["source"] != "serial" || !strings.Contains(recs[1]["error"], "/nonexistent/ttyAMA9") ||
+		recs[2]["serial_lost"] != "2" {
+		t.Errorf("records %v: want start, the serial fault and a status counting both as lost", recs)
 	}
 }
 

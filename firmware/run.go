@@ -8,30 +8,29 @@ import (
 	"slices"
 	"time"
 
+	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
+	"neonet.dev/neonet/pipeline"
 )
 
-// Capture is the camera side: it delivers frames already preprocessed into
-// the model's input.
-type Capture interface {
-	// Next blocks until a frame newer than the last one is ready, writes it
-	// into input and returns its sequence number.
-	Next(ctx context.Context, input []int8) (seq uint64, err error)
-	// Dropped counts the frames the camera produced that nobody took.
-	Dropped() uint64
+// Camera is the camera side: the newest frame each time (a
+// pipeline.Camera, or a test's fake). Next returns within a bounded time
+// (pipeline.CameraOptions.StaleAfter): a frame, or why there is none.
+type Camera interface {
+	pipeline.Frames
+	// Stats are the capture counters: frames dropped (nobody took them)
+	// and skipped (unreadable), and the last of those.
+	Stats() camera.Stats
+	// String names the camera, for messages.
+	String() string
 }
 
-// Classifier is the int8 model.
+// Classifier is the int8 model: it preprocesses a frame into its input
+// and classifies it (a pipeline.Model, or a test's fake).
 type Classifier interface {
-	Input() []int8              // the model's input buffer, filled by Capture
-	Classify() ([]Score, error) // runs the model and returns the top scores
-	Labels() []string           // every class name, in output order
-}
-
-// Pin is an output pin: Set(true) drives it active, with its polarity
-// applied (pins.Out implements it).
-type Pin interface {
-	Set(active bool) error
+	pipeline.Classifier
+	Input() []int8    // the model's input buffer, filled by Prepare
+	Labels() []string // every class name, in output order
 }
 
 // Pipeline is what a reload replaces: the configuration and the model.
@@ -44,13 +43,14 @@ type Pipeline struct {
 // reload (SIGHUP).
 type Loader func(ctx context.Context) (*Pipeline, error)
 
-// Deps is what Run works with. Capture, Classifier, Pins and Log are
-// required; the rest have defaults.
+// Deps is what Run works with. Camera and Classifier are required; the
+// rest have defaults.
 type Deps struct {
-	Capture    Capture
+	Camera     Camera // closed by the caller after Run returns
 	Classifier Classifier
-	Pins       map[string]Pin // every pin the configuration names (Config.Pins)
-	Log        *serlog.Logger // closed by the caller after Run returns, to flush it
+	// Outputs get the frames, the pin levels and the records: the pins
+	// and the serial log (Outputs.List), and any others.
+	Outputs []Output
 
 	Clock            Clock         // default RealClock
 	Notifier         Notifier      // default none; Systemd{} under systemd
@@ -59,6 +59,13 @@ type Deps struct {
 	Load             Loader // needed for reloads
 	SysRoot          string // root for /sys (temperature); default "/"
 	ModelName        string // for the start and reload records
+	// Records are made on the outputs' own goroutines (a broker that went
+	// away); the loop hands each to every output, as its own.
+	Records <-chan *serlog.Record
+	// Started is when the daemon started, if it wrote its start record
+	// itself (Daemon does, before it loads the model); zero: Run writes
+	// it.
+	Started time.Time
 }
 
 // heartbeatPeriod is the slowest the heartbeat pin toggles while frames
@@ -69,22 +76,21 @@ const heartbeatPeriod = 250 * time.Millisecond
 const workerWait = 2 * time.Second
 
 // Run is the daemon's loop: capture -> classify -> decide -> pins and
-// records, until ctx is cancelled (SIGTERM, SIGINT). Camera and model
-// failures light the fault pin, release every rule (their pins go safe)
-// and are retried every RetryInterval; a stalled pipeline stops the
-// watchdog pings, so systemd restarts the service. Every pin is driven
-// inactive before Run returns.
+// records, until ctx is cancelled (SIGTERM, SIGINT) or the camera's file
+// ends (one that does not loop). Camera and model failures light the
+// fault pin, release every rule (their pins go safe) and are retried
+// every RetryInterval, with a fault record at once and then every
+// StatusInterval while they last. The watchdog is pinged as long as the
+// loop runs, failures or not; a call into the camera or the model that
+// has not returned after StallTimeout ends Run with an error, so that the
+// service starts a fresh process. Every pin is driven inactive before Run
+// returns.
 func Run(ctx context.Context, cfg *Config, deps Deps) error {
-	if deps.Capture == nil || deps.Classifier == nil || deps.Log == nil {
-		return errors.New("firmware.Run: Capture, Classifier and Log are required")
+	if deps.Camera == nil || deps.Classifier == nil {
+		return errors.New("firmware.Run: Camera and Classifier are required")
 	}
 	if err := cfg.ValidateLabels(deps.Classifier.Labels()); err != nil {
 		return err
-	}
-	for _, p := range cfg.Pins() {
-		if deps.Pins[p.Name] == nil {
-			return fmt.Errorf("firmware.Run: pin %s of the configuration was not opened", p.Name)
-		}
 	}
 	if deps.Clock == nil {
 		deps.Clock = RealClock
@@ -95,7 +101,7 @@ func Run(ctx context.Context, cfg *Config, deps Deps) error {
 	if deps.SysRoot == "" {
 		deps.SysRoot = "/"
 	}
-	d := &daemonState{deps: deps, clock: deps.Clock, log: deps.Log, classifier: deps.Classifier, levels: map[string]bool{}}
+	d := &daemonState{deps: deps, clock: deps.Clock, classifier: deps.Classifier, levels: map[string]bool{}}
 	d.configure(cfg)
 	return d.loop(ctx)
 }
@@ -106,31 +112,37 @@ func (nopNotifier) Notify(string) error { return nil }
 
 // frameResult is one pass of the worker: a classified frame or a failure.
 type frameResult struct {
-	seq    uint64
-	scores []Score
-	infer  time.Duration
-	source string // "camera" or "model" when err is set
-	err    error
+	pipeline.Result
+	frame  *camera.Frame // the worker's frame, untouched until the next work
+	source string        // "camera" or "model" when Err is set
 }
 
 type daemonState struct {
 	deps       Deps
 	cfg        *Config
 	clock      Clock
-	log        *serlog.Logger
 	classifier Classifier
 	detectors  []*Detector
 	levels     map[string]bool // last level written to each pin
 
-	started       time.Time
-	ready         bool
-	stats         intervalStats
-	lastDropped   uint64
-	framesForPing int // frames classified since the last watchdog ping
-	heartbeat     bool
-	lastBeat      time.Time
-	faultSource   string // "" when healthy
-	faultAttempts int
+	started     time.Time
+	ready       bool // READY=1 was sent: at the first frame, or the first fault
+	classified  bool // the first frame was classified (the ready record)
+	stats       intervalStats
+	camera      camera.Stats // as of the last status record
+	badFrames   uint64       // camera.Stats.BadFrames already recorded
+	workSince   time.Time    // when the worker was given a frame to take; zero when it is idle
+	heartbeat   bool
+	lastBeat    time.Time
+	frame       Frame // what outputs see of the current frame
+	faultSource string
+	fault       faultState
+}
+
+// faultState is a failure of the camera or the model while it lasts.
+type faultState struct {
+	attempts   int       // consecutive failures
+	lastRecord time.Time // of the last fault record
 }
 
 func (d *daemonState) configure(cfg *Config) {
@@ -138,6 +150,11 @@ func (d *daemonState) configure(cfg *Config) {
 	d.detectors = d.detectors[:0]
 	for i := range cfg.Rules {
 		d.detectors = append(d.detectors, NewDetector(&cfg.Rules[i]))
+	}
+	for _, o := range d.deps.Outputs {
+		if c, ok := o.(Configurable); ok {
+			c.Configure(cfg, d.classifier.Labels())
+		}
 	}
 }
 
@@ -151,15 +168,14 @@ func (d *daemonState) loop(ctx context.Context) error {
 		defer close(workerDone)
 		d.worker(workerCtx, work, results)
 	}()
+	stop := func(reason error) error { return d.shutdown(stopWorker, workerDone, reason) }
 
-	now := d.clock.Now()
-	d.started = now
-	d.stats.reset(now)
-	d.lastDropped = d.deps.Capture.Dropped()
-	d.emit(serlog.New(now, "start").Str("model", d.deps.ModelName).Int("rules", int64(len(d.cfg.Rules))).Word("gpio", d.cfg.GPIO))
-	d.safeAll(now)
-
-	work <- d.classifier
+	d.begin(d.clock.Now())
+	take := func() {
+		d.workSince = d.clock.Now()
+		work <- d.classifier
+	}
+	take()
 	var retry, edge, watchdog <-chan time.Time
 	status := d.clock.After(d.cfg.StatusInterval)
 	if d.deps.WatchdogInterval > 0 {
@@ -168,44 +184,136 @@ func (d *daemonState) loop(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return d.shutdown(stopWorker, workerDone)
+			return stop(nil)
 		case r := <-results:
+			d.workSince = time.Time{}
 			if ctx.Err() != nil {
-				return d.shutdown(stopWorker, workerDone)
+				return stop(nil)
 			}
-			if r.err != nil {
-				d.onFault(r)
-				retry = d.clock.After(d.cfg.RetryInterval)
-			} else {
+			d.recordSkipped()
+			switch {
+			case r.Err == nil:
 				d.onFrame(r)
-				work <- d.classifier
+				take()
+			case errors.Is(r.Err, camera.ErrEndOfStream):
+				return stop(errCameraEnded{r.Err})
+			default:
+				if err := d.onFault(r); err != nil {
+					return stop(err)
+				}
+				retry = d.clock.After(d.cfg.RetryInterval)
 			}
 		case <-retry:
 			retry = nil
-			work <- d.classifier
+			take()
 		case <-edge:
 			d.updatePins(d.clock.Now())
 		case <-status:
 			d.status()
+			if err := d.stalled(); err != nil {
+				return stop(err)
+			}
 			status = d.clock.After(d.cfg.StatusInterval)
 		case <-watchdog:
-			// Only a pipeline that produced frames since the last ping is
-			// alive; a stalled one lets systemd's watchdog fire.
-			if d.framesForPing > 0 {
-				d.notify("WATCHDOG=1")
+			// The loop is alive: failures of the camera or the model are
+			// handled here, so systemd has no reason to restart it. A call
+			// that does not return ends the loop instead (stalled).
+			d.notify("WATCHDOG=1")
+			if err := d.stalled(); err != nil {
+				return stop(err)
 			}
-			d.framesForPing = 0
 			watchdog = d.clock.After(d.deps.WatchdogInterval)
 		case <-d.deps.Reload:
 			d.reload(ctx)
+		case r := <-d.deps.Records:
+			d.emit(r)
 		}
 		edge = d.nextEdge()
 	}
 }
 
+// startRecord is the record of the daemon's start.
+func startRecord(now time.Time, cfg *Config, model string) *serlog.Record {
+	return serlog.New(now, "start").Str("model", model).Int("rules", int64(len(cfg.Rules))).Word("gpio", cfg.GPIO)
+}
+
+// stopRecord is the record of the daemon's end; reason is why, nil for
+// a signal.
+func stopRecord(now, started time.Time, reason error) *serlog.Record {
+	rec := serlog.New(now, "stop").Int("uptime_s", int64(now.Sub(started)/time.Second))
+	if reason != nil {
+		rec.Str("reason", reason.Error())
+	}
+	return rec
+}
+
+// begin writes the start record (unless the daemon has), takes the
+// camera's counters as they are and makes every pin safe.
+func (d *daemonState) begin(now time.Time) {
+	d.started = d.deps.Started
+	if d.started.IsZero() {
+		d.started = now
+		d.emit(startRecord(now, d.cfg, d.deps.ModelName))
+	}
+	d.stats.reset(now)
+	d.camera = d.deps.Camera.Stats()
+	d.badFrames = d.camera.BadFrames
+	d.safeAll(now)
+}
+
+// errCameraEnded is the end of a camera file or folder that does not
+// loop: the daemon's run is over, without error.
+type errCameraEnded struct{ error }
+
+// stalled checks the frame the worker is taking: after half of
+// StallTimeout (at most hungAfter) without a frame or a failure, the
+// model is taken for hung, a fault (pins safe); after StallTimeout it
+// returns the error that ends the daemon. The camera is not waited for
+// that long: it reports its own trouble within a few seconds.
+func (d *daemonState) stalled() error {
+	if d.workSince.IsZero() {
+		return nil
+	}
+	now := d.clock.Now()
+	busy := now.Sub(d.workSince)
+	if busy >= d.cfg.StallTimeout {
+		return fmt.Errorf("camera %s and model: no frame and no failure for %v (a call that does not return): %s",
+			d.deps.Camera, busy.Round(time.Second), exitForRestart)
+	}
+	if busy >= min(hungAfter, d.cfg.StallTimeout/2) && d.faultSource == "" {
+		return d.onFault(frameResult{source: "model",
+			Result: pipeline.Result{Err: fmt.Errorf("no frame and no failure for %v: inference does not return", busy.Round(time.Second))}})
+	}
+	return nil
+}
+
+// hungAfter is how long a frame may take before the model is taken for
+// hung and the pins made safe.
+const hungAfter = 10 * time.Second
+
+// exitForRestart ends the message of an error that stops the daemon so
+// that systemd starts a fresh process.
+const exitForRestart = "exiting so that the service starts afresh"
+
+// recordSkipped writes a skip record for frames the camera could not read
+// since the last check.
+func (d *daemonState) recordSkipped() {
+	s := d.deps.Camera.Stats()
+	if s.BadFrames <= d.badFrames {
+		return
+	}
+	rec := serlog.New(d.clock.Now(), "skip").Word("source", "camera").Int("frames", int64(s.BadFrames-d.badFrames))
+	if s.LastBadFrame != nil {
+		rec.Str("error", s.LastBadFrame.Error())
+	}
+	d.emit(rec)
+	d.badFrames = s.BadFrames
+}
+
 // worker captures and classifies one frame per classifier it receives, so
 // the loop decides when the next frame is taken and which model runs it.
 func (d *daemonState) worker(ctx context.Context, work <-chan Classifier, results chan<- frameResult) {
+	stream := pipeline.Stream{Camera: d.deps.Camera, Now: d.clock.Now}
 	for {
 		var c Classifier
 		select {
@@ -213,14 +321,11 @@ func (d *daemonState) worker(ctx context.Context, work <-chan Classifier, result
 			return
 		case c = <-work:
 		}
-		var r frameResult
-		r.seq, r.err = d.deps.Capture.Next(ctx, c.Input())
-		if r.err != nil {
-			r.source = "camera"
-		} else {
-			start := d.clock.Now()
-			r.scores, r.err = c.Classify()
-			r.infer = d.clock.Now().Sub(start)
+		r := frameResult{Result: stream.Next(ctx, c), frame: &stream.Frame, source: "camera"}
+		switch r.Stage {
+		case pipeline.Prepare:
+			r.Err = fmt.Errorf("camera %s: %w", d.deps.Camera, r.Err)
+		case pipeline.Run:
 			r.source = "model"
 		}
 		select {
@@ -234,14 +339,18 @@ func (d *daemonState) worker(ctx context.Context, work <-chan Classifier, result
 func (d *daemonState) onFrame(r frameResult) {
 	now := d.clock.Now()
 	if d.faultSource != "" {
-		d.emit(serlog.New(now, "recovered").Word("source", d.faultSource).Int("attempts", int64(d.faultAttempts)))
-		d.faultSource, d.faultAttempts = "", 0
+		d.emit(serlog.New(now, "recovered").Word("source", d.faultSource).Int("attempts", int64(d.fault.attempts)))
+		d.faultSource, d.fault = "", faultState{}
 		d.setPin(now, d.cfg.FaultPin, false)
+		d.notify("STATUS=recovered: classifying again")
 	}
-	d.stats.add(r.infer)
-	d.framesForPing++
+	d.stats.add(r.Infer)
+	d.frame = Frame{Time: now, Seq: r.frame.Seq, Pixels: r.frame, Scores: r.Scores, Infer: r.Infer}
+	for _, o := range d.deps.Outputs {
+		o.Frame(&d.frame)
+	}
 	for i, det := range d.detectors {
-		switch det.Observe(r.scores, now) {
+		switch det.Observe(r.Scores, now) {
 		case Activated:
 			d.emit(serlog.New(now, "detect").Int("rule", int64(i+1)).Str("label", det.Label).
 				Float("score", float64(det.Score), 2).Word("pin", det.Rule.Pin).Int("state", 1))
@@ -256,19 +365,34 @@ func (d *daemonState) onFrame(r frameResult) {
 		d.lastBeat = now
 		d.setPin(now, d.cfg.HeartbeatPin, d.heartbeat)
 	}
-	if !d.ready {
-		d.ready = true
-		d.emit(serlog.New(now, "ready").Int("frame", int64(r.seq)).Float("infer_ms", ms(r.infer), 1))
-		d.notify("READY=1\nSTATUS=first frame classified")
+	if !d.classified {
+		d.classified = true
+		d.emit(serlog.New(now, "ready").Int("frame", int64(r.frame.Seq)).Float("infer_ms", ms(r.Infer), 1))
+		if !d.ready {
+			d.ready = true
+			d.notify("READY=1\nSTATUS=first frame classified")
+		}
 	}
 }
 
-func (d *daemonState) onFault(r frameResult) {
+// onFault handles a failure of the camera or the model: the first one
+// makes everything safe; a fault record goes out at once, when the source
+// changes and then every status interval. It returns an error for a call
+// into the camera that has hung for StallTimeout.
+func (d *daemonState) onFault(r frameResult) error {
 	now := d.clock.Now()
 	first := d.faultSource == ""
+	changed := r.source != d.faultSource
 	d.faultSource = r.source
-	d.faultAttempts++
-	d.emit(serlog.New(now, "fault").Word("source", r.source).Str("error", r.err.Error()).Int("attempt", int64(d.faultAttempts)))
+	d.fault.attempts++
+	status := fmt.Sprintf("STATUS=fault: %s: %v", r.source, r.Err)
+	if first || changed || now.Sub(d.fault.lastRecord) >= d.cfg.StatusInterval {
+		d.emit(serlog.New(now, "fault").Word("source", r.source).Str("error", r.Err.Error()).Int("attempt", int64(d.fault.attempts)))
+		d.fault.lastRecord = now
+		if d.ready {
+			d.notify(status)
+		}
+	}
 	if first {
 		// Fail safe: nothing is seen while the camera or model is down.
 		d.setPin(now, d.cfg.FaultPin, true)
@@ -282,26 +406,40 @@ func (d *daemonState) onFault(r frameResult) {
 		d.updatePins(now)
 		d.setPin(now, d.cfg.HeartbeatPin, false)
 		d.heartbeat = false
-		d.notify(fmt.Sprintf("STATUS=fault: %s: %v", r.source, r.err))
 	}
+	if !d.ready {
+		// Started without a camera (or with one that fails at once): the
+		// daemon is up and says why nothing is classified yet.
+		d.ready = true
+		d.notify("READY=1\n" + status)
+	}
+	var hung *pipeline.StalledError
+	if errors.As(r.Err, &hung) && hung.For >= d.cfg.StallTimeout {
+		return fmt.Errorf("%w: %s", r.Err, exitForRestart)
+	}
+	return nil
 }
 
 func (d *daemonState) status() {
 	now := d.clock.Now()
-	dropped := d.deps.Capture.Dropped()
+	cam := d.deps.Camera.Stats()
 	fps, infer := d.stats.fps(now), ms(d.stats.medianInfer())
 	rec := serlog.New(now, "status").Float("fps", fps, 1).Float("infer_ms", infer, 1).
-		Int("frames", int64(d.stats.frames)).Int("dropped", int64(dropped-d.lastDropped))
+		Int("frames", int64(d.stats.frames)).Int("dropped", int64(cam.Dropped-d.camera.Dropped))
 	if temp, err := SoCTemperature(d.deps.SysRoot); err == nil {
 		rec.Float("temp_c", temp, 1)
 	}
-	rec.Int("uptime_s", int64(now.Sub(d.started)/time.Second)).
-		Int("log_overflow", int64(d.log.TakeOverflow())).Int("log_errors", int64(d.log.TakeWriteErrors()))
+	rec.Int("uptime_s", int64(now.Sub(d.started)/time.Second))
+	for _, o := range d.deps.Outputs {
+		if s, ok := o.(StatusReporter); ok {
+			s.Status(rec)
+		}
+	}
 	if d.faultSource != "" {
 		rec.Word("fault", d.faultSource)
 	}
 	d.emit(rec)
-	d.lastDropped = dropped
+	d.camera = cam
 	d.stats.reset(now)
 	if d.faultSource == "" {
 		d.notify(fmt.Sprintf("STATUS=%.1f fps, inference %.1f ms", fps, infer))
@@ -333,22 +471,25 @@ func (d *daemonState) reload(ctx context.Context) {
 				Word("pin", det.Rule.Pin).Int("state", 0).Word("reason", "reload"))
 		}
 	}
-	d.configure(p.Config)
 	d.classifier = p.Classifier
+	d.configure(p.Config)
 	d.updatePins(now)
 	d.emit(serlog.New(d.clock.Now(), "reload").Int("ok", 1).Int("rules", int64(len(p.Config.Rules))))
 }
 
 // verify checks a reloaded pipeline before it replaces the running one:
-// the rules name classes of the new model, the pins are the ones already
-// open, the input size is the camera's, and one inference gives finite
-// scores.
+// the rules name classes of the new model, the pins and the camera are
+// the ones already open, the input size is the camera's, and one
+// inference gives finite scores.
 func (d *daemonState) verify(p *Pipeline) error {
 	if p == nil || p.Config == nil || p.Classifier == nil {
 		return errors.New("loader returned no configuration or no model")
 	}
 	if !slices.Equal(p.Config.Pins(), d.cfg.Pins()) || p.Config.GPIO != d.cfg.GPIO {
 		return errors.New("the pins changed: restart the service to use new pins")
+	}
+	if p.Config.Camera != d.cfg.Camera {
+		return fmt.Errorf("the camera changed from %q to %q: restart the service to use the new camera", d.cfg.Camera, p.Config.Camera)
 	}
 	if err := p.Config.ValidateLabels(p.Classifier.Labels()); err != nil {
 		return err
@@ -371,15 +512,22 @@ func (d *daemonState) verify(p *Pipeline) error {
 	return nil
 }
 
-func (d *daemonState) shutdown(stopWorker context.CancelFunc, workerDone <-chan struct{}) error {
+// shutdown makes the pins safe, writes the stop record and stops the
+// worker. reason is why the daemon stops when it is not a signal: the
+// camera's file ended (Run then returns nil), or the error Run returns.
+func (d *daemonState) shutdown(stopWorker context.CancelFunc, workerDone <-chan struct{}, reason error) error {
 	now := d.clock.Now()
 	err := d.safeAll(now)
-	d.emit(serlog.New(now, "stop").Int("uptime_s", int64(now.Sub(d.started)/time.Second)))
+	d.emit(stopRecord(now, d.started, reason))
 	d.notify("STOPPING=1")
 	stopWorker()
 	select {
 	case <-workerDone:
 	case <-time.After(workerWait): // an inference that does not return must not hold the exit
+	}
+	var ended errCameraEnded
+	if reason != nil && !errors.As(reason, &ended) {
+		err = errors.Join(reason, err)
 	}
 	return err
 }
@@ -415,10 +563,16 @@ func (d *daemonState) setPin(now time.Time, name string, active bool) error {
 	if level, ok := d.levels[name]; ok && level == active {
 		return nil
 	}
-	if err := d.deps.Pins[name].Set(active); err != nil {
-		d.emit(serlog.New(now, "fault").Word("source", "gpio").Word("pin", name).Str("error", err.Error()))
+	var errs []error
+	for _, o := range d.deps.Outputs {
+		if err := o.Level(name, active); err != nil {
+			d.emit(serlog.New(now, "fault").Word("source", "gpio").Word("pin", name).Str("error", err.Error()))
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
 		delete(d.levels, name) // unknown: try again next time
-		return err
+		return errors.Join(errs...)
 	}
 	d.levels[name] = active
 	return nil
@@ -434,8 +588,12 @@ func (d *daemonState) safeAll(now time.Time) error {
 	return errors.Join(errs...)
 }
 
-// emit queues a record for the serial port and stdout.
-func (d *daemonState) emit(r *serlog.Record) { d.deps.Log.Log(r) }
+// emit hands a record to every output.
+func (d *daemonState) emit(r *serlog.Record) {
+	for _, o := range d.deps.Outputs {
+		o.Record(r)
+	}
+}
 
 func (d *daemonState) notify(state string) {
 	if err := d.deps.Notifier.Notify(state); err != nil {

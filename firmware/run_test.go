@@ -3,6 +3,7 @@ package firmware
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,8 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"neonet.dev/neonet/firmware/pins"
+	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
+	"neonet.dev/neonet/internal/daemontest"
+	"neonet.dev/neonet/pipeline"
 )
 
 var testLabels = []string{"tabby", "dog", "mailbag"}
@@ -35,7 +38,7 @@ type harness struct {
 	model  *fakeModel
 	pinLog *syncBuffer
 	log    *syncBuffer
-	notify *notifySocket
+	notify *daemontest.NotifySocket
 	reload chan struct{}
 	cancel context.CancelFunc
 	done   chan error
@@ -52,20 +55,15 @@ func startDaemon(t *testing.T, config string, deps Deps) *harness {
 	h.notify = newNotifySocket(t)
 	h.camera = newFakeCamera(h.clock)
 	h.model = &fakeModel{camera: h.camera, labels: testLabels, input: make([]int8, 16)}
-	var specs []pins.Spec
-	for _, p := range cfg.Pins() {
-		specs = append(specs, pins.Spec{Name: p.Name, ActiveLow: p.ActiveLow})
-	}
-	set, err := pins.Open("sim", specs, h.pinLog)
+	sim := *cfg // the configuration's pins, simulated; Run compares reloads with cfg as written
+	sim.GPIO = "sim"
+	set, err := OpenPins(&sim, h.pinLog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps.Pins = map[string]Pin{}
-	for _, p := range set.Pins {
-		deps.Pins[p.Name()] = p
-	}
 	logger := serlog.NewLogger(1000, h.log)
-	deps.Capture, deps.Classifier, deps.Log = h.camera, h.model, logger
+	deps.Outputs = append([]Output{PinOutput{Pins: set}, LogOutput{Log: logger}}, deps.Outputs...)
+	deps.Camera, deps.Classifier = h.camera, h.model
 	deps.Clock, deps.Reload = h.clock, h.reload
 	if deps.Notifier == nil {
 		deps.Notifier = Systemd{}
@@ -214,7 +212,7 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Errorf("status fps %s, want about 8", s["fps"])
 	}
 
-	msgs := h.notify.waitFor(t, "STOPPING=1", 1)
+	msgs := notifications(t, h.notify, "STOPPING=1")
 	if count(msgs, "READY=1") != 1 || count(msgs, "STOPPING=1") != 1 || count(msgs, "WATCHDOG=1") < 1 {
 		t.Errorf("notifications %q", msgs)
 	}
@@ -223,41 +221,193 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 }
 
-// TestWatchdogStopsWhenFramesStall: pings go out while frames flow and stop
-// when the camera delivers nothing, so systemd restarts the service.
-func TestWatchdogStopsWhenFramesStall(t *testing.T) {
+// TestWatchdogFedThroughFaults: the watchdog means "the loop is alive":
+// it is pinged while frames flow, while the camera fails for many
+// watchdog periods (fault pin on, rules released), and while the camera
+// delivers nothing, until a call that has not returned for stall_timeout
+// ends the daemon with an error, pins safe.
+func TestWatchdogFedThroughFaults(t *testing.T) {
 	const watchdog = 300 * time.Millisecond
 	notifier := &recordingNotifier{}
-	h := startDaemon(t, "[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n", Deps{WatchdogInterval: watchdog, Notifier: notifier})
-	for range 10 {
+	h := startDaemon(t, "stall_timeout = \"5s\"\nfault_pin = \"GPIO22\"\n[[rule]]\nlabels = [\"tabby\"]\nframes = 1\npin = \"GPIO17\"\n",
+		Deps{WatchdogInterval: watchdog, Notifier: notifier})
+	for range 5 {
 		h.camera.feed(frame{scores: scores("tabby", .9)})
 	}
 	h.camera.settle()
-	// The camera stalls: time passes, no frames. After each step the loop
-	// has handled the watchdog timer once it re-armed it.
 	flowing := notifier.count("WATCHDOG=1")
+
+	// The camera fails for 3 s, 10 watchdog periods (each failure takes a
+	// frame period of the fake clock).
+	for range 30 {
+		h.camera.feed(frame{cameraErr: errors.New("VIDIOC_DQBUF: no such device")})
+	}
+	h.camera.settle()
+	failing := notifier.count("WATCHDOG=1") - flowing
+	if failing < 9 {
+		t.Errorf("%d watchdog pings while the camera failed for 3 s (10 periods), want one a period", failing)
+	}
+	if got := h.transitions("GPIO22"); !slices.Equal(got, []string{"high"}) {
+		t.Errorf("fault pin %v while failing, want it lit", got)
+	}
+	h.camera.feed(frame{scores: scores("tabby", .9)})
+	h.camera.settle()
+	if got := h.transitions("GPIO22"); !slices.Equal(got, []string{"high", "low"}) {
+		t.Errorf("fault pin %v after the camera came back", got)
+	}
+
+	// No frame comes back from the worker (the daemon's camera reports
+	// its trouble within seconds, so there it is the model that hangs):
+	// the loop still pings, 1.5 s long.
+	before := notifier.count("WATCHDOG=1")
 	for range 5 {
 		h.clock.Advance(watchdog)
 		h.clock.waitArmed(t, watchdog)
 	}
-	all := notifier.count("WATCHDOG=1")
-	if all < 1 {
-		t.Errorf("no watchdog ping over 10 frames (1.2 s)")
+	if n := notifier.count("WATCHDOG=1") - before; n != 5 {
+		t.Errorf("%d pings over 5 periods without frames, want 5", n)
 	}
-	// One ping may still cover the frames just before the stall.
-	if stalled := all - flowing; stalled > 1 {
-		t.Errorf("%d watchdog pings while stalled for 1.5 s, want at most 1", stalled)
+	// Until the frame has been awaited for stall_timeout (5 s): then the
+	// daemon exits with an error, for systemd to start it afresh.
+	var err error
+	for err == nil {
+		h.clock.Advance(watchdog)
+		select {
+		case err = <-h.done:
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if !strings.Contains(err.Error(), "no frame and no failure for 5s") || !strings.Contains(err.Error(), "exiting so that the service starts afresh") {
+		t.Errorf("Run: %v, want the stall", err)
+	}
+	// Half-way, the hung frame was a fault: rules released, fault pin lit.
+	if f := records(t, h.log.String(), "fault"); len(f) != 2 || f[1]["source"] != "model" || !strings.Contains(f[1]["error"], "inference does not return") {
+		t.Errorf("fault records %v: want the camera's, then the hung model's", f)
+	}
+	if got := h.transitions("GPIO22"); !slices.Equal(got, []string{"high", "low", "high", "low"}) {
+		t.Errorf("fault pin %v: want it lit for the camera, then for the hung model, safe on exit", got)
+	}
+	if got := h.transitions("GPIO17"); !slices.Equal(got, []string{"high", "low", "high", "low"}) {
+		t.Errorf("GPIO17 %v: want it released by the fault, active again, then released by the hung model", got)
+	}
+	stop := records(t, h.log.String(), "stop")
+	if len(stop) != 1 || !strings.Contains(stop[0]["reason"], "no frame and no failure") {
+		t.Errorf("stop records %v, want one saying why", stop)
+	}
+}
+
+// TestStartWithoutCamera: a camera that fails from the start is a fault,
+// not an exit: READY goes out with the fault in STATUS=, the fault pin is
+// lit, fault records repeat every status interval rather than every
+// attempt, and frames are classified once the camera comes.
+func TestStartWithoutCamera(t *testing.T) {
+	notifier := &recordingNotifier{}
+	h := startDaemon(t, "status_interval = \"1s\"\nfault_pin = \"GPIO22\"\n[[rule]]\nlabels = [\"tabby\"]\nframes = 1\npin = \"GPIO17\"\n",
+		Deps{Notifier: notifier})
+	for range 25 { // 2.5 s of failures, one a frame period
+		h.camera.feed(frame{cameraErr: errors.New("camera /dev/video0: no such device")})
+	}
+	h.camera.settle()
+	notifier.mu.Lock()
+	sent := slices.Clone(notifier.sent)
+	notifier.mu.Unlock()
+	if len(sent) == 0 || !strings.HasPrefix(sent[0], "READY=1\nSTATUS=fault: camera: camera /dev/video0: no such device") {
+		t.Errorf("notifications %q: want READY with the fault first", sent)
+	}
+	waitFor(t, h.log, "event=fault", 3)
+	if faults := records(t, h.log.String(), "fault"); len(faults) != 3 || faults[0]["attempt"] != "1" || faults[1]["attempt"] != "11" || faults[2]["attempt"] != "21" {
+		t.Errorf("fault records %v: want attempts 1, 11 and 21 (one a second)", faults)
 	}
 	h.camera.feed(frame{scores: scores("tabby", .9)})
-	h.camera.settle()
-	h.clock.Advance(watchdog)
-	h.clock.waitArmed(t, watchdog)
-	if n := notifier.count("WATCHDOG=1") - all; n != 1 {
-		t.Errorf("%d pings after frames resumed, want 1", n)
-	}
 	h.stop()
+	if got := h.transitions("GPIO22"); !slices.Equal(got, []string{"high", "low"}) {
+		t.Errorf("fault pin %v", got)
+	}
 	if got := h.transitions("GPIO17"); !slices.Equal(got, []string{"high", "low"}) {
-		t.Errorf("GPIO17 %v: want it active, then safe on exit", got)
+		t.Errorf("rule pin %v: want it active on the first frame", got)
+	}
+	var events []string
+	for _, r := range records(t, h.log.String()) {
+		if r["event"] != "status" {
+			events = append(events, r["event"])
+		}
+	}
+	if want := []string{"start", "fault", "fault", "fault", "recovered", "detect", "ready", "stop"}; !slices.Equal(events, want) {
+		t.Errorf("events %v, want %v", events, want)
+	}
+	if r := records(t, h.log.String(), "recovered"); len(r) != 1 || r[0]["attempts"] != "25" {
+		t.Errorf("recovered %v", r)
+	}
+	if notifier.count("READY=1") != 1 {
+		t.Errorf("READY sent %d times", notifier.count("READY=1"))
+	}
+}
+
+// TestStalledCameraExits: a camera whose driver call hangs is a fault at
+// first; once the call has hung for stall_timeout, the daemon exits with
+// the error (status 1 from neonet run), pins safe.
+func TestStalledCameraExits(t *testing.T) {
+	h := startDaemon(t, "stall_timeout = \"10s\"\n[[rule]]\nlabels = [\"tabby\"]\nframes = 1\npin = \"GPIO17\"\n", Deps{})
+	h.camera.feed(frame{scores: scores("tabby", .9)})
+	h.camera.feed(frame{cameraErr: &pipeline.StalledError{Camera: "/dev/video0", Call: "read", For: 2 * time.Second}})
+	h.camera.feed(frame{cameraErr: &pipeline.StalledError{Camera: "/dev/video0", Call: "read", For: 10 * time.Second}})
+	var err error
+	select {
+	case err = <-h.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the daemon did not exit on a call hung for stall_timeout")
+	}
+	if err == nil || !strings.Contains(err.Error(), "read has not returned for 10s") {
+		t.Errorf("Run: %v", err)
+	}
+	if got := h.transitions("GPIO17"); !slices.Equal(got, []string{"high", "low"}) {
+		t.Errorf("GPIO17 %v", got)
+	}
+	if faults := records(t, h.log.String(), "fault"); len(faults) != 1 {
+		t.Errorf("fault records %v: want one (the stall repeats within the status interval)", faults)
+	}
+}
+
+// TestCameraFileEnds: the end of a camera file that does not loop ends the
+// run without error, with a stop record that says so.
+func TestCameraFileEnds(t *testing.T) {
+	h := startDaemon(t, "[[rule]]\nlabels = [\"tabby\"]\nframes = 1\npin = \"GPIO17\"\n", Deps{})
+	h.camera.feed(frame{scores: scores("tabby", .9)}, frame{cameraErr: fmt.Errorf("camera clip.mp4: %w after 2 frames", camera.ErrEndOfStream)})
+	select {
+	case err := <-h.done:
+		if err != nil {
+			t.Errorf("Run: %v, want nil at the end of the file", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the daemon did not stop at the end of its camera file")
+	}
+	if stop := records(t, h.log.String(), "stop"); len(stop) != 1 || !strings.Contains(stop[0]["reason"], "end of stream") {
+		t.Errorf("stop records %v", stop)
+	}
+	if faults := records(t, h.log.String(), "fault"); len(faults) != 0 {
+		t.Errorf("the end of the file is no fault: %v", faults)
+	}
+}
+
+// TestSkippedFramesAreRecorded: frames the camera could not read (a
+// corrupt image in a folder) are said in a skip record, with the last
+// error, without a fault.
+func TestSkippedFramesAreRecorded(t *testing.T) {
+	h := startDaemon(t, "[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n", Deps{})
+	h.camera.feed(frame{scores: scores("dog", .9)})
+	h.camera.settle()
+	h.camera.mu.Lock()
+	h.camera.stats.BadFrames = 2
+	h.camera.stats.LastBadFrame = fmt.Errorf("camera frames: %w: decode frames/b.jpg: unknown image format", camera.ErrBadFrame)
+	h.camera.mu.Unlock()
+	h.camera.feed(frame{scores: scores("dog", .9)}, frame{scores: scores("dog", .9)})
+	h.stop()
+	skips := records(t, h.log.String(), "skip")
+	if len(skips) != 1 || skips[0]["frames"] != "2" || !strings.Contains(skips[0]["error"], "b.jpg") {
+		t.Errorf("skip records %v", skips)
+	}
+	if len(records(t, h.log.String(), "fault")) != 0 {
+		t.Error("skipped frames made a fault")
 	}
 }
 
@@ -288,6 +438,8 @@ func TestReload(t *testing.T) {
 		{"labels the model lacks", &Pipeline{newConfig("[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n"),
 			&fakeModel{camera: h.camera, labels: []string{"cat", "dog"}, input: make([]int8, 16)}}, nil, `"tabby" is not a class of the model`},
 		{"other pins", &Pipeline{newConfig("[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO4\"\n"), h.model}, nil, "the pins changed"},
+		{"other camera", &Pipeline{newConfig("camera = \"/dev/video1\"\n[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n"), h.model}, nil,
+			`the camera changed from "/dev/video0" to "/dev/video1": restart the service`},
 		{"other input size", &Pipeline{newConfig("[[rule]]\nlabels = [\"tabby\"]\npin = \"GPIO17\"\n"),
 			&fakeModel{camera: h.camera, labels: testLabels, input: make([]int8, 8)}}, nil, "takes 8 input values, the camera delivers 16"},
 	}
@@ -317,8 +469,62 @@ func TestReload(t *testing.T) {
 	if got := h.transitions("GPIO17"); !slices.Equal(got, []string{"high", "low", "high", "low", "high", "low"}) {
 		t.Errorf("GPIO17 %v: want released by the reload, then active only at 0.95, then safe", got)
 	}
-	msgs := h.notify.waitFor(t, "STOPPING=1", 1)
-	if count(msgs, "RELOADING=1") != 5 || !slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "STATUS=reload failed") }) {
+	msgs := notifications(t, h.notify, "STOPPING=1")
+	if count(msgs, "RELOADING=1") != 6 || !slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "STATUS=reload failed") }) {
 		t.Errorf("notifications %q", msgs)
+	}
+}
+
+// recorder is an output that keeps what it is given, as a web page or an
+// MQTT client would: copies, not the loop's buffers.
+type recorder struct {
+	NopOutput
+	frames []uint64  // sequence numbers
+	top    []float32 // each frame's first score
+	levels []string  // "PIN=1" or "PIN=0"
+	events []string
+}
+
+func (r *recorder) Frame(f *Frame) {
+	r.frames = append(r.frames, f.Seq)
+	r.top = append(r.top, f.Scores[0].Score)
+}
+
+func (r *recorder) Level(pin string, active bool) error {
+	r.levels = append(r.levels, fmt.Sprintf("%s=%d", pin, map[bool]int{false: 0, true: 1}[active]))
+	return nil
+}
+
+func (r *recorder) Record(rec *serlog.Record) {
+	fields, _ := serlog.Parse(rec.String())
+	r.events = append(r.events, fields["event"])
+}
+
+func (r *recorder) Status(rec *serlog.Record) { rec.Int("recorded_frames", int64(len(r.frames))) }
+
+// TestOutputsSeeFramesLevelsAndRecords: an output added beside the pins
+// and the log gets every classified frame, every level change and every
+// record, and can add its own counters to the status record.
+func TestOutputsSeeFramesLevelsAndRecords(t *testing.T) {
+	rec := &recorder{}
+	h := startDaemon(t, "status_interval = \"1s\"\n[[rule]]\nlabels = [\"tabby\"]\nframes = 1\nrelease = 1\npin = \"GPIO17\"\n",
+		Deps{Outputs: []Output{rec}})
+	h.camera.feed(frame{scores: scores("tabby", .8)}, frame{cameraErr: errors.New("unplugged")}, frame{scores: scores("dog", .9)})
+	for range 8 {
+		h.camera.feed(frame{scores: scores("tabby", .7)})
+	}
+	h.stop()
+	if len(rec.frames) != 10 || rec.frames[0] != 1 || rec.frames[9] != 10 || rec.top[0] != .8 || rec.top[1] != .9 {
+		t.Errorf("frames %v, first scores %v: want the 10 classified frames", rec.frames, rec.top)
+	}
+	if want := []string{"GPIO17=0", "GPIO17=1", "GPIO17=0", "GPIO17=1", "GPIO17=0"}; !slices.Equal(rec.levels, want) {
+		t.Errorf("levels %v, want %v", rec.levels, want)
+	}
+	want := []string{"start", "detect", "ready", "fault", "release", "recovered", "detect", "status", "stop"}
+	if !slices.Equal(rec.events, want) {
+		t.Errorf("records %v\nwant    %v", rec.events, want)
+	}
+	if s := records(t, h.log.String(), "status"); len(s) != 1 || s[0]["recorded_frames"] == "" {
+		t.Errorf("status records %v: want the output's counter in them", s)
 	}
 }

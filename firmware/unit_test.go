@@ -45,6 +45,10 @@ func TestSystemdUnit(t *testing.T) {
 	has("Type", "notify")
 	has("Restart", "always")
 	has("ExecReload", "/bin/kill -HUP $MAINPID")
+	// Pins safe after any death: the stop-post command reads the same
+	// configuration as the daemon.
+	has("ExecStart", "/usr/local/bin/neonet run --config "+DefaultConfigPath)
+	has("ExecStopPost", "/usr/local/bin/neonet gpio safe --config "+DefaultConfigPath)
 	has("SupplementaryGroups", "gpio dialout video")
 	has("ProtectSystem", "strict")
 	has("DevicePolicy", "closed")

@@ -119,7 +119,10 @@ func (op *BatchNorm) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (op *Activation) OutShape(in []tensor.Shape) (tensor.Shape, error) {
-	return in[0], wantInputs(in, 1)
+	if err := wantInputs(in, 1); err != nil {
+		return tensor.Shape{}, err
+	}
+	return in[0], nil
 }
 
 func (op *MaxPool) OutShape(in []tensor.Shape) (tensor.Shape, error) {
@@ -143,7 +146,10 @@ func poolShape(in []tensor.Shape, g nn.PoolGeometry) (tensor.Shape, error) {
 }
 
 func (op *GlobalAvgPool) OutShape(in []tensor.Shape) (tensor.Shape, error) {
-	return tensor.Shape{N: in[0].N, H: 1, W: 1, C: in[0].C}, wantInputs(in, 1)
+	if err := wantInputs(in, 1); err != nil {
+		return tensor.Shape{}, err
+	}
+	return tensor.Shape{N: in[0].N, H: 1, W: 1, C: in[0].C}, nil
 }
 
 func (op *Concat) OutShape(in []tensor.Shape) (tensor.Shape, error) {
@@ -204,8 +210,11 @@ func (op *Linear) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (op *Flatten) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if err := wantInputs(in, 1); err != nil {
+		return tensor.Shape{}, err
+	}
 	s := in[0]
-	return tensor.Shape{N: s.N, H: 1, W: 1, C: s.H * s.W * s.C}, wantInputs(in, 1)
+	return tensor.Shape{N: s.N, H: 1, W: 1, C: s.H * s.W * s.C}, nil
 }
 
 func (op *Softmax) OutShape(in []tensor.Shape) (tensor.Shape, error) {

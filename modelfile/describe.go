@@ -3,10 +3,10 @@ package modelfile
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
-	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
 )
@@ -92,88 +92,65 @@ func describeLabels(labels []string) string {
 	if len(labels) > show {
 		more = ", ..."
 	}
-	return fmt.Sprintf("%d (%s%s)", len(labels), strings.Join(q, ", "), more)
-}
-
-func describeOp(op qnet.Op) string {
-	act := func(a nn.Activation) string {
-		if a == nn.ActNone {
-			return ""
-		}
-		return " " + a.String()
-	}
-	switch op := op.(type) {
-	case *qnet.Conv:
-		g := op.Geometry
-		s := fmt.Sprintf("conv2d %dx%d", g.KH, g.KW)
-		if g.StrideH != 1 || g.StrideW != 1 {
-			s += fmt.Sprintf(" s%dx%d", g.StrideH, g.StrideW)
-		}
-		if g.PadH != 0 || g.PadW != 0 {
-			s += fmt.Sprintf(" p%dx%d", g.PadH, g.PadW)
-		}
-		if g.DilH != 1 || g.DilW != 1 {
-			s += fmt.Sprintf(" d%dx%d", g.DilH, g.DilW)
-		}
-		if g.Groups != 1 {
-			s += fmt.Sprintf(" g%d", g.Groups)
-		}
-		return s + act(op.Act)
-	case *qnet.Linear:
-		return "linear" + act(op.Act)
-	case *qnet.Add:
-		return "add" + act(op.Act)
-	case *qnet.MaxPool:
-		return "maxpool " + describePool(op.Geometry)
-	case *qnet.AvgPool:
-		return "avgpool " + describePool(op.Geometry)
-	case nil:
-		return "(none)"
-	}
-	return op.Kind()
-}
-
-func describePool(g nn.PoolGeometry) string {
-	s := fmt.Sprintf("%dx%d s%dx%d", g.KH, g.KW, g.StrideH, g.StrideW)
-	if g.PadH != 0 || g.PadW != 0 {
-		s += fmt.Sprintf(" p%dx%d", g.PadH, g.PadW)
-	}
-	if g.CeilMode {
-		s += " ceil"
-	}
-	if g.CountIncludePad {
-		s += " incl-pad"
+	s := fmt.Sprintf("%d (%s%s)", len(labels), strings.Join(q, ", "), more)
+	if rep := RepeatedLabels(labels); len(rep) > 0 {
+		s += "; names of more than one class: " + strings.Join(rep, ", ")
 	}
 	return s
 }
 
-// nodeCost returns a node's parameter count (weights and biases), the
-// bytes its arrays take in the file and its multiply-accumulates.
-func nodeCost(m *qnet.Model, n *qnet.Node) (params, bytes, macs int64) {
-	var outElems int64
-	if n.Output >= 0 && n.Output < len(m.Tensors) {
-		s := m.Tensors[n.Output].Shape
-		outElems = int64(s.N) * int64(s.H) * int64(s.W) * int64(s.C)
+// RepeatedLabels describes the names that more than one class has, with
+// their indices ("crane" 134 and 517), in order of first appearance; a
+// label that names several classes matches any of them.
+func RepeatedLabels(labels []string) []string {
+	at := map[string][]int{}
+	var order []string
+	for i, l := range labels {
+		if len(at[l]) == 1 {
+			order = append(order, l)
+		}
+		at[l] = append(at[l], i)
 	}
-	switch op := n.Op.(type) {
-	case *qnet.Conv:
-		params = int64(len(op.Weights) + len(op.Bias))
-		bytes = int64(len(op.Weights) + 4*len(op.Bias) + 4*len(op.WeightScales))
-		if op.Out > 0 {
-			macs = outElems / int64(op.Out) * int64(len(op.Weights)) // each weight once per output pixel
+	out := make([]string, len(order))
+	for i, l := range order {
+		idx := make([]string, len(at[l]))
+		for j, n := range at[l] {
+			idx[j] = strconv.Itoa(n)
 		}
-	case *qnet.Linear:
-		params = int64(len(op.Weights) + len(op.Bias))
-		bytes = int64(len(op.Weights) + 4*len(op.Bias) + 4*len(op.WeightScales))
-		if op.Out > 0 {
-			macs = outElems / int64(op.Out) * int64(len(op.Weights))
+		last := len(idx) - 1
+		out[i] = fmt.Sprintf("%q %s and %s", l, strings.Join(idx[:last], ", "), idx[last])
+	}
+	return out
+}
+
+func describeOp(op qnet.Op) string {
+	if op == nil {
+		return "(none)"
+	}
+	return qnet.DescribeOp(op)
+}
+
+// nodeCost returns a node's parameter count (weights and biases), the
+// bytes its arrays take in the file and its multiply-accumulates
+// (qnet.NodeMACs). The model need not be valid.
+func nodeCost(m *qnet.Model, n *qnet.Node) (params, bytes, macs int64) {
+	if n.Op == nil {
+		return 0, 0, 0
+	}
+	var mn metaNode
+	encodeOp(&mn, n.Op, &dataWriter{}) // an error leaves out only what the format cannot store
+	for _, f := range nodeFields {
+		if ref, ok := f.slot(&mn).(**arrayRef); ok && *ref != nil {
+			bytes += (*ref).Length * dtypeSize((*ref).DType)
 		}
-	case *qnet.Table:
-		bytes = int64(len(op.Table))
-	case *qnet.Shift:
-		bytes = int64(8 * len(op.Offsets))
-	case *qnet.MulChannels:
-		macs = outElems
+	}
+	for _, ref := range []*arrayRef{mn.Weights, mn.Bias} {
+		if ref != nil {
+			params += ref.Length
+		}
+	}
+	if n.Output >= 0 && n.Output < len(m.Tensors) {
+		macs = qnet.NodeMACs(m, n)
 	}
 	return params, bytes, macs
 }

@@ -43,7 +43,10 @@
 //
 //	name, calibration   the model name and how its ranges were chosen
 //	input, output       tensor indices
-//	labels              class names, one per output channel (or none)
+//	labels              class names, one per output channel (or none);
+//	                    a name may repeat (ImageNet has two "crane" and
+//	                    two "maillot" classes): RepeatedLabels lists them
+//	                    and neonet inspect shows them
 //	preprocess          resize, crop_h, crop_w, filter ("bilinear",
 //	                    "bicubic", "nearest"), mean, std, and three fixed
 //	                    strings a reader checks: color_order "RGB",
@@ -94,11 +97,18 @@
 //
 // Read checks, in order: magic, version (a newer file asks for a newer
 // neonet), sizes (a truncated file says how many bytes are missing),
-// checksum, then the metadata strictly: unknown fields and ops, fields
-// that do not belong to the op, array references out of bounds or of the
-// wrong type or length, non-finite or non-positive scales, geometry beyond
-// sane limits (so later arithmetic cannot overflow, even with 32-bit int),
-// and finally qnet.Model.Validate. A model that Read returns can be
-// compiled and run without out-of-bounds access. Every allocation is
-// bounded by the size of the input, and no input makes Read panic.
+// checksum, then the metadata strictly as the format: unknown fields and
+// ops, fields missing from an op or not belonging to it, names that are
+// not activations or filters, array references out of bounds or of the
+// wrong type or length. What the values mean is checked by
+// qnet.Model.Validate, the one validation of a model, which Read and
+// Write both call: finite positive scales, geometry and sizes within the
+// limits that keep later arithmetic from overflowing (even with 32-bit
+// int), every op's arrays fitting its tensors. A model that Read returns
+// can be compiled and run without out-of-bounds access. Every allocation
+// is bounded by the size of the input, and no input makes Read panic.
+//
+// A node's op fields are those its qnet op declares (qnet.Op.Fields,
+// through the qnet.Fields vocabulary) under the names listed above; this
+// package stores and reads them without knowing any op.
 package modelfile

@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"neonet.dev/neonet/nn"
@@ -29,7 +31,6 @@ import (
 //	  ├> gap -> se.fc (linear) -> sigmoid table ─┐
 //	  └─────────────────────────────────> mul <──┘ -> add (+ avgpool) -> flatten -> fc
 func testModel() *qnet.Model {
-	rng := rand.New(rand.NewPCG(7, 11))
 	m := &qnet.Model{
 		Name:        "testnet",
 		Labels:      []string{"cat", "dog", "bird", "fish", "frog"},
@@ -43,33 +44,8 @@ func testModel() *qnet.Model {
 	node := func(name string, op qnet.Op, out int, ins ...int) {
 		m.Nodes = append(m.Nodes, qnet.Node{Name: name, Op: op, Inputs: ins, Output: out})
 	}
-	weights := func(n int) []int8 {
-		w := make([]int8, n)
-		for i := range w {
-			w[i] = int8(rng.IntN(255) - 127)
-		}
-		return w
-	}
-	scales := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = float32(0.002 + 0.01*rng.Float64())
-		}
-		return s
-	}
-	bias := func(n int) []int32 {
-		b := make([]int32, n)
-		for i := range b {
-			b[i] = int32(rng.IntN(20001) - 10000)
-		}
-		return b
-	}
-	table := func() (t [256]int8) {
-		for i := range t {
-			t[i] = int8(rng.IntN(256) - 128)
-		}
-		return t
-	}
+	r := testArrays{rand.New(rand.NewPCG(7, 11))}
+	weights, scales, bias, table := r.weights, r.scales, r.bias, r.table
 	p := func(scale float32, zero int32) quant.Params { return quant.Params{Scale: scale, Zero: zero} }
 	sh := func(h, w, c int) tensor.Shape { return tensor.Shape{N: 1, H: h, W: w, C: c} }
 
@@ -119,6 +95,41 @@ func testModel() *qnet.Model {
 	return m
 }
 
+// testArrays makes a test model's random weights, weight scales, biases
+// and lookup tables.
+type testArrays struct{ rng *rand.Rand }
+
+func (r testArrays) weights(n int) []int8 {
+	w := make([]int8, n)
+	for i := range w {
+		w[i] = int8(r.rng.IntN(255) - 127)
+	}
+	return w
+}
+
+func (r testArrays) scales(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(0.002 + 0.01*r.rng.Float64())
+	}
+	return s
+}
+
+func (r testArrays) bias(n int) []int32 {
+	b := make([]int32, n)
+	for i := range b {
+		b[i] = int32(r.rng.IntN(20001) - 10000)
+	}
+	return b
+}
+
+func (r testArrays) table() (t [256]int8) {
+	for i := range t {
+		t[i] = int8(r.rng.IntN(256) - 128)
+	}
+	return t
+}
+
 func encodeT(t testing.TB, m *qnet.Model) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -154,10 +165,10 @@ func TestRoundTrip(t *testing.T) {
 	}
 	kinds := map[string]bool{}
 	for _, n := range m.Nodes {
-		kinds[opName(n.Op)] = true
+		kinds[qnet.OpName(n.Op)] = true
 	}
-	if len(kinds) != len(opFields) {
-		t.Fatalf("test model uses %d of the %d ops", len(kinds), len(opFields))
+	if len(kinds) != len(qnet.OpNames()) {
+		t.Fatalf("test model uses %d of the %d ops", len(kinds), len(qnet.OpNames()))
 	}
 	before := runAll(t, m)
 	b := encodeT(t, m)
@@ -218,11 +229,37 @@ func TestWriteRefusesBadModels(t *testing.T) {
 		"fused silu":    func(m *qnet.Model) { m.Nodes[0].Op.(*qnet.Conv).Act = nn.ActSiLU },
 		"weight scale":  func(m *qnet.Model) { m.Nodes[0].Op.(*qnet.Conv).WeightScales[1] = 0 },
 		"short weights": func(m *qnet.Model) { c := m.Nodes[0].Op.(*qnet.Conv); c.Weights = c.Weights[1:] },
+		"table fn":      func(m *qnet.Model) { m.Nodes[2].Op.(*qnet.Table).Fn = 99 },
+		"filter":        func(m *qnet.Model) { m.Preprocess.Filter = 99 },
 	} {
 		m := testModel()
 		change(m)
 		if err := Write(&bytes.Buffer{}, m); err == nil {
 			t.Errorf("%s: wrote a bad model", name)
+		}
+	}
+}
+
+// TestWriteRefusesHugeModels checks the limits that keep the executor's
+// sizes inside a 32-bit int: each tensor is allowed, not all together.
+func TestWriteRefusesHugeModels(t *testing.T) {
+	for want, change := range map[string]func(m *qnet.Model){
+		// Five tensors of 2^28 values: their sum overflows a 32-bit int.
+		"tensor 4 (dw): shape [1 16384 16384 1]: the tensors up to it hold 1342177280 values": func(m *qnet.Model) {
+			for i := range 5 {
+				m.Tensors[i].Shape = tensor.Shape{N: 1, H: 1 << 14, W: 1 << 14, C: 1}
+			}
+		},
+		// 4096x4096 taps at 6x6 output positions: 6e8 indirection entries.
+		"node 0 (stem): conv geometry": func(m *qnet.Model) {
+			c := m.Nodes[0].Op.(*qnet.Conv)
+			c.Geometry.KH, c.Geometry.KW = 1<<12, 1<<12
+		},
+	} {
+		m := testModel()
+		change(m)
+		if err := Write(&bytes.Buffer{}, m); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %q", err, want)
 		}
 	}
 }
@@ -413,6 +450,16 @@ func TestDescribe(t *testing.T) {
 			t.Errorf("Describe output lacks %q", want)
 		}
 	}
+	// A name that several classes share is read and shown.
+	m.Labels = []string{"cat", "crane", "cat", "crane", "cat"}
+	if _, info, err = ReadWithInfo(encodeT(t, m), "d.nnm"); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	Describe(&out, m, info)
+	if want := `names of more than one class: "cat" 0, 2 and 4, "crane" 1 and 3`; !strings.Contains(out.String(), want) {
+		t.Errorf("Describe output lacks %q:\n%s", want, out.String())
+	}
 	out.Reset()
 	Describe(&out, &qnet.Model{Name: "empty"}, Info{})
 	if !strings.Contains(out.String(), "not read from a file") {
@@ -427,3 +474,29 @@ func uintptrOf(p *byte) uintptr { return uintptr(unsafe.Pointer(p)) }
 func nan() float64 { return math.NaN() }
 
 func crc32Castagnoli(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+// TestLoadRefusesWhatIsNoFile: a folder, a device and a named pipe are
+// refused before they are opened, with what they are; a named pipe with
+// no writer must not hang the reader.
+func TestLoadRefusesWhatIsNoFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "model.fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{dir: "a folder", "/dev/zero": "a device", fifo: "a named pipe"} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := Load(path)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), path+": "+want+", not a regular file") {
+				t.Errorf("Load(%s): %v, want %q", path, err, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Load(%s) did not return", path)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"unsafe"
 
-	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
 	"neonet.dev/neonet/quant"
@@ -55,6 +54,9 @@ func Load(path string) (*qnet.Model, error) {
 
 // LoadWithInfo is Load that also returns the file's Info.
 func LoadWithInfo(path string) (*qnet.Model, Info, error) {
+	if err := CheckFile(path); err != nil {
+		return nil, Info{}, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("model file %s: %w", path, err)
@@ -73,6 +75,37 @@ func LoadWithInfo(path string) (*qnet.Model, Info, error) {
 		return nil, Info{}, fmt.Errorf("model file %s: %w", path, err)
 	}
 	return ReadWithInfo(buf, path)
+}
+
+// CheckFile refuses a path that is not a regular file before anything
+// opens it: a folder, a device such as /dev/zero, or a named pipe (whose
+// open would wait for a writer forever) is not a model file.
+func CheckFile(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("model file %s: %w", path, err)
+	}
+	if what := fileKind(st.Mode()); what != "" {
+		return fmt.Errorf("model file %s: %s, not a regular file (want the file written by neonet quantize)", path, what)
+	}
+	return nil
+}
+
+// fileKind names what a non-regular file is, "" for a regular file.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return ""
+	case m.IsDir():
+		return "a folder"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // alignedBuffer returns n bytes starting at a multiple of align.
@@ -207,14 +240,11 @@ func (r *reader) model() (*qnet.Model, error) {
 	}
 	for i := range fm.Nodes {
 		mn := &fm.Nodes[i]
-		op, err := r.op(mn)
+		op, err := r.decodeOp(mn)
 		if err != nil {
 			return nil, r.fail(ErrInvalid, "node %d (%s) %v", i, mn.Name, err)
 		}
 		m.Nodes[i] = qnet.Node{Name: mn.Name, Op: op, Inputs: mn.Inputs, Output: mn.Output}
-	}
-	if err := checkModel(m); err != nil {
-		return nil, &fileError{msg: fmt.Sprintf("model file %s: %v", r.name, err), kind: ErrInvalid, cause: err}
 	}
 	if err := m.Validate(); err != nil {
 		return nil, &fileError{msg: fmt.Sprintf("model file %s: %v", r.name, err), kind: ErrInvalid, cause: err}
@@ -223,7 +253,7 @@ func (r *reader) model() (*qnet.Model, error) {
 }
 
 func (r *reader) preprocess(p *metaPreprocess) (preprocess.Spec, error) {
-	f, ok := parseFilter(p.Filter)
+	f, ok := parseName(filterNames, p.Filter)
 	switch {
 	case !ok:
 		return preprocess.Spec{}, r.fail(ErrInvalid, "preprocess filter %q: want bilinear, bicubic or nearest", p.Filter)
@@ -238,133 +268,6 @@ func (r *reader) preprocess(p *metaPreprocess) (preprocess.Spec, error) {
 		return preprocess.Spec{}, r.fail(ErrInvalid, "preprocess crop_h 0: want a positive size")
 	}
 	return preprocess.Spec{Resize: p.Resize, CropH: p.CropH, CropW: p.CropW, Filter: f, Mean: p.Mean, Std: p.Std}, nil
-}
-
-// opFields lists which optional node fields each op has; every other
-// field must be absent.
-var opFields = map[string][]string{
-	opConv:          {"out", "act", "conv", "weights", "weight_scales", "bias"},
-	opLinear:        {"out", "act", "weights", "weight_scales", "bias"},
-	opTable:         {"fn", "table"},
-	opAdd:           {"act"},
-	opMul:           {},
-	opMaxPool:       {"pool"},
-	opAvgPool:       {"pool"},
-	opGlobalAvgPool: {},
-	opConcat:        {},
-	opShift:         {"offsets"},
-	opFlatten:       {},
-	opRequant:       {},
-}
-
-// op decodes one node's op. Its errors follow "node i (name) ".
-func (r *reader) op(mn *metaNode) (qnet.Op, error) {
-	fields, ok := opFields[mn.Op]
-	if !ok {
-		return nil, fmt.Errorf("op %q: not an op of format version %d", mn.Op, Version)
-	}
-	present := map[string]bool{
-		"out": mn.Out != nil, "act": mn.Act != nil, "fn": mn.Fn != nil, "conv": mn.Conv != nil, "pool": mn.Pool != nil,
-		"weights": mn.Weights != nil, "weight_scales": mn.WeightScales != nil, "bias": mn.Bias != nil,
-		"table": mn.Table != nil, "offsets": mn.Offsets != nil,
-	}
-	for _, f := range fields {
-		if !present[f] {
-			return nil, fmt.Errorf("%s: missing, a %s needs it", f, mn.Op)
-		}
-		delete(present, f)
-	}
-	for f, p := range present {
-		if p {
-			return nil, fmt.Errorf("%s: a %s has no such field", f, mn.Op)
-		}
-	}
-	act := func(field string, s *string) (nn.Activation, error) {
-		a, ok := parseAct(*s)
-		if !ok {
-			return 0, fmt.Errorf("%s %q: not an activation (none, relu, relu6, silu, sigmoid)", field, *s)
-		}
-		return a, nil
-	}
-	switch mn.Op {
-	case opConv, opLinear:
-		a, err := act("act", mn.Act)
-		if err != nil {
-			return nil, err
-		}
-		w, err := r.int8s(mn.Weights, "weights")
-		if err != nil {
-			return nil, err
-		}
-		s, err := r.float32s(mn.WeightScales, "weight_scales")
-		if err != nil {
-			return nil, err
-		}
-		b, err := r.int32s(mn.Bias, "bias")
-		if err != nil {
-			return nil, err
-		}
-		if mn.Op == opLinear {
-			return &qnet.Linear{Out: *mn.Out, Weights: w, WeightScales: s, Bias: b, Act: a}, nil
-		}
-		c := mn.Conv
-		g := nn.ConvGeometry{KH: c.KH, KW: c.KW, StrideH: c.StrideH, StrideW: c.StrideW,
-			PadH: c.PadH, PadW: c.PadW, DilH: c.DilH, DilW: c.DilW, Groups: c.Groups}
-		return &qnet.Conv{Geometry: g, Out: *mn.Out, Weights: w, WeightScales: s, Bias: b, Act: a}, nil
-	case opTable:
-		fn, err := act("fn", mn.Fn)
-		if err != nil {
-			return nil, err
-		}
-		t, err := r.int8s(mn.Table, "table")
-		if err != nil {
-			return nil, err
-		}
-		op := &qnet.Table{Fn: fn}
-		if len(t) != len(op.Table) {
-			return nil, fmt.Errorf("table: %d values, want %d", len(t), len(op.Table))
-		}
-		copy(op.Table[:], t)
-		return op, nil
-	case opAdd:
-		a, err := act("act", mn.Act)
-		if err != nil {
-			return nil, err
-		}
-		return &qnet.Add{Act: a}, nil
-	case opShift:
-		pairs, err := r.int32s(mn.Offsets, "offsets")
-		if err != nil {
-			return nil, err
-		}
-		if len(pairs)%2 != 0 {
-			return nil, fmt.Errorf("offsets: %d values, want (dy, dx) pairs", len(pairs))
-		}
-		offs := make([]nn.Offset, len(pairs)/2)
-		for i := range offs {
-			offs[i] = nn.Offset{DY: int(pairs[2*i]), DX: int(pairs[2*i+1])}
-		}
-		return &qnet.Shift{Offsets: offs}, nil
-	case opMaxPool, opAvgPool:
-		p := mn.Pool
-		g := nn.PoolGeometry{KH: p.KH, KW: p.KW, StrideH: p.StrideH, StrideW: p.StrideW, PadH: p.PadH, PadW: p.PadW,
-			CeilMode: p.CeilMode, CountIncludePad: p.CountIncludePad}
-		if mn.Op == opMaxPool {
-			return &qnet.MaxPool{Geometry: g}, nil
-		}
-		return &qnet.AvgPool{Geometry: g}, nil
-	case opMul:
-		return &qnet.MulChannels{}, nil
-	case opGlobalAvgPool:
-		return &qnet.GlobalAvgPool{}, nil
-	case opConcat:
-		return &qnet.Concat{}, nil
-	case opFlatten:
-		return &qnet.Flatten{}, nil
-	case opRequant:
-		return &qnet.Requant{}, nil
-	}
-	return nil, fmt.Errorf("op %q: not handled", mn.Op) // opFields and this switch disagree
 }
 
 // littleEndianHost reports whether the file's byte order is the host's,
@@ -405,31 +308,26 @@ func aliasable(b []byte) bool {
 }
 
 func (r *reader) int32s(ref *arrayRef, what string) ([]int32, error) {
-	b, err := r.array(ref, dtInt32, what)
-	if err != nil || len(b) == 0 {
-		return nil, err
-	}
-	if aliasable(b) {
-		return unsafe.Slice((*int32)(unsafe.Pointer(&b[0])), len(b)/4), nil
-	}
-	v := make([]int32, len(b)/4)
-	for i := range v {
-		v[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v, nil
+	return words(r, ref, dtInt32, what, func(u uint32) int32 { return int32(u) })
 }
 
 func (r *reader) float32s(ref *arrayRef, what string) ([]float32, error) {
-	b, err := r.array(ref, dtFloat32, what)
+	return words(r, ref, dtFloat32, what, math.Float32frombits)
+}
+
+// words returns the 4-byte values ref points to: a view of the file's
+// bytes when it can be, else a copy decoded by fromBits.
+func words[T int32 | float32](r *reader, ref *arrayRef, dt, what string, fromBits func(uint32) T) ([]T, error) {
+	b, err := r.array(ref, dt, what)
 	if err != nil || len(b) == 0 {
 		return nil, err
 	}
 	if aliasable(b) {
-		return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4), nil
+		return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/4), nil
 	}
-	v := make([]float32, len(b)/4)
+	v := make([]T, len(b)/4)
 	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		v[i] = fromBits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return v, nil
 }

@@ -11,7 +11,6 @@ import (
 	"math"
 
 	"neonet.dev/neonet/internal/atomicfile"
-	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/qnet"
 )
 
@@ -45,9 +44,6 @@ func Save(path string, m *qnet.Model) error {
 
 // encode returns the file's bytes and its Info.
 func encode(m *qnet.Model) ([]byte, Info, error) {
-	if err := checkModel(m); err != nil {
-		return nil, Info{}, fmt.Errorf("modelfile: cannot write model %s: %w", m.Name, err)
-	}
 	if err := m.Validate(); err != nil {
 		return nil, Info{}, fmt.Errorf("modelfile: cannot write: %w", err)
 	}
@@ -62,8 +58,12 @@ func encode(m *qnet.Model) ([]byte, Info, error) {
 		Nodes:       make([]metaNode, len(m.Nodes)),
 	}
 	if s := m.Preprocess; s.CropH != 0 {
+		filter, ok := filterNames[s.Filter]
+		if !ok {
+			return nil, Info{}, fmt.Errorf("modelfile: cannot write model %s: preprocess: unknown filter %v", m.Name, s.Filter)
+		}
 		meta.Preprocess = &metaPreprocess{
-			Resize: s.Resize, CropH: s.CropH, CropW: s.CropW, Filter: filterNames[s.Filter],
+			Resize: s.Resize, CropH: s.CropH, CropW: s.CropW, Filter: filter,
 			Mean: s.Mean, Std: s.Std, ColorOrder: colorOrder, Layout: layoutNHWC, Normalize: normalize,
 		}
 	}
@@ -72,33 +72,10 @@ func encode(m *qnet.Model) ([]byte, Info, error) {
 		meta.Tensors[i] = metaTensor{Name: t.Name, Shape: []int{s.N, s.H, s.W, s.C}, Scale: t.Params.Scale, Zero: t.Params.Zero}
 	}
 	for i, n := range m.Nodes {
-		mn := metaNode{Name: n.Name, Op: opName(n.Op), Inputs: n.Inputs, Output: n.Output}
-		switch op := n.Op.(type) {
-		case *qnet.Conv:
-			g := op.Geometry
-			mn.Conv = &metaConv{KH: g.KH, KW: g.KW, StrideH: g.StrideH, StrideW: g.StrideW,
-				PadH: g.PadH, PadW: g.PadW, DilH: g.DilH, DilW: g.DilW, Groups: g.Groups}
-			mn.Out, mn.Act = ptr(op.Out), ptr(actNames[op.Act])
-			mn.Weights, mn.WeightScales, mn.Bias = data.int8s(op.Weights), data.float32s(op.WeightScales), data.int32s(op.Bias)
-		case *qnet.Linear:
-			mn.Out, mn.Act = ptr(op.Out), ptr(actNames[op.Act])
-			mn.Weights, mn.WeightScales, mn.Bias = data.int8s(op.Weights), data.float32s(op.WeightScales), data.int32s(op.Bias)
-		case *qnet.Table:
-			mn.Fn, mn.Table = ptr(actNames[op.Fn]), data.int8s(op.Table[:])
-		case *qnet.Add:
-			mn.Act = ptr(actNames[op.Act])
-		case *qnet.Shift:
-			pairs := make([]int32, 0, 2*len(op.Offsets))
-			for _, o := range op.Offsets {
-				pairs = append(pairs, int32(o.DY), int32(o.DX)) // bounded by checkModel
-			}
-			mn.Offsets = data.int32s(pairs)
-		case *qnet.MaxPool:
-			mn.Pool = poolMeta(op.Geometry)
-		case *qnet.AvgPool:
-			mn.Pool = poolMeta(op.Geometry)
+		meta.Nodes[i] = metaNode{Name: n.Name, Inputs: n.Inputs, Output: n.Output}
+		if err := encodeOp(&meta.Nodes[i], n.Op, &data); err != nil {
+			return nil, Info{}, fmt.Errorf("modelfile: cannot write model %s: node %d (%s) %w", m.Name, i, n.Name, err)
 		}
-		meta.Nodes[i] = mn
 	}
 	js, err := marshalMeta(&meta)
 	if err != nil { // only non-finite floats, which checkModel rejects
@@ -179,11 +156,6 @@ func marshalMeta(fm *fileMeta) ([]byte, error) {
 	)
 	b.WriteString("\n}\n")
 	return b.Bytes(), err
-}
-
-func poolMeta(g nn.PoolGeometry) *metaPool {
-	return &metaPool{KH: g.KH, KW: g.KW, StrideH: g.StrideH, StrideW: g.StrideW, PadH: g.PadH, PadW: g.PadW,
-		CeilMode: g.CeilMode, CountIncludePad: g.CountIncludePad}
 }
 
 func alignUp(n int) int { return (n + align - 1) / align * align }

@@ -92,9 +92,13 @@ func (l *Labels) Index(idOrName string) int {
 }
 
 // Name returns the name of class i, or "class i" past the end of the list.
-func (l *Labels) Name(i int) string {
-	if i >= 0 && i < len(l.Names) {
-		return l.Names[i]
+func (l *Labels) Name(i int) string { return ClassName(l.Names, i) }
+
+// ClassName is the name of class i in names, or "class i" when names does
+// not cover it (a model trained for more classes than it has names for).
+func ClassName(names []string, i int) string {
+	if i >= 0 && i < len(names) {
+		return names[i]
 	}
 	return fmt.Sprintf("class %d", i)
 }

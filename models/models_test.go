@@ -3,6 +3,8 @@ package models
 import (
 	"math"
 	"testing"
+
+	"neonet.dev/neonet/nn"
 )
 
 // Parameter totals as torchvision (and, for ShiftNet-A, the paper) count
@@ -59,13 +61,13 @@ func TestCompoundScaling(t *testing.T) {
 }
 
 func TestShiftOffsets(t *testing.T) {
-	inter := InterleavedShift(20)
+	inter := nn.InterleavedShift(20)
 	// 18 channels shift, the last two stay; channel 0 goes up-left, 4 stays, 8 down-right.
 	if inter[0].DY != -1 || inter[0].DX != -1 || inter[4].DY != 0 || inter[4].DX != 0 ||
 		inter[8].DY != 1 || inter[8].DX != 1 || inter[9] != inter[0] || inter[19].DY != 0 || inter[19].DX != 0 {
 		t.Errorf("interleaved offsets wrong: %v", inter)
 	}
-	grouped := GroupedShift(52, 5) // groups of 2, remainder 2 joins the last group
+	grouped := nn.GroupedShift(52, 5) // groups of 2, remainder 2 joins the last group
 	if grouped[0].DY != -2 || grouped[0].DX != -2 || grouped[1] != grouped[0] || grouped[2].DX != -1 ||
 		grouped[51].DY != 2 || grouped[51].DX != 2 || grouped[48] != grouped[51] || grouped[24].DY != 0 || grouped[24].DX != 0 {
 		t.Errorf("grouped offsets wrong: %v", grouped)

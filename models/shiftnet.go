@@ -14,33 +14,8 @@ import (
 // 1x1 convolution -> shift -> 1x1 convolution. Between two 1x1
 // convolutions, which channel gets which offset does not change what the
 // network can learn, so implementations differ; the engine takes one
-// offset per channel and these two functions give the two conventions
-// neonet's models use.
-
-// InterleavedShift gives channel c < 9*floor(C/9) the offset
-// (dy, dx) = ((c/3)%3 - 1, c%3 - 1), cycling through the 3x3 neighbourhood
-// channel by channel; the remaining channels stay put. This is the layout
-// of the trained ShiftResNet-20 weights in ../shared/data.
-func InterleavedShift(channels int) []nn.Offset {
-	offsets := make([]nn.Offset, channels)
-	for c := range 9 * (channels / 9) {
-		offsets[c] = nn.Offset{DY: (c/3)%3 - 1, DX: c%3 - 1}
-	}
-	return offsets
-}
-
-// GroupedShift splits channels into k*k contiguous groups of C/(k*k)
-// channels (the remainder joins the last group); group i moves by
-// (i/k - k/2, i%k - k/2), in raster order over the k x k window.
-func GroupedShift(channels, k int) []nn.Offset {
-	offsets := make([]nn.Offset, channels)
-	size := max(channels/(k*k), 1)
-	for c := range offsets {
-		i := min(c/size, k*k-1)
-		offsets[c] = nn.Offset{DY: i/k - k/2, DX: i%k - k/2}
-	}
-	return offsets
-}
+// offset per channel and nn.InterleavedShift and nn.GroupedShift give the
+// two conventions neonet's models use.
 
 // ShiftResNet builds a ShiftResNet for 32x32 CIFAR images: ResNet-20 (3
 // blocks per stage) or ResNet-56 (9), with every 3x3 convolution replaced
@@ -75,7 +50,7 @@ func ShiftResNet(depth int, expansion float64, classes int) (*graph.Graph, error
 			y := b.Conv(p+".conv1", x, graph.ConvSpec{Out: mid, Kernel: 1})
 			y = b.BatchNorm(p+".bn1", y, eps)
 			y = b.Act(p+".relu1", y, nn.ActReLU)
-			y = b.Shift(p+".shift", y, InterleavedShift(mid))
+			y = b.Shift(p+".shift", y, nn.InterleavedShift(mid))
 			y = b.Conv(p+".conv2", y, graph.ConvSpec{Out: width, Kernel: 1, Stride: stride})
 			y = b.BatchNorm(p+".bn2", y, eps)
 			y = b.Act(p+".relu2", y, nn.ActReLU)
@@ -132,7 +107,7 @@ func ShiftNetA(classes int) (*graph.Graph, error) {
 			y := b.BatchNorm(p+".bn1", x, eps)
 			y = b.Act(p+".relu1", y, nn.ActReLU)
 			y = b.Conv(p+".conv1", y, graph.ConvSpec{Out: mid, Kernel: 1})
-			y = b.Shift(p+".shift", y, GroupedShift(mid, st.kernel))
+			y = b.Shift(p+".shift", y, nn.GroupedShift(mid, st.kernel))
 			y = b.BatchNorm(p+".bn2", y, eps)
 			y = b.Act(p+".relu2", y, nn.ActReLU)
 			y = b.Conv(p+".conv2", y, graph.ConvSpec{Out: out, Kernel: 1, Stride: stride})

@@ -2,7 +2,6 @@ package models
 
 import (
 	"math"
-	"path/filepath"
 	"testing"
 
 	"neonet.dev/neonet/engine"
@@ -12,7 +11,7 @@ import (
 // The trained ShiftResNet-20 reproduces the reference logits of its first
 // 32 CIFAR-10 test images.
 func TestShiftResNet20TrainedWeights(t *testing.T) {
-	dir := filepath.Join(testenv.SharedData(t), "weights", "shiftresnet20_cifar10")
+	dir := testenv.SharedData(t, "weights", "shiftresnet20_cifar10")
 	m, err := Lookup("shiftresnet20")
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,28 @@
 package models
 
 import (
+	"fmt"
+
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
+
+// squeezeNetModule is features.2 onwards: a max pool (squeeze 0) or a
+// fire module with its squeeze and (per branch) expand channels.
+type squeezeNetModule struct{ squeeze, expand int }
+
+var squeezeNetLayouts = map[string]struct {
+	stemOut, stemKernel int
+	modules             []squeezeNetModule
+}{
+	"1_0": {96, 7, []squeezeNetModule{
+		{}, {16, 64}, {16, 64}, {32, 128}, {}, {32, 128}, {48, 192}, {48, 192}, {64, 256}, {}, {64, 256},
+	}},
+	"1_1": {64, 3, []squeezeNetModule{
+		{}, {16, 64}, {16, 64}, {}, {32, 128}, {32, 128}, {}, {48, 192}, {48, 192}, {64, 256}, {64, 256},
+	}},
+}
 
 // SqueezeNet builds torchvision's squeezenet1_0 (version "1_0") or
 // squeezenet1_1 ("1_1") for a 224x224 input (Iandola et al. 2016).
@@ -15,41 +33,19 @@ import (
 // (features.3.squeeze.weight, classifier.1.bias, ...).
 func SqueezeNet(version string, classes int) (*graph.Graph, error) {
 	b := graph.NewBuilder("squeezenet"+version, tensor.Shape{N: 1, H: 224, W: 224, C: 3})
-	x := b.Input()
-	pool := func(i string) {
-		x = b.MaxPool("features."+i, x, 3, 2, 0, true)
+	l, ok := squeezeNetLayouts[version]
+	if !ok {
+		return nil, fmt.Errorf("squeezenet: version %q: want 1_0 or 1_1", version)
 	}
-	fire := func(i string, squeeze, expand int) {
-		x = fireModule(b, "features."+i, x, squeeze, expand)
-	}
-	if version == "1_0" {
-		x = b.Conv("features.0", x, graph.ConvSpec{Out: 96, Kernel: 7, Stride: 2, Bias: true})
-		x = b.Act("features.1", x, nn.ActReLU)
-		pool("2")
-		fire("3", 16, 64)
-		fire("4", 16, 64)
-		fire("5", 32, 128)
-		pool("6")
-		fire("7", 32, 128)
-		fire("8", 48, 192)
-		fire("9", 48, 192)
-		fire("10", 64, 256)
-		pool("11")
-		fire("12", 64, 256)
-	} else {
-		x = b.Conv("features.0", x, graph.ConvSpec{Out: 64, Kernel: 3, Stride: 2, Bias: true})
-		x = b.Act("features.1", x, nn.ActReLU)
-		pool("2")
-		fire("3", 16, 64)
-		fire("4", 16, 64)
-		pool("5")
-		fire("6", 32, 128)
-		fire("7", 32, 128)
-		pool("8")
-		fire("9", 48, 192)
-		fire("10", 48, 192)
-		fire("11", 64, 256)
-		fire("12", 64, 256)
+	x := b.Conv("features.0", b.Input(), graph.ConvSpec{Out: l.stemOut, Kernel: l.stemKernel, Stride: 2, Bias: true})
+	x = b.Act("features.1", x, nn.ActReLU)
+	for i, m := range l.modules {
+		name := fmt.Sprintf("features.%d", i+2)
+		if m.squeeze == 0 {
+			x = b.MaxPool(name, x, 3, 2, 0, true)
+		} else {
+			x = fireModule(b, name, x, m.squeeze, m.expand)
+		}
 	}
 	// classifier.0 is Dropout: the identity at inference.
 	x = b.Conv("classifier.1", x, graph.ConvSpec{Out: classes, Kernel: 1, Bias: true})

@@ -14,7 +14,10 @@
 //     fixed-point YCbCr equations (ycbcr.go), instead of Go's nearest-sample
 //     chroma and rounding.
 //   - Resize reproduces Pillow's antialiased separable resampling, including
-//     its 22-bit fixed-point weights and per-pass rounding (resize.go).
+//     its 22-bit fixed-point weights (NewCoeffs, coeffs.go; the filters in
+//     filter.go) and per-pass rounding (resize.go). The camera package's
+//     fused int8 preprocessing resamples with the same NewCoeffs weights,
+//     CenterCrop and NormTable, so both paths agree to the bit.
 //   - Spec.Tensor applies the resize, torchvision's center crop (with its
 //     round-half-even offsets and zero padding) and the normalisation, with
 //     each float operation rounded to float32 as PyTorch does, writing NHWC.

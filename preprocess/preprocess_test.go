@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"neonet.dev/neonet/internal/testenv"
 )
 
 // The reference outputs in testdata were produced by PIL and torchvision
@@ -39,19 +41,10 @@ type manifest struct {
 func loadManifest(t *testing.T) *manifest {
 	t.Helper()
 	var m manifest
-	if err := json.Unmarshal(readTestdata(t, "reference.json"), &m); err != nil {
+	if err := json.Unmarshal(testenv.Testdata(t, "reference.json"), &m); err != nil {
 		t.Fatal(err)
 	}
 	return &m
-}
-
-func readTestdata(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func decodeRGB(t testing.TB, name string) *RGB8 {
@@ -101,7 +94,7 @@ func TestDecodeMatchesPIL(t *testing.T) {
 	for _, c := range loadManifest(t).Decode {
 		t.Run(c.File, func(t *testing.T) {
 			got := decodeRGB(t, c.File)
-			want := readTestdata(t, c.Ref)
+			want := testenv.Testdata(t, c.Ref)
 			if got.W != c.W || got.H != c.H || len(got.Pix) != len(want) {
 				t.Fatalf("size %dx%d, want %dx%d", got.W, got.H, c.W, c.H)
 			}
@@ -125,7 +118,7 @@ func TestResizeMatchesPIL(t *testing.T) {
 		f := parseFilter(t, c.Filter)
 		t.Run(strings.TrimSuffix(c.Ref, ".rgb"), func(t *testing.T) {
 			got := Resize(src, c.W, c.H, f)
-			want := readTestdata(t, c.Ref)
+			want := testenv.Testdata(t, c.Ref)
 			if n, maxD, _ := pixelDiff(got.Pix, want); n != 0 {
 				t.Errorf("%d/%d values differ from PIL, max %d", n, len(want), maxD)
 			}
@@ -157,7 +150,7 @@ func TestTensorMatchesTorchvision(t *testing.T) {
 		spec := Spec{Resize: c.Resize, CropH: c.CropH, CropW: c.CropW,
 			Filter: parseFilter(t, c.Filter), Mean: c.Mean, Std: c.Std}
 		t.Run(c.Ref, func(t *testing.T) {
-			raw := readTestdata(t, c.Ref)
+			raw := testenv.Testdata(t, c.Ref)
 			want := make([]float32, len(raw)/4)
 			if err := binary.Read(bytes.NewReader(raw), binary.LittleEndian, want); err != nil {
 				t.Fatal(err)
@@ -201,8 +194,9 @@ func TestResizedSize(t *testing.T) {
 		{333, 500, 256, 384},
 		{256, 256, 256, 256},
 		{100, 50, 512, 256},
+		{1, 1 << 26, 256, 1 << 30}, // 2^34 clamped, an int on 32-bit too
 	} {
-		if w, h := s.resizedSize(c.w, c.h); w != c.ww || h != c.wh {
+		if w, h := s.ResizedSize(c.w, c.h); w != c.ww || h != c.wh {
 			t.Errorf("%dx%d -> %dx%d, want %dx%d", c.w, c.h, w, h, c.ww, c.wh)
 		}
 	}
@@ -236,6 +230,14 @@ func TestTensorErrors(t *testing.T) {
 	if err := s.Tensor(NewRGB8(0, 0), make([]float32, s.Len())); err == nil {
 		t.Error("empty image: no error")
 	}
+	// 1x65536 resized by its shorter side would be 256x16777216 (12 GB).
+	in := ImageNet(256, 224, Bilinear)
+	if err := in.Tensor(NewRGB8(1, 1<<16), make([]float32, in.Len())); err == nil || !strings.Contains(err.Error(), "resizes to 256x16777216") {
+		t.Errorf("an image too elongated to resize: %v", err)
+	}
+	if err := in.Tensor(NewRGB8(1, 512), make([]float32, in.Len())); err != nil {
+		t.Errorf("1x512 resized to 256x131072: %v", err)
+	}
 }
 
 // TestDecodeErrors checks that broken files give an error naming the file
@@ -251,7 +253,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	cases := map[string][]byte{"empty.jpg": nil, "text.png": []byte("not an image")}
 	for _, f := range []string{"photo_420.jpg", "progressive.jpg", "photo.png", "photo.bmp", "palette.bmp"} {
-		data := readTestdata(t, f)
+		data := testenv.Testdata(t, f)
 		cases["truncated_"+f] = data[:len(data)/2]
 		cases["header_"+f] = data[:min(len(data), 20)]
 		cases["corrupt_"+f] = corrupt(data)
@@ -297,7 +299,7 @@ func corrupt(data []byte) []byte {
 func FuzzDecode(f *testing.F) {
 	for _, name := range []string{"blocky_420.jpg", "progressive.jpg", "gray.jpg", "cmyk.jpg",
 		"rgba.png", "photo.bmp", "palette.bmp"} {
-		f.Add(readTestdata(f, name))
+		f.Add(testenv.Testdata(f, name))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// A small size limit keeps the fuzzer fast: a few header bytes can
@@ -353,5 +355,59 @@ func TestToRGB8Types(t *testing.T) {
 	}
 	if c := src.At(0, 0).(color.RGBA); c != (color.RGBA{7, 0, 0, 255}) {
 		t.Errorf("At(0, 0) = %v", c)
+	}
+}
+
+// TestToRGB8SubImages converts sub-images (bounds not at the origin) of
+// every type with its own conversion and compares with the generic path.
+func TestToRGB8SubImages(t *testing.T) {
+	r := image.Rect(0, 0, 7, 5)
+	sub := image.Rect(2, 1, 6, 4)
+	gray, nrgba, cmyk := image.NewGray(r), image.NewNRGBA(r), image.NewCMYK(r)
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i * 7)
+	}
+	for i := range nrgba.Pix {
+		nrgba.Pix[i] = uint8(i*13 + 5)
+		if i%4 == 3 { // opaque: the generic path would lose the colour of a transparent pixel
+			nrgba.Pix[i] = 255
+		}
+		cmyk.Pix[i] = uint8(i*29 + 3)
+	}
+	for _, img := range []image.Image{gray.SubImage(sub), nrgba.SubImage(sub), cmyk.SubImage(sub)} {
+		got, want := ToRGB8(img), genericToRGB8(img)
+		if got.W != 4 || got.H != 3 {
+			t.Fatalf("%T: %dx%d, want 4x3", img, got.W, got.H)
+		}
+		if _, ok := img.(*image.CMYK); ok {
+			// Pillow's CMYK rule may differ from Go's by one level.
+			if n, maxD, _ := pixelDiff(got.Pix, want.Pix); maxD > 1 {
+				t.Errorf("%T: %d values differ, by up to %d", img, n, maxD)
+			}
+			continue
+		}
+		if !bytes.Equal(got.Pix, want.Pix) {
+			t.Errorf("%T: got %v, want %v", img, got.Pix, want.Pix)
+		}
+	}
+}
+
+func TestCenterCrop(t *testing.T) {
+	for _, c := range []struct {
+		n, c int
+		want Crop
+	}{
+		{256, 224, Crop{Offset: 16, Valid: 224}},
+		{13, 10, Crop{Offset: 2, Valid: 10}},
+		{7, 10, Crop{Offset: -1, Before: 1, Valid: 7, After: 2}},
+		{1, 4, Crop{Offset: -1, Before: 1, Valid: 1, After: 2}},
+	} {
+		got := CenterCrop(c.n, c.c)
+		if got != c.want {
+			t.Errorf("CenterCrop(%d, %d) = %+v, want %+v", c.n, c.c, got, c.want)
+		}
+		if got.Inside(got.Before-1) || !got.Inside(got.Before) || !got.Inside(got.Before+got.Valid-1) || got.Inside(got.Before+got.Valid) {
+			t.Errorf("CenterCrop(%d, %d).Inside disagrees with %+v", c.n, c.c, got)
+		}
 	}
 }

@@ -72,48 +72,43 @@ func toRGB8(img image.Image) *RGB8 {
 }
 
 func grayToRGB8(m *image.Gray) *RGB8 {
-	b := m.Bounds()
-	out := NewRGB8(b.Dx(), b.Dy())
-	o := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		row := m.Pix[m.PixOffset(b.Min.X, y):][:b.Dx()]
-		for _, v := range row {
-			out.Pix[o], out.Pix[o+1], out.Pix[o+2] = v, v, v
-			o += 3
+	return convertRows(m.Bounds(), m.Pix, m.PixOffset, 1, func(out, in []uint8) {
+		for i, v := range in {
+			out[3*i], out[3*i+1], out[3*i+2] = v, v, v
 		}
-	}
-	return out
+	})
 }
 
 func nrgbaToRGB8(m *image.NRGBA) *RGB8 {
-	b := m.Bounds()
-	out := NewRGB8(b.Dx(), b.Dy())
-	o := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		row := m.Pix[m.PixOffset(b.Min.X, y):][:4*b.Dx()]
-		for i := 0; i < len(row); i += 4 {
-			copy(out.Pix[o:o+3], row[i:i+3])
-			o += 3
+	return convertRows(m.Bounds(), m.Pix, m.PixOffset, 4, func(out, in []uint8) {
+		for i := 0; i < len(in); i += 4 {
+			copy(out[:3], in[i:i+3])
+			out = out[3:]
 		}
-	}
-	return out
+	})
 }
 
 // cmykToRGB8 follows Pillow's CMYK->RGB rule, channel = (255-C)*(255-K)/255
 // rounded, which differs from Go's color.CMYKToRGB by at most one level.
 func cmykToRGB8(m *image.CMYK) *RGB8 {
-	b := m.Bounds()
-	out := NewRGB8(b.Dx(), b.Dy())
-	o := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		row := m.Pix[m.PixOffset(b.Min.X, y):][:4*b.Dx()]
-		for i := 0; i < len(row); i += 4 {
-			nk := 255 - int(row[i+3])
+	return convertRows(m.Bounds(), m.Pix, m.PixOffset, 4, func(out, in []uint8) {
+		for i := 0; i < len(in); i += 4 {
+			nk := 255 - int(in[i+3])
 			for c := range 3 {
-				out.Pix[o+c] = uint8(nk - div255(int(row[i+c])*nk))
+				out[c] = uint8(nk - div255(int(in[i+c])*nk))
 			}
-			o += 3
+			out = out[3:]
 		}
+	})
+}
+
+// convertRows makes the RGB8 image of the pixels of b in pix, whose
+// pixels take size bytes and start at offset(x, y); conv converts one row.
+func convertRows(b image.Rectangle, pix []uint8, offset func(x, y int) int, size int, conv func(out, in []uint8)) *RGB8 {
+	out := NewRGB8(b.Dx(), b.Dy())
+	rowLen := 3 * b.Dx()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		conv(out.Pix[(y-b.Min.Y)*rowLen:][:rowLen], pix[offset(b.Min.X, y):][:size*b.Dx()])
 	}
 	return out
 }

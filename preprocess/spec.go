@@ -47,13 +47,18 @@ func CIFAR10() Spec {
 // Len is the number of float32 values Tensor writes: CropH*CropW*3.
 func (s Spec) Len() int { return s.CropH * s.CropW * 3 }
 
-func (s Spec) validate() error {
+// Validate checks that the spec can be applied: Resize not negative, a
+// positive crop, a known filter and no zero std.
+func (s Spec) Validate() error {
 	if s.Resize < 0 || s.CropH <= 0 || s.CropW <= 0 {
-		return fmt.Errorf("preprocess: bad spec: resize %d, crop %dx%d", s.Resize, s.CropH, s.CropW)
+		return fmt.Errorf("preprocess: spec with resize %d, crop %dx%d: want resize >= 0 and a positive crop", s.Resize, s.CropH, s.CropW)
+	}
+	if !s.Filter.known() {
+		return fmt.Errorf("preprocess: spec with unknown filter %v: want bilinear, bicubic or nearest", s.Filter)
 	}
 	for _, v := range s.Std {
 		if v == 0 {
-			return fmt.Errorf("preprocess: bad spec: zero std %v", s.Std)
+			return fmt.Errorf("preprocess: spec with std %v: want no zero std", s.Std)
 		}
 	}
 	return nil
@@ -61,7 +66,7 @@ func (s Spec) validate() error {
 
 // Load decodes the image file at path and returns its tensor.
 func (s Spec) Load(path string) ([]float32, error) {
-	if err := s.validate(); err != nil {
+	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	img, err := Decode(path)
@@ -78,7 +83,7 @@ func (s Spec) Load(path string) ([]float32, error) {
 // Tensor writes the preprocessed image into dst as float32 NHWC with N=1:
 // CropH rows of CropW pixels of R, G, B. len(dst) must be s.Len().
 func (s Spec) Tensor(img image.Image, dst []float32) error {
-	if err := s.validate(); err != nil {
+	if err := s.Validate(); err != nil {
 		return err
 	}
 	if len(dst) != s.Len() {
@@ -88,7 +93,13 @@ func (s Spec) Tensor(img image.Image, dst []float32) error {
 	if rgb.W <= 0 || rgb.H <= 0 {
 		return fmt.Errorf("preprocess: empty %dx%d image", rgb.W, rgb.H)
 	}
-	w, h := s.resizedSize(rgb.W, rgb.H)
+	w, h := s.ResizedSize(rgb.W, rgb.H)
+	// A very elongated image resized by its shorter side would be huge
+	// (1x65536 to 256 gives 256x16777216): the result may be as large as
+	// an image Decode accepts, or the crop, no larger.
+	if limit := max(maxPixels, s.CropH*s.CropW); w <= 0 || h <= 0 || w > limit/h {
+		return fmt.Errorf("preprocess: a %dx%d image resizes to %dx%d, more than the %d pixels allowed", rgb.W, rgb.H, w, h, limit)
+	}
 	if w != rgb.W || h != rgb.H {
 		rgb = Resize(rgb, w, h, s.Filter)
 	}
@@ -96,42 +107,72 @@ func (s Spec) Tensor(img image.Image, dst []float32) error {
 	return nil
 }
 
-// resizedSize is the size the image has after the Resize step.
-func (s Spec) resizedSize(w, h int) (int, int) {
+// ResizedSize is the size a w x h image has after the Resize step.
+func (s Spec) ResizedSize(w, h int) (int, int) {
 	if s.Resize == 0 {
 		return s.CropW, s.CropH
 	}
 	// torchvision: the shorter side becomes Resize, the longer
-	// int(Resize * long / short), computed in floating point.
-	if w <= h {
-		return s.Resize, int(float64(s.Resize*h) / float64(w))
+	// int(Resize * long / short), computed in floating point (the product
+	// too: Resize*long can overflow a 32-bit int). The long side is clamped
+	// at 2^30, far beyond what Tensor accepts, so it fits any int.
+	long, short := h, w
+	if w > h {
+		long, short = w, h
 	}
-	return int(float64(s.Resize*w) / float64(h)), s.Resize
+	l := min(float64(s.Resize)*float64(long)/float64(short), 1<<30)
+	if w <= h {
+		return s.Resize, int(l)
+	}
+	return int(l), s.Resize
 }
 
 // cropNormalize center-crops img to CropH x CropW (zero-padding any side
 // that is too short, as torchvision's CenterCrop does), and writes
 // (v/255 - mean) / std for every channel value.
 func (s Spec) cropNormalize(img *RGB8, dst []float32) {
-	lut := s.normTable()
-	top := cropOffset(img.H, s.CropH)
-	left := cropOffset(img.W, s.CropW)
-	o := 0
+	lut := s.NormTable()
+	// Padding is a zero pixel, normalised like any other.
+	pad := [3]float32{lut[0][0], lut[1][0], lut[2][0]}
+	rows, cols := CenterCrop(img.H, s.CropH), CenterCrop(img.W, s.CropW)
+	rowLen := 3 * s.CropW
 	for y := range s.CropH {
-		sy := y + top
-		for x := range s.CropW {
-			sx := x + left
-			if sy < 0 || sy >= img.H || sx < 0 || sx >= img.W {
-				// Padding: a zero pixel, normalised like any other.
-				dst[o], dst[o+1], dst[o+2] = lut[0][0], lut[1][0], lut[2][0]
-			} else {
-				p := img.Pix[(sy*img.W+sx)*3:]
-				dst[o], dst[o+1], dst[o+2] = lut[0][p[0]], lut[1][p[1]], lut[2][p[2]]
-			}
-			o += 3
+		out := dst[y*rowLen:][:rowLen]
+		if !rows.Inside(y) {
+			padFloats(out, pad)
+			continue
 		}
+		padFloats(out[:3*cols.Before], pad)
+		in := img.Pix[((y+rows.Offset)*img.W+cols.Before+cols.Offset)*3:][:3*cols.Valid]
+		for i := 0; i < len(in); i += 3 {
+			o := out[3*cols.Before+i:][:3]
+			o[0], o[1], o[2] = lut[0][in[i]], lut[1][in[i+1]], lut[2][in[i+2]]
+		}
+		padFloats(out[3*(cols.Before+cols.Valid):], pad)
 	}
 }
+
+func padFloats(out []float32, pad [3]float32) {
+	for i := 0; i+2 < len(out); i += 3 {
+		out[i], out[i+1], out[i+2] = pad[0], pad[1], pad[2]
+	}
+}
+
+// Crop is torchvision's CenterCrop along one axis: of the crop's outputs,
+// the first Before and the last After are zero padding, and each of the
+// Valid outputs i in between shows pixel i+Offset of the axis.
+type Crop struct{ Offset, Before, Valid, After int }
+
+// CenterCrop crops an axis of n pixels to c outputs.
+func CenterCrop(n, c int) Crop {
+	off := cropOffset(n, c)
+	first := max(0, -off)            // first output inside the image
+	end := max(min(c, n-off), first) // one past the last
+	return Crop{Offset: off, Before: first, Valid: end - first, After: c - end}
+}
+
+// Inside reports whether output i shows a pixel (is not padding).
+func (c Crop) Inside(i int) bool { return i >= c.Before && i < c.Before+c.Valid }
 
 // cropOffset is the source index of the first cropped pixel along an axis
 // of length n cropped to c; negative when the axis is padded.
@@ -144,16 +185,17 @@ func cropOffset(n, c int) int {
 	if d < 0 {
 		return -((-d) / 2)
 	}
-	half := d / 2
-	if d%2 == 1 && half%2 == 1 {
-		half++
+	start := d / 2
+	if d%2 == 1 && start%2 == 1 {
+		start++
 	}
-	return half
+	return start
 }
 
-// normTable holds (v/255 - mean[c]) / std[c] for every byte value v, with
-// each operation rounded to float32 as PyTorch computes it.
-func (s Spec) normTable() *[3][256]float32 {
+// NormTable holds (v/255 - mean[c]) / std[c] for every byte value v of
+// every channel c, with each operation rounded to float32 as PyTorch
+// computes it.
+func (s Spec) NormTable() *[3][256]float32 {
 	var t [3][256]float32
 	for c := range 3 {
 		for v := range 256 {

@@ -18,7 +18,7 @@ import (
 // profile); this one is for comparing commits with benchstat.
 func BenchmarkModels(b *testing.B) {
 	for _, name := range wholeModels {
-		m, in := loadWhole(b, name)
+		m, in, _ := loadWhole(b, name)
 		var macs int64
 		for i := range m.Nodes {
 			macs += qnet.NodeMACs(m, &m.Nodes[i])

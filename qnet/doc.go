@@ -17,4 +17,19 @@
 // convolutions by output pixels, depthwise convolutions and unpadded pools
 // by output rows, lookup tables, adds and channel multiplies by values;
 // Program.Run allocates nothing.
+//
+// # Ops
+//
+// Each op type has one file, op_NAME.go, with everything about it: its
+// struct, its Kind, the fields a model file stores (Op.Fields, in the
+// qnet.Fields vocabulary that package modelfile implements), its checks
+// (check, which Model.Validate calls: the one validation of a model, for
+// files and for models made in memory alike), its multiply-accumulates,
+// and its step on the reference kernels and on the optimized ones, each
+// prepared once by Compile as a closure that Run calls. The table opTypes
+// in ops.go lists every op under its name in model files. What spans
+// several ops is planned in fusion.go before any op prepares its step: a
+// shift folded into the 1x1 convolution that reads it, the channel order
+// that suits the fused kernel, and convolutions writing straight into a
+// concatenation.
 package qnet

@@ -76,10 +76,10 @@ func TestValidateRejects(t *testing.T) {
 		break_ func(m *Model)
 		want   string
 	}{
-		{"zero scale", func(m *Model) { m.Tensors[1].Params.Scale = 0 }, "invalid parameters"},
-		{"zero point out of range", func(m *Model) { m.Tensors[0].Params.Zero = 300 }, "invalid parameters"},
+		{"zero scale", func(m *Model) { m.Tensors[1].Params.Scale = 0 }, "scale 0: want a finite positive number"},
+		{"zero point out of range", func(m *Model) { m.Tensors[0].Params.Zero = 300 }, "zero point 300: want -128..127"},
 		{"reading a later tensor", func(m *Model) { m.Nodes[0].Inputs = []int{2} }, "before it is written"},
-		{"weights too short", func(m *Model) { m.Nodes[0].Op.(*Conv).Weights = []int8{1} }, "do not fit"},
+		{"weights too short", func(m *Model) { m.Nodes[0].Op.(*Conv).Weights = []int8{1} }, "weights: 1 values, want 1x1x2x2"},
 		{"pool changing parameters", func(m *Model) { m.Tensors[2].Params.Zero = 0 }, "keep its input's parameters"},
 		{"wrong output size", func(m *Model) { m.Tensors[2].Shape.H = 3 }, "pooling of"},
 		{"output never written", func(m *Model) { m.Nodes = m.Nodes[:1] }, "never written"},

@@ -20,15 +20,6 @@ const Align = 64
 // path, where every node reads its own inputs.
 func PlanMemory(m *Model) Plan { return planMemory(m, fusion{}) }
 
-// fusion is how fused kernels change tensor lifetimes: tensor t is also
-// read at step readAt[t] (a kernel reading past the node it replaces), is
-// written from step writeAt[t] (convolutions writing straight into a
-// concatenation), and skipped tensors are never materialized.
-type fusion struct {
-	readAt, writeAt map[int]int
-	skip            map[int]bool
-}
-
 func planMemory(m *Model, f fusion) Plan {
 	n := len(m.Tensors)
 	first, last := make([]int, n), make([]int, n)

@@ -7,32 +7,28 @@ import (
 
 	"neonet.dev/neonet/internal/workers"
 	"neonet.dev/neonet/kernels/dispatch"
-	"neonet.dev/neonet/kernels/q8ref"
-	"neonet.dev/neonet/nn"
-	"neonet.dev/neonet/quant"
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/tensor"
 )
 
 // Program is a compiled int8 model. It is not safe for concurrent use;
 // compile one per goroutine (weights are shared with the Model).
 type Program struct {
-	model   *Model
-	path    dispatch.Path
-	values  []*tensor.Int8
-	steps   []step
-	logits  []float32
-	readers []int // how many nodes read each tensor (the output counts once more)
-	fused   []bool
-	pool    *workers.Pool
-	plan    Plan
-	permOut map[int][]int      // conv node -> output channel order (see shiftOrders)
-	permIn  map[int][]int      // conv node fused with a shift -> input channel order
-	into    map[int]concatSlot // conv node -> where it writes in a concatenation
+	model    *Model
+	path     dispatch.Path
+	ks       *q8.Kernels // the path's microkernels; nil on the reference path
+	values   []*tensor.Int8
+	steps    []step
+	logits   []float32
+	readers  []int // how many nodes read each tensor (the output counts once more)
+	producer []int // the node that writes each tensor, -1 for the input
+	fused    []bool
+	pool     *workers.Pool
+	plan     Plan
+	permOut  map[int][]int      // conv node -> output channel order (see shiftOrders)
+	permIn   map[int][]int      // conv node fused with a shift -> input channel order
+	into     map[int]concatSlot // conv node -> where it writes in a concatenation
 }
-
-// concatSlot is a convolution's place in the concatenation it writes
-// straight into: the concat node and the first channel.
-type concatSlot struct{ node, offset int }
 
 type step struct {
 	name, kind string
@@ -73,73 +69,85 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	if !dispatch.Supported(opt.Kernels) {
-		return nil, fmt.Errorf("model %s: kernel path %s is not supported on this CPU", m.Name, opt.Kernels)
+	ks, err := dispatch.Q8Kernels(opt.Kernels)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", m.Name, err)
 	}
-	p := &Program{model: m, path: opt.Kernels, values: make([]*tensor.Int8, len(m.Tensors)),
-		readers: make([]int, len(m.Tensors)), fused: make([]bool, len(m.Nodes))}
+	p := newProgram(m, opt.Kernels)
+	p.ks = ks
+	fuse := p.planFusion()
+	p.plan = planMemory(m, fuse)
+	p.allocate(opt.SeparateBuffers, fuse.skip)
+	if opt.Kernels != dispatch.Ref && opt.Threads != 1 {
+		p.pool = workers.New(opt.Threads)
+		runtime.AddCleanup(p, func(pool *workers.Pool) { pool.Close() }, p.pool)
+	}
+	if err := p.prepareSteps(); err != nil {
+		return nil, err
+	}
+	p.logits = make([]float32, len(p.values[m.Output].Data))
+	return p, nil
+}
+
+// newProgram is a program for m with its graph's bookkeeping: who reads
+// and who writes each tensor.
+func newProgram(m *Model, path dispatch.Path) *Program {
+	p := &Program{model: m, path: path, values: make([]*tensor.Int8, len(m.Tensors)),
+		readers: make([]int, len(m.Tensors)), producer: make([]int, len(m.Tensors)), fused: make([]bool, len(m.Nodes))}
 	for _, n := range m.Nodes {
 		for _, t := range n.Inputs {
 			p.readers[t]++
 		}
 	}
 	p.readers[m.Output]++
-	producer := make([]int, len(m.Tensors))
-	for i := range producer {
-		producer[i] = -1
+	for i := range p.producer {
+		p.producer[i] = -1
 	}
 	for i, n := range m.Nodes {
-		producer[n.Output] = i
+		p.producer[n.Output] = i
 	}
-	// A shift fused into its convolution is read by the convolution's
-	// step: its input must outlive the shift node. Convolutions writing
-	// into a concatenation make its output live from the first of them,
-	// and their own outputs never exist.
-	fuse := fusion{readAt: map[int]int{}, writeAt: map[int]int{}, skip: map[int]bool{}}
-	if opt.Kernels != dispatch.Ref {
-		p.shiftOrders(producer)
-		for i := range m.Nodes {
-			if _, ok := m.Nodes[i].Op.(*Conv); ok {
-				if s := p.fusableShift(&m.Nodes[i], producer); s >= 0 {
-					fuse.readAt[m.Nodes[s].Inputs[0]] = i
-				}
-			}
-		}
-		if kernelsFor(opt.Kernels).concatInPlace() {
-			p.concatsInPlace(producer)
-			for conv, slot := range p.into {
-				cat := m.Nodes[slot.node].Output
-				if w, ok := fuse.writeAt[cat]; !ok || conv < w {
-					fuse.writeAt[cat] = conv
-				}
-				fuse.skip[m.Nodes[conv].Output] = true
-			}
-		}
-	}
-	p.plan = planMemory(m, fuse)
-	if opt.SeparateBuffers {
+	return p
+}
+
+// allocate gives every tensor its bytes: its place in the planned arena,
+// none if it is skipped (written in place into a concatenation), or a
+// buffer of its own with separate.
+func (p *Program) allocate(separate bool, skip map[int]bool) {
+	m := p.model
+	if separate {
 		for i, t := range m.Tensors {
 			p.values[i] = tensor.NewInt8(t.Shape)
 		}
-	} else {
-		arena := make([]int8, p.plan.Size)
-		for i, t := range m.Tensors {
-			off, n := p.plan.Offsets[i], t.Shape.Elems()
-			if fuse.skip[i] {
-				n = 0 // written in place into a concatenation
-			}
-			p.values[i] = &tensor.Int8{Shape: t.Shape, Data: arena[off : off+n : off+n]}
+		return
+	}
+	arena := make([]int8, p.plan.Size)
+	for i, t := range m.Tensors {
+		off, n := p.plan.Offsets[i], t.Shape.Elems()
+		if skip[i] {
+			n = 0
 		}
+		p.values[i] = &tensor.Int8{Shape: t.Shape, Data: arena[off : off+n : off+n]}
 	}
-	if opt.Kernels != dispatch.Ref && opt.Threads != 1 {
-		p.pool = workers.New(opt.Threads)
-		runtime.AddCleanup(p, func(pool *workers.Pool) { pool.Close() }, p.pool)
-	}
+}
+
+// prepareSteps has every node's op prepare its step on the program's
+// path: the reference step, and on an optimized path the optimized one.
+func (p *Program) prepareSteps() error {
+	m := p.model
 	for i := range m.Nodes {
 		n := &m.Nodes[i]
-		run, kind, err := p.kernel(i, n, producer)
+		e := p.nodeEnv(i)
+		run, err := n.Op.reference(e)
+		kind := n.Op.Kind()
+		if err == nil && p.path != dispatch.Ref {
+			if op, ok := n.Op.(optimizer); ok {
+				run, kind, err = op.optimized(e, run)
+			} else {
+				run, kind, err = e.keepReference(run)
+			}
+		}
 		if err != nil {
-			return nil, fmt.Errorf("model %s: node %s: %w", m.Name, n.Name, err)
+			return fmt.Errorf("model %s: node %s: %w", m.Name, n.Name, err)
 		}
 		p.steps = append(p.steps, step{name: n.Name, kind: kind, run: run})
 	}
@@ -149,8 +157,7 @@ func CompileWith(m *Model, opt Options) (*Program, error) {
 			p.steps[i].kind += " (fused)"
 		}
 	}
-	p.logits = make([]float32, len(p.values[m.Output].Data))
-	return p, nil
+	return nil
 }
 
 // Kernels is the kernel path the program runs.
@@ -159,81 +166,6 @@ func (p *Program) Kernels() dispatch.Path { return p.path }
 // Multiplier is the requantization multiplier from an accumulator in scale
 // num to the output scale den: float32(num / den) computed in float64.
 func Multiplier(num, den float64) float32 { return float32(num / den) }
-
-// output makes the q8ref.Output for a tensor with a fused activation.
-func output(t Tensor, act nn.Activation, multipliers ...float32) q8ref.Output {
-	lo, hi := quant.Clamp(t.Params, act == nn.ActReLU, act == nn.ActReLU6)
-	return q8ref.Output{Multipliers: multipliers, Zero: t.Params.Zero, Lo: lo, Hi: hi}
-}
-
-func (p *Program) kernel(i int, n *Node, producer []int) (func(), string, error) {
-	run, err := p.reference(n)
-	if err != nil || p.path == dispatch.Ref {
-		return run, n.Op.Kind(), err
-	}
-	return p.optimized(i, n, producer, run)
-}
-
-// reference is the node on the kernels/q8ref reference.
-func (p *Program) reference(n *Node) (func(), error) {
-	m := p.model
-	ins := make([]*tensor.Int8, len(n.Inputs))
-	for i, t := range n.Inputs {
-		ins[i] = p.values[t]
-	}
-	in, out := ins[0], p.values[n.Output]
-	inT, outT := m.Tensors[n.Inputs[0]], m.Tensors[n.Output]
-	sIn, sOut := float64(inT.Params.Scale), float64(outT.Params.Scale)
-	perChannel := func(ws []float32) []float32 {
-		mult := make([]float32, len(ws))
-		for o, w := range ws {
-			mult[o] = Multiplier(sIn*float64(w), sOut)
-		}
-		return mult
-	}
-	switch op := n.Op.(type) {
-	case *Conv:
-		o := output(outT, op.Act, perChannel(op.WeightScales)...)
-		acc := make([]int32, op.Out)
-		zIn := inT.Params.Zero
-		return func() { q8ref.Conv2D(out, in, op.Weights, op.Bias, op.Geometry, zIn, o, acc) }, nil
-	case *Linear:
-		o := output(outT, op.Act, perChannel(op.WeightScales)...)
-		return func() { q8ref.Linear(out, in, op.Weights, op.Bias, o) }, nil
-	case *Table:
-		return func() { q8ref.LookupTable(out.Data, in.Data, &op.Table) }, nil
-	case *Add:
-		bT := m.Tensors[n.Inputs[1]]
-		mA, mB := Multiplier(sIn, sOut), Multiplier(float64(bT.Params.Scale), sOut)
-		o, b := output(outT, op.Act), ins[1]
-		zA, zB := inT.Params.Zero, bT.Params.Zero
-		return func() { q8ref.Add(out.Data, in.Data, b.Data, zA, zB, mA, mB, o) }, nil
-	case *MulChannels:
-		sT := m.Tensors[n.Inputs[1]]
-		o := output(outT, nn.ActNone, Multiplier(sIn*float64(sT.Params.Scale), sOut))
-		s, zX, zS := ins[1], inT.Params.Zero, sT.Params.Zero
-		return func() { q8ref.MulChannels(out, in, s, zX, zS, o) }, nil
-	case *Requant:
-		o, zIn := output(outT, nn.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
-		return func() { q8ref.Requant(out.Data, in.Data, zIn, o) }, nil
-	case *MaxPool:
-		return func() { q8ref.MaxPool(out, in, op.Geometry) }, nil
-	case *AvgPool:
-		o, zIn := output(outT, nn.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
-		return func() { q8ref.AvgPool(out, in, op.Geometry, zIn, o) }, nil
-	case *GlobalAvgPool:
-		o, zIn := output(outT, nn.ActNone, Multiplier(sIn, sOut)), inT.Params.Zero
-		return func() { q8ref.GlobalAvgPool(out, in, zIn, o) }, nil
-	case *Concat:
-		return func() { q8ref.Concat(out, ins) }, nil
-	case *Shift:
-		zero := int8(inT.Params.Zero)
-		return func() { q8ref.Shift(out, in, op.Offsets, zero) }, nil
-	case *Flatten:
-		return func() { q8ref.Flatten(out, in) }, nil
-	}
-	return nil, fmt.Errorf("no kernel for %T", n.Op)
-}
 
 // Model is the model the program runs.
 func (p *Program) Model() *Model { return p.model }

@@ -11,7 +11,6 @@ import (
 	"neonet.dev/neonet/internal/alloctest"
 	"neonet.dev/neonet/internal/testenv"
 	"neonet.dev/neonet/kernels/dispatch"
-	"neonet.dev/neonet/kernels/q8/arm64"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/qnet"
 )
@@ -26,22 +25,9 @@ var wholeModels = []string{"squeezenet1_1", "shiftresnet20", "efficientnet_b0"}
 // produced on amd64 for the same input: under qemu this checks the NEON
 // and dot-product assembly end to end.
 func TestWholeModelsMatchAmd64Reference(t *testing.T) {
-	dir := filepath.Join(testenv.Golden(t), "int8")
 	for _, name := range wholeModels {
 		t.Run(name, func(t *testing.T) {
-			m, err := modelfile.Load(filepath.Join(dir, name+".neonet"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ref, err := os.ReadFile(filepath.Join(dir, name+".ref"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			inLen := m.Tensors[m.Input].Shape.Elems()
-			outLen := m.Tensors[m.Output].Shape.Elems()
-			if len(ref) != inLen+outLen {
-				t.Fatalf("%s.ref has %d bytes, want %d input + %d output", name, len(ref), inLen, outLen)
-			}
+			m, in, want := loadWhole(t, name)
 			for _, path := range dispatch.Paths() {
 				if !dispatch.Supported(path) {
 					t.Logf("%s: path %s not supported on this CPU (%s)", name, path, runtime.GOARCH)
@@ -62,13 +48,9 @@ func TestWholeModelsMatchAmd64Reference(t *testing.T) {
 						t.Fatalf("%s on %s: no step runs an optimized kernel", name, path)
 					}
 				}
-				in := p.Input().Data
-				for i := range in {
-					in[i] = int8(ref[i])
-				}
+				copy(p.Input().Data, in)
 				p.Run()
 				got := p.Value(m.Output).Data
-				want := ref[inLen:]
 				if !bytes.Equal(int8Bytes(got), want) {
 					t.Errorf("%s on %s/%s (NEON assembly %v, AVX2 assembly %v): output differs from the amd64 reference in %d of %d values",
 						name, runtime.GOARCH, path, dispatch.NEONNative, dispatch.AVX2Native, countDiff(int8Bytes(got), want), len(want))
@@ -99,8 +81,9 @@ func countDiff(a, b []byte) int {
 	return n
 }
 
-// loadWhole loads one of the golden int8 models and its reference input.
-func loadWhole(t testing.TB, name string) (*qnet.Model, []int8) {
+// loadWhole loads one of the golden int8 models and its reference run:
+// the input, and the output bytes the amd64 reference computed from it.
+func loadWhole(t testing.TB, name string) (*qnet.Model, []int8, []byte) {
 	t.Helper()
 	dir := filepath.Join(testenv.Golden(t), "int8")
 	m, err := modelfile.Load(filepath.Join(dir, name+".neonet"))
@@ -111,11 +94,16 @@ func loadWhole(t testing.TB, name string) (*qnet.Model, []int8) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := make([]int8, m.Tensors[m.Input].Shape.Elems())
+	inLen := m.Tensors[m.Input].Shape.Elems()
+	outLen := m.Tensors[m.Output].Shape.Elems()
+	if len(ref) != inLen+outLen {
+		t.Fatalf("%s.ref has %d bytes, want %d input + %d output", name, len(ref), inLen, outLen)
+	}
+	in := make([]int8, inLen)
 	for i := range in {
 		in[i] = int8(ref[i])
 	}
-	return m, in
+	return m, in, ref[inLen:]
 }
 
 // TestThreadsGiveTheSameBytesAndAllocateNothing runs every model on every
@@ -124,7 +112,7 @@ func loadWhole(t testing.TB, name string) (*qnet.Model, []int8) {
 func TestThreadsGiveTheSameBytesAndAllocateNothing(t *testing.T) {
 	for _, name := range wholeModels {
 		t.Run(name, func(t *testing.T) {
-			m, in := loadWhole(t, name)
+			m, in, _ := loadWhole(t, name)
 			ref, err := qnet.CompileWith(m, qnet.Options{Kernels: dispatch.Ref})
 			if err != nil {
 				t.Fatal(err)
@@ -168,7 +156,7 @@ func TestThreadsGiveTheSameBytesAndAllocateNothing(t *testing.T) {
 // is smaller than a buffer per tensor.
 func TestMemoryPlanNeverOverlapsLiveTensors(t *testing.T) {
 	for _, name := range wholeModels {
-		m, _ := loadWhole(t, name)
+		m, _, _ := loadWhole(t, name)
 		plan := qnet.PlanMemory(m)
 		n := len(m.Tensors)
 		first, last := make([]int, n), make([]int, n)
@@ -198,10 +186,10 @@ func TestMemoryPlanNeverOverlapsLiveTensors(t *testing.T) {
 			}
 		}
 		t.Logf("%s: activation arena %d KB, %d KB with a buffer per tensor", name, plan.Size/1024, plan.Total/1024)
-		if name == "squeezenet1_1" && arm64.Supported(arm64.NEON) {
+		if name == "squeezenet1_1" && dispatch.Supported(dispatch.NEON) {
 			// On the NEON paths the Fire modules' expand convolutions write
 			// straight into their concatenation.
-			p, err := qnet.CompileWith(m, qnet.Options{Kernels: arm64.NEON, Threads: 1})
+			p, err := qnet.CompileWith(m, qnet.Options{Kernels: dispatch.NEON, Threads: 1})
 			if err != nil {
 				t.Fatal(err)
 			}

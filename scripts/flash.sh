@@ -8,13 +8,15 @@ usage() {
 Usage:
   scripts/flash.sh --image IN.img[.xz] --out OUT.img [FILES] [--ssh] [--hostname H]
                    [--user NAME:HASH] [--serial-log]
-  scripts/flash.sh --device /dev/sdX --image OUT.img [--yes] [--allow-file]
+  scripts/flash.sh --device /dev/sdX --image OUT.img [--yes] [--allow-file] [--allow-non-removable]
   scripts/flash.sh --host USER@HOST [--port N] [--identity KEY] [FILES]
 
 Image mode customises a Raspberry Pi OS (Bookworm) image offline, without
 mounting it or using loop devices: the partitions are found in the MBR
 (sfdisk --json), the FAT boot partition is edited with mtools and the ext4
-root with debugfs, both at the partition's offset. It installs
+root with debugfs, both at the partition's offset. The image's architecture
+is that of its /usr/bin/dpkg: arm64 (64-bit) or armhf (32-bit), and the
+binary must match it. It installs
 
   /opt/neonet/bin/neonet           the binary (--binary), 0755
   /usr/local/bin/neonet            a symlink to it
@@ -42,8 +44,11 @@ The work is done on a copy beside OUT, moved into place at the end.
 
 Device mode writes an image to an SD card with dd (conv=fsync), then reads it
 back and compares SHA-256 checksums. It refuses a device that is mounted (or
-any of its partitions), the disk holding /, a partition, and a device smaller
-than 4 GB, larger than 512 GB or smaller than the image. It shows the model
+any of its partitions), the disk holding /, a partition, a disk that is not
+removable (an internal disk; an SD card reader or USB adapter is removable,
+hot-pluggable or on the usb or mmc bus) unless --allow-non-removable says it
+is meant, and a device smaller than 4 GB, larger than 512 GB or smaller than
+the image. It shows the model
 and size and asks for confirmation unless --yes. --allow-file accepts a
 regular file standing in for the device (for tests); every other check still
 applies.
@@ -52,7 +57,10 @@ SSH mode deploys to a running board: the files are copied to a staging
 directory, the previous binary, libraries, model, configuration and unit are
 kept (*.prev), the new ones installed, then `systemctl daemon-reload`,
 `enable`, `restart`, and `systemctl is-active` is polled until the service is
-active and stays so for --settle seconds. If it does not, the previous files
+active and stays so for --settle seconds. First the board's userland is asked
+for its architecture (dpkg --print-architecture: a 64-bit kernel may run a
+32-bit userland) and the binary must match it; an ARMv6 board (Pi 1, Zero)
+is refused. If the service does not stay active, the previous files
 are restored and the service restarted, and the script exits 3. The remote
 user must be root or have password-less sudo.
   --port N           SSH port (default 22)
@@ -63,7 +71,10 @@ user must be root or have password-less sudo.
   --remote-root DIR  install under DIR on the remote (default /; for tests)
 
 FILES (image and SSH modes; paths on this machine):
-  --binary FILE      default dist/neonet-linux-arm64 (from `make firmware`)
+  --binary FILE      default dist/neonet-linux-arm64 (from `make firmware`) for
+                     a 64-bit userland, dist/armv7/neonet-linux-armv7 (from
+                     `make firmware ARCH=armv7`) for a 32-bit one; it must be
+                     an executable for the image's or board's architecture
   --lib-dir DIR      default the lib/ beside the binary (dist/lib)
   --config FILE      default deploy/neonet.toml
   --unit FILE        default deploy/systemd/neonet.service
@@ -81,7 +92,7 @@ repo=$(cd "$here/.." && pwd)
 image='' out='' device='' host=''
 binary='' libdir='' config='' unit='' model=''
 ssh_on=0 hostname='' userconf='' serial_log=0
-yes=0 allow_file=0
+yes=0 allow_file=0 allow_fixed=0
 port=22 identity='' timeout=30 settle=3 remote_root=/
 ssh_opts=()
 [ $# -gt 0 ] || { usage >&2; exit 2; }
@@ -102,6 +113,7 @@ while [ $# -gt 0 ]; do
 	--serial-log) serial_log=1; shift ;;
 	--yes) yes=1; shift ;;
 	--allow-file) allow_file=1; shift ;;
+	--allow-non-removable) allow_fixed=1; shift ;;
 	--port) port=${2:?--port needs a number}; shift 2 ;;
 	--identity) identity=${2:?--identity needs a key file}; shift 2 ;;
 	--timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
@@ -139,15 +151,46 @@ config_model() {
 		/^[[:space:]]*model[[:space:]]*=/ { sub(/^[^=]*=[[:space:]]*/, ""); sub(/[[:space:]]*(#.*)?$/, ""); gsub(/^"|"$/, ""); print; exit }' "$1"
 }
 
-# resolve_payload checks the local files and sets unit_name, wanted_by,
-# svc_user and model_path.
+# elf_arch FILE prints the Debian architecture an ELF executable is for
+# (arm64, armhf, amd64, i386; elf-CLASS-MACHINE for others), or nothing for
+# a file that is not ELF. The class is byte 4 (1: 32-bit, 2: 64-bit), the
+# little-endian e_machine is at byte 18.
+elf_arch() {
+	[ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ] || return 0
+	local class machine
+	class=$(od -An -tu1 -j4 -N1 "$1" | tr -d ' ')
+	machine=$(od -An -tu2 -j18 -N2 "$1" | tr -d ' ')
+	case $class:$machine in
+	2:183) echo arm64 ;;
+	1:40) echo armhf ;;
+	2:62) echo amd64 ;;
+	1:3) echo i386 ;;
+	*) echo "elf-$class-$machine" ;;
+	esac
+}
+
+# The binary `make firmware` builds for each Debian architecture of a
+# board's userland, and how.
+firmware_path() { case $1 in armhf) echo dist/armv7/neonet-linux-armv7 ;; *) echo dist/neonet-linux-arm64 ;; esac; }
+firmware_make() { case $1 in armhf) echo "make firmware ARCH=armv7" ;; *) echo "make firmware" ;; esac; }
+bits() { case $1 in armhf | i386) echo 32-bit ;; *) echo 64-bit ;; esac; }
+
+# resolve_payload ARCH TARGET checks the local files for a board whose
+# userland is Debian architecture ARCH (TARGET names it in messages): the
+# binary must be an executable for ARCH. Sets binary, libdir, config, unit,
+# unit_name, wanted_by, svc_user and model_path.
 resolve_payload() {
-	binary=${binary:-$repo/dist/neonet-linux-arm64}
-	[ -f "$binary" ] || die "$binary: binary not found (build it with 'make firmware', or pass --binary FILE)"
-	# An ELF file for aarch64: magic, then e_machine 183 (0xb7) at byte 18.
-	if [ "$(head -c 4 "$binary" | od -An -c | tr -d ' ')" != '177ELF' ] ||
-		[ "$(od -An -tu2 -j18 -N2 "$binary" | tr -d ' ')" != 183 ]; then
-		die "$binary: expected an aarch64 ELF executable (make firmware builds dist/neonet-linux-arm64)"
+	local arch=$1 target=$2 got
+	case $arch in
+	arm64 | armhf) ;;
+	*) die "$target: its userland is ${arch:-of no known architecture}; neonet runs on arm64 (64-bit Raspberry Pi OS) and armhf (32-bit)" ;;
+	esac
+	binary=${binary:-$repo/$(firmware_path "$arch")}
+	[ -f "$binary" ] || die "$binary: binary not found (build it with '$(firmware_make "$arch")', or pass --binary FILE)"
+	got=$(elf_arch "$binary")
+	[ -n "$got" ] || die "$binary: not an ELF executable (expected $(firmware_path "$arch") from '$(firmware_make "$arch")')"
+	if [ "$got" != "$arch" ]; then
+		die "$binary: an $got ($(bits "$got")) executable, but $target has an $arch ($(bits "$arch")) userland: use $(firmware_path "$arch") from '$(firmware_make "$arch")'"
 	fi
 	if [ -z "$libdir" ]; then
 		libdir=$(dirname "$binary")/lib
@@ -330,6 +373,21 @@ cmdline_serial() {
 	}' "$1" >"$2"
 }
 
+# image_arch prints the Debian architecture of the image's userland: that
+# of its dpkg executable, as `dpkg --print-architecture` would say (the
+# loaders present say nothing: a 64-bit image may carry 32-bit libraries).
+image_arch() {
+	local f
+	for f in /usr/bin/dpkg /bin/dpkg; do
+		rm -f "$work/dpkg.elf"
+		ext -R "dump $f $work/dpkg.elf" >/dev/null
+		if [ -s "$work/dpkg.elf" ]; then
+			elf_arch "$work/dpkg.elf"
+			return 0
+		fi
+	done
+}
+
 image_mode() {
 	need sfdisk mcopy mdir debugfs e2fsck resize2fs xz cmp
 	[ -n "$out" ] || die "--image needs --out OUT.img (the input is never changed)"
@@ -344,7 +402,6 @@ image_mode() {
 	if [ -n "$userconf" ] && ! [[ $userconf =~ ^[a-z_][a-z0-9_-]*:\$[0-9a-z]+\$[^:[:space:]]+$ ]]; then
 		die "--user $userconf: expected NAME:HASH with a crypt(3) hash (openssl passwd -6)"
 	fi
-	resolve_payload
 
 	work=$(mktemp -d)
 	img=$(mktemp "$outdir/.flash-XXXXXX.img")
@@ -380,6 +437,11 @@ image_mode() {
 	done
 	ext -R "stat /etc" | grep -q 'Type: directory' || die "$image: partition 2 is not an ext4 root with /etc"
 	ext -R "stat $UNIT_DIR" | grep -q 'Type: directory' || die "$image: root has no $UNIT_DIR (expected a systemd system)"
+	local arch
+	arch=$(image_arch)
+	[ -n "$arch" ] || die "$image: no /usr/bin/dpkg executable in the root, so its architecture is unknown (expected Raspberry Pi OS)"
+	note "$image: $arch userland ($(bits "$arch"))"
+	resolve_payload "$arch" "$image"
 	changed=0
 
 	# Boot partition.
@@ -518,6 +580,16 @@ set_hostname() {
 
 # ---------------------------------------------------------------- device mode
 
+# removable DEV: whether DEV looks like an SD card: removable media,
+# hot-pluggable, or on the usb or mmc bus (a laptop's built-in reader is
+# mmcblk with RM=0).
+removable() {
+	local rm hotplug tran
+	read -r rm hotplug tran < <(lsblk -dno RM,HOTPLUG,TRAN "$1")
+	[ "$rm" = 1 ] || [ "$hotplug" = 1 ] || [ "$tran" = usb ] || [ "$tran" = mmc ] ||
+		case $(basename "$1") in mmcblk*) true ;; *) false ;; esac
+}
+
 device_mode() {
 	need lsblk dd sha256sum findmnt
 	[ -f "$image" ] || die "$image: image not found"
@@ -539,6 +611,8 @@ device_mode() {
 				[ "$type" = disk ] && [ "/dev/$name" = "$dev" ] && die "$device: holds the running system (/)"
 			done < <(lsblk -snro NAME,TYPE "$rootsrc")
 		fi
+		removable "$dev" || [ "$allow_fixed" = 1 ] ||
+			die "$device: not a removable disk ($(lsblk -dno TRAN,MODEL "$dev" | xargs)) - an internal disk? Pass --allow-non-removable if it really is the card"
 		size=$(lsblk -bdno SIZE "$dev")
 	elif [ -f "$dev" ]; then
 		[ "$allow_file" = 1 ] || die "$device: not a block device (pass --allow-file to write into a regular file)"
@@ -664,12 +738,22 @@ ssh_mode() {
 	[[ $timeout =~ ^[0-9]+$ ]] || die "--timeout $timeout: expected whole seconds"
 	[[ $settle =~ ^[0-9]+$ ]] || die "--settle $settle: expected whole seconds"
 	[ -z "$identity" ] || [ -f "$identity" ] || die "$identity: SSH key not found"
-	resolve_payload
+	local sshcmd=(ssh -p "$port" -o BatchMode=yes -o ConnectTimeout=10 "${ssh_opts[@]}")
+	[ -z "$identity" ] || sshcmd+=(-i "$identity" -o IdentitiesOnly=yes)
+	# The userland's architecture, not the kernel's: a Pi 4 running 32-bit
+	# Raspberry Pi OS has a 64-bit kernel (uname -m says aarch64).
+	local remote arch machine
+	remote=$("${sshcmd[@]}" "$host" 'dpkg --print-architecture && uname -m') ||
+		die "$host: cannot ask the board for its architecture (ssh -p $port; is the board up, the key authorised?)"
+	read -r arch machine <<<"${remote//$'\n'/ }"
+	if [ "$arch" = armhf ] && [[ $machine == armv6* ]]; then
+		die "$host: an ARMv6 CPU ($machine: a Pi 1 or Zero); the 32-bit neonet is built for ARMv7 and later (Pi 2, 3, 4, 5, Zero 2)"
+	fi
+	note "$host: $arch userland ($(bits "$arch")) on an $machine kernel"
+	resolve_payload "$arch" "$host"
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
 	stage_payload "$work/stage"
-	local sshcmd=(ssh -p "$port" -o BatchMode=yes -o ConnectTimeout=10 "${ssh_opts[@]}")
-	[ -z "$identity" ] || sshcmd+=(-i "$identity" -o IdentitiesOnly=yes)
 	local rroot=${remote_root%/}
 	note "copying to $host:$rroot$OPT/.staging"
 	# The enable symlink is made by systemctl enable on the board.

@@ -3,13 +3,17 @@
 #
 # Builds the arm64 test binary of kernels/q8/arm64, disassembles the innermost
 # loop of each kernel listed in scripts/mca_kernels.txt from the built
-# binary, runs llvm-mca on it for Cortex-A72 (Raspberry Pi 4) and
-# Neoverse-N1 (the A76's server twin, the model LLVM has for the
-# Raspberry Pi 5's core), and prints one table row per kernel and CPU.
+# binary, runs llvm-mca on it for Cortex-A53 (Raspberry Pi 3 and Zero 2 W),
+# Cortex-A72 (Raspberry Pi 4) and Neoverse-N1 (the A76's server twin, the
+# model LLVM has for the Raspberry Pi 5's core), and prints one table row
+# per kernel and CPU.
 #
-# Peaks, int8 MACs per cycle: A72 8 (one 8-lane SMULL/SMLAL per cycle, on
+# Peaks, int8 MACs per cycle: A53 8 in LLVM's model (one 8-lane SMULL/SMLAL
+# per cycle on its one NEON pipe; the core is in order, so latencies the
+# loop does not hide count too); A72 8 (one 8-lane SMULL/SMLAL per cycle, on
 # its single integer-multiply pipe F0); N1 8 on the NEON path (integer
-# multiplies issue on V0 only) and 32 with SDOT (16 MACs, on V0 and V1).
+# multiplies issue on V0 only) and 32 with SDOT (16 MACs, on V0 and V1). The
+# A53 has no SDOT.
 #
 # Needs llvm-16 and binutils-aarch64-linux-gnu. Usage: scripts/mca.sh
 set -euo pipefail
@@ -27,6 +31,7 @@ trap 'rm -rf "$work"' EXIT
 
 peak() { # cpu path
 	case "$1/$2" in
+	cortex-a53/neon) echo 8 ;;
 	cortex-a72/neon) echo 8 ;;
 	neoverse-n1/neon) echo 8 ;;
 	neoverse-n1/neondot) echo 32 ;;
@@ -58,7 +63,7 @@ innerloop() {
 printf "%-30s %-12s %8s %6s %10s %7s\n" kernel cpu cycles/it MACs/it MACs/cycle "% peak"
 grep -v '^[[:space:]]*\(#\|$\)' "$table" | while read -r sym macs path _; do
 	innerloop "$sym" >"$work/$sym.s" || { echo "$sym: no loop found in the binary" >&2; exit 1; }
-	for cpu in cortex-a72 neoverse-n1; do
+	for cpu in cortex-a53 cortex-a72 neoverse-n1; do
 		p=$(peak "$cpu" "$path")
 		[ "$p" = 0 ] && continue # the CPU lacks the path's instructions
 		cycles=$("$MCA" -mtriple=aarch64 -mcpu="$cpu" -mattr=+dotprod -iterations=200 "$work/$sym.s" 2>/dev/null |

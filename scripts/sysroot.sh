@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Make (or reuse) a Debian arm64 sysroot for cross-building neonet with cgo
-# and OpenCV. See docs/flash.md.
+# Make (or reuse) a Debian arm64 or armhf sysroot for cross-building neonet
+# with cgo and OpenCV. See docs/flash.md.
 set -euo pipefail
 
 usage() {
@@ -14,7 +14,8 @@ packages listed in FILE and their dependencies (no recommends), downloaded by
 a private apt configuration for the target architecture and unpacked with
 `dpkg-deb -x`. Nothing is installed on the host. Absolute symlinks are made
 relative and the BLAS/LAPACK alternatives are linked, so that
-`aarch64-linux-gnu-gcc --sysroot=DIR` and pkg-config find everything.
+`aarch64-linux-gnu-gcc --sysroot=DIR` (arm-linux-gnueabihf-gcc for armhf) and
+pkg-config find everything.
 
 The mirror comes from this machine's apt sources (/etc/apt/sources.list,
 /etc/apt/sources.list.d/*.list and *.sources): the entries for SUITE and
@@ -27,11 +28,12 @@ built beside DIR and moved into place at the end, so an interrupted run never
 leaves a half-made sysroot. Downloaded packages are kept in the cache dir.
 
 Options:
-  --out DIR        the sysroot (default build/sysroot-bookworm-arm64)
+  --out DIR        the sysroot (default build/sysroot-SUITE-ARCH)
   --packages FILE  package list, one a line, '#' comments
                    (default scripts/sysroot-packages.txt)
   --suite S        Debian suite (default bookworm)
-  --arch A         Debian architecture (default arm64)
+  --arch A         Debian architecture: arm64 (default), armhf (32-bit
+                   Raspberry Pi OS) or amd64
   --mirror URL     use this mirror instead of the apt sources' one
   --cache DIR      downloaded packages (default build/sysroot-cache)
   --print-mirror   print the apt source lines that would be used, and exit
@@ -44,7 +46,7 @@ EOF
 
 die() { echo "sysroot.sh: $*" >&2; exit 1; }
 
-out=build/sysroot-bookworm-arm64
+out=
 pkgfile=scripts/sysroot-packages.txt
 suite=bookworm
 arch=arm64
@@ -67,6 +69,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+out=${out:-build/sysroot-$suite-$arch}
 case $arch in
 arm64) triplet=aarch64-linux-gnu ;;
 armhf) triplet=arm-linux-gnueabihf ;;

@@ -2,15 +2,16 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"neonet.dev/neonet/bench"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/models"
+	"neonet.dev/neonet/quant/calib"
 )
 
 func TestBenchFlagErrors(t *testing.T) {
@@ -159,13 +160,12 @@ func TestBenchModelFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bf := &benchFlags{modelFlags: modelFlags{method: "minmax"}}
-	qm, note, err := bf.quantizeForBench(m, g, io.Discard)
+	qm, err := bench.Quantize(m, g, bench.Options{Method: calib.MinMax})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(qm.Calibration, "synthetic") || note != qm.Calibration {
-		t.Errorf("calibration note %q, %q", qm.Calibration, note)
+	if !strings.Contains(qm.Calibration, "synthetic") {
+		t.Errorf("calibration note %q", qm.Calibration)
 	}
 	file := filepath.Join(t.TempDir(), "sr20.neonet")
 	if err := modelfile.Save(file, qm); err != nil {

@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/internal/testenv"
@@ -106,6 +108,34 @@ func TestClassifyCameraFloatAndVideo(t *testing.T) {
 	}
 	if code != 0 || strings.Count(out, "frame ") != 2 || !strings.Contains(out, "(320x240, ") {
 		t.Errorf("video: exit %d, %q, %q", code, out, errOut)
+	}
+
+	// Without --loop the file is classified to its end, then the run ends
+	// with its summary (tree.avi holds 68 pictures).
+	code, out, errOut = neonetWithin(t, time.Minute, "classify", "--model", "shiftresnet20", "--weights", weights, "--camera", video, "--camera-fps", "0")
+	// Decoded as fast as it goes, frames the classifier had no time for
+	// were dropped; the last one is always classified.
+	if code != 0 || !strings.Contains(out, "frame 68 ") || !strings.Contains(errOut, "captured 68,") || !strings.Contains(errOut, "reopens 0") {
+		t.Errorf("video to its end: exit %d, %d frames, %q", code, strings.Count(out, "frame "), errOut)
+	}
+}
+
+// A corrupt image in a folder camera is said by name on stderr and
+// counted in the summary; the others are classified.
+func TestClassifyCameraSaysUnreadableImages(t *testing.T) {
+	weights := filepath.Join(testenv.SharedData(t), "weights", "shiftresnet20_cifar10")
+	dir := t.TempDir()
+	for i, name := range []string{"0000.jpg", "0001.jpg"} {
+		data, err := os.ReadFile(filepath.Join(testenv.SharedData(t), "images", "cifar10-dev", "cat", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.jpg", 2*i)), data, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "1.jpg"), []byte("not a picture"), 0o644)
+	code, out, errOut := neonetWithin(t, time.Minute, "classify", "--model", "shiftresnet20", "--weights", weights, "--camera", dir, "--camera-fps", "0")
+	if code != 0 || !strings.Contains(errOut, "captured 2,") || !strings.Contains(errOut, "1.jpg") || !strings.Contains(errOut, "unreadable 1") {
+		t.Errorf("folder with a corrupt image: exit %d, %q, %q", code, out, errOut)
 	}
 }
 

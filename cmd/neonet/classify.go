@@ -9,15 +9,7 @@ import (
 )
 
 func runClassify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("classify", "--model NAME|FILE [--weights FILE] [--top K] [--json] IMAGE... | --camera SPEC [--frames N]", `
-Classify images (JPEG, PNG or BMP) with a model and print the K most likely
-classes with their probabilities. Each image is preprocessed as torchvision
-does for the model's reference weights (resize, centre crop, normalise).
-
-Examples:
-  neonet classify --model squeezenet1_1 --weights squeezenet1_1.pth cat.jpg
-  neonet classify --model squeezenet1_1.neonet cat.jpg          (an int8 model file)
-`+cameraHelp, stdout)
+	fs := newFlags("classify", "--model NAME|FILE [--weights FILE] [--top K] [--json] IMAGE... | --camera SPEC [--frames N]", stdout)
 	var mf modelFlags
 	mf.register(fs)
 	var cam cameraFlags
@@ -28,20 +20,19 @@ Examples:
 	if err != nil {
 		return err
 	}
-	if cam.requested(fs) {
+	switch {
+	case given(fs, "camera", "frames", "camera-size", "camera-fps", "loop"):
 		return cam.classifyCamera(images, &mf, *top, *asJSON, stdout, stderr)
-	}
-	if len(images) == 0 {
+	case len(images) == 0:
 		return usageErrorf("no IMAGE given")
-	}
-	if *top < 1 {
+	case *top < 1:
 		return usageErrorf("--top must be at least 1")
 	}
 	o, err := mf.open(stderr)
 	if err != nil {
 		return err
 	}
-	c, err := o.newClassifier()
+	c, err := o.NewClassifier()
 	if err != nil {
 		return err
 	}
@@ -64,12 +55,17 @@ Examples:
 			continue
 		}
 		fmt.Fprintln(stdout, path)
-		for _, p := range preds {
-			fmt.Fprintf(stdout, "  %6.2f%%  %4d  %s\n", 100*p.Score, p.Index, p.Label)
-		}
+		printTop(stdout, preds)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d images could not be classified", failed, len(images))
 	}
 	return nil
+}
+
+// printTop prints ranked classes, one line each: probability, index, label.
+func printTop(w io.Writer, preds []classify.Prediction) {
+	for _, p := range preds {
+		fmt.Fprintf(w, "  %6.2f%%  %4d  %s\n", 100*p.Score, p.Index, p.Label)
+	}
 }

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"neonet.dev/neonet/firmware/pins"
+	"periph.io/x/conn/v3/gpio"
 )
 
 func TestGPIOTestSim(t *testing.T) {
@@ -41,5 +46,46 @@ func TestGPIOTestErrors(t *testing.T) {
 	}
 	if code, out, _ := neonet("gpio", "--help"); code != 0 || !strings.Contains(out, "Usage: neonet gpio test PIN") {
 		t.Errorf("gpio --help: exit %d, %q", code, out)
+	}
+}
+
+// TestGPIOSafe: every pin of a configuration, left active by a process
+// that died, is driven to its inactive level (high for an active-low
+// rule), on a simulated board.
+func TestGPIOSafe(t *testing.T) {
+	board := t.TempDir()
+	t.Setenv(pins.SimBoardEnv, board)
+	cfg := filepath.Join(t.TempDir(), "neonet.toml")
+	os.WriteFile(cfg, []byte(`gpio = "sim"
+heartbeat_pin = "GPIO27"
+fault_pin = "GPIO22"
+[[rule]]
+labels = ["tabby"]
+pin = "GPIO17"
+[[rule]]
+labels = ["dog"]
+pin = "GPIO23"
+active_low = true
+`), 0o644)
+	// What a killed daemon left: rules active, heartbeat high, fault lit.
+	for name, level := range map[string]string{"GPIO27": "1", "GPIO22": "1", "GPIO17": "1", "GPIO23": "0"} {
+		os.WriteFile(filepath.Join(board, name), []byte(level+"\n"), 0o644)
+	}
+	code, out, errOut := neonet("gpio", "safe", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for name, want := range map[string]gpio.Level{"GPIO27": gpio.Low, "GPIO22": gpio.Low, "GPIO17": gpio.Low, "GPIO23": gpio.High} {
+		if got, err := pins.ReadSimLevel(board, name); err != nil || got != want {
+			t.Errorf("%s after gpio safe: %v, %v; want %v", name, got, err, want)
+		}
+	}
+	for _, want := range []string{"pin GPIO17 -> low", "pin GPIO23 -> high", "GPIO17 inactive (low)", "GPIO23 inactive (high)", "GPIO22 inactive (low)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errOut := neonet("gpio", "safe", "--config", filepath.Join(board, "none.toml")); code != 1 || !strings.Contains(errOut, "none.toml") {
+		t.Errorf("missing configuration: exit %d, %q", code, errOut)
 	}
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"embed"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -27,10 +29,12 @@ func init() {
 		{"eval", "--model NAME|FILE --data DIR [--json] [--compare]", "measure top-1/top-5 accuracy on a labelled folder; compare fp32 with int8", runEval},
 		{"quantize", "--model NAME --weights FILE --calib DIR --out FILE", "quantize a model to int8 and save it as a model file", runQuantize},
 		{"inspect", "FILE", "print what a model file holds", runInspect},
+		{"collect", "--camera SPEC --out DIR/LABEL [--frames N] [--every D]", "save camera frames as training photos of one class", runCollect},
+		{"train", "--model BACKBONE --data DIR --out FILE [--val-split F] [--method softmax|imprint]", "train a classifier for your own classes on a model's int8 features", runTrain},
 		{"bench", "[--model NAME|FILE,...] [--precision fp32,int8] [--threads 1,2] [--layers] [--json]", "measure inference latency (min/median/max ms, GMAC/s) per model, precision and threads", runBench},
 		{"run", "[--config FILE] [--sim] [--model FILE] [--camera SPEC]", "run the firmware: camera -> model -> rules -> GPIO pins and serial log", runRun},
 		{"smoke", "[--config FILE]", "check a board: model, camera, every pin, serial port and temperature", runSmoke},
-		{"gpio", "test PIN [--sim] [--count N] [--period D]", "blink an output pin to check its wiring", runGPIO},
+		{"gpio", "test PIN [--sim] [--count N] [--period D] | safe [--config FILE]", "blink an output pin to check its wiring; drive every configured pin inactive", runGPIO},
 	}
 }
 
@@ -88,14 +92,20 @@ func usageErrorf(format string, a ...any) error { return usageError{fmt.Errorf(f
 // reported once, on stderr, by run.
 var helpPrinters = map[*flag.FlagSet]func(){}
 
+// help holds each command's description, help/COMMAND.txt.
+//
+//go:embed help/*.txt
+var help embed.FS
+
 // newFlags makes a flag set whose --help prints the command's synopsis,
-// description and flags to stdout.
-func newFlags(name, synopsis, description string, stdout io.Writer) *flag.FlagSet {
+// description (help/NAME.txt) and flags to stdout.
+func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	helpPrinters[fs] = func() {
-		fmt.Fprintf(stdout, "Usage: neonet %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(description))
+		description, _ := help.ReadFile("help/" + name + ".txt")
+		fmt.Fprintf(stdout, "Usage: neonet %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(string(description)))
 		var n int
 		fs.VisitAll(func(*flag.Flag) { n++ })
 		if n > 0 {
@@ -131,4 +141,20 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// parseFlags parses the command line of a command that takes flags only.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err == nil && len(pos) > 0 {
+		err = usageErrorf("unexpected argument %q", pos[0])
+	}
+	return err
+}
+
+// given reports whether any of the named flags was on the command line.
+func given(fs *flag.FlagSet, names ...string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || slices.Contains(names, f.Name) })
+	return found
 }

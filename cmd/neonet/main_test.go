@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"neonet.dev/neonet/internal/testenv"
 )
@@ -18,6 +22,28 @@ func neonet(args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
+// neonetWithin is neonet that fails the test if the command does not end
+// within d.
+func neonetWithin(t *testing.T, d time.Duration, args ...string) (int, string, string) {
+	t.Helper()
+	type result struct {
+		code        int
+		out, errOut string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out, errOut := neonet(args...)
+		done <- result{code, out, errOut}
+	}()
+	select {
+	case r := <-done:
+		return r.code, r.out, r.errOut
+	case <-time.After(d):
+		t.Fatalf("%q did not end within %v", args, d)
+	}
+	return 0, "", ""
+}
+
 func TestHelp(t *testing.T) {
 	code, out, _ := neonet()
 	if code != 0 || !strings.Contains(out, "Commands:") {
@@ -27,6 +53,9 @@ func TestHelp(t *testing.T) {
 		code, out, errOut := neonet(c.name, "--help")
 		if code != 0 || !strings.Contains(out, "Usage: neonet "+c.name) || errOut != "" {
 			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", c.name, code, out, errOut)
+		}
+		if text, err := help.ReadFile("help/" + c.name + ".txt"); err != nil || !strings.Contains(out, strings.TrimSpace(string(text))) {
+			t.Errorf("%s --help does not print help/%s.txt (%v)", c.name, c.name, err)
 		}
 	}
 	if code, out, _ := neonet("help", "classify"); code != 0 || !strings.Contains(out, "--top") {
@@ -141,9 +170,13 @@ func TestEvalJSON(t *testing.T) {
 	}
 	preds := filepath.Join(t.TempDir(), "preds.jsonl")
 	code, out, errOut := neonet("eval", "--model", "shiftresnet20", "--weights",
-		filepath.Join(data, "weights", "shiftresnet20_cifar10"), "--data", dir, "--json", "--predictions", preds)
+		filepath.Join(data, "weights", "shiftresnet20_cifar10"), "--data", dir, "--json", "--predictions", preds, "--workers", "64")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// 64 workers asked for 3 images: one classifier per image and core.
+	if want := fmt.Sprintf("with %d workers", min(3, runtime.NumCPU())); !strings.Contains(errOut, want) {
+		t.Errorf("--workers 64 on 3 images: %q, want %q", errOut, want)
 	}
 	var sum struct {
 		Images int      `json:"images"`
@@ -162,5 +195,47 @@ func TestEvalJSON(t *testing.T) {
 	}
 	if code, _, errOut := neonet("eval", "--model", "shiftresnet20"); code != 2 || !strings.Contains(errOut, "--data is required") {
 		t.Errorf("no data: exit %d, %q", code, errOut)
+	}
+}
+
+// TestModelThatIsNoFile: a --model (or inspect's FILE) that exists but is
+// a folder, a device or a named pipe is refused at once with what it is,
+// by every command that loads models.
+func TestModelThatIsNoFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "model.fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{dir, "/dev/zero", fifo} {
+		for _, args := range [][]string{
+			{"classify", "--model", path, "x.jpg"},
+			{"eval", "--model", path, "--data", dir},
+			{"bench", "--model", path, "--runs", "1"},
+			{"inspect", path},
+		} {
+			code, _, errOut := neonetWithin(t, 10*time.Second, args...)
+			if code != 1 || !strings.Contains(errOut, path+": ") || !strings.Contains(errOut, "not a regular file") || strings.Contains(errOut, "%!") {
+				t.Errorf("%q: exit %d, %q: want the path and that it is not a regular file", args, code, errOut)
+			}
+		}
+	}
+}
+
+// TestCalibImagesAtLeastOne: --calib-images 0 is refused rather than read
+// as "every image", by every command that calibrates.
+func TestCalibImagesAtLeastOne(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"quantize", "--model", "shiftresnet20", "--weights", dir, "--calib", dir, "--out", filepath.Join(dir, "m.neonet")},
+		{"classify", "--model", "shiftresnet20", "--precision", "int8", "--calib", dir, "x.jpg"},
+		{"bench", "--model", "shiftresnet20", "--precision", "int8", "--calib", dir},
+	} {
+		for _, n := range []string{"0", "-3"} {
+			args := append(args, "--calib-images", n)
+			if code, _, errOut := neonet(args...); code != 2 || !strings.Contains(errOut, "calib-images: want a whole number, at least 1") {
+				t.Errorf("%q: exit %d, %q", args, code, errOut)
+			}
+		}
 	}
 }

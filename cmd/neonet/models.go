@@ -9,11 +9,9 @@ import (
 )
 
 func runModels(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("models", "", "List the models neonet can build, with their size and cost at their input size.", stdout)
-	if pos, err := parse(fs, args); err != nil {
+	fs := newFlags("models", "", stdout)
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usageErrorf("unexpected argument %q", pos[0])
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "MODEL\tPARAMS\tGMACS\tINPUT\tDESCRIPTION")

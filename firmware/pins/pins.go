@@ -1,16 +1,16 @@
 package pins
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
+	"os"
+	"strconv"
 	"sync"
+	"time"
 
 	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
-	"periph.io/x/conn/v3/physic"
 	"periph.io/x/host/v3"
 )
 
@@ -83,8 +83,11 @@ func (s *Set) Safe() error {
 
 // Open opens specs with backend "periph" (real pins) or "sim" (simulated
 // pins that print their transitions to sim). Every pin starts inactive.
+// Two specs that name one pin (an alias, such as "17" and "GPIO17") are
+// refused: the registry of real pins, or Canonical for simulated ones,
+// says which pin a name is.
 func Open(backend string, specs []Spec, sim io.Writer) (*Set, error) {
-	var lookup func(name string) (gpio.PinOut, error)
+	var lookup func(name string) (gpio.PinOut, string, error)
 	switch backend {
 	case "periph":
 		if _, err := host.Init(); err != nil {
@@ -92,16 +95,25 @@ func Open(backend string, specs []Spec, sim io.Writer) (*Set, error) {
 		}
 		lookup = lookupPeriph
 	case "sim":
-		lookup = func(name string) (gpio.PinOut, error) { return NewSimPin(name, sim), nil }
+		board := os.Getenv(SimBoardEnv)
+		lookup = func(name string) (gpio.PinOut, string, error) {
+			p, err := newBoardPin(name, board, sim)
+			return p, Canonical(name), err
+		}
 	default:
 		return nil, fmt.Errorf(`gpio backend %q: want "periph" or "sim"`, backend)
 	}
 	set := &Set{}
+	opened := map[string]string{} // the pin a name resolved to -> that name
 	for _, spec := range specs {
-		p, err := lookup(spec.Name)
+		p, id, err := lookup(spec.Name)
+		if err == nil && opened[id] != "" {
+			err = fmt.Errorf("gpio: %s and %s are the same pin (%s): use one name for it", opened[id], spec.Name, id)
+		}
 		if err != nil {
 			return nil, errors.Join(err, set.Safe())
 		}
+		opened[id] = spec.Name
 		out := NewOut(spec.Name, p, spec.ActiveLow)
 		set.Pins = append(set.Pins, out)
 		if err := out.Set(false); err != nil {
@@ -111,74 +123,39 @@ func Open(backend string, specs []Spec, sim io.Writer) (*Set, error) {
 	return set, nil
 }
 
-func lookupPeriph(name string) (gpio.PinOut, error) {
-	p := gpioreg.ByName(name)
-	if p == nil {
-		return nil, fmt.Errorf("gpio: no pin named %q on this board (%s)", name, knownPins())
+// Canonical is the name a simulated pin is known by: a plain number is
+// the GPIO of that number ("17" and "017" are "GPIO17"), as the board's
+// registry treats it; other names are themselves.
+func Canonical(name string) string {
+	if n, err := strconv.ParseUint(name, 10, 16); err == nil {
+		return "GPIO" + strconv.FormatUint(n, 10)
 	}
-	return p, nil
+	return name
 }
 
-// knownPins describes the registered pins for an error message.
-func knownPins() string {
-	var names []string
-	for _, p := range gpioreg.All() {
-		names = append(names, p.Name())
+// Transition describes a pin's change of level: "pin GPIO17 -> high".
+func Transition(name string, high bool) string {
+	if high {
+		return "pin " + name + " -> high"
 	}
-	if len(names) == 0 {
-		return "no GPIO pins found: is /dev/gpiochip* readable by this user (group gpio)?"
-	}
-	slices.Sort(names)
-	if len(names) > 12 {
-		return fmt.Sprintf("%d pins, e.g. %s", len(names), strings.Join(names[:12], ", "))
-	}
-	return "pins: " + strings.Join(names, ", ")
+	return "pin " + name + " -> low"
 }
 
-// SimPin is a simulated output pin that prints each change of level. (It
-// is not periph's gpiotest.Pin because that package needs a module,
-// clockwork, that go.sum does not hold.)
-type SimPin struct {
-	name string
-	w    io.Writer
-
-	mu    sync.Mutex
-	level gpio.Level
-}
-
-// NewSimPin returns a simulated low pin named name printing to w (nil for
-// silence).
-func NewSimPin(name string, w io.Writer) *SimPin { return &SimPin{name: name, w: w} }
-
-func (p *SimPin) String() string   { return p.name + "(sim)" }
-func (p *SimPin) Name() string     { return p.name }
-func (p *SimPin) Number() int      { return -1 }
-func (p *SimPin) Function() string { return "Out/" + p.Read().String() }
-func (p *SimPin) Halt() error      { return nil }
-
-// Read returns the level last set.
-func (p *SimPin) Read() gpio.Level {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.level
-}
-
-// Out sets the level and prints "pin NAME -> high|low" when it changes.
-func (p *SimPin) Out(l gpio.Level) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if l != p.level && p.w != nil {
-		state := "low"
-		if l {
-			state = "high"
+// Blink drives the pin active then inactive count times, half a period
+// each, calling show after each change; it stops early, leaving the pin as
+// it is, when ctx is cancelled.
+func (o *Out) Blink(ctx context.Context, count int, period time.Duration, show func(active bool)) error {
+	for i := 0; i < 2*count; i++ {
+		active := i%2 == 0
+		if err := o.Set(active); err != nil {
+			return err
 		}
-		fmt.Fprintf(p.w, "pin %s -> %s\n", p.name, state)
+		show(active)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(period / 2):
+		}
 	}
-	p.level = l
 	return nil
-}
-
-// PWM is not simulated: the daemon only switches pins.
-func (p *SimPin) PWM(gpio.Duty, physic.Frequency) error {
-	return fmt.Errorf("pin %s: PWM is not simulated", p.name)
 }

@@ -71,3 +71,62 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("missing pin: %v", err)
 	}
 }
+
+// TestAliasesAreOnePin: "17" is GPIO17 to the board's registry, so two
+// rules on "17" and "GPIO17" would drive one pin: refused, in simulation
+// as on the board.
+func TestAliasesAreOnePin(t *testing.T) {
+	for _, specs := range [][]Spec{
+		{{Name: "17"}, {Name: "GPIO17"}},
+		{{Name: "GPIO17"}, {Name: "017"}},
+	} {
+		_, err := Open("sim", specs, nil)
+		if err == nil || !strings.Contains(err.Error(), "are the same pin (GPIO17)") {
+			t.Errorf("%v: %v, want them refused as one pin", specs, err)
+		}
+	}
+	if _, err := Open("sim", []Spec{{Name: "17"}, {Name: "GPIO18"}, {Name: "P1_11"}}, nil); err != nil {
+		t.Errorf("distinct pins: %v", err)
+	}
+	for name, want := range map[string]string{"17": "GPIO17", "0": "GPIO0", "GPIO17": "GPIO17", "P1_11": "P1_11", "PH.07": "PH.07"} {
+		if got := Canonical(name); got != want {
+			t.Errorf("Canonical(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestSimBoardKeepsLevels: on a simulated board a pin keeps its level
+// after its process lets go of it, and the next process that opens it
+// finds that level and drives it safe, as on a real board.
+func TestSimBoardKeepsLevels(t *testing.T) {
+	board := t.TempDir()
+	t.Setenv(SimBoardEnv, board)
+	specs := []Spec{{Name: "GPIO17"}, {Name: "27", ActiveLow: true}}
+	set, err := Open("sim", specs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range set.Pins {
+		if err := p.Set(true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The process dies here, without Safe: the board keeps the levels.
+	for name, want := range map[string]gpio.Level{"GPIO17": gpio.High, "GPIO27": gpio.Low, "27": gpio.Low} {
+		if got, err := ReadSimLevel(board, name); err != nil || got != want {
+			t.Errorf("%s on the board: %v, %v; want %v", name, got, err, want)
+		}
+	}
+	var out bytes.Buffer
+	if _, err := Open("sim", specs, &out); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "pin GPIO17 -> low\npin 27 -> high\n"; got != want {
+		t.Errorf("opening again printed %q, want %q", got, want)
+	}
+	for name, want := range map[string]gpio.Level{"GPIO17": gpio.Low, "GPIO27": gpio.High} {
+		if got, err := ReadSimLevel(board, name); err != nil || got != want {
+			t.Errorf("%s after opening again: %v, %v; want %v", name, got, err, want)
+		}
+	}
+}

@@ -3,6 +3,10 @@ package serlog
 import (
 	"bufio"
 	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -126,5 +130,77 @@ func TestSerialThroughPty(t *testing.T) {
 	}
 	if _, err := OpenSerial("/nonexistent/tty", Framing{Baud: 115200, DataBits: 8, Parity: 'N', StopBits: 1}); err == nil || !strings.Contains(err.Error(), "/nonexistent/tty") {
 		t.Errorf("missing port: %v", err)
+	}
+}
+
+// flakyPort is a serial port that fails where told: opens fail while
+// openErr is set, writes fail after failAfter lines.
+type flakyPort struct {
+	opens     int
+	openErr   error
+	lines     []string
+	failAfter int
+	closed    bool
+}
+
+func (f *flakyPort) open() (io.WriteCloser, error) {
+	if f.openErr != nil {
+		return nil, f.openErr
+	}
+	f.opens++
+	f.closed = false
+	return f, nil
+}
+
+func (f *flakyPort) Write(p []byte) (int, error) {
+	if f.failAfter >= 0 && len(f.lines) >= f.failAfter {
+		return 0, errors.New("write /dev/ttyUSB0: input/output error")
+	}
+	f.lines = append(f.lines, string(p))
+	return len(p), nil
+}
+
+func (f *flakyPort) Close() error { f.closed = true; return nil }
+
+// TestPortReopens: a port absent at start, then working, then hung up,
+// then back: every write either reaches it or is counted lost, failures
+// and returns are reported once each, and reopening backs off.
+func TestPortReopens(t *testing.T) {
+	now := time.Unix(0, 0)
+	dev := &flakyPort{openErr: errors.New("open /dev/ttyUSB0: no such file or directory"), failAfter: -1}
+	var changes []string
+	p := NewPort(dev.open, time.Second, 4*time.Second)
+	p.now = func() time.Time { return now }
+	p.OnChange = func(err error) { changes = append(changes, fmt.Sprint(err)) }
+	write := func(n int, step time.Duration) {
+		for range n {
+			if k, err := p.Write([]byte("record\n")); k != 7 || err != nil {
+				t.Fatalf("Write: %d, %v", k, err)
+			}
+			now = now.Add(step)
+		}
+	}
+	write(3, 400*time.Millisecond) // absent: opens at 0 and 1.2 s fail
+	if lost := p.TakeLost(); lost != 3 || dev.opens != 0 {
+		t.Errorf("absent port: %d lost, %d opens; want 3 and 0", lost, dev.opens)
+	}
+	dev.openErr = nil
+	write(3, time.Second) // the retry was due at 1 s: the next write opens it
+	if lost := p.TakeLost(); lost != 0 || dev.opens != 1 || len(dev.lines) != 3 {
+		t.Errorf("port plugged in: %d lost, %d opens, %d lines; want 0, 1, 3", lost, dev.opens, len(dev.lines))
+	}
+	dev.failAfter = 5 // hangs up after two more lines
+	write(4, 100*time.Millisecond)
+	if lost := p.TakeLost(); lost != 2 || !dev.closed {
+		t.Errorf("hung-up port: %d lost, closed %v; want 2 lost and the port closed", lost, dev.closed)
+	}
+	dev.failAfter = -1
+	write(12, 100*time.Millisecond) // the retry is due 1 s after the failure
+	if lost := p.TakeLost(); lost != 8 || dev.opens != 2 || len(dev.lines) != 9 {
+		t.Errorf("after the hang-up: %d lost, %d opens, %d lines; want 8 lost before the retry, a second open, 9 lines", lost, dev.opens, len(dev.lines))
+	}
+	want := []string{"open /dev/ttyUSB0: no such file or directory", "<nil>", "write /dev/ttyUSB0: input/output error", "<nil>"}
+	if !slices.Equal(changes, want) {
+		t.Errorf("changes %q, want %q", changes, want)
 	}
 }

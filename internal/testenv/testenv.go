@@ -27,25 +27,36 @@ func RepoRoot(t testing.TB) string {
 }
 
 // SharedData returns the shared data folder: $NEONET_DATA, or ../shared/data
-// beside the repository.
-func SharedData(t testing.TB) string {
+// beside the repository; with elem, the path elem names inside it.
+func SharedData(t testing.TB, elem ...string) string {
 	t.Helper()
 	dir := os.Getenv("NEONET_DATA")
 	if dir == "" {
 		dir = filepath.Join(RepoRoot(t), "..", "shared", "data")
 	}
-	return require(t, dir, "shared data (set NEONET_DATA)")
+	return filepath.Join(append([]string{require(t, dir, "shared data (set NEONET_DATA)")}, elem...)...)
 }
 
 // Golden returns the folder of PyTorch golden outputs: $NEONET_GOLDEN, or
-// testdata/golden in the repository (written by `make golden`).
-func Golden(t testing.TB) string {
+// testdata/golden in the repository (written by `make golden`); with elem,
+// the path elem names inside it.
+func Golden(t testing.TB, elem ...string) string {
 	t.Helper()
 	dir := os.Getenv("NEONET_GOLDEN")
 	if dir == "" {
 		dir = filepath.Join(RepoRoot(t), "testdata", "golden")
 	}
-	return require(t, dir, "golden outputs (run `make golden`)")
+	return filepath.Join(append([]string{require(t, dir, "golden outputs (run `make golden`)")}, elem...)...)
+}
+
+// Testdata returns the contents of file name in the test's testdata folder.
+func Testdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func require(t testing.TB, path, what string) string {

@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"golang.org/x/sys/cpu"
+	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8/amd64"
+	"neonet.dev/neonet/kernels/q8/arm64"
 )
 
 // Path is one implementation of the int8 kernels.
@@ -58,6 +61,36 @@ const (
 	AVX2Native = avx2Native
 )
 
+// Native reports whether p runs assembly in this binary: the reference
+// never does, an optimized path where its assembly is built (elsewhere its
+// Go twins stand in).
+func Native(p Path) bool {
+	switch p {
+	case NEON, NEONDot:
+		return NEONNative
+	case AVX2:
+		return AVX2Native
+	}
+	return false
+}
+
+// q8Kernels is the int8 microkernels of each path; the reference has none.
+var q8Kernels = [...]*q8.Kernels{Ref: nil, NEON: arm64.NEON, NEONDot: arm64.NEONDot, AVX2: amd64.AVX2}
+
+// Q8Kernels returns the int8 microkernels of path p, for the operators of
+// kernels/q8: nil for Ref (they then run kernels/q8ref). A path this CPU
+// cannot run is an error, so that no instruction the CPU lacks is ever
+// reached.
+func Q8Kernels(p Path) (*q8.Kernels, error) {
+	if int(p) >= len(q8Kernels) {
+		return nil, fmt.Errorf("unknown kernel path %v", p)
+	}
+	if !Supported(p) {
+		return nil, fmt.Errorf("kernel path %v is not supported by this CPU", p)
+	}
+	return q8Kernels[p], nil
+}
+
 // Supported reports whether p can run here: on this CPU where its
 // assembly is built, anywhere where its Go twins stand in.
 func Supported(p Path) bool {
@@ -79,13 +112,10 @@ func Supported(p Path) bool {
 // x86-64 CPUs that have it; else the reference (the Go twins are slower
 // than the reference, so they are never chosen by default).
 func Best() Path {
-	switch {
-	case NEONNative && Supported(NEONDot):
-		return NEONDot
-	case NEONNative && Supported(NEON):
-		return NEON
-	case AVX2Native && Supported(AVX2):
-		return AVX2
+	for _, p := range []Path{NEONDot, NEON, AVX2} {
+		if Native(p) && Supported(p) {
+			return p
+		}
 	}
 	return Ref
 }

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -58,5 +59,49 @@ func TestBestIsSupportedAndNative(t *testing.T) {
 			t.Errorf("Best() = %v without the AVX2 assembly", b)
 		}
 	}
+	if !NEONNative && !AVX2Native && b != Ref {
+		t.Errorf("Best() = %v without any assembly: the Go twins are not for speed", b)
+	}
+	if AVX2Native && Supported(AVX2) && b != AVX2 {
+		t.Errorf("Best() = %v on a CPU with AVX2 and the assembly built", b)
+	}
 	t.Logf("best path here: %v (NEON assembly %v, AVX2 assembly %v)", b, NEONNative, AVX2Native)
+}
+
+// TestQ8KernelsAreComplete checks the table: the reference has no
+// microkernels, every other path a set with every field, and a path this
+// CPU cannot run, or no path at all, is an error.
+func TestQ8KernelsAreComplete(t *testing.T) {
+	for _, p := range Paths() {
+		k, err := Q8Kernels(p)
+		if (err == nil) != Supported(p) {
+			t.Errorf("%v: Q8Kernels error %v with Supported = %v", p, err, Supported(p))
+		}
+		if err != nil {
+			t.Logf("%v: %v", p, err)
+			continue
+		}
+		if (k == nil) != (p == Ref) {
+			t.Errorf("%v: kernel set %p", p, k)
+			continue
+		}
+		if k == nil {
+			continue
+		}
+		v := reflect.ValueOf(*k)
+		for i := range v.NumField() {
+			if f := v.Field(i); (f.Kind() == reflect.Func || f.Kind() == reflect.Interface) && f.IsNil() {
+				t.Errorf("%v: no %s kernel", p, v.Type().Field(i).Name)
+			}
+		}
+		if d := k.Depthwise; d.Prepare == nil || d.MinChannels < 1 || d.MaxTaps < 1 {
+			t.Errorf("%v: depthwise kernel %+v", p, d)
+		}
+		if b := k.LookupBlock; b < 1 || b&(b-1) != 0 {
+			t.Errorf("%v: lookup block %d, want a power of two", p, b)
+		}
+	}
+	if _, err := Q8Kernels(Path(len(Paths()))); err == nil {
+		t.Error("an unknown path has kernels")
+	}
 }

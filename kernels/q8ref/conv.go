@@ -15,8 +15,8 @@ type Output struct {
 	Lo, Hi      int32
 }
 
-// multiplier returns channel c's multiplier.
-func (o *Output) multiplier(c int) float32 {
+// Multiplier returns channel c's multiplier: its own, or the shared one.
+func (o *Output) Multiplier(c int) float32 {
 	if len(o.Multipliers) == 1 {
 		return o.Multipliers[0]
 	}
@@ -76,7 +76,7 @@ func Conv2D(dst, src *tensor.Int8, w []int8, bias []int32, g nn.ConvGeometry, in
 				}
 				res := dst.Pixel(n, oy, ox)
 				for o := range res {
-					res[o] = quant.Requantize(acc[o], out.multiplier(o), out.Zero, out.Lo, out.Hi)
+					res[o] = quant.Requantize(acc[o], out.Multiplier(o), out.Zero, out.Lo, out.Hi)
 				}
 			}
 		}
@@ -96,7 +96,7 @@ func Linear(dst, src *tensor.Int8, w []int8, bias []int32, out Output) {
 			for i, wv := range w[o*in : (o+1)*in] {
 				acc += int32(x[i]) * int32(wv)
 			}
-			y[o] = quant.Requantize(acc, out.multiplier(o), out.Zero, out.Lo, out.Hi)
+			y[o] = quant.Requantize(acc, out.Multiplier(o), out.Zero, out.Lo, out.Hi)
 		}
 	}
 }

@@ -6,7 +6,7 @@ import (
 
 	"neonet.dev/neonet/engine"
 	"neonet.dev/neonet/graph"
-	"neonet.dev/neonet/kernels/q8/arm64"
+	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/qnet"
 )
 
@@ -50,7 +50,7 @@ func NewComparison(g *graph.Graph, m *qnet.Model) (*Comparison, error) {
 	if err != nil {
 		return nil, err
 	}
-	qp, err := qnet.CompileWith(m, qnet.Options{Kernels: arm64.Ref, SeparateBuffers: true}) // every tensor kept, none fused away
+	qp, err := qnet.CompileWith(m, qnet.Options{Kernels: dispatch.Ref, SeparateBuffers: true}) // every tensor kept, none fused away
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func NewComparison(g *graph.Graph, m *qnet.Model) (*Comparison, error) {
 // zeroed errors, sharing the weights, for another goroutine; Merge its
 // errors back.
 func (c *Comparison) Clone() (*Comparison, error) {
-	qp, err := qnet.CompileWith(c.int8.Model(), qnet.Options{Kernels: arm64.Ref, SeparateBuffers: true})
+	qp, err := qnet.CompileWith(c.int8.Model(), qnet.Options{Kernels: dispatch.Ref, SeparateBuffers: true})
 	if err != nil {
 		return nil, err
 	}

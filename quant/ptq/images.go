@@ -5,15 +5,17 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/preprocess"
+	"neonet.dev/neonet/qnet"
+	"neonet.dev/neonet/quant/calib"
 )
 
 // CalibrationImages lists the images (.jpg, .jpeg, .png, .bmp) under dir,
-// recursively, and picks at most limit of them spread evenly over the
-// sorted list, so that a folder sorted by class contributes every class.
+// recursively, and picks at most limit of them (all of them when limit
+// is 0 or less) spread evenly over the sorted list, so that a folder
+// sorted by class contributes every class.
 // The choice depends only on the file names: the same folder always gives
 // the same calibration.
 func CalibrationImages(dir string, limit int) ([]string, error) {
@@ -22,11 +24,8 @@ func CalibrationImages(dir string, limit int) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".jpg", ".jpeg", ".png", ".bmp":
-			if !d.IsDir() {
-				all = append(all, path)
-			}
+		if !d.IsDir() && preprocess.IsImageFile(path) {
+			all = append(all, path)
 		}
 		return nil
 	})
@@ -71,4 +70,31 @@ func Calibrate(g *graph.Graph, spec preprocess.Spec, paths []string, progress fu
 		}
 	}
 	return c, nil
+}
+
+// Calibration says how a float model becomes int8: the images its
+// activation ranges are measured on, and how the ranges are chosen.
+type Calibration struct {
+	Dir            string   // the folder the images come from, named in the model's note
+	Paths          []string // the images (CalibrationImages)
+	Method         calib.Method
+	BiasCorrection bool
+	// Progress, if set, is called after each image.
+	Progress func(done, total int)
+}
+
+// QuantizeImages calibrates g on c's images, preprocessed with
+// meta.Preprocess, and converts it to int8; meta.Calibration is set to a
+// note on how (method, images, bias correction).
+func QuantizeImages(g *graph.Graph, meta Meta, c Calibration) (*qnet.Model, error) {
+	cal, err := Calibrate(g, meta.Preprocess, c.Paths, c.Progress)
+	if err != nil {
+		return nil, err
+	}
+	cal.BiasCorrection = c.BiasCorrection
+	meta.Calibration = fmt.Sprintf("%s ranges from %d images of %s", c.Method, len(c.Paths), c.Dir)
+	if c.BiasCorrection {
+		meta.Calibration += ", bias correction"
+	}
+	return cal.Quantize(meta, c.Method)
 }

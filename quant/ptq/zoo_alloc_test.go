@@ -6,6 +6,7 @@ import (
 
 	"neonet.dev/neonet/engine"
 	"neonet.dev/neonet/internal/alloctest"
+	"neonet.dev/neonet/internal/zootest"
 	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/models"
 	"neonet.dev/neonet/qnet"
@@ -16,14 +17,7 @@ import (
 // synthetic calibration input (the ranges do not matter here).
 func zooInt8(t *testing.T, m models.Model) (*engine.Program, *qnet.Model) {
 	t.Helper()
-	g, err := m.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := engine.Compile(g, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, fp := zootest.Compile(t, m)
 	c, err := NewCalibrator(g)
 	if err != nil {
 		t.Fatal(err)

@@ -83,6 +83,16 @@ def sha256_file(path):
     return h.hexdigest()
 
 
+def fingerprint(weight_paths, image_names):
+    """sha256 over the weight files' contents and the ordered image list."""
+    h = hashlib.sha256()
+    for p in weight_paths:
+        h.update(os.path.basename(p).encode() + b"\0" + sha256_file(p).encode() + b"\n")
+    for name in image_names:
+        h.update(name.encode() + b"\n")
+    return h.hexdigest()
+
+
 def read_json(path):
     try:
         with open(path) as f:

@@ -21,7 +21,6 @@ its weights or image list changed (or with --force). Files are written atomicall
 """
 
 import argparse
-import hashlib
 import os
 import sys
 import time
@@ -41,16 +40,6 @@ EVALS = ("squeezenet1_1_imagenet_dev", "shiftresnet20_cifar10_dev")
 
 def log(msg):
     print(msg, flush=True)
-
-
-def fingerprint(weight_paths, image_names):
-    """sha256 over the weight files' contents and the ordered image list."""
-    h = hashlib.sha256()
-    for p in weight_paths:
-        h.update(os.path.basename(p).encode() + b"\0" + common.sha256_file(p).encode() + b"\n")
-    for name in image_names:
-        h.update(name.encode() + b"\n")
-    return h.hexdigest()
 
 
 def evaluate(model, paths, labels, transform, batch=BATCH):
@@ -123,7 +112,7 @@ def shiftresnet_job(data_dir, images_dir):
 
 def run(name, job, out_dir, force):
     out_path = os.path.join(out_dir, name + ".json")
-    fp = fingerprint(job["weights"], [n for _, n in job["paths"]])
+    fp = common.fingerprint(job["weights"], [n for _, n in job["paths"]])
     old = common.read_json(out_path)
     if not force and old and old.get("script_version") == SCRIPT_VERSION and old.get("fingerprint") == fp:
         s = old["summary"]

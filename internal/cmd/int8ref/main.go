@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"neonet.dev/neonet/internal/atomicfile"
-	"neonet.dev/neonet/kernels/q8/arm64"
+	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
@@ -43,7 +43,7 @@ func write(path, image string) error {
 	if err != nil {
 		return err
 	}
-	p, err := qnet.CompileWith(m, qnet.Options{Kernels: arm64.Ref})
+	p, err := qnet.CompileWith(m, qnet.Options{Kernels: dispatch.Ref})
 	if err != nil {
 		return err
 	}

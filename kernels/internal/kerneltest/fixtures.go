@@ -18,26 +18,12 @@ func ShiftReference(src *tensor.Int8, offsets []nn.Offset, w []int8, bias []int3
 	return want
 }
 
-// InterleavedShift and GroupedShift are the two conventions of
-// models/shiftnet.go, written out again so that this package's tests do
-// not depend on the model zoo.
-func InterleavedShift(channels int) []nn.Offset {
-	offsets := make([]nn.Offset, channels)
-	for c := range 9 * (channels / 9) {
-		offsets[c] = nn.Offset{DY: (c/3)%3 - 1, DX: c%3 - 1}
-	}
-	return offsets
-}
-
-func GroupedShift(channels, k int) []nn.Offset {
-	offsets := make([]nn.Offset, channels)
-	size := max(channels/(k*k), 1)
-	for c := range offsets {
-		i := min(c/size, k*k-1)
-		offsets[c] = nn.Offset{DY: i/k - k/2, DX: i%k - k/2}
-	}
-	return offsets
-}
+// InterleavedShift and GroupedShift are the shift networks' two ways of
+// giving channels offsets.
+var (
+	InterleavedShift = nn.InterleavedShift
+	GroupedShift     = nn.GroupedShift
+)
 
 // AlternatingShift moves even channels right and odd channels down.
 func AlternatingShift(channels int) []nn.Offset {

@@ -11,13 +11,10 @@ import (
 )
 
 // Outputs live inside a larger buffer filled with Sentinel (GuardLen
-// bytes each side; ConvGuard for the GEMM layers' tests), and the bytes
-// around them must come back untouched.
+// bytes each side), and the bytes around them must come back untouched.
 const (
-	GuardLen     = 64
-	Sentinel     = int8(0x5a)
-	ConvGuard    = 48
-	ConvSentinel = int8(0x5a)
+	GuardLen = 64
+	Sentinel = int8(0x5a)
 )
 
 // Guarded returns a slice of n Sentinel values with GuardLen sentinels
@@ -89,6 +86,8 @@ func RandomOutput(rng *rand.Rand, channels int, perChannel bool) q8ref.Output {
 	return o
 }
 
+// Diff fails at the first value where got differs from want, or when
+// their lengths differ.
 func Diff(t *testing.T, what string, got, want []int8) {
 	t.Helper()
 	for i := range want {
@@ -101,36 +100,7 @@ func Diff(t *testing.T, what string, got, want []int8) {
 	}
 }
 
-// ConvGuarded is a tensor of shape s whose data has ConvGuard sentinel
-// bytes before and after it in the same array.
-func ConvGuarded(s tensor.Shape) (*tensor.Int8, []int8) {
-	whole := make([]int8, s.Elems()+2*ConvGuard)
-	for i := range whole {
-		whole[i] = ConvSentinel
-	}
-	n := s.Elems()
-	return &tensor.Int8{Shape: s, Data: whole[ConvGuard : ConvGuard+n : ConvGuard+n]}, whole
-}
-
-func ConvCheckGuards(t *testing.T, what string, whole []int8) {
-	t.Helper()
-	n := len(whole) - 2*ConvGuard
-	for i, v := range whole {
-		if (i < ConvGuard || i >= ConvGuard+n) && v != ConvSentinel {
-			t.Fatalf("%s: wrote %d at guard byte %d (the output is bytes %d..%d)", what, v, i, ConvGuard, ConvGuard+n-1)
-		}
-	}
-}
-
-func ConvCompare(t *testing.T, what string, got, want []int8) {
-	t.Helper()
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("%s: byte %d is %d, want %d (%d of %d bytes checked)", what, i, got[i], want[i], i, len(want))
-		}
-	}
-}
-
+// ConvRandomInt8s draws n values in [lo, hi].
 func ConvRandomInt8s(rng *rand.Rand, n, lo, hi int) []int8 {
 	v := make([]int8, n)
 	for i := range v {

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "avx2_amd64.h"
 
 // func dwconv_s8_kxk_c16_fp32_avx2(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int16, bq []int32, width, channels, kh, kw int, rq *requant)
 //
@@ -31,16 +32,6 @@
 // 520 colOffs of the pixel; 528 dst of the pixel; 536 taps; 544 the
 // last block's first channel (channels-16); 552 blocks per pixel.
 
-// REQUANT8 turns 8 float32 products in r into int32 results: NaN to 0,
-// clamp to [FLo, FHi], round to nearest even, plus the zero point.
-#define REQUANT8(r) \
-	VCMPPS    $3, r, r, Y4; \
-	VANDNPS   r, Y4, r; \
-	VMAXPS    Y13, r, r; \
-	VMINPS    Y14, r, r; \
-	VCVTPS2DQ r, r; \
-	VPADDD    Y15, r, r
-
 // BLOCKOUT requantizes one block's accumulators with the biases and
 // multipliers at BX and stores its 16 bytes at channel cb of the pixel.
 #define BLOCKOUT(accE, accO, xE, xO, cb) \
@@ -50,19 +41,24 @@
 	VCVTDQ2PS    accO, accO; \
 	VMULPS       64(BX), accE, accE; \
 	VMULPS       96(BX), accO, accO; \
-	REQUANT8(accE); \
-	REQUANT8(accO); \
+	REQUANT8(accE, Y4, Y15); \
+	REQUANT8(accO, Y4, Y15); \
 	VPACKSSDW    accO, accE, accE; \
 	VEXTRACTI128 $1, accE, xO; \
 	VPACKSSWB    xO, xE, xE; \
 	VPSHUFB      X12, xE, xE; \
 	VMOVDQU      xE, (R11)(cb*1)
 
+// NEXT_TAP moves to the next tap's pointer and weights, and loops to
+// loop while taps are left.
+#define NEXT_TAP(loop) \
+	ADDQ $8, R9; \
+	ADDQ $64, DI; \
+	DECQ R10; \
+	JNE  loop
+
 TEXT ·dwconv_s8_kxk_c16_fp32_avx2(SB), $560-208
-	MOVQ         rq+200(FP), AX
-	VPBROADCASTD (AX), Y15
-	VBROADCASTSS 12(AX), Y13
-	VBROADCASTSS 16(AX), Y14
+	LOADRQ(rq+200(FP), AX, Y15)
 	VMOVDQU      dwperm<>(SB), X12
 	MOVQ         kh+184(FP), AX
 	IMULQ        kw+192(FP), AX
@@ -135,18 +131,9 @@ ptap:
 	MOVQ      (R9), R8
 	VPMOVSXBW (R8)(CX*1), Y2
 	VPMOVSXBW (R8)(SI*1), Y5
-	VPMADDWD  (DI), Y2, Y3
-	VPADDD    Y3, Y0, Y0
-	VPMADDWD  32(DI), Y2, Y2
-	VPADDD    Y2, Y1, Y1
-	VPMADDWD  (DI)(R13*1), Y5, Y3
-	VPADDD    Y3, Y6, Y6
-	VPMADDWD  32(DI)(R13*1), Y5, Y5
-	VPADDD    Y5, Y7, Y7
-	ADDQ      $8, R9
-	ADDQ      $64, DI
-	DECQ      R10
-	JNE       ptap
+	MADD2((DI), 32(DI), Y2, Y3, Y2, Y0, Y1)
+	MADD2((DI)(R13*1), 32(DI)(R13*1), Y5, Y3, Y5, Y6, Y7)
+	NEXT_TAP(ptap)
 
 	ADDQ    R13, DI               // past the second block's weights
 	BLOCKOUT(Y0, Y1, X0, X1, CX)
@@ -169,14 +156,8 @@ single:
 tap:
 	MOVQ      (R9), R8
 	VPMOVSXBW (R8)(CX*1), Y2
-	VPMADDWD  (DI), Y2, Y3
-	VPADDD    Y3, Y0, Y0
-	VPMADDWD  32(DI), Y2, Y2
-	VPADDD    Y2, Y1, Y1
-	ADDQ      $8, R9
-	ADDQ      $64, DI
-	DECQ      R10
-	JNE       tap
+	MADD2((DI), 32(DI), Y2, Y3, Y2, Y0, Y1)
+	NEXT_TAP(tap)
 
 	BLOCKOUT(Y0, Y1, X0, X1, CX)
 

@@ -1,38 +1,16 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "avx2_amd64.h"
 
 // Both kernels work on 16 values per step, as two vectors of 8 int32 or
-// float32 lanes (VPMOVSXBD), and end as the other kernels do: NaN to 0,
-// clamp to [FLo, FHi] (Y13, Y14), VCVTPS2DQ (round to nearest even), plus
-// the zero point (Y15), then VPACKSSDW, VPERMQ and VPACKSSWB back to 16
-// bytes in order.
+// float32 lanes (VPMOVSXBD), and end in REQPACK16.
 
-// REQPACK16 turns the float32 values of 16 channels in Y0 (0-7) and Y1
-// (8-15) into 16 int8 results in X0, with Y2 as scratch.
-#define REQPACK16 \
-	VCMPPS       $3, Y0, Y0, Y2; \
-	VANDNPS      Y0, Y2, Y0; \
-	VCMPPS       $3, Y1, Y1, Y2; \
-	VANDNPS      Y1, Y2, Y1; \
-	VMAXPS       Y13, Y0, Y0; \
-	VMAXPS       Y13, Y1, Y1; \
-	VMINPS       Y14, Y0, Y0; \
-	VMINPS       Y14, Y1, Y1; \
-	VCVTPS2DQ    Y0, Y0; \
-	VCVTPS2DQ    Y1, Y1; \
-	VPADDD       Y15, Y0, Y0; \
-	VPADDD       Y15, Y1, Y1; \
-	VPACKSSDW    Y1, Y0, Y0; \
-	VPERMQ       $0xD8, Y0, Y0; \
-	VEXTRACTI128 $1, Y0, X1; \
-	VPACKSSWB    X1, X0, X0
-
-#define LOADRQ(rq) \
-	MOVQ         rq, AX; \
-	VPBROADCASTD (AX), Y15; \
-	VBROADCASTSS 12(AX), Y13; \
-	VBROADCASTSS 16(AX), Y14
+// WIDEN16 sign-extends the 8 bytes at lo to the int32 lanes of a, and the
+// 8 at hi to those of b.
+#define WIDEN16(lo, hi, a, b) \
+	VPMOVSXBD lo, a; \
+	VPMOVSXBD hi, b
 
 // func vadd_s8_c16_fp32_avx2(dst, a, b []int8, zA, zB int32, mA, mB float32, rq *requant)
 //
@@ -41,28 +19,20 @@
 // operation rounds on its own, in q8.Add's order: a-zA and b-zB are exact
 // integers, VCVTDQ2PS is exact for them, then VMULPS, VMULPS, VADDPS.
 TEXT ·vadd_s8_c16_fp32_avx2(SB), NOSPLIT, $0-96
-	MOVQ         dst_len+8(FP), CX
-	SHRQ         $4, CX
-	JEQ          vdone
+	STEPS(4, vdone)
 	MOVQ         dst_base+0(FP), DI
 	MOVQ         a_base+24(FP), SI
 	MOVQ         b_base+48(FP), DX
-	MOVL         zA+72(FP), AX
-	VMOVD        AX, X8
-	VPBROADCASTD X8, Y8
-	MOVL         zB+76(FP), AX
-	VMOVD        AX, X9
-	VPBROADCASTD X9, Y9
+	SPLATL(zA+72(FP), X8, Y8)
+	SPLATL(zB+76(FP), X9, Y9)
 	VBROADCASTSS mA+80(FP), Y10
 	VBROADCASTSS mB+84(FP), Y11
-	LOADRQ(rq+88(FP))
+	LOADRQ(rq+88(FP), AX, Y15)
 	XORQ         BX, BX
 
 vloop:
-	VPMOVSXBD (SI)(BX*1), Y0
-	VPMOVSXBD 8(SI)(BX*1), Y1
-	VPMOVSXBD (DX)(BX*1), Y2
-	VPMOVSXBD 8(DX)(BX*1), Y3
+	WIDEN16((SI)(BX*1), 8(SI)(BX*1), Y0, Y1)
+	WIDEN16((DX)(BX*1), 8(DX)(BX*1), Y2, Y3)
 	VPSUBD    Y8, Y0, Y0
 	VPSUBD    Y8, Y1, Y1
 	VPSUBD    Y9, Y2, Y2
@@ -103,23 +73,16 @@ TEXT ·vmulc_s8_c16_fp32_avx2(SB), NOSPLIT, $0-112
 	JEQ          mdone
 	CMPQ         pixels+72(FP), $0
 	JLE          mdone
-	MOVL         zX+88(FP), AX
-	VMOVD        AX, X8
-	VPBROADCASTD X8, Y8
-	MOVL         zS+92(FP), AX
-	VMOVD        AX, X10
-	VPBROADCASTD X10, Y10
-	MOVL         $0xffff, AX
-	VMOVD        AX, X9
-	VPBROADCASTD X9, Y9
+	SPLATL(zX+88(FP), X8, Y8)
+	SPLATL(zS+92(FP), X10, Y10)
+	SPLATL($0xffff, X9, Y9)
 	VBROADCASTSS mult+96(FP), Y12
-	LOADRQ(rq+104(FP))
+	LOADRQ(rq+104(FP), AX, Y15)
 	XORQ         BX, BX
 
 mblock:
 	MOVQ      s_base+48(FP), AX
-	VPMOVSXBD (AX)(BX*1), Y6
-	VPMOVSXBD 8(AX)(BX*1), Y7
+	WIDEN16((AX)(BX*1), 8(AX)(BX*1), Y6, Y7)
 	VPSUBD    Y10, Y6, Y6
 	VPSUBD    Y10, Y7, Y7
 	VPAND     Y9, Y6, Y6
@@ -131,8 +94,7 @@ mblock:
 	MOVQ      pixels+72(FP), DX
 
 mpixel:
-	VPMOVSXBD (SI), Y0
-	VPMOVSXBD 8(SI), Y1
+	WIDEN16((SI), 8(SI), Y0, Y1)
 	VPSUBD    Y8, Y0, Y0
 	VPSUBD    Y8, Y1, Y1
 	VPMADDWD  Y6, Y0, Y0

@@ -4,17 +4,17 @@ import (
 	"math"
 	"unsafe"
 
-	"neonet.dev/neonet/kernels/internal/igemm"
+	"neonet.dev/neonet/kernels/q8"
 )
 
-// The int8 GEMM behind Conv, Linear and ShiftConv is an indirect GEMM:
-// output row m (one output pixel) is the sum over taps t of a kcs[t]-long
-// input row, found through the indirection buffer ind[m*taps+t] (a byte
-// offset into the source tensor, or -1 for a padding tap, which reads the
-// zero row filled with the input zero point), times the tap's packed
-// weights.
+// The int8 GEMM behind kernels/q8's Conv, Linear and ShiftConv is an
+// indirect GEMM: output row m (one output pixel) is the sum over taps t of
+// a kcs[t]-long input row, found through the indirection buffer
+// ind[m*taps+t] (a byte offset into the source tensor, or -1 for a padding
+// tap, which reads the zero row filled with the input zero point), times
+// the tap's packed weights.
 //
-// Two microkernels share that contract (igemm.Kernel), and a layer's
+// Two microkernels share that contract (q8.IGEMM's Kernel), and a layer's
 // packed weights say which one it was packed for:
 //
 //   - gemm_s8_6x16c2_fp32_avx2, for every layer whose K (the sum of kcs,
@@ -108,21 +108,12 @@ func gemmRowsPerCall(rowBytes int) int {
 	return min(max(16*1024/max(rowBytes, 1), 16), 256) &^ 3
 }
 
-// gemmArch is the AVX2 path's microkernels and layouts for the shared
-// indirect GEMM (kernels/internal/igemm), which builds and runs the plans.
-var gemmArch = &igemm.Arch[requant]{
-	Pkg:         "amd64",
+// gemm is the AVX2 path's indirect GEMM, which the operators of
+// kernels/q8 build and run.
+var gemm = &q8.IGEMM[requant]{
 	Chunk:       gemmChunk,
 	Kernel:      gemmAVX2,
 	Pack:        gemmPack,
 	Requant:     newRequant,
 	RowsPerCall: gemmRowsPerCall,
-}
-
-// gemmArchOf is the indirect GEMM of path p, nil for the reference.
-func gemmArchOf(p Path) *igemm.Arch[requant] {
-	if p == Ref {
-		return nil
-	}
-	return gemmArch
 }

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "avx2_amd64.h"
 
 // func gemm_s8_4x8c4_fp32_avx2(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, rq *requant)
 //
@@ -44,10 +45,44 @@
 // the accumulators of one row.
 #define MADD(accA, accB) \
 	VPMOVSXBW X10, Y10; \
-	VPMADDWD  Y8, Y10, Y11; \
-	VPADDD    Y11, accA, accA; \
-	VPMADDWD  Y9, Y10, Y11; \
-	VPADDD    Y11, accB, accB
+	MADD2(Y8, Y9, Y10, Y11, Y11, accA, accB)
+
+// TAPS starts a block's tap loop: BX walks kcs, SI the block's
+// indirection, R12 counts the taps; with none, it goes to none.
+#define TAPS(none) \
+	MOVQ  kcs+16(FP), BX; \
+	MOVQ  32(SP), SI; \
+	MOVQ  taps+24(FP), R12; \
+	TESTQ R12, R12; \
+	JEQ   none
+
+// CHUNKS reads the tap's channel count into CX, moves BX and SI on to the
+// next tap's, zeroes the chunk offset R13 and sets DX to the chunks of 8
+// channels; with none, it goes to none.
+#define CHUNKS(none) \
+	MOVLQSX (BX), CX; \
+	ADDQ    $4, BX; \
+	ADDQ    $4, SI; \
+	XORQ    R13, R13; \
+	MOVQ    CX, DX; \
+	SHRQ    $3, DX; \
+	JEQ     none
+
+// WEIGHTS loads the chunk's weights at off(DI): columns 0-3, 4-7.
+#define WEIGHTS(off) \
+	VMOVDQU off(DI), Y8; \
+	VMOVDQU off+32(DI), Y9
+
+// TAIL loads a tail chunk's weights and goes to done when the tap has no
+// tail, to one or two for 1 or 2 channels; 3 fall through.
+#define TAIL(done, one, two) \
+	ANDQ    $3, CX; \
+	JEQ     done; \
+	WEIGHTS(0); \
+	ADDQ    $64, DI; \
+	CMPQ    CX, $2; \
+	JLT     one; \
+	JEQ     two
 
 // ROWS4 reads the chunk at off(R13) of the four rows.
 #define ROWS4(off) \
@@ -91,18 +126,10 @@
 	VPADDD    (DI), accA, accA; \
 	VCVTDQ2PS accA, accA; \
 	VMULPS    32(DI), accA, accA; \
-	VCMPPS    $3, accA, accA, Y12; \
-	VANDNPS   accA, Y12, accA; \
-	VMAXPS    Y13, accA, accA; \
-	VMINPS    Y14, accA, accA; \
-	VCVTPS2DQ accA, accA; \
-	VPADDD    Y15, accA, accA
+	REQUANT8(accA, Y12, Y15)
 
 TEXT ·gemm_s8_4x8c4_fp32_avx2(SB), NOSPLIT, $112-88
-	MOVQ         rq+80(FP), AX
-	VPBROADCASTD (AX), Y15
-	VBROADCASTSS 12(AX), Y13
-	VBROADCASTSS 16(AX), Y14
+	LOADRQ(rq+80(FP), AX, Y15)
 	MOVQ         nc+8(FP), AX
 	MOVQ         AX, 48(SP)
 	MOVQ         dst+64(FP), AX
@@ -160,11 +187,7 @@ tile:
 	VPXOR Y5, Y5, Y5
 	VPXOR Y6, Y6, Y6
 	VPXOR Y7, Y7, Y7
-	MOVQ  kcs+16(FP), BX
-	MOVQ  32(SP), SI
-	MOVQ  taps+24(FP), R12
-	TESTQ R12, R12
-	JEQ   epilogue
+	TAPS(epilogue)
 
 tap:
 	MOVQ $0, DX
@@ -175,20 +198,12 @@ tap:
 	ROWPTR(DX, R10)
 	MOVQ 16(SP), DX
 	ROWPTR(DX, R11)
-	MOVLQSX (BX), CX
-	ADDQ    $4, BX
-	ADDQ    $4, SI
-	XORQ    R13, R13
-	MOVQ    CX, DX
-	SHRQ    $3, DX
-	JEQ     k4
+	CHUNKS(k4)
 
 k8:
-	VMOVDQU (DI), Y8
-	VMOVDQU 32(DI), Y9
+	WEIGHTS(0)
 	ROWS4(0)
-	VMOVDQU 64(DI), Y8
-	VMOVDQU 96(DI), Y9
+	WEIGHTS(64)
 	ROWS4(4)
 	ADDQ    $128, DI
 	ADDQ    $8, R13
@@ -198,21 +213,13 @@ k8:
 k4:
 	TESTQ   $4, CX
 	JEQ     ktail
-	VMOVDQU (DI), Y8
-	VMOVDQU 32(DI), Y9
+	WEIGHTS(0)
 	ROWS4(0)
 	ADDQ    $64, DI
 	ADDQ    $4, R13
 
 ktail:
-	ANDQ    $3, CX
-	JEQ     tapdone
-	VMOVDQU (DI), Y8
-	VMOVDQU 32(DI), Y9
-	ADDQ    $64, DI
-	CMPQ    CX, $2
-	JLT     tail1
-	JEQ     tail2
+	TAIL(tapdone, tail1, tail2)
 	LOAD3(R8)
 	TAILMADD(Y0, Y1)
 	LOAD3(R9)
@@ -321,31 +328,19 @@ nextcols:                             // DI is past the tile's weights
 onerow:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
-	MOVQ  kcs+16(FP), BX
-	MOVQ  32(SP), SI
-	MOVQ  taps+24(FP), R12
-	TESTQ R12, R12
-	JEQ   oepilogue
+	TAPS(oepilogue)
 
 otap:
 	MOVQ    $0, DX
 	ROWPTR(DX, R8)
-	MOVLQSX (BX), CX
-	ADDQ    $4, BX
-	ADDQ    $4, SI
-	XORQ    R13, R13
-	MOVQ    CX, DX
-	SHRQ    $3, DX
-	JEQ     ok4
+	CHUNKS(ok4)
 
 ok8:
 	VPBROADCASTD (R8)(R13*1), X10
-	VMOVDQU      (DI), Y8
-	VMOVDQU      32(DI), Y9
+	WEIGHTS(0)
 	MADD(Y0, Y1)
 	VPBROADCASTD 4(R8)(R13*1), X10
-	VMOVDQU      64(DI), Y8
-	VMOVDQU      96(DI), Y9
+	WEIGHTS(64)
 	MADD(Y0, Y1)
 	ADDQ         $128, DI
 	ADDQ         $8, R13
@@ -356,21 +351,13 @@ ok4:
 	TESTQ        $4, CX
 	JEQ          otail
 	VPBROADCASTD (R8)(R13*1), X10
-	VMOVDQU      (DI), Y8
-	VMOVDQU      32(DI), Y9
+	WEIGHTS(0)
 	MADD(Y0, Y1)
 	ADDQ         $64, DI
 	ADDQ         $4, R13
 
 otail:
-	ANDQ    $3, CX
-	JEQ     otapdone
-	VMOVDQU (DI), Y8
-	VMOVDQU 32(DI), Y9
-	ADDQ    $64, DI
-	CMPQ    CX, $2
-	JLT     otail1
-	JEQ     otail2
+	TAIL(otapdone, otail1, otail2)
 	LOAD3(R8)
 	JMP     otailmadd
 

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "avx2_amd64.h"
 
 // func gemm_s8_6x16c2_fp32_avx2(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, rq *requant, kp, flags int)
 //
@@ -48,10 +49,7 @@
 // PAIR multiplies one row's pair (at off(row)(AX)) into its accumulators.
 #define PAIR(row, accA, accB) \
 	VPBROADCASTD (row)(AX*1), Y14; \
-	VPMADDWD     Y12, Y14, Y15; \
-	VPADDD       Y15, accA, accA; \
-	VPMADDWD     Y13, Y14, Y14; \
-	VPADDD       Y14, accB, accB
+	MADD2(Y12, Y13, Y14, Y15, Y14, accA, accB)
 
 // ROWS6 multiplies the pair of all 6 rows of the tile.
 #define ROWS6 \
@@ -70,20 +68,12 @@
 #define REQUANT(acc, off) \
 	VCVTDQ2PS acc, acc; \
 	VMULPS    64+off(SI), acc, acc; \
-	VMAXPS    Y13, acc, acc; \
-	VMINPS    Y14, acc, acc; \
-	VCVTPS2DQ acc, acc; \
-	VPADDD    Y12, acc, acc
+	CLAMP_ROUND(acc, Y12)
 
 #define REQUANTNAN(acc, off) \
 	VCVTDQ2PS acc, acc; \
 	VMULPS    64+off(SI), acc, acc; \
-	VCMPPS    $3, acc, acc, Y15; \
-	VANDNPS   acc, Y15, acc; \
-	VMAXPS    Y13, acc, acc; \
-	VMINPS    Y14, acc, acc; \
-	VCVTPS2DQ acc, acc; \
-	VPADDD    Y12, acc, acc
+	REQUANT8(acc, Y15, Y12)
 
 TEXT ·gemm_s8_6x16c2_fp32_avx2(SB), 0, $49288-104
 	// Gather the rows into the panel.
@@ -217,10 +207,7 @@ klast:
 kdone:
 
 	// SI is at the tile's 16 biases, then its 16 multipliers.
-	MOVQ         rq+80(FP), DX
-	VPBROADCASTD (DX), Y12
-	VBROADCASTSS 12(DX), Y13
-	VBROADCASTSS 16(DX), Y14
+	LOADRQ(rq+80(FP), DX, Y12)
 	TESTQ        $1, flags+96(FP)
 	JNE          nanrequant
 	REQUANT(Y0, 0)
@@ -345,19 +332,13 @@ onerow:
 
 okloop:
 	VPBROADCASTD (R8)(AX*1), Y14
-	VPMADDWD     (SI), Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     32(SI), Y14, Y14
-	VPADDD       Y14, Y1, Y1
+	MADD2((SI), 32(SI), Y14, Y15, Y14, Y0, Y1)
 	ADDQ         $64, SI
 	ADDQ         $4, AX
 	DECQ         CX
 	JNE          okloop
 
-	MOVQ         rq+80(FP), DX
-	VPBROADCASTD (DX), Y12
-	VBROADCASTSS 12(DX), Y13
-	VBROADCASTSS 16(DX), Y14
+	LOADRQ(rq+80(FP), DX, Y12)
 	TESTQ        $1, flags+96(FP)
 	JNE          onenan
 	REQUANT(Y0, 0)

@@ -69,6 +69,6 @@ func TestGemmFillsThePanel(t *testing.T) {
 		} else if packed[0] != wantLayout {
 			t.Errorf("K %d: packed for layout %d, want the 6x16 kernel", c.k, packed[0])
 		}
-		kerneltest.ConvCompare(t, fmt.Sprintf("gemm K %d", c.k), got, want)
+		kerneltest.Diff(t, fmt.Sprintf("gemm K %d", c.k), got, want)
 	}
 }

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "avx2_amd64.h"
 
 // func lut_s8_c32_avx2(dst, src []int8, table *[256]int8)
 //
@@ -24,21 +25,13 @@
 	VPSUBB         Y14, Y0, Y0
 
 TEXT ·lut_s8_c32_avx2(SB), NOSPLIT, $0-56
-	MOVQ         dst_len+8(FP), CX
-	SHRQ         $5, CX
-	JEQ          ldone
+	STEPS(5, ldone)
 	MOVQ         dst_base+0(FP), DI
 	MOVQ         src_base+24(FP), SI
 	MOVQ         table+48(FP), DX
-	MOVL         $0x80808080, AX
-	VMOVD        AX, X13
-	VPBROADCASTD X13, Y13
-	MOVL         $0x10101010, AX
-	VMOVD        AX, X14
-	VPBROADCASTD X14, Y14
-	MOVL         $0x70707070, AX
-	VMOVD        AX, X15
-	VPBROADCASTD X15, Y15
+	SPLATL($0x80808080, X13, Y13)
+	SPLATL($0x10101010, X14, Y14)
+	SPLATL($0x70707070, X15, Y15)
 
 lloop:
 	VMOVDQU (SI), Y0

@@ -3,7 +3,7 @@
 package arm64
 
 // dwconv_s8_kxk_c16_fp32_neon computes one output row of a depthwise
-// convolution; see dwconvRowGo for the loop it runs and dw_arm64.s for
+// convolution; see q8.DepthwiseRowGo for the loop it runs and dw_arm64.s for
 // the register allocation. It needs channels >= 16 and kh*kw <= dwMaxTaps,
 // and pairs (taps summed two at a time in int16) may be nonzero only when
 // no weight is -128.

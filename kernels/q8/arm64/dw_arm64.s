@@ -1,6 +1,56 @@
 //go:build arm64 && !purego
 
 #include "textflag.h"
+#include "neon_arm64.h"
+
+// MUL16 multiplies the 16 int8 lanes of x and w into 16 int16 lanes of
+// p (lanes 0-7) and p+1 (lanes 8-15); MLA16 adds such products to them.
+#define MUL16(p, x, w) \
+	SMULL_8H(p, x, w); \
+	SMULL2_8H(p+1, x, w)
+
+#define MLA16(p, x, w) \
+	SMLAL_8H(p, x, w); \
+	SMLAL2_8H(p+1, x, w)
+
+// MUL16_2PX and MLA16_2PX do the same for two pixels' inputs x, y with
+// the same weights w, into p, p+1 and q, q+1.
+#define MUL16_2PX(p, x, q, y, w) \
+	MUL16(p, x, w); \
+	MUL16(q, y, w)
+
+#define MLA16_2PX(p, x, q, y, w) \
+	MLA16(p, x, w); \
+	MLA16(q, y, w)
+
+// LOAD_W2 loads the weights of a pair of taps (V1, V3) and moves R15 to
+// the next pair's.
+#define LOAD_W2 \
+	LDR_Q(1, 15); \
+	LDR_Q_X(3, 15, 9); \
+	ADD R9<<1, R15, R15
+
+// LOAD_CHANNELS loads the addresses of the per-channel weights, biases
+// and multipliers into R5, R6, R7.
+#define LOAD_CHANNELS(w, bias, mult) \
+	MOVD w, R5; \
+	MOVD bias, R6; \
+	MOVD mult, R7
+
+// BLOCK_BIAS moves the block at R12 back to end at the last channel (R13
+// is channels-16) and loads its biases into V24-V27.
+#define BLOCK_BIAS \
+	CMP  R13, R12; \
+	CSEL GT, R13, R12, R12; \
+	ADD  R12<<2, R6, R14; \
+	VLD1 (R14), [V24.S4, V25.S4, V26.S4, V27.S4]
+
+// NEXT_BLOCK moves R12 to the next 16 channels, and loops to block while
+// there are any.
+#define NEXT_BLOCK(block) \
+	ADD $16, R12, R12; \
+	CMP R9, R12; \
+	BLT block
 
 // func dwconv_s8_kxk_c16_fp32_neon(dst, src, zeroPad []int8, rowOffs, colOffs []int32, w []int8, bias []int32, mult []float32, width, channels, kh, kw, pairs int, zero, lo, hi int32)
 //
@@ -12,8 +62,7 @@
 // at channel C-16, so a tail recomputes a few channels instead of reading
 // past the pixel), the taps add x*w into four int32x4 accumulators
 // started from the bias, and the block is requantized exactly as
-// quant.Requantize: SCVTF, FMUL (never fused), FCVTNS (ties to even),
-// SQADD zero point, SQXTN to int16 then int8, SMAX lo, SMIN hi.
+// quant.Requantize (REQUANT_X4 of neon_arm64.h).
 // Needs channels >= 16 and kh*kw <= 25 (the Go side checks).
 //
 // The first 2*pairs taps go two at a time: SMULL then SMLAL sum two
@@ -39,19 +88,12 @@ TEXT ·dwconv_s8_kxk_c16_fp32_neon(SB), NOSPLIT, $200-244
 	MOVD zeroPad_base+48(FP), R2
 	MOVD rowOffs_base+72(FP), R3
 	MOVD colOffs_base+96(FP), R4
-	MOVD w_base+120(FP), R5
-	MOVD bias_base+144(FP), R6
-	MOVD mult_base+168(FP), R7
+	LOAD_CHANNELS(w_base+120(FP), bias_base+144(FP), mult_base+168(FP))
 	MOVD width+192(FP), R8
 	MOVD channels+200(FP), R9
 	MOVD kh+208(FP), R10
 	MOVD kw+216(FP), R11
-	MOVW zero+232(FP), R14
-	VDUP R14, V28.S4
-	MOVW lo+236(FP), R14
-	VDUP R14, V29.B16
-	MOVW hi+240(FP), R14
-	VDUP R14, V30.B16
+	LOAD_REQUANT(zero+232(FP), lo+236(FP), hi+240(FP), R14, V28, V29, V30)
 	SUB  $16, R9, R13
 	MUL  R10, R11, R25
 	MOVD pairs+224(FP), R14
@@ -85,10 +127,7 @@ tapCol:
 	MOVD $0, R12
 
 block:
-	CMP  R13, R12
-	CSEL GT, R13, R12, R12 // the tail block ends at the last channel
-	ADD  R12<<2, R6, R14
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4, V27.S4]
+	BLOCK_BIAS
 	ADD  R12, R5, R15
 	MOVD $taps-200(SP), R19
 	MOVD pairs+224(FP), R20
@@ -98,19 +137,12 @@ pair:
 	// Register-offset loads, and one weight pointer update per pair rather
 	// than two chained post-increments.
 	LDP.P  16(R19), (R24, R14)
-	WORD $0x3cec6b00 // ldr q0, [x24, x12]
-	WORD $0x3cec69c2 // ldr q2, [x14, x12]
-	WORD $0x3dc001e1 // ldr q1, [x15]
-	WORD $0x3ce969e3 // ldr q3, [x15, x9]
-	ADD    R9<<1, R15, R15
-	WORD $0x0e21c010 // smull v16.8h, v0.8b, v1.8b
-	WORD $0x4e21c011 // smull2 v17.8h, v0.16b, v1.16b
-	WORD $0x0e238050 // smlal v16.8h, v2.8b, v3.8b
-	WORD $0x4e238051 // smlal2 v17.8h, v2.16b, v3.16b
-	WORD $0x0e701318 // saddw v24.4s, v24.4s, v16.4h
-	WORD $0x4e701339 // saddw2 v25.4s, v25.4s, v16.8h
-	WORD $0x0e71135a // saddw v26.4s, v26.4s, v17.4h
-	WORD $0x4e71137b // saddw2 v27.4s, v27.4s, v17.8h
+	LDR_Q_X(0, 24, 12)
+	LDR_Q_X(2, 14, 12)
+	LOAD_W2
+	MUL16(16, 0, 1)
+	MLA16(16, 2, 3)
+	SADDW_X4(24, 16, 17)
 	SUBS $1, R20, R20
 	BNE  pair
 
@@ -120,51 +152,22 @@ singles:
 
 tap:
 	MOVD.P 8(R19), R24
-	WORD $0x3cec6b00 // ldr q0, [x24, x12]
-	WORD $0x3dc001e1 // ldr q1, [x15]
+	LDR_Q_X(0, 24, 12)
+	LDR_Q(1, 15)
 	ADD    R9, R15, R15
-	WORD $0x0e21c010 // smull v16.8h, v0.8b, v1.8b
-	WORD $0x4e21c011 // smull2 v17.8h, v0.16b, v1.16b
-	WORD $0x0e701318 // saddw v24.4s, v24.4s, v16.4h
-	WORD $0x4e701339 // saddw2 v25.4s, v25.4s, v16.8h
-	WORD $0x0e71135a // saddw v26.4s, v26.4s, v17.4h
-	WORD $0x4e71137b // saddw2 v27.4s, v27.4s, v17.8h
+	MUL16(16, 0, 1)
+	SADDW_X4(24, 16, 17)
 	SUBS $1, R20, R20
 	BNE  tap
 
 requantize:
 	ADD  R12<<2, R7, R14
 	VLD1 (R14), [V20.S4, V21.S4, V22.S4, V23.S4]
-	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
-	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
-	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
-	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
-	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
-	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
-	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
-	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
-	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
-	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
-	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
-	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
-	WORD $0x4ebc0f18 // sqadd v24.4s, v24.4s, v28.4s
-	WORD $0x4ebc0f39 // sqadd v25.4s, v25.4s, v28.4s
-	WORD $0x4ebc0f5a // sqadd v26.4s, v26.4s, v28.4s
-	WORD $0x4ebc0f7b // sqadd v27.4s, v27.4s, v28.4s
-	WORD $0x0e614b10 // sqxtn v16.4h, v24.4s
-	WORD $0x4e614b30 // sqxtn2 v16.8h, v25.4s
-	WORD $0x0e614b51 // sqxtn v17.4h, v26.4s
-	WORD $0x4e614b71 // sqxtn2 v17.8h, v27.4s
-	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
-	WORD $0x4e3d6610 // smax v16.16b, v16.16b, v29.16b
-	WORD $0x4e3e6e10 // smin v16.16b, v16.16b, v30.16b
+	REQUANT_X4(24, 25, 26, 27, 20, 21, 22, 23, 28, 29, 30, 16, 17)
 	ADD  R12, R0, R14
 	VST1 [V16.B16], (R14)
 
-	ADD $16, R12, R12
-	CMP R9, R12
-	BLT block
+	NEXT_BLOCK(block)
 
 	ADD  R9, R0, R0
 	ADD  R11<<2, R4, R4
@@ -203,19 +206,12 @@ TEXT ·dwconv_s8_kxk_nopad_c16_fp32_neon(SB), NOSPLIT, $0-180
 	MOVD taps_base+48(FP), R3
 	MOVD taps_len+56(FP), R11
 	LSR  $1, R11, R11
-	MOVD w_base+72(FP), R5
-	MOVD bias_base+96(FP), R6
-	MOVD mult_base+120(FP), R7
+	LOAD_CHANNELS(w_base+72(FP), bias_base+96(FP), mult_base+120(FP))
 	MOVD width+144(FP), R8
 	LSR  $1, R8, R8
 	MOVD channels+152(FP), R9
 	MOVD stride+160(FP), R10
-	MOVW zero+168(FP), R14
-	VDUP R14, V28.S4
-	MOVW lo+172(FP), R14
-	VDUP R14, V29.B16
-	MOVW hi+176(FP), R14
-	VDUP R14, V30.B16
+	LOAD_REQUANT(zero+168(FP), lo+172(FP), hi+176(FP), R14, V28, V29, V30)
 	SUB  $16, R9, R13
 	CBZ  R8, np2Done
 	CBZ  R11, np2Done
@@ -224,10 +220,7 @@ np2Pixel:
 	MOVD $0, R12
 
 np2Block:
-	CMP  R13, R12
-	CSEL GT, R13, R12, R12 // the tail block ends at the last channel
-	ADD  R12<<2, R6, R14
-	VLD1 (R14), [V24.S4, V25.S4, V26.S4, V27.S4]
+	BLOCK_BIAS
 	VLD1 (R14), [V8.S4, V9.S4, V10.S4, V11.S4]
 	ADD  R12, R5, R15
 	ADD  R12, R1, R21
@@ -237,91 +230,29 @@ np2Block:
 
 np2Pair:
 	LDP.P  16(R19), (R24, R14)
-	WORD $0x3cf86aa0 // ldr q0, [x21, x24]
-	WORD $0x3cee6aa2 // ldr q2, [x21, x14]
-	WORD $0x3cf86ac4 // ldr q4, [x22, x24]
-	WORD $0x3cee6ac6 // ldr q6, [x22, x14]
-	WORD $0x3dc001e1 // ldr q1, [x15]
-	WORD $0x3ce969e3 // ldr q3, [x15, x9]
-	ADD    R9<<1, R15, R15
-	WORD $0x0e21c010 // smull v16.8h, v0.8b, v1.8b
-	WORD $0x4e21c011 // smull2 v17.8h, v0.16b, v1.16b
-	WORD $0x0e21c092 // smull v18.8h, v4.8b, v1.8b
-	WORD $0x4e21c093 // smull2 v19.8h, v4.16b, v1.16b
-	WORD $0x0e238050 // smlal v16.8h, v2.8b, v3.8b
-	WORD $0x4e238051 // smlal2 v17.8h, v2.16b, v3.16b
-	WORD $0x0e2380d2 // smlal v18.8h, v6.8b, v3.8b
-	WORD $0x4e2380d3 // smlal2 v19.8h, v6.16b, v3.16b
-	WORD $0x0e701318 // saddw v24.4s, v24.4s, v16.4h
-	WORD $0x4e701339 // saddw2 v25.4s, v25.4s, v16.8h
-	WORD $0x0e71135a // saddw v26.4s, v26.4s, v17.4h
-	WORD $0x4e71137b // saddw2 v27.4s, v27.4s, v17.8h
-	WORD $0x0e721108 // saddw v8.4s, v8.4s, v18.4h
-	WORD $0x4e721129 // saddw2 v9.4s, v9.4s, v18.8h
-	WORD $0x0e73114a // saddw v10.4s, v10.4s, v19.4h
-	WORD $0x4e73116b // saddw2 v11.4s, v11.4s, v19.8h
+	LDR_Q_X(0, 21, 24)
+	LDR_Q_X(2, 21, 14)
+	LDR_Q_X(4, 22, 24)
+	LDR_Q_X(6, 22, 14)
+	LOAD_W2
+	MUL16_2PX(16, 0, 18, 4, 1)
+	MLA16_2PX(16, 2, 18, 6, 3)
+	SADDW_X4(24, 16, 17)
+	SADDW_X4(8, 18, 19)
 	SUBS $1, R20, R20
 	BNE  np2Pair
 
-np2Requantize:
+	// Requantize both pixels.
 	ADD  R12<<2, R7, R14
 	VLD1 (R14), [V20.S4, V21.S4, V22.S4, V23.S4]
-	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
-	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
-	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
-	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
-	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
-	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
-	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
-	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
-	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
-	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
-	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
-	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
-	WORD $0x4ebc0f18 // sqadd v24.4s, v24.4s, v28.4s
-	WORD $0x4ebc0f39 // sqadd v25.4s, v25.4s, v28.4s
-	WORD $0x4ebc0f5a // sqadd v26.4s, v26.4s, v28.4s
-	WORD $0x4ebc0f7b // sqadd v27.4s, v27.4s, v28.4s
-	WORD $0x0e614b10 // sqxtn v16.4h, v24.4s
-	WORD $0x4e614b30 // sqxtn2 v16.8h, v25.4s
-	WORD $0x0e614b51 // sqxtn v17.4h, v26.4s
-	WORD $0x4e614b71 // sqxtn2 v17.8h, v27.4s
-	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
-	WORD $0x4e3d6610 // smax v16.16b, v16.16b, v29.16b
-	WORD $0x4e3e6e10 // smin v16.16b, v16.16b, v30.16b
-	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
-	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
-	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
-	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
-	WORD $0x6e34dd08 // fmul v8.4s, v8.4s, v20.4s
-	WORD $0x6e35dd29 // fmul v9.4s, v9.4s, v21.4s
-	WORD $0x6e36dd4a // fmul v10.4s, v10.4s, v22.4s
-	WORD $0x6e37dd6b // fmul v11.4s, v11.4s, v23.4s
-	WORD $0x4e21a908 // fcvtns v8.4s, v8.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
-	WORD $0x4e21a96b // fcvtns v11.4s, v11.4s
-	WORD $0x4ebc0d08 // sqadd v8.4s, v8.4s, v28.4s
-	WORD $0x4ebc0d29 // sqadd v9.4s, v9.4s, v28.4s
-	WORD $0x4ebc0d4a // sqadd v10.4s, v10.4s, v28.4s
-	WORD $0x4ebc0d6b // sqadd v11.4s, v11.4s, v28.4s
-	WORD $0x0e614912 // sqxtn v18.4h, v8.4s
-	WORD $0x4e614932 // sqxtn2 v18.8h, v9.4s
-	WORD $0x0e614953 // sqxtn v19.4h, v10.4s
-	WORD $0x4e614973 // sqxtn2 v19.8h, v11.4s
-	WORD $0x0e214a52 // sqxtn v18.8b, v18.8h
-	WORD $0x4e214a72 // sqxtn2 v18.16b, v19.8h
-	WORD $0x4e3d6652 // smax v18.16b, v18.16b, v29.16b
-	WORD $0x4e3e6e52 // smin v18.16b, v18.16b, v30.16b
+	REQUANT_X4(24, 25, 26, 27, 20, 21, 22, 23, 28, 29, 30, 16, 17)
+	REQUANT_X4(8, 9, 10, 11, 20, 21, 22, 23, 28, 29, 30, 18, 19)
 	ADD  R12, R0, R14
 	VST1 [V16.B16], (R14)
 	ADD  R9, R14, R14
 	VST1 [V18.B16], (R14)
 
-	ADD $16, R12, R12
-	CMP R9, R12
-	BLT np2Block
+	NEXT_BLOCK(np2Block)
 
 	ADD  R9<<1, R0, R0
 	ADD  R10<<1, R1, R1

@@ -1,297 +1,45 @@
 package arm64
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"testing"
 
-	"neonet.dev/neonet/kernels/internal/kerneltest"
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/kernels/q8ref"
 	"neonet.dev/neonet/nn"
 	"neonet.dev/neonet/tensor"
 )
 
-// The tests compare every path this machine supports with the q8
-// reference, byte for byte, on shapes chosen to hit channel tails, partial
-// windows and saturation. Outputs live inside a larger buffer filled with
-// a kerneltest.Sentinel, and the bytes around them must come back untouched.
-
-// dwTestPaths is every path Supported reports for this CPU.
-func dwTestPaths(t *testing.T) []Path {
-	t.Helper()
-	var ps []Path
-	for _, p := range Paths() {
-		if Supported(p) {
-			ps = append(ps, p)
+// TestDepthwisePairsTaps checks when the depthwise kernels sum taps two at
+// a time in int16: in every window of more than one tap, unless a weight
+// is -128 (two products of -128*-128 overflow the pair's sum). The
+// operator tests in kernels/q8 draw weights both ways, so both run.
+func TestDepthwisePairsTaps(t *testing.T) {
+	for _, c := range []struct {
+		k         int
+		weightMin bool
+		pairs     int
+	}{{3, false, 4}, {3, true, 0}, {5, false, 12}, {5, true, 0}, {1, false, 0}} {
+		set := *NEON
+		var rows *dwRows
+		set.Depthwise.Prepare = func(l *q8.DepthwiseLayer) q8.DepthwiseRows {
+			r := dwPrepare(l)
+			rows = r.(*dwRows)
+			return r
 		}
-	}
-	if len(ps) < 2 {
-		t.Fatalf("only %v supported: the NEON kernels would go untested", ps)
-	}
-	return ps
-}
-
-type dwCase struct {
-	n, h, w, c     int
-	k, stride, pad int
-	padW, dil      int
-}
-
-func (c dwCase) geometry() nn.ConvGeometry {
-	return nn.ConvGeometry{KH: c.k, KW: c.k, StrideH: c.stride, StrideW: c.stride, PadH: c.pad, PadW: c.padW, DilH: c.dil, DilW: c.dil, Groups: c.c}
-}
-
-var dwCases = []dwCase{
-	{1, 5, 5, 1, 3, 1, 1, 1, 1},
-	{1, 6, 7, 3, 3, 2, 1, 1, 1},
-	{1, 7, 5, 15, 3, 1, 0, 0, 1},
-	{1, 4, 4, 16, 3, 1, 1, 1, 1},
-	{2, 5, 6, 17, 3, 2, 1, 1, 1},
-	{1, 9, 8, 33, 3, 1, 2, 0, 1},
-	{1, 7, 7, 96, 3, 2, 1, 1, 1},
-	{1, 3, 9, 40, 3, 1, 1, 1, 1},   // an 8-channel tail
-	{1, 9, 9, 24, 5, 1, 2, 2, 1},   // 5x5 stride 1
-	{1, 10, 11, 47, 5, 2, 2, 2, 1}, // 5x5 stride 2, odd sizes
-	{1, 5, 5, 32, 5, 1, 4, 1, 1},   // padding wider than the image
-	{1, 2, 3, 20, 5, 2, 2, 3, 1},   // tiny image, every window partial
-	{1, 1, 1, 18, 3, 1, 1, 1, 1},   // one pixel
-	{1, 8, 8, 16, 3, 1, 2, 2, 2},   // dilated
-	{1, 8, 9, 17, 7, 2, 3, 3, 1},   // 7x7: the Go row kernel
-}
-
-// dwFixture is one random depthwise problem.
-type dwFixture struct {
-	geo     nn.ConvGeometry
-	in, out tensor.Shape
-	src     *tensor.Int8
-	w       []int8
-	bias    []int32
-	inZero  int32
-	o       q8ref.Output
-}
-
-// newDWFixture makes random data; with weightMin the weights include
-// -128, which stops the assembly from summing taps in pairs.
-func newDWFixture(rng *rand.Rand, c dwCase, weightMin bool) dwFixture {
-	g := c.geometry()
-	in := tensor.Shape{N: c.n, H: c.h, W: c.w, C: c.c}
-	oh, ow := g.OutSize(c.h, c.w)
-	f := dwFixture{
-		geo: g, in: in, out: tensor.Shape{N: c.n, H: oh, W: ow, C: c.c},
-		src:    kerneltest.RandomTensor(rng, in),
-		w:      kerneltest.RandomInt8s(rng, c.k*c.k*c.c),
-		bias:   make([]int32, c.c),
-		inZero: int32(rng.IntN(256) - 128),
-		o:      kerneltest.RandomOutput(rng, c.c, rng.IntN(4) != 0),
-	}
-	for i := range f.bias {
-		f.bias[i] = int32(rng.IntN(1<<17) - 1<<16)
-	}
-	for i, v := range f.w {
-		if v == -128 {
-			f.w[i] = -127
+		s := tensor.Shape{N: 1, H: 6, W: 6, C: 16}
+		g := nn.ConvGeometry{KH: c.k, KW: c.k, StrideH: 1, StrideW: 1, PadH: c.k / 2, PadW: c.k / 2, DilH: 1, DilW: 1, Groups: s.C}
+		w := make([]int8, c.k*c.k*s.C)
+		for i := range w {
+			w[i] = int8(i%255 - 127)
 		}
-	}
-	if weightMin {
-		f.w[rng.IntN(len(f.w))] = -128
-	}
-	return f
-}
-
-func TestDepthwiseMatchesReference(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 11))
-	for _, c := range dwCases {
-		for trial := range 3 {
-			f := newDWFixture(rng, c, trial == 2)
-			want := tensor.NewInt8(f.out)
-			q8ref.Conv2D(want, f.src, f.w, f.bias, f.geo, f.inZero, f.o, make([]int32, c.c))
-			for _, p := range dwTestPaths(t) {
-				name := fmt.Sprintf("%s/%+v/trial%d", p, c, trial)
-				d, err := NewDepthwise(p, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				if paired := d.pairs > 0; paired != (trial != 2 && c.k > 1) {
-					t.Fatalf("%s: pairs = %d", name, d.pairs)
-				}
-				got, whole := kerneltest.GuardedTensor(f.out)
-				d.Run(got, f.src)
-				kerneltest.Diff(t, name, got.Data, want.Data)
-				kerneltest.CheckGuards(t, name, whole)
-
-				// The same rows computed in uneven pieces.
-				got2, whole2 := kerneltest.GuardedTensor(f.out)
-				for r := 0; r < d.Rows(); r += 2 {
-					d.RunRows(got2, f.src, r, min(r+2, d.Rows()))
-				}
-				kerneltest.Diff(t, name+"/rows", got2.Data, want.Data)
-				kerneltest.CheckGuards(t, name+"/rows", whole2)
-			}
+		if c.weightMin {
+			w[len(w)/2] = -128
 		}
-	}
-}
-
-// Extreme accumulators: all weights and inputs at the int8 limits (the
-// largest int16 pair sums when weights are -127, the unpaired path when
-// they are -128), with multipliers that overflow int32 after rounding.
-func TestDepthwiseSaturates(t *testing.T) {
-	for _, wv := range []int8{-128, -127, 127} {
-		testDepthwiseSaturates(t, wv)
-	}
-}
-
-func testDepthwiseSaturates(t *testing.T, weight int8) {
-	c := dwCase{1, 6, 6, 35, 5, 1, 2, 2, 1}
-	rng := rand.New(rand.NewPCG(3, 5))
-	f := newDWFixture(rng, c, false)
-	for i := range f.w {
-		f.w[i] = weight
-	}
-	for i := range f.src.Data {
-		f.src.Data[i] = []int8{-128, 127}[rng.IntN(2)]
-	}
-	for i := range f.bias {
-		f.bias[i] = []int32{1<<31 - 1<<20, -1 << 31, 0}[i%3]
-	}
-	f.o.Multipliers = []float32{1e9, -1e9, 3e-10, 1}
-	f.o.Multipliers = append(f.o.Multipliers, make([]float32, c.c-4)...)
-	for i := 4; i < c.c; i++ {
-		f.o.Multipliers[i] = float32(i) * 100
-	}
-	want := tensor.NewInt8(f.out)
-	q8ref.Conv2D(want, f.src, f.w, f.bias, f.geo, f.inZero, f.o, make([]int32, c.c))
-	for _, p := range dwTestPaths(t) {
-		d, err := NewDepthwise(p, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
-		if err != nil {
+		if _, err := q8.NewDepthwise(&set, w, make([]int32, s.C), g, s, s, 0, q8ref.Output{Multipliers: []float32{0.01}, Lo: -128, Hi: 127}); err != nil {
 			t.Fatal(err)
 		}
-		got := tensor.NewInt8(f.out)
-		d.Run(got, f.src)
-		kerneltest.Diff(t, fmt.Sprintf("%s/weights %d", p, weight), got.Data, want.Data)
-	}
-}
-
-func TestDepthwiseRejectsBadArguments(t *testing.T) {
-	g := nn.ConvGeometry{KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1, Groups: 8}
-	s := tensor.Shape{N: 1, H: 4, W: 4, C: 8}
-	o := q8ref.Output{Multipliers: []float32{0.01}, Lo: -128, Hi: 127}
-	w, b := make([]int8, 72), make([]int32, 8)
-	if _, err := NewDepthwise(NEON, w, b, g, s, s, 0, o); err != nil {
-		t.Fatalf("valid convolution rejected: %v", err)
-	}
-	bad := []struct {
-		name string
-		do   func() error
-	}{
-		{"weights", func() error { _, err := NewDepthwise(NEON, w[:71], b, g, s, s, 0, o); return err }},
-		{"bias", func() error { _, err := NewDepthwise(NEON, w, b[:7], g, s, s, 0, o); return err }},
-		{"groups", func() error { g2 := g; g2.Groups = 4; _, err := NewDepthwise(NEON, w, b, g2, s, s, 0, o); return err }},
-		{"out shape", func() error { s2 := s; s2.W = 3; _, err := NewDepthwise(NEON, w, b, g, s, s2, 0, o); return err }},
-		{"zero", func() error { _, err := NewDepthwise(NEON, w, b, g, s, s, 200, o); return err }},
-		{"multipliers", func() error {
-			o2 := o
-			o2.Multipliers = []float32{1, 2}
-			_, err := NewDepthwise(NEON, w, b, g, s, s, 0, o2)
-			return err
-		}},
-	}
-	for _, c := range bad {
-		if c.do() == nil {
-			t.Errorf("%s: accepted", c.name)
+		if rows == nil || rows.pairs != c.pairs || rows.pairable == c.weightMin {
+			t.Errorf("%dx%d, a weight of -128 %v: prepared %+v, want %d pairs", c.k, c.k, c.weightMin, rows, c.pairs)
 		}
-	}
-}
-
-func TestDepthwiseAllocatesNothing(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	f := newDWFixture(rng, dwCase{1, 8, 8, 32, 3, 1, 1, 1, 1}, false)
-	for _, p := range dwTestPaths(t) {
-		d, err := NewDepthwise(p, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dst := tensor.NewInt8(f.out)
-		if a := testing.AllocsPerRun(5, func() { d.Run(dst, f.src) }); a != 0 {
-			t.Errorf("%s: %v allocations per Run", p, a)
-		}
-	}
-}
-
-// BenchmarkDepthwise runs EfficientNet-B0's first depthwise layers.
-func BenchmarkDepthwise(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, c := range []dwCase{
-		{1, 112, 112, 32, 3, 1, 1, 1, 1},
-		{1, 56, 56, 144, 3, 2, 1, 1, 1},
-		{1, 28, 28, 240, 5, 1, 2, 2, 1},
-	} {
-		f := newDWFixture(rng, c, false)
-		for _, p := range []Path{Ref, NEON} {
-			d, err := NewDepthwise(p, f.w, f.bias, f.geo, f.in, f.out, f.inZero, f.o)
-			if err != nil {
-				b.Fatal(err)
-			}
-			dst := tensor.NewInt8(f.out)
-			macs := f.out.Elems() * c.k * c.k
-			b.Run(fmt.Sprintf("%dx%dx%d_k%ds%d/%s", c.h, c.w, c.c, c.k, c.stride, p), func(b *testing.B) {
-				for b.Loop() {
-					d.Run(dst, f.src)
-				}
-				b.ReportMetric(float64(macs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-			})
-		}
-	}
-}
-
-// Random geometries, including non-square kernels, strides of 3 and
-// dilation, each against the reference on every path.
-func TestDepthwiseRandomGeometries(t *testing.T) {
-	rng := rand.New(rand.NewPCG(31, 37))
-	ran := 0
-	for trial := range 40 {
-		g := nn.ConvGeometry{
-			KH: 1 + rng.IntN(5), KW: 1 + rng.IntN(5),
-			StrideH: 1 + rng.IntN(3), StrideW: 1 + rng.IntN(3),
-			DilH: 1 + rng.IntN(2), DilW: 1 + rng.IntN(2),
-		}
-		g.PadH, g.PadW = rng.IntN(g.KH+1), rng.IntN(g.KW+1)
-		c := []int{1, 7, 16, 19, 32, 45}[rng.IntN(6)]
-		g.Groups = c
-		in := tensor.Shape{N: 1 + rng.IntN(2), H: 1 + rng.IntN(9), W: 1 + rng.IntN(9), C: c}
-		oh, ow := g.OutSize(in.H, in.W)
-		if oh < 1 || ow < 1 {
-			continue
-		}
-		ran++
-		out := tensor.Shape{N: in.N, H: oh, W: ow, C: c}
-		src := kerneltest.RandomTensor(rng, in)
-		w := kerneltest.RandomInt8s(rng, g.KH*g.KW*c)
-		if trial%2 == 0 {
-			for i, v := range w {
-				w[i] = max(v, -127)
-			}
-		}
-		bias := make([]int32, c)
-		for i := range bias {
-			bias[i] = int32(rng.IntN(1<<15) - 1<<14)
-		}
-		inZero := int32(rng.IntN(256) - 128)
-		o := kerneltest.RandomOutput(rng, c, rng.IntN(2) == 0)
-		want := tensor.NewInt8(out)
-		q8ref.Conv2D(want, src, w, bias, g, inZero, o, make([]int32, c))
-		for _, p := range dwTestPaths(t) {
-			name := fmt.Sprintf("%s/%+v/%v", p, g, in)
-			d, err := NewDepthwise(p, w, bias, g, in, out, inZero, o)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			got, whole := kerneltest.GuardedTensor(out)
-			d.Run(got, src)
-			kerneltest.Diff(t, name, got.Data, want.Data)
-			kerneltest.CheckGuards(t, name, whole)
-		}
-	}
-	if ran < 25 {
-		t.Fatalf("only %d of 40 random geometries had an output", ran)
 	}
 }

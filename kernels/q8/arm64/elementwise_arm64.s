@@ -1,15 +1,41 @@
 //go:build arm64 && !purego
 
 #include "textflag.h"
+#include "neon_arm64.h"
+
+// WIDEN sign-extends the 16 int8 lanes of vector s to int32 in a to a+3,
+// through int16 in V2, V3.
+#define WIDEN(s, a) \
+	SXTL_8H(2, s); \
+	SXTL2_8H(3, s); \
+	SXTL_4S(a, 2); \
+	SXTL2_4S(a+1, 2); \
+	SXTL_4S(a+2, 3); \
+	SXTL2_4S(a+3, 3)
+
+// SUB_ZERO subtracts the zero point z (int32 lanes) from a0-a3.
+#define SUB_ZERO(z, a0, a1, a2, a3) \
+	VSUB z.S4, a0.S4, a0.S4; \
+	VSUB z.S4, a1.S4, a1.S4; \
+	VSUB z.S4, a2.S4, a2.S4; \
+	VSUB z.S4, a3.S4, a3.S4
+
+// LOAD_INPUTS broadcasts, via general register r, the two inputs' zero
+// points z0, z1 to V24, V25 and the float32 multiplier m to V26.
+#define LOAD_INPUTS(z0, z1, m, r) \
+	DUP_ARG(MOVW, z0, r, V24.S4); \
+	DUP_ARG(MOVW, z1, r, V25.S4); \
+	DUP_ARG(MOVWU, m, r, V26.S4)
 
 // func vadd_s8_c16_fp32_neon(dst, a, b []int8, zA, zB int32, mA, mB float32, zero, lo, hi int32)
 //
 // The residual add of q8.Add on the first len(dst) rounded down to 16
 // values; the caller finishes the tail. Per value, in q8.Add's order and
 // rounding: ta = float32(a-zA)*mA and tb = float32(b-zB)*mB (two FMULs),
-// t = ta+tb (one FADD, never fused), then FCVTNS (ties to even), SQADD
-// zero point, SQXTN to int16 then int8, SMAX lo, SMIN hi. Each value is
-// read before it is written, so dst may be a or b.
+// t = ta+tb (one FADD, never fused), then as quant.Requantize: FCVTNS
+// (ties to even), SQADD zero point (ROUND_X4), SQXTN to int16 then int8,
+// SMAX lo, SMIN hi (NARROW_CLAMP). Each value is read before it is
+// written, so dst may be a or b.
 //
 // Registers:
 //   R0 dst   R1 a   R2 b   R3 blocks left   R4 scratch
@@ -21,82 +47,29 @@ TEXT ·vadd_s8_c16_fp32_neon(SB), NOSPLIT, $0-100
 	MOVD dst_len+8(FP), R3
 	MOVD a_base+24(FP), R1
 	MOVD b_base+48(FP), R2
-	MOVW zA+72(FP), R4
-	VDUP R4, V24.S4
-	MOVW zB+76(FP), R4
-	VDUP R4, V25.S4
-	MOVWU mA+80(FP), R4
-	VDUP R4, V26.S4
-	MOVWU mB+84(FP), R4
-	VDUP R4, V27.S4
-	MOVW zero+88(FP), R4
-	VDUP R4, V28.S4
-	MOVW lo+92(FP), R4
-	VDUP R4, V29.B16
-	MOVW hi+96(FP), R4
-	VDUP R4, V30.B16
+	LOAD_INPUTS(zA+72(FP), zB+76(FP), mA+80(FP), R4)
+	DUP_ARG(MOVWU, mB+84(FP), R4, V27.S4)
+	LOAD_REQUANT(zero+88(FP), lo+92(FP), hi+96(FP), R4, V28, V29, V30)
 	LSR  $4, R3, R3
 	CBZ  R3, done
 
 block:
 	VLD1.P 16(R1), [V0.B16]
 	VLD1.P 16(R2), [V1.B16]
-	WORD $0x0f08a402 // sxtl v2.8h, v0.8b
-	WORD $0x4f08a403 // sxtl2 v3.8h, v0.16b
-	WORD $0x0f10a444 // sxtl v4.4s, v2.4h
-	WORD $0x4f10a445 // sxtl2 v5.4s, v2.8h
-	WORD $0x0f10a466 // sxtl v6.4s, v3.4h
-	WORD $0x4f10a467 // sxtl2 v7.4s, v3.8h
-	WORD $0x0f08a422 // sxtl v2.8h, v1.8b
-	WORD $0x4f08a423 // sxtl2 v3.8h, v1.16b
-	WORD $0x0f10a450 // sxtl v16.4s, v2.4h
-	WORD $0x4f10a451 // sxtl2 v17.4s, v2.8h
-	WORD $0x0f10a472 // sxtl v18.4s, v3.4h
-	WORD $0x4f10a473 // sxtl2 v19.4s, v3.8h
-	VSUB V24.S4, V4.S4, V4.S4
-	VSUB V24.S4, V5.S4, V5.S4
-	VSUB V24.S4, V6.S4, V6.S4
-	VSUB V24.S4, V7.S4, V7.S4
-	VSUB V25.S4, V16.S4, V16.S4
-	VSUB V25.S4, V17.S4, V17.S4
-	VSUB V25.S4, V18.S4, V18.S4
-	VSUB V25.S4, V19.S4, V19.S4
-	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
-	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
-	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
-	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
-	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
-	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
-	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
-	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
-	WORD $0x6e3adc84 // fmul v4.4s, v4.4s, v26.4s
-	WORD $0x6e3adca5 // fmul v5.4s, v5.4s, v26.4s
-	WORD $0x6e3adcc6 // fmul v6.4s, v6.4s, v26.4s
-	WORD $0x6e3adce7 // fmul v7.4s, v7.4s, v26.4s
-	WORD $0x6e3bde10 // fmul v16.4s, v16.4s, v27.4s
-	WORD $0x6e3bde31 // fmul v17.4s, v17.4s, v27.4s
-	WORD $0x6e3bde52 // fmul v18.4s, v18.4s, v27.4s
-	WORD $0x6e3bde73 // fmul v19.4s, v19.4s, v27.4s
-	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
-	WORD $0x4e31d4a5 // fadd v5.4s, v5.4s, v17.4s
-	WORD $0x4e32d4c6 // fadd v6.4s, v6.4s, v18.4s
-	WORD $0x4e33d4e7 // fadd v7.4s, v7.4s, v19.4s
-	WORD $0x4e21a884 // fcvtns v4.4s, v4.4s
-	WORD $0x4e21a8a5 // fcvtns v5.4s, v5.4s
-	WORD $0x4e21a8c6 // fcvtns v6.4s, v6.4s
-	WORD $0x4e21a8e7 // fcvtns v7.4s, v7.4s
-	WORD $0x4ebc0c84 // sqadd v4.4s, v4.4s, v28.4s
-	WORD $0x4ebc0ca5 // sqadd v5.4s, v5.4s, v28.4s
-	WORD $0x4ebc0cc6 // sqadd v6.4s, v6.4s, v28.4s
-	WORD $0x4ebc0ce7 // sqadd v7.4s, v7.4s, v28.4s
-	WORD $0x0e614882 // sqxtn v2.4h, v4.4s
-	WORD $0x4e6148a2 // sqxtn2 v2.8h, v5.4s
-	WORD $0x0e6148c3 // sqxtn v3.4h, v6.4s
-	WORD $0x4e6148e3 // sqxtn2 v3.8h, v7.4s
-	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
-	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
-	WORD $0x4e3d6442 // smax v2.16b, v2.16b, v29.16b
-	WORD $0x4e3e6c42 // smin v2.16b, v2.16b, v30.16b
+	WIDEN(0, 4)
+	WIDEN(1, 16)
+	SUB_ZERO(V24, V4, V5, V6, V7)
+	SUB_ZERO(V25, V16, V17, V18, V19)
+	SCVTF_X4(4, 5, 6, 7)
+	SCVTF_X4(16, 17, 18, 19)
+	FMUL_X4(4, 5, 6, 7, 26, 26, 26, 26)
+	FMUL_X4(16, 17, 18, 19, 27, 27, 27, 27)
+	FADD_4S(4, 4, 16)
+	FADD_4S(5, 5, 17)
+	FADD_4S(6, 6, 18)
+	FADD_4S(7, 7, 19)
+	ROUND_X4(4, 5, 6, 7, 28)
+	NARROW_CLAMP(4, 5, 6, 7, 2, 3, 2, 29, 30)
 	VST1.P [V2.B16], 16(R0)
 	SUBS $1, R3, R3
 	BNE  block
@@ -111,7 +84,7 @@ done:
 // image (stride channels); the caller finishes the other channels. For each
 // block of 16 channels, s-zS is widened to int32 once, then for every pixel
 // acc = (x-zX)*(s-zS) (MUL, int32 lanes) is requantized as
-// quant.Requantize: SCVTF, FMUL, FCVTNS, SQADD, SQXTN, SQXTN, SMAX, SMIN.
+// quant.Requantize (REQUANT_X4 of neon_arm64.h).
 // dst may be x.
 //
 // Registers:
@@ -125,78 +98,29 @@ TEXT ·vmulc_s8_c16_fp32_neon(SB), NOSPLIT, $0-112
 	MOVD s_base+48(FP), R2
 	MOVD pixels+72(FP), R3
 	MOVD channels+80(FP), R4
-	MOVW zX+88(FP), R9
-	VDUP R9, V24.S4
-	MOVW zS+92(FP), R9
-	VDUP R9, V25.S4
-	MOVWU mult+96(FP), R9
-	VDUP R9, V26.S4
-	MOVW zero+100(FP), R9
-	VDUP R9, V28.S4
-	MOVW lo+104(FP), R9
-	VDUP R9, V29.B16
-	MOVW hi+108(FP), R9
-	VDUP R9, V30.B16
+	LOAD_INPUTS(zX+88(FP), zS+92(FP), mult+96(FP), R9)
+	LOAD_REQUANT(zero+100(FP), lo+104(FP), hi+108(FP), R9, V28, V29, V30)
 	LSR  $4, R4, R5
 	CBZ  R5, mdone
 	CBZ  R3, mdone
 
 mblock:
 	VLD1.P 16(R2), [V0.B16]
-	WORD $0x0f08a402 // sxtl v2.8h, v0.8b
-	WORD $0x4f08a403 // sxtl2 v3.8h, v0.16b
-	WORD $0x0f10a450 // sxtl v16.4s, v2.4h
-	WORD $0x4f10a451 // sxtl2 v17.4s, v2.8h
-	WORD $0x0f10a472 // sxtl v18.4s, v3.4h
-	WORD $0x4f10a473 // sxtl2 v19.4s, v3.8h
-	VSUB V25.S4, V16.S4, V16.S4
-	VSUB V25.S4, V17.S4, V17.S4
-	VSUB V25.S4, V18.S4, V18.S4
-	VSUB V25.S4, V19.S4, V19.S4
+	WIDEN(0, 16)
+	SUB_ZERO(V25, V16, V17, V18, V19)
 	MOVD R0, R7
 	MOVD R1, R8
 	MOVD R3, R6
 
 mpixel:
 	VLD1.P (R8)(R4), [V0.B16]
-	WORD $0x0f08a402 // sxtl v2.8h, v0.8b
-	WORD $0x4f08a403 // sxtl2 v3.8h, v0.16b
-	WORD $0x0f10a444 // sxtl v4.4s, v2.4h
-	WORD $0x4f10a445 // sxtl2 v5.4s, v2.8h
-	WORD $0x0f10a466 // sxtl v6.4s, v3.4h
-	WORD $0x4f10a467 // sxtl2 v7.4s, v3.8h
-	VSUB V24.S4, V4.S4, V4.S4
-	VSUB V24.S4, V5.S4, V5.S4
-	VSUB V24.S4, V6.S4, V6.S4
-	VSUB V24.S4, V7.S4, V7.S4
-	WORD $0x4eb09c84 // mul v4.4s, v4.4s, v16.4s
-	WORD $0x4eb19ca5 // mul v5.4s, v5.4s, v17.4s
-	WORD $0x4eb29cc6 // mul v6.4s, v6.4s, v18.4s
-	WORD $0x4eb39ce7 // mul v7.4s, v7.4s, v19.4s
-	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
-	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
-	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
-	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
-	WORD $0x6e3adc84 // fmul v4.4s, v4.4s, v26.4s
-	WORD $0x6e3adca5 // fmul v5.4s, v5.4s, v26.4s
-	WORD $0x6e3adcc6 // fmul v6.4s, v6.4s, v26.4s
-	WORD $0x6e3adce7 // fmul v7.4s, v7.4s, v26.4s
-	WORD $0x4e21a884 // fcvtns v4.4s, v4.4s
-	WORD $0x4e21a8a5 // fcvtns v5.4s, v5.4s
-	WORD $0x4e21a8c6 // fcvtns v6.4s, v6.4s
-	WORD $0x4e21a8e7 // fcvtns v7.4s, v7.4s
-	WORD $0x4ebc0c84 // sqadd v4.4s, v4.4s, v28.4s
-	WORD $0x4ebc0ca5 // sqadd v5.4s, v5.4s, v28.4s
-	WORD $0x4ebc0cc6 // sqadd v6.4s, v6.4s, v28.4s
-	WORD $0x4ebc0ce7 // sqadd v7.4s, v7.4s, v28.4s
-	WORD $0x0e614882 // sqxtn v2.4h, v4.4s
-	WORD $0x4e6148a2 // sqxtn2 v2.8h, v5.4s
-	WORD $0x0e6148c3 // sqxtn v3.4h, v6.4s
-	WORD $0x4e6148e3 // sqxtn2 v3.8h, v7.4s
-	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
-	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
-	WORD $0x4e3d6442 // smax v2.16b, v2.16b, v29.16b
-	WORD $0x4e3e6c42 // smin v2.16b, v2.16b, v30.16b
+	WIDEN(0, 4)
+	SUB_ZERO(V24, V4, V5, V6, V7)
+	MUL_4S(4, 4, 16)
+	MUL_4S(5, 5, 17)
+	MUL_4S(6, 6, 18)
+	MUL_4S(7, 7, 19)
+	REQUANT_X4(4, 5, 6, 7, 26, 26, 26, 26, 28, 29, 30, 2, 3)
 	VST1.P [V2.B16], (R7)(R4)
 	SUBS $1, R6, R6
 	BNE  mpixel

@@ -2,15 +2,20 @@
 
 package arm64
 
+import (
+	"neonet.dev/neonet/kernels/q8"
+	"neonet.dev/neonet/kernels/q8ref"
+)
+
 // vadd_s8_c16_fp32_neon is the Go twin of the assembly kernel: it adds the
 // first len(dst) rounded down to 16 values.
 func vadd_s8_c16_fp32_neon(dst, a, b []int8, zA, zB int32, mA, mB float32, zero, lo, hi int32) {
 	n := len(dst) &^ 15
-	vaddGo(dst[:n], a[:n], b[:n], zA, zB, mA, mB, zero, lo, hi)
+	q8ref.Add(dst[:n], a[:n], b[:n], zA, zB, mA, mB, q8ref.Output{Zero: zero, Lo: lo, Hi: hi})
 }
 
 // vmulc_s8_c16_fp32_neon is the Go twin of the assembly kernel: it
 // rescales channels [0, channels rounded down to 16) of every pixel.
 func vmulc_s8_c16_fp32_neon(dst, x, s []int8, pixels, channels int, zX, zS int32, mult float32, zero, lo, hi int32) {
-	vmulcGo(dst, x, s, pixels, channels, 0, channels&^15, zX, zS, mult, zero, lo, hi)
+	q8.MulChannelsGo(dst, x, s, pixels, channels, 0, channels&^15, zX, zS, mult, zero, lo, hi)
 }

@@ -3,18 +3,19 @@ package arm64
 import (
 	"unsafe"
 
-	"neonet.dev/neonet/kernels/internal/igemm"
+	"neonet.dev/neonet/kernels/q8"
 	"neonet.dev/neonet/quant"
 )
 
-// The int8 GEMM behind Conv, Linear and ShiftConv is an indirect GEMM:
-// output row m (one output pixel) is the sum over taps t of a kcs[t]-long
-// input row, found through the indirection buffer ind[m*taps+t] (a byte
-// offset into the source tensor, or -1 for a padding tap, which reads the
-// zero row filled with the input zero point), times the tap's packed
-// weights. A microkernel computes mc rows in blocks of MR and all nc
-// output channels in tiles of NR, and requantizes in its epilogue, so the
-// int32 accumulators never leave registers.
+// The microkernels of the indirect GEMM behind kernels/q8's Conv, Linear
+// and ShiftConv (see q8.IGEMM for the contract): output row m (one output
+// pixel) is the sum over taps t of a kcs[t]-long input row, found through
+// the indirection buffer ind[m*taps+t] (a byte offset into the source
+// tensor, or -1 for a padding tap, which reads the zero row filled with
+// the input zero point), times the tap's packed weights. A microkernel
+// computes mc rows in blocks of MR and all nc output channels in tiles of
+// NR, and requantizes in its epilogue, so the int32 accumulators never
+// leave registers.
 
 // gemmClamp is the output side of requantization as the kernels read it.
 type gemmClamp struct{ Zero, Lo, Hi int32 }
@@ -33,17 +34,11 @@ type gemmLayout struct {
 // step: 16 bytes, one vector register.
 const gemmChunk = 16
 
-var gemmLayouts = map[Path]gemmLayout{
-	NEON:    {mr: 2, nr: 8},
-	NEONDot: {mr: 4, nr: 16, c4: true},
-}
-
-// gemmKernels holds each path's microkernel: assembly on arm64, the Go
-// twin elsewhere.
-var gemmKernels = map[Path]gemmKernel{
-	NEON:    gemm_s8_2x8c16_fp32_neon,
-	NEONDot: gemm_s8_4x16c4_fp32_neondot,
-}
+// The two paths' layouts.
+var (
+	neonLayout = gemmLayout{mr: 2, nr: 8}
+	dotLayout  = gemmLayout{mr: 4, nr: 16, c4: true}
+)
 
 // weightIndex is where the weight of column c at chunk position p sits in
 // a packed chunk of 16*nr bytes.
@@ -130,21 +125,16 @@ func gemmPortable(l gemmLayout, mc, nc int, kcs *int32, taps int, src, zero unsa
 	}
 }
 
-// gemmArchs holds each path's microkernel and layout for the shared
-// indirect GEMM (kernels/internal/igemm), which builds and runs the plans:
-// a whole range in one kernel call.
-var gemmArchs = func() map[Path]*igemm.Arch[gemmClamp] {
-	archs := map[Path]*igemm.Arch[gemmClamp]{}
-	for p, l := range gemmLayouts {
-		archs[p] = &igemm.Arch[gemmClamp]{
-			Pkg:    "arm64",
-			Chunk:  gemmChunk,
-			Kernel: igemm.Kernel[gemmClamp](gemmKernels[p]),
-			Pack: func(kcs []int32, cout int, weight func(t, k, o int) int8, bias []int32, mult func(o int) float32) []int32 {
-				return gemmPack(l, kcs, cout, weight, bias, mult)
-			},
-			Requant: func(zero, lo, hi int32) gemmClamp { return gemmClamp{Zero: zero, Lo: lo, Hi: hi} },
-		}
+// newGEMM is the indirect GEMM of one microkernel and its layout, which
+// the operators of kernels/q8 build and run: a whole range in one kernel
+// call.
+func newGEMM(l gemmLayout, kernel gemmKernel) *q8.IGEMM[gemmClamp] {
+	return &q8.IGEMM[gemmClamp]{
+		Chunk:  gemmChunk,
+		Kernel: kernel,
+		Pack: func(kcs []int32, cout int, weight func(t, k, o int) int8, bias []int32, mult func(o int) float32) []int32 {
+			return gemmPack(l, kcs, cout, weight, bias, mult)
+		},
+		Requant: func(zero, lo, hi int32) gemmClamp { return gemmClamp{Zero: zero, Lo: lo, Hi: hi} },
 	}
-	return archs
-}()
+}

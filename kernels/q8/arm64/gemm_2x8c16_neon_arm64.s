@@ -3,6 +3,8 @@
 //go:build arm64 && !purego
 
 #include "textflag.h"
+#include "neon_arm64.h"
+#include "gemm_arm64.h"
 
 // gemm_s8_2x8c16_fp32_neon: ARMv8.0 NEON, 2 rows x 8 output channels,
 // K in chunks of 16 (c16), fp32 requantization.
@@ -31,238 +33,58 @@
 // Packed weights per 8-column tile: for each tap and chunk, 8 x 16 bytes
 // (column-major), then 8 int32 biases and 8 float32 multipliers.
 
+// The tile's rows, for the frame in gemm_arm64.h.
+#define ROWS_WALK MOVD R6, R21; MOVD R12, R22
+#define ROWS_TAP GEMM_TAP_ROW(R21, R25); GEMM_TAP_ROW(R22, R26)
+#define ROWS_LOAD16 VLD1.P 16(R25), [V0.B16]; VLD1.P 16(R26), [V1.B16]
+#define ROWS_LOAD(size, lane) VLD1.P size(R25), V0.lane; VLD1.P size(R26), V1.lane
+#define ROWS_LOAD1 VLD1 (R25), V0.B[14]; VLD1 (R26), V1.B[14]
+
+// MAC4 multiplies both rows' 16 input bytes (V0, V1) by the next 4 columns'
+// weights (V2-V5): SMULL and SMLAL2 into int16 (V6-V13), SADALP into the
+// accumulators of row 0 (Va..Va+3) and row 1 (Vb..Vb+3).
+#define MAC4(a, b) \
+	VLD1.P 64(R7), [V2.B16, V3.B16, V4.B16, V5.B16]; \
+	SMULL_8H(6, 0, 2); SMULL_8H(7, 1, 2); \
+	SMULL_8H(8, 0, 3); SMULL_8H(9, 1, 3); \
+	SMULL_8H(10, 0, 4); SMULL_8H(11, 1, 4); \
+	SMULL_8H(12, 0, 5); SMULL_8H(13, 1, 5); \
+	SMLAL2_8H(6, 0, 2); SMLAL2_8H(7, 1, 2); \
+	SMLAL2_8H(8, 0, 3); SMLAL2_8H(9, 1, 3); \
+	SMLAL2_8H(10, 0, 4); SMLAL2_8H(11, 1, 4); \
+	SMLAL2_8H(12, 0, 5); SMLAL2_8H(13, 1, 5); \
+	SADALP_4S(a, 6); SADALP_4S(b, 7); \
+	SADALP_4S(a+1, 8); SADALP_4S(b+1, 9); \
+	SADALP_4S(a+2, 10); SADALP_4S(b+2, 11); \
+	SADALP_4S(a+3, 12); SADALP_4S(b+3, 13)
+#define MAC MAC4(16, 24); MAC4(20, 28)
+
+// REDUCE_ROW adds the 4 lanes of each of a row's 8 accumulators (from Va)
+// into one sum: columns 0-3 end in Va, columns 4-7 in Va+4.
+#define REDUCE_ROW(a) \
+	ADDP_4S(a, a, a+1); \
+	ADDP_4S(a+2, a+2, a+3); \
+	ADDP_4S(a+4, a+4, a+5); \
+	ADDP_4S(a+6, a+6, a+7); \
+	ADDP_4S(a, a, a+2); \
+	ADDP_4S(a+4, a+4, a+6)
+
 // func gemm_s8_2x8c16_fp32_neon(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
 TEXT ·gemm_s8_2x8c16_fp32_neon(SB), NOSPLIT, $0-88
-	MOVD kcs+16(FP), R2
-	MOVD taps+24(FP), R3
-	MOVD src+32(FP), R4
-	MOVD zero+40(FP), R5
-	MOVD ind+48(FP), R6
-	MOVD dst+64(FP), R8
-	// Each block is mr rows; mc, ind and dst in the frame track the rows left.
-block:
-	MOVD mc+0(FP), R0
-	MOVD nc+8(FP), R1
-	MOVD w+56(FP), R7
-	MOVD dstStride+72(FP), R17
-	LSL $2, R3, R16
-	// Rows past mc alias the last valid row: they read and write the same
-	// bytes with the same values, so no row needs a branch of its own.
-	ADD R16, R6, R12
-	ADD R17, R8, R9
-	CMP $2, R0
-	CSEL LT, R6, R12, R12
-	CSEL LT, R8, R9, R9
+	GEMM_START
+	GEMM_ALIAS_ROW(2, R6, R12, R8, R9)
 tile:
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
-	VEOR V26.B16, V26.B16, V26.B16
-	VEOR V27.B16, V27.B16, V27.B16
-	VEOR V28.B16, V28.B16, V28.B16
-	VEOR V29.B16, V29.B16, V29.B16
-	VEOR V30.B16, V30.B16, V30.B16
-	VEOR V31.B16, V31.B16, V31.B16
-	MOVD R3, R19
-	MOVD R2, R20
-	MOVD R6, R21
-	MOVD R12, R22
-tap:
-	MOVW.P 4(R21), R0
-	ADD R4, R0, R25
-	CMP $0, R0
-	CSEL LT, R5, R25, R25
-	MOVW.P 4(R22), R0
-	ADD R4, R0, R26
-	CMP $0, R0
-	CSEL LT, R5, R26, R26
-	MOVWU.P 4(R20), R17
-	SUBS $16, R17, R17
-	BLT tail
-chunk:
-	VLD1.P 16(R25), [V0.B16]
-	VLD1.P 16(R26), [V1.B16]
-	VLD1.P 64(R7), [V2.B16, V3.B16, V4.B16, V5.B16]
-	WORD $0x0e22c006 // smull v6.8h, v0.8b, v2.8b
-	WORD $0x0e22c027 // smull v7.8h, v1.8b, v2.8b
-	WORD $0x0e23c008 // smull v8.8h, v0.8b, v3.8b
-	WORD $0x0e23c029 // smull v9.8h, v1.8b, v3.8b
-	WORD $0x0e24c00a // smull v10.8h, v0.8b, v4.8b
-	WORD $0x0e24c02b // smull v11.8h, v1.8b, v4.8b
-	WORD $0x0e25c00c // smull v12.8h, v0.8b, v5.8b
-	WORD $0x0e25c02d // smull v13.8h, v1.8b, v5.8b
-	WORD $0x4e228006 // smlal2 v6.8h, v0.16b, v2.16b
-	WORD $0x4e228027 // smlal2 v7.8h, v1.16b, v2.16b
-	WORD $0x4e238008 // smlal2 v8.8h, v0.16b, v3.16b
-	WORD $0x4e238029 // smlal2 v9.8h, v1.16b, v3.16b
-	WORD $0x4e24800a // smlal2 v10.8h, v0.16b, v4.16b
-	WORD $0x4e24802b // smlal2 v11.8h, v1.16b, v4.16b
-	WORD $0x4e25800c // smlal2 v12.8h, v0.16b, v5.16b
-	WORD $0x4e25802d // smlal2 v13.8h, v1.16b, v5.16b
-	WORD $0x4e6068d0 // sadalp v16.4s, v6.8h
-	WORD $0x4e6068f8 // sadalp v24.4s, v7.8h
-	WORD $0x4e606911 // sadalp v17.4s, v8.8h
-	WORD $0x4e606939 // sadalp v25.4s, v9.8h
-	WORD $0x4e606952 // sadalp v18.4s, v10.8h
-	WORD $0x4e60697a // sadalp v26.4s, v11.8h
-	WORD $0x4e606993 // sadalp v19.4s, v12.8h
-	WORD $0x4e6069bb // sadalp v27.4s, v13.8h
-	VLD1.P 64(R7), [V2.B16, V3.B16, V4.B16, V5.B16]
-	WORD $0x0e22c006 // smull v6.8h, v0.8b, v2.8b
-	WORD $0x0e22c027 // smull v7.8h, v1.8b, v2.8b
-	WORD $0x0e23c008 // smull v8.8h, v0.8b, v3.8b
-	WORD $0x0e23c029 // smull v9.8h, v1.8b, v3.8b
-	WORD $0x0e24c00a // smull v10.8h, v0.8b, v4.8b
-	WORD $0x0e24c02b // smull v11.8h, v1.8b, v4.8b
-	WORD $0x0e25c00c // smull v12.8h, v0.8b, v5.8b
-	WORD $0x0e25c02d // smull v13.8h, v1.8b, v5.8b
-	WORD $0x4e228006 // smlal2 v6.8h, v0.16b, v2.16b
-	WORD $0x4e228027 // smlal2 v7.8h, v1.16b, v2.16b
-	WORD $0x4e238008 // smlal2 v8.8h, v0.16b, v3.16b
-	WORD $0x4e238029 // smlal2 v9.8h, v1.16b, v3.16b
-	WORD $0x4e24800a // smlal2 v10.8h, v0.16b, v4.16b
-	WORD $0x4e24802b // smlal2 v11.8h, v1.16b, v4.16b
-	WORD $0x4e25800c // smlal2 v12.8h, v0.16b, v5.16b
-	WORD $0x4e25802d // smlal2 v13.8h, v1.16b, v5.16b
-	WORD $0x4e6068d4 // sadalp v20.4s, v6.8h
-	WORD $0x4e6068fc // sadalp v28.4s, v7.8h
-	WORD $0x4e606915 // sadalp v21.4s, v8.8h
-	WORD $0x4e60693d // sadalp v29.4s, v9.8h
-	WORD $0x4e606956 // sadalp v22.4s, v10.8h
-	WORD $0x4e60697e // sadalp v30.4s, v11.8h
-	WORD $0x4e606997 // sadalp v23.4s, v12.8h
-	WORD $0x4e6069bf // sadalp v31.4s, v13.8h
-	SUBS $16, R17, R17
-	BGE chunk
-tail:
-	ANDS $15, R17, R17
-	BEQ nexttap
-	TBZ $3, R17, tail4
-	VLD1.P 8(R25), V0.D[0]
-	VLD1.P 8(R26), V1.D[0]
-tail4:
-	TBZ $2, R17, tail2
-	VLD1.P 4(R25), V0.S[2]
-	VLD1.P 4(R26), V1.S[2]
-tail2:
-	TBZ $1, R17, tail1
-	VLD1.P 2(R25), V0.H[6]
-	VLD1.P 2(R26), V1.H[6]
-tail1:
-	TBZ $0, R17, tailmac
-	VLD1 (R25), V0.B[14]
-	VLD1 (R26), V1.B[14]
-tailmac:
-	VLD1.P 64(R7), [V2.B16, V3.B16, V4.B16, V5.B16]
-	WORD $0x0e22c006 // smull v6.8h, v0.8b, v2.8b
-	WORD $0x0e22c027 // smull v7.8h, v1.8b, v2.8b
-	WORD $0x0e23c008 // smull v8.8h, v0.8b, v3.8b
-	WORD $0x0e23c029 // smull v9.8h, v1.8b, v3.8b
-	WORD $0x0e24c00a // smull v10.8h, v0.8b, v4.8b
-	WORD $0x0e24c02b // smull v11.8h, v1.8b, v4.8b
-	WORD $0x0e25c00c // smull v12.8h, v0.8b, v5.8b
-	WORD $0x0e25c02d // smull v13.8h, v1.8b, v5.8b
-	WORD $0x4e228006 // smlal2 v6.8h, v0.16b, v2.16b
-	WORD $0x4e228027 // smlal2 v7.8h, v1.16b, v2.16b
-	WORD $0x4e238008 // smlal2 v8.8h, v0.16b, v3.16b
-	WORD $0x4e238029 // smlal2 v9.8h, v1.16b, v3.16b
-	WORD $0x4e24800a // smlal2 v10.8h, v0.16b, v4.16b
-	WORD $0x4e24802b // smlal2 v11.8h, v1.16b, v4.16b
-	WORD $0x4e25800c // smlal2 v12.8h, v0.16b, v5.16b
-	WORD $0x4e25802d // smlal2 v13.8h, v1.16b, v5.16b
-	WORD $0x4e6068d0 // sadalp v16.4s, v6.8h
-	WORD $0x4e6068f8 // sadalp v24.4s, v7.8h
-	WORD $0x4e606911 // sadalp v17.4s, v8.8h
-	WORD $0x4e606939 // sadalp v25.4s, v9.8h
-	WORD $0x4e606952 // sadalp v18.4s, v10.8h
-	WORD $0x4e60697a // sadalp v26.4s, v11.8h
-	WORD $0x4e606993 // sadalp v19.4s, v12.8h
-	WORD $0x4e6069bb // sadalp v27.4s, v13.8h
-	VLD1.P 64(R7), [V2.B16, V3.B16, V4.B16, V5.B16]
-	WORD $0x0e22c006 // smull v6.8h, v0.8b, v2.8b
-	WORD $0x0e22c027 // smull v7.8h, v1.8b, v2.8b
-	WORD $0x0e23c008 // smull v8.8h, v0.8b, v3.8b
-	WORD $0x0e23c029 // smull v9.8h, v1.8b, v3.8b
-	WORD $0x0e24c00a // smull v10.8h, v0.8b, v4.8b
-	WORD $0x0e24c02b // smull v11.8h, v1.8b, v4.8b
-	WORD $0x0e25c00c // smull v12.8h, v0.8b, v5.8b
-	WORD $0x0e25c02d // smull v13.8h, v1.8b, v5.8b
-	WORD $0x4e228006 // smlal2 v6.8h, v0.16b, v2.16b
-	WORD $0x4e228027 // smlal2 v7.8h, v1.16b, v2.16b
-	WORD $0x4e238008 // smlal2 v8.8h, v0.16b, v3.16b
-	WORD $0x4e238029 // smlal2 v9.8h, v1.16b, v3.16b
-	WORD $0x4e24800a // smlal2 v10.8h, v0.16b, v4.16b
-	WORD $0x4e24802b // smlal2 v11.8h, v1.16b, v4.16b
-	WORD $0x4e25800c // smlal2 v12.8h, v0.16b, v5.16b
-	WORD $0x4e25802d // smlal2 v13.8h, v1.16b, v5.16b
-	WORD $0x4e6068d4 // sadalp v20.4s, v6.8h
-	WORD $0x4e6068fc // sadalp v28.4s, v7.8h
-	WORD $0x4e606915 // sadalp v21.4s, v8.8h
-	WORD $0x4e60693d // sadalp v29.4s, v9.8h
-	WORD $0x4e606956 // sadalp v22.4s, v10.8h
-	WORD $0x4e60697e // sadalp v30.4s, v11.8h
-	WORD $0x4e606997 // sadalp v23.4s, v12.8h
-	WORD $0x4e6069bf // sadalp v31.4s, v13.8h
-nexttap:
-	SUBS $1, R19, R19
-	BNE tap
-	// Reduce: each accumulator's 4 lanes to one sum; columns 0-3 of row r
-	// end in acc(r, 0), columns 4-7 in acc(r, 4).
-	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
-	WORD $0x4eb3be52 // addp v18.4s, v18.4s, v19.4s
-	WORD $0x4eb5be94 // addp v20.4s, v20.4s, v21.4s
-	WORD $0x4eb7bed6 // addp v22.4s, v22.4s, v23.4s
-	WORD $0x4eb2be10 // addp v16.4s, v16.4s, v18.4s
-	WORD $0x4eb6be94 // addp v20.4s, v20.4s, v22.4s
-	WORD $0x4eb9bf18 // addp v24.4s, v24.4s, v25.4s
-	WORD $0x4ebbbf5a // addp v26.4s, v26.4s, v27.4s
-	WORD $0x4ebdbf9c // addp v28.4s, v28.4s, v29.4s
-	WORD $0x4ebfbfde // addp v30.4s, v30.4s, v31.4s
-	WORD $0x4ebabf18 // addp v24.4s, v24.4s, v26.4s
-	WORD $0x4ebebf9c // addp v28.4s, v28.4s, v30.4s
+	GEMM_ZERO_ACC
+	GEMM_TAPS
+	REDUCE_ROW(16)
+	REDUCE_ROW(24)
 	VLD1.P 64(R7), [V2.S4, V3.S4, V4.S4, V5.S4]
-	MOVD clamp+80(FP), R0
-	MOVW 0(R0), R19
-	MOVW 4(R0), R20
-	MOVW 8(R0), R21
-	VDUP R19, V6.S4
-	VDUP R20, V7.B16
-	VDUP R21, V8.B16
-	WORD $0x4ea28610 // add v16.4s, v16.4s, v2.4s
-	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
-	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
-	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
-	WORD $0x4ea60e10 // sqadd v16.4s, v16.4s, v6.4s
-	WORD $0x4ea38694 // add v20.4s, v20.4s, v3.4s
-	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
-	WORD $0x6e25de94 // fmul v20.4s, v20.4s, v5.4s
-	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
-	WORD $0x4ea60e94 // sqadd v20.4s, v20.4s, v6.4s
-	WORD $0x4ea28718 // add v24.4s, v24.4s, v2.4s
-	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
-	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
-	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
-	WORD $0x4ea60f18 // sqadd v24.4s, v24.4s, v6.4s
-	WORD $0x4ea3879c // add v28.4s, v28.4s, v3.4s
-	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
-	WORD $0x6e25df9c // fmul v28.4s, v28.4s, v5.4s
-	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
-	WORD $0x4ea60f9c // sqadd v28.4s, v28.4s, v6.4s
-	WORD $0x0e614a09 // sqxtn v9.4h, v16.4s
-	WORD $0x4e614a89 // sqxtn2 v9.8h, v20.4s
-	WORD $0x0e614b0a // sqxtn v10.4h, v24.4s
-	WORD $0x4e614b8a // sqxtn2 v10.8h, v28.4s
-	WORD $0x0e21492b // sqxtn v11.8b, v9.8h
-	WORD $0x4e21494b // sqxtn2 v11.16b, v10.8h
-	WORD $0x4e27656b // smax v11.16b, v11.16b, v7.16b
-	WORD $0x4e286d6b // smin v11.16b, v11.16b, v8.16b
+	GEMM_CLAMP(V6, V7, V8)
+	REQUANT_BIAS(16, 2, 4, 6)
+	REQUANT_BIAS(20, 3, 5, 6)
+	REQUANT_BIAS(24, 2, 4, 6)
+	REQUANT_BIAS(28, 3, 5, 6)
+	NARROW_CLAMP(16, 20, 24, 28, 9, 10, 11, 7, 8)
 	// V11 holds row 0 in bytes 0-7 and row 1 in bytes 8-15.
 	CMP $8, R1
 	BLT partial
@@ -270,36 +92,21 @@ nexttap:
 	VST1 V11.D[0], (R8)
 	ADD $8, R8, R8
 	ADD $8, R9, R9
-	SUBS $8, R1, R1
-	BNE tile
-	B next
+	GEMM_NEXT_TILE(8)
 partial:
 	// Fewer than 8 columns left: store 4, 2, 1 bytes per row, shifting
 	// each row's 64-bit half down after each piece.
 	TBZ $2, R1, partial2
 	VST1.P V11.S[2], 4(R9)
 	VST1.P V11.S[0], 4(R8)
-	WORD $0x6f60056b // ushr v11.2d, v11.2d, #32
+	USHR_2D(11, 11, 32)
 partial2:
 	TBZ $1, R1, partial1
 	VST1.P V11.H[4], 2(R9)
 	VST1.P V11.H[0], 2(R8)
-	WORD $0x6f70056b // ushr v11.2d, v11.2d, #16
+	USHR_2D(11, 11, 16)
 partial1:
 	TBZ $0, R1, next
 	VST1 V11.B[8], (R9)
 	VST1 V11.B[0], (R8)
-next:
-	MOVD mc+0(FP), R0
-	SUBS $2, R0, R0
-	BLE done
-	MOVD R0, mc+0(FP)
-	LSL $2, R3, R16
-	ADD R16<<1, R6, R6
-	MOVD dst+64(FP), R8
-	MOVD dstStride+72(FP), R17
-	ADD R17<<1, R8, R8
-	MOVD R8, dst+64(FP)
-	B block
-done:
-	RET
+	GEMM_NEXT(1)

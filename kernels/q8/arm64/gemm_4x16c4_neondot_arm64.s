@@ -3,6 +3,8 @@
 //go:build arm64 && !purego
 
 #include "textflag.h"
+#include "neon_arm64.h"
+#include "gemm_arm64.h"
 
 // gemm_s8_4x16c4_fp32_neondot: ARMv8.2 dot product, 4 rows x 16 output
 // channels, K in steps of 4 (c4) read 16 channels per row at a time,
@@ -31,438 +33,93 @@
 // 16 columns x 4 channels (64 bytes), then 16 int32 biases and 16 float32
 // multipliers.
 
+// The tile's rows, for the frame in gemm_arm64.h.
+#define ROWS_WALK MOVD R6, R21; MOVD R12, R22; MOVD R13, R23; MOVD R14, R24
+#define ROWS_TAP GEMM_TAP_ROW(R21, R25); GEMM_TAP_ROW(R22, R26); GEMM_TAP_ROW(R23, R15); GEMM_TAP_ROW(R24, R16)
+#define ROWS_LOAD16 VLD1.P 16(R25), [V0.B16]; VLD1.P 16(R26), [V1.B16]; VLD1.P 16(R15), [V2.B16]; VLD1.P 16(R16), [V3.B16]
+#define ROWS_LOAD(size, lane) VLD1.P size(R25), V0.lane; VLD1.P size(R26), V1.lane; VLD1.P size(R15), V2.lane; VLD1.P size(R16), V3.lane
+#define ROWS_LOAD1 VLD1 (R25), V0.B[14]; VLD1 (R26), V1.B[14]; VLD1 (R15), V2.B[14]; VLD1 (R16), V3.B[14]
+
+// DOTSTEP adds the 4 channels in lane q of each row's input (V0-V3) times
+// the next 16 columns' weights, loaded into w0-w3 (register numbers w to
+// w+3), to the accumulators: row r, columns 4v..4v+3 in V(16+4r+v).
+#define DOTSTEP(w0, w1, w2, w3, w, q) \
+	VLD1.P 64(R7), [w0.B16, w1.B16, w2.B16, w3.B16]; \
+	SDOT_4S(16, w, 0, q); SDOT_4S(20, w, 1, q); SDOT_4S(24, w, 2, q); SDOT_4S(28, w, 3, q); \
+	SDOT_4S(17, w+1, 0, q); SDOT_4S(21, w+1, 1, q); SDOT_4S(25, w+1, 2, q); SDOT_4S(29, w+1, 3, q); \
+	SDOT_4S(18, w+2, 0, q); SDOT_4S(22, w+2, 1, q); SDOT_4S(26, w+2, 2, q); SDOT_4S(30, w+2, 3, q); \
+	SDOT_4S(19, w+3, 0, q); SDOT_4S(23, w+3, 1, q); SDOT_4S(27, w+3, 2, q); SDOT_4S(31, w+3, 3, q)
+#define MAC \
+	DOTSTEP(V4, V5, V6, V7, 4, 0); \
+	DOTSTEP(V8, V9, V10, V11, 8, 1); \
+	DOTSTEP(V4, V5, V6, V7, 4, 2); \
+	DOTSTEP(V8, V9, V10, V11, 8, 3)
+
+// REQUANT_ROW requantizes the 16 columns of the row whose accumulators
+// start at Va; NARROW_ROW narrows and clamps them to 16 bytes in Va.
+#define REQUANT_ROW(a) REQUANT_BIAS(a, 4, 8, 12); REQUANT_BIAS(a+1, 5, 9, 12); REQUANT_BIAS(a+2, 6, 10, 12); REQUANT_BIAS(a+3, 7, 11, 12)
+#define NARROW_ROW(a) NARROW_CLAMP(a, a+1, a+2, a+3, 0, 1, a, 13, 14)
+
+// STORE16 stores the 4 rows' 16 bytes and advances the output rows.
+#define STORE16 \
+	VST1 [V28.B16], (R11); \
+	VST1 [V24.B16], (R10); \
+	VST1 [V20.B16], (R9); \
+	VST1 [V16.B16], (R8); \
+	ADD $16, R8, R8; \
+	ADD $16, R9, R9; \
+	ADD $16, R10, R10; \
+	ADD $16, R11, R11
+
+// STORE_PIECE stores size bytes (lane) of each row when bit of the columns
+// left is set, then rotates them out; else it skips to next.
+#define STORE_PIECE(bit, lane, size, next) \
+	TBZ $bit, R1, next; \
+	VST1.P V28.lane, size(R11); \
+	VST1.P V24.lane, size(R10); \
+	VST1.P V20.lane, size(R9); \
+	VST1.P V16.lane, size(R8); \
+	EXT_16B(16, 16, 16, size); \
+	EXT_16B(20, 20, 20, size); \
+	EXT_16B(24, 24, 24, size); \
+	EXT_16B(28, 28, 28, size)
+
 // func gemm_s8_4x16c4_fp32_neondot(mc, nc int, kcs *int32, taps int, src, zero unsafe.Pointer, ind *int32, w, dst unsafe.Pointer, dstStride int, clamp *gemmClamp)
 TEXT ·gemm_s8_4x16c4_fp32_neondot(SB), NOSPLIT, $0-88
-	MOVD kcs+16(FP), R2
-	MOVD taps+24(FP), R3
-	MOVD src+32(FP), R4
-	MOVD zero+40(FP), R5
-	MOVD ind+48(FP), R6
-	MOVD dst+64(FP), R8
-	// Each block is mr rows; mc, ind and dst in the frame track the rows left.
-block:
-	MOVD mc+0(FP), R0
-	MOVD nc+8(FP), R1
-	MOVD w+56(FP), R7
-	MOVD dstStride+72(FP), R17
-	LSL $2, R3, R16
-	// Rows past mc alias the last valid row: they read and write the same
-	// bytes with the same values, so no row needs a branch of its own.
-	ADD R16, R6, R12
-	ADD R17, R8, R9
-	CMP $2, R0
-	CSEL LT, R6, R12, R12
-	CSEL LT, R8, R9, R9
-	ADD R16, R12, R13
-	ADD R17, R9, R10
-	CMP $3, R0
-	CSEL LT, R12, R13, R13
-	CSEL LT, R9, R10, R10
-	ADD R16, R13, R14
-	ADD R17, R10, R11
-	CMP $4, R0
-	CSEL LT, R13, R14, R14
-	CSEL LT, R10, R11, R11
+	GEMM_START
+	GEMM_ALIAS_ROW(2, R6, R12, R8, R9)
+	GEMM_ALIAS_ROW(3, R12, R13, R9, R10)
+	GEMM_ALIAS_ROW(4, R13, R14, R10, R11)
 tile:
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
-	VEOR V26.B16, V26.B16, V26.B16
-	VEOR V27.B16, V27.B16, V27.B16
-	VEOR V28.B16, V28.B16, V28.B16
-	VEOR V29.B16, V29.B16, V29.B16
-	VEOR V30.B16, V30.B16, V30.B16
-	VEOR V31.B16, V31.B16, V31.B16
-	MOVD R3, R19
-	MOVD R2, R20
-	MOVD R6, R21
-	MOVD R12, R22
-	MOVD R13, R23
-	MOVD R14, R24
-tap:
-	MOVW.P 4(R21), R0
-	ADD R4, R0, R25
-	CMP $0, R0
-	CSEL LT, R5, R25, R25
-	MOVW.P 4(R22), R0
-	ADD R4, R0, R26
-	CMP $0, R0
-	CSEL LT, R5, R26, R26
-	MOVW.P 4(R23), R0
-	ADD R4, R0, R15
-	CMP $0, R0
-	CSEL LT, R5, R15, R15
-	MOVW.P 4(R24), R0
-	ADD R4, R0, R16
-	CMP $0, R0
-	CSEL LT, R5, R16, R16
-	MOVWU.P 4(R20), R17
-	SUBS $16, R17, R17
-	BLT tail
-chunk:
-	VLD1.P 16(R25), [V0.B16]
-	VLD1.P 16(R26), [V1.B16]
-	VLD1.P 16(R15), [V2.B16]
-	VLD1.P 16(R16), [V3.B16]
-	VLD1.P 64(R7), [V4.B16, V5.B16, V6.B16, V7.B16]
-	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
-	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
-	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
-	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
-	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
-	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
-	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
-	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
-	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
-	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
-	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
-	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
-	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
-	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
-	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
-	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
-	VLD1.P 64(R7), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
-	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
-	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
-	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
-	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
-	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
-	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
-	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
-	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
-	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
-	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
-	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
-	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
-	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
-	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
-	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
-	VLD1.P 64(R7), [V4.B16, V5.B16, V6.B16, V7.B16]
-	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
-	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
-	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
-	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
-	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
-	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
-	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
-	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
-	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
-	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
-	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
-	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
-	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
-	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
-	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
-	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
-	VLD1.P 64(R7), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
-	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
-	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
-	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
-	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
-	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
-	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
-	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
-	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
-	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
-	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
-	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
-	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
-	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
-	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
-	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
-	SUBS $16, R17, R17
-	BGE chunk
-tail:
-	ANDS $15, R17, R17
-	BEQ nexttap
-	TBZ $3, R17, tail4
-	VLD1.P 8(R25), V0.D[0]
-	VLD1.P 8(R26), V1.D[0]
-	VLD1.P 8(R15), V2.D[0]
-	VLD1.P 8(R16), V3.D[0]
-tail4:
-	TBZ $2, R17, tail2
-	VLD1.P 4(R25), V0.S[2]
-	VLD1.P 4(R26), V1.S[2]
-	VLD1.P 4(R15), V2.S[2]
-	VLD1.P 4(R16), V3.S[2]
-tail2:
-	TBZ $1, R17, tail1
-	VLD1.P 2(R25), V0.H[6]
-	VLD1.P 2(R26), V1.H[6]
-	VLD1.P 2(R15), V2.H[6]
-	VLD1.P 2(R16), V3.H[6]
-tail1:
-	TBZ $0, R17, tailmac
-	VLD1 (R25), V0.B[14]
-	VLD1 (R26), V1.B[14]
-	VLD1 (R15), V2.B[14]
-	VLD1 (R16), V3.B[14]
-tailmac:
-	VLD1.P 64(R7), [V4.B16, V5.B16, V6.B16, V7.B16]
-	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
-	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
-	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
-	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
-	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
-	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
-	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
-	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
-	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
-	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
-	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
-	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
-	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
-	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
-	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
-	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
-	VLD1.P 64(R7), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
-	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
-	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
-	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
-	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
-	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
-	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
-	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
-	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
-	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
-	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
-	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
-	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
-	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
-	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
-	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
-	VLD1.P 64(R7), [V4.B16, V5.B16, V6.B16, V7.B16]
-	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
-	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
-	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
-	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
-	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
-	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
-	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
-	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
-	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
-	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
-	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
-	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
-	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
-	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
-	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
-	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
-	VLD1.P 64(R7), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
-	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
-	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
-	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
-	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
-	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
-	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
-	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
-	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
-	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
-	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
-	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
-	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
-	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
-	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
-	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
-nexttap:
-	SUBS $1, R19, R19
-	BNE tap
+	GEMM_ZERO_ACC
+	GEMM_TAPS
 	VLD1.P 64(R7), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VLD1.P 64(R7), [V8.S4, V9.S4, V10.S4, V11.S4]
-	MOVD clamp+80(FP), R0
-	MOVW 0(R0), R19
-	MOVW 4(R0), R20
-	MOVW 8(R0), R21
-	VDUP R19, V12.S4
-	VDUP R20, V13.B16
-	VDUP R21, V14.B16
-	WORD $0x4ea48610 // add v16.4s, v16.4s, v4.4s
-	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
-	WORD $0x6e28de10 // fmul v16.4s, v16.4s, v8.4s
-	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
-	WORD $0x4eac0e10 // sqadd v16.4s, v16.4s, v12.4s
-	WORD $0x4ea58631 // add v17.4s, v17.4s, v5.4s
-	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
-	WORD $0x6e29de31 // fmul v17.4s, v17.4s, v9.4s
-	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
-	WORD $0x4eac0e31 // sqadd v17.4s, v17.4s, v12.4s
-	WORD $0x4ea68652 // add v18.4s, v18.4s, v6.4s
-	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
-	WORD $0x6e2ade52 // fmul v18.4s, v18.4s, v10.4s
-	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
-	WORD $0x4eac0e52 // sqadd v18.4s, v18.4s, v12.4s
-	WORD $0x4ea78673 // add v19.4s, v19.4s, v7.4s
-	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
-	WORD $0x6e2bde73 // fmul v19.4s, v19.4s, v11.4s
-	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
-	WORD $0x4eac0e73 // sqadd v19.4s, v19.4s, v12.4s
-	WORD $0x4ea48694 // add v20.4s, v20.4s, v4.4s
-	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
-	WORD $0x6e28de94 // fmul v20.4s, v20.4s, v8.4s
-	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
-	WORD $0x4eac0e94 // sqadd v20.4s, v20.4s, v12.4s
-	WORD $0x4ea586b5 // add v21.4s, v21.4s, v5.4s
-	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
-	WORD $0x6e29deb5 // fmul v21.4s, v21.4s, v9.4s
-	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
-	WORD $0x4eac0eb5 // sqadd v21.4s, v21.4s, v12.4s
-	WORD $0x4ea686d6 // add v22.4s, v22.4s, v6.4s
-	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
-	WORD $0x6e2aded6 // fmul v22.4s, v22.4s, v10.4s
-	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
-	WORD $0x4eac0ed6 // sqadd v22.4s, v22.4s, v12.4s
-	WORD $0x4ea786f7 // add v23.4s, v23.4s, v7.4s
-	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
-	WORD $0x6e2bdef7 // fmul v23.4s, v23.4s, v11.4s
-	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
-	WORD $0x4eac0ef7 // sqadd v23.4s, v23.4s, v12.4s
-	WORD $0x4ea48718 // add v24.4s, v24.4s, v4.4s
-	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
-	WORD $0x6e28df18 // fmul v24.4s, v24.4s, v8.4s
-	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
-	WORD $0x4eac0f18 // sqadd v24.4s, v24.4s, v12.4s
-	WORD $0x4ea58739 // add v25.4s, v25.4s, v5.4s
-	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
-	WORD $0x6e29df39 // fmul v25.4s, v25.4s, v9.4s
-	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
-	WORD $0x4eac0f39 // sqadd v25.4s, v25.4s, v12.4s
-	WORD $0x4ea6875a // add v26.4s, v26.4s, v6.4s
-	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
-	WORD $0x6e2adf5a // fmul v26.4s, v26.4s, v10.4s
-	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
-	WORD $0x4eac0f5a // sqadd v26.4s, v26.4s, v12.4s
-	WORD $0x4ea7877b // add v27.4s, v27.4s, v7.4s
-	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
-	WORD $0x6e2bdf7b // fmul v27.4s, v27.4s, v11.4s
-	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
-	WORD $0x4eac0f7b // sqadd v27.4s, v27.4s, v12.4s
-	WORD $0x4ea4879c // add v28.4s, v28.4s, v4.4s
-	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
-	WORD $0x6e28df9c // fmul v28.4s, v28.4s, v8.4s
-	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
-	WORD $0x4eac0f9c // sqadd v28.4s, v28.4s, v12.4s
-	WORD $0x4ea587bd // add v29.4s, v29.4s, v5.4s
-	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
-	WORD $0x6e29dfbd // fmul v29.4s, v29.4s, v9.4s
-	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
-	WORD $0x4eac0fbd // sqadd v29.4s, v29.4s, v12.4s
-	WORD $0x4ea687de // add v30.4s, v30.4s, v6.4s
-	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
-	WORD $0x6e2adfde // fmul v30.4s, v30.4s, v10.4s
-	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
-	WORD $0x4eac0fde // sqadd v30.4s, v30.4s, v12.4s
-	WORD $0x4ea787ff // add v31.4s, v31.4s, v7.4s
-	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
-	WORD $0x6e2bdfff // fmul v31.4s, v31.4s, v11.4s
-	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
-	WORD $0x4eac0fff // sqadd v31.4s, v31.4s, v12.4s
-	// Narrow each row to 16 bytes in acc(r, 0).
-	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
-	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
-	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
-	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
-	WORD $0x0e214810 // sqxtn v16.8b, v0.8h
-	WORD $0x4e214830 // sqxtn2 v16.16b, v1.8h
-	WORD $0x4e2d6610 // smax v16.16b, v16.16b, v13.16b
-	WORD $0x4e2e6e10 // smin v16.16b, v16.16b, v14.16b
-	WORD $0x0e614a80 // sqxtn v0.4h, v20.4s
-	WORD $0x4e614aa0 // sqxtn2 v0.8h, v21.4s
-	WORD $0x0e614ac1 // sqxtn v1.4h, v22.4s
-	WORD $0x4e614ae1 // sqxtn2 v1.8h, v23.4s
-	WORD $0x0e214814 // sqxtn v20.8b, v0.8h
-	WORD $0x4e214834 // sqxtn2 v20.16b, v1.8h
-	WORD $0x4e2d6694 // smax v20.16b, v20.16b, v13.16b
-	WORD $0x4e2e6e94 // smin v20.16b, v20.16b, v14.16b
-	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
-	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
-	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
-	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
-	WORD $0x0e214818 // sqxtn v24.8b, v0.8h
-	WORD $0x4e214838 // sqxtn2 v24.16b, v1.8h
-	WORD $0x4e2d6718 // smax v24.16b, v24.16b, v13.16b
-	WORD $0x4e2e6f18 // smin v24.16b, v24.16b, v14.16b
-	WORD $0x0e614b80 // sqxtn v0.4h, v28.4s
-	WORD $0x4e614ba0 // sqxtn2 v0.8h, v29.4s
-	WORD $0x0e614bc1 // sqxtn v1.4h, v30.4s
-	WORD $0x4e614be1 // sqxtn2 v1.8h, v31.4s
-	WORD $0x0e21481c // sqxtn v28.8b, v0.8h
-	WORD $0x4e21483c // sqxtn2 v28.16b, v1.8h
-	WORD $0x4e2d679c // smax v28.16b, v28.16b, v13.16b
-	WORD $0x4e2e6f9c // smin v28.16b, v28.16b, v14.16b
+	GEMM_CLAMP(V12, V13, V14)
+	REQUANT_ROW(16)
+	REQUANT_ROW(20)
+	REQUANT_ROW(24)
+	REQUANT_ROW(28)
+	NARROW_ROW(16)
+	NARROW_ROW(20)
+	NARROW_ROW(24)
+	NARROW_ROW(28)
 	CMP $16, R1
 	BLT partial
-	VST1 [V28.B16], (R11)
-	VST1 [V24.B16], (R10)
-	VST1 [V20.B16], (R9)
-	VST1 [V16.B16], (R8)
-	ADD $16, R8, R8
-	ADD $16, R9, R9
-	ADD $16, R10, R10
-	ADD $16, R11, R11
-	SUBS $16, R1, R1
-	BNE tile
-	B next
+	STORE16
+	GEMM_NEXT_TILE(16)
 partial:
 	// Fewer than 16 columns left: store 8, 4, 2, 1 bytes per row,
 	// rotating the stored bytes out after each piece.
-	TBZ $3, R1, partial4
-	VST1.P V28.D[0], 8(R11)
-	VST1.P V24.D[0], 8(R10)
-	VST1.P V20.D[0], 8(R9)
-	VST1.P V16.D[0], 8(R8)
-	WORD $0x6e104210 // ext v16.16b, v16.16b, v16.16b, #8
-	WORD $0x6e144294 // ext v20.16b, v20.16b, v20.16b, #8
-	WORD $0x6e184318 // ext v24.16b, v24.16b, v24.16b, #8
-	WORD $0x6e1c439c // ext v28.16b, v28.16b, v28.16b, #8
+	STORE_PIECE(3, D[0], 8, partial4)
 partial4:
-	TBZ $2, R1, partial2
-	VST1.P V28.S[0], 4(R11)
-	VST1.P V24.S[0], 4(R10)
-	VST1.P V20.S[0], 4(R9)
-	VST1.P V16.S[0], 4(R8)
-	WORD $0x6e102210 // ext v16.16b, v16.16b, v16.16b, #4
-	WORD $0x6e142294 // ext v20.16b, v20.16b, v20.16b, #4
-	WORD $0x6e182318 // ext v24.16b, v24.16b, v24.16b, #4
-	WORD $0x6e1c239c // ext v28.16b, v28.16b, v28.16b, #4
+	STORE_PIECE(2, S[0], 4, partial2)
 partial2:
-	TBZ $1, R1, partial1
-	VST1.P V28.H[0], 2(R11)
-	VST1.P V24.H[0], 2(R10)
-	VST1.P V20.H[0], 2(R9)
-	VST1.P V16.H[0], 2(R8)
-	WORD $0x6e101210 // ext v16.16b, v16.16b, v16.16b, #2
-	WORD $0x6e141294 // ext v20.16b, v20.16b, v20.16b, #2
-	WORD $0x6e181318 // ext v24.16b, v24.16b, v24.16b, #2
-	WORD $0x6e1c139c // ext v28.16b, v28.16b, v28.16b, #2
+	STORE_PIECE(1, H[0], 2, partial1)
 partial1:
 	TBZ $0, R1, next
 	VST1 V28.B[0], (R11)
 	VST1 V24.B[0], (R10)
 	VST1 V20.B[0], (R9)
 	VST1 V16.B[0], (R8)
-next:
-	MOVD mc+0(FP), R0
-	SUBS $4, R0, R0
-	BLE done
-	MOVD R0, mc+0(FP)
-	LSL $2, R3, R16
-	ADD R16<<2, R6, R6
-	MOVD dst+64(FP), R8
-	MOVD dstStride+72(FP), R17
-	ADD R17<<2, R8, R8
-	MOVD R8, dst+64(FP)
-	B block
-done:
-	RET
+	GEMM_NEXT(2)

@@ -2,12 +2,14 @@
 
 package arm64
 
+import "neonet.dev/neonet/kernels/q8"
+
 // maxpool_s8_c16_neon is the Go twin of the assembly kernel.
 func maxpool_s8_c16_neon(dst, src []int8, channels, winH, winW, rowStride int) {
-	maxpoolWindowGo(dst, src, channels, winH, winW, rowStride)
+	q8.MaxPoolWindowGo(dst, src, channels, winH, winW, rowStride)
 }
 
 // avgpool_s8_c16_fp32_neon is the Go twin of the assembly kernel.
 func avgpool_s8_c16_fp32_neon(dst, src []int8, channels, winH, winW, rowStride int, corr int32, mult float32, zero, lo, hi int32) {
-	avgpoolWindowGo(dst, src, channels, winH, winW, rowStride, corr, mult, zero, lo, hi)
+	q8.AvgPoolWindowGo(dst, src, channels, winH, winW, rowStride, corr, mult, zero, lo, hi)
 }

@@ -1,0 +1,66 @@
+package smoke_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"neonet.dev/neonet/firmware"
+	"neonet.dev/neonet/firmware/smoke"
+	"neonet.dev/neonet/internal/testmodel"
+)
+
+// The checks run in order on the daemon's configuration (here with the
+// synthetic camera, no serial port and simulated pins); each is reported
+// as it completes.
+func TestRunChecksInOrder(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "neonet.toml")
+	err := os.WriteFile(cfg, []byte(fmt.Sprintf(`model = %q
+camera = "synthetic:64x48"
+heartbeat_pin = "GPIO27"
+
+[serial]
+port = ""
+
+[[rule]]
+labels = ["cat"]
+pin = "GPIO17"
+`, testmodel.File(t))), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pins strings.Builder
+	var reported []string
+	checks, err := smoke.Run(firmware.Options{Config: cfg, SimPins: true}, smoke.Options{Frames: 3, Blink: time.Millisecond, Stdout: &pins},
+		func(c smoke.Check) { reported = append(reported, c.Name) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(reported, " "); got != "model camera pins serial temperature" || len(checks) != 5 {
+		t.Fatalf("reported %q, %d checks", got, len(checks))
+	}
+	for _, c := range checks[:4] {
+		if c.Err != nil {
+			t.Errorf("%s: %v", c.Name, c.Err)
+		}
+	}
+	if info := checks[1].Info; !strings.Contains(info, "3 frames of 64x48") {
+		t.Errorf("camera: %q", info)
+	}
+	if got := pins.String(); got != "pin GPIO27 -> high\npin GPIO27 -> low\npin GPIO17 -> high\npin GPIO17 -> low\n" {
+		t.Errorf("pin transitions %q: want each pin blinked once, in order", got)
+	}
+	if !strings.Contains(checks[3].Info, "disabled") {
+		t.Errorf("serial: %q", checks[3].Info)
+	}
+
+	// A configuration that does not load is the one check.
+	checks, err = smoke.Run(firmware.Options{Config: filepath.Join(t.TempDir(), "none.toml")}, smoke.Options{Frames: 1, Blink: time.Millisecond},
+		func(smoke.Check) {})
+	if err == nil || len(checks) != 1 || checks[0].Name != "model" || checks[0].Err == nil {
+		t.Errorf("missing configuration: %v, %+v", err, checks)
+	}
+}

@@ -1,0 +1,28 @@
+// Package web is the daemon's web page and HTTP API ([http] in the
+// configuration), a firmware.Output:
+//
+//   - / is one page, with no external assets, usable on a phone: the
+//     live camera, the top-5 classes with their scores, every rule with
+//     its state and pin, the frame rate and inference time, the faults
+//     and the last records. It updates itself from a Server-Sent Events
+//     stream.
+//   - /stream.mjpg is the live camera as MJPEG: the frames the model saw,
+//     at most stream_fps a second; /snapshot.jpg is one of them.
+//   - /api/status is the state as JSON (model, labels, fps, infer_ms,
+//     top-5, rules with state and pin, pins, faults, records); asked for
+//     as text/event-stream it sends a new one whenever the state changes,
+//     at most four a second. /api/events streams the records (detect,
+//     release, fault, recovered, reload) as they happen.
+//   - /metrics is the Prometheus exposition of package metrics.
+//
+// Nothing on the server changes pins or configuration. With a token_file
+// every request needs "Authorization: Bearer TOKEN" or ?token=TOKEN (the
+// page passes its own on); without one, a server reachable from the
+// network is announced with a warning at startup.
+//
+// On the loop's side the server only updates a live.State and, while
+// someone watches the camera, copies a frame's pixels at most stream_fps
+// times a second into one of two buffers; a goroutine of its own encodes
+// the JPEG. With nobody watching, a frame costs no allocation. Open is the
+// firmware.OutputOpener for [http].
+package web

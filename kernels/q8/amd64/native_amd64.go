@@ -1,5 +1,0 @@
-//go:build amd64 && !purego
-
-package amd64
-
-const native = true

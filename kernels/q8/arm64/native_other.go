@@ -1,5 +1,0 @@
-//go:build !arm64 || purego
-
-package arm64
-
-const native = false
