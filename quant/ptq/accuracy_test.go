@@ -283,3 +283,49 @@ func TestEfficientNetInt8Fidelity(t *testing.T) {
 		})
 	}
 }
+
+// The goal for EfficientNet-B0 int8 on photos not used for calibration:
+// top-1 at most effnetTop1Loss points below fp32, agreement with fp32's
+// top-1 on at least effnetAgreement percent of the photos.
+const (
+	effnetTop1Loss  = 1.0
+	effnetAgreement = 95.0
+)
+
+// EfficientNet-B0 with real ImageNet weights (TF Hub's, batch norm folded),
+// quantized as `neonet quantize` does by default on 100 imagenet-dev
+// photos, on the 200 photos not used for calibration.
+func TestEfficientNetB0Int8Accuracy(t *testing.T) {
+	data := testenv.SharedData(t)
+	m, _ := models.Lookup("efficientnet_b0")
+	g, err := m.Load(filepath.Join(data, "weights", "efficientnet_b0_tfhub.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(data, "images", "imagenet-dev")
+	calibPaths, err := CalibrationImages(dir, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, _ := models.DefaultLabels("imagenet")
+	all, err := classify.ScanDataset(dir, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []classify.Sample
+	for _, s := range all {
+		if !slices.Contains(calibPaths, s.Path) {
+			held = append(held, s)
+		}
+	}
+	_, f := measure(t, g, m.Preprocess, calibPaths, held, calib.MSE)
+	t.Logf("efficientnet_b0 on %d held-out imagenet-dev photos: fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%% (%.1f%% with the error shuffled), logit cosine mean %.4f min %.4f",
+		f.images, pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
+	logWorstLayers(t, f.layers, 6)
+	if d := pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images); d > effnetTop1Loss {
+		t.Errorf("int8 top-1 is %.2f points below fp32, want at most %.1f", d, effnetTop1Loss)
+	}
+	if a := pct(f.agree, f.images); a < effnetAgreement {
+		t.Errorf("int8 agrees with fp32 on %.1f%% of photos, want >= %.0f%%", a, effnetAgreement)
+	}
+}

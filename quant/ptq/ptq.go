@@ -25,12 +25,10 @@ type Calibrator struct {
 	layers    []*engine.Layer
 	prog      *engine.Program
 	observers map[graph.Value]*calib.Observer
-	weighted  map[graph.Value]*calib.Observer // by channel gains, where known
 	gains     *gains
 	sums      map[graph.Value][]float64 // per-channel sums, for channel means
 	pixels    map[graph.Value]int64
 	images    int
-	inputs    [][]float32 // the calibration images, for refitting
 	// BiasCorrection removes, from every convolution and
 	// linear layer's bias, the mean error that rounding its weights adds:
 	// sum over inputs of (dequantized w - w) * mean input channel value.
@@ -38,7 +36,6 @@ type Calibrator struct {
 	// average out, and without the correction they shift every output of
 	// the channel the same way, image after image (Nagel et al. 2019).
 	BiasCorrection bool
-	opts           Options
 }
 
 // NewCalibrator compiles g for calibration.
@@ -54,15 +51,15 @@ func NewCalibrator(g *graph.Graph) (*Calibrator, error) {
 		c.observers[l.Output] = calib.NewObserver()
 	}
 	c.gains = newGains(c.layers, func(v graph.Value) tensor.Shape { return prog.Value(v).Shape }, prog.Value)
-	c.weighted = map[graph.Value]*calib.Observer{}
-	for v := range c.observers {
-		c.weighted[v] = calib.NewObserver()
-	}
 	return c, nil
 }
 
 // Observe runs the float model on one preprocessed image (NHWC) and
-// records the range of every activation.
+// records the range of every activation. Each channel's values count in
+// the histogram the range is chosen from by how much their error matters
+// at the next layer that mixes channels (see gains), so that the MSE, KL
+// and percentile ranges minimise the error the block's output sees rather
+// than the tensor's own.
 func (c *Calibrator) Observe(image []float32) error {
 	if _, err := c.prog.RunInput(image); err != nil {
 		return err
@@ -70,11 +67,10 @@ func (c *Calibrator) Observe(image []float32) error {
 	c.gains.update()
 	for v, o := range c.observers {
 		t := c.prog.Value(v)
-		o.Observe(t.Data)
 		if w := c.gains.observed(v); w != nil {
-			c.weighted[v].ObserveWeighted(t.Data, w)
+			o.ObserveWeighted(t.Data, w)
 		} else {
-			c.weighted[v].Observe(t.Data)
+			o.Observe(t.Data)
 		}
 		sum := c.sums[v]
 		if sum == nil {
@@ -89,14 +85,13 @@ func (c *Calibrator) Observe(image []float32) error {
 		c.pixels[v] += int64(len(t.Data) / t.Shape.C)
 	}
 	c.images++
-	c.inputs = append(c.inputs, append([]float32(nil), image...))
 	return nil
 }
 
 // channelMean is the mean of each channel of value v over the calibration
 // images, or nil when bias correction is off.
 func (c *Calibrator) channelMean(v graph.Value) []float64 {
-	if !c.opts.BiasCorrection {
+	if !c.BiasCorrection {
 		return nil
 	}
 	mean := make([]float64, len(c.sums[v]))
@@ -125,24 +120,12 @@ var sigmoidParams = quant.Params{Scale: 1.0 / 256, Zero: quant.QMin}
 // Quantize converts the calibrated model to int8, choosing every
 // activation range with method.
 func (c *Calibrator) Quantize(meta Meta, method calib.Method) (*qnet.Model, error) {
-	return c.QuantizeWith(meta, method, Options{BiasCorrection: c.BiasCorrection})
-}
-
-// QuantizeWith converts the calibrated model to int8 with options.
-func (c *Calibrator) QuantizeWith(meta Meta, method calib.Method, opts Options) (*qnet.Model, error) {
-	c.opts = opts
 	if c.images == 0 {
 		return nil, fmt.Errorf("ptq: %s: no calibration images observed", c.g.Name)
 	}
-	params := c.chooseParams(method)
-	weights := c.roundWeights(params)
-	if opts.Refit != "" {
-		if err := c.refit(params, weights); err != nil {
-			return nil, err
-		}
-	}
 	b := &builder{c: c, model: &qnet.Model{Name: meta.Name, Labels: meta.Labels, Preprocess: meta.Preprocess,
-		Calibration: meta.Calibration}, tensor: map[graph.Value]int{}, weights: weights}
+		Calibration: meta.Calibration}, tensor: map[graph.Value]int{}}
+	params := c.chooseParams(method)
 	b.model.Input = b.addTensor("input", c.g.Input, params[c.g.Input])
 	for _, l := range c.layers {
 		if err := b.convert(l, params); err != nil {
@@ -154,48 +137,6 @@ func (c *Calibrator) QuantizeWith(meta Meta, method calib.Method, opts Options) 
 		return nil, fmt.Errorf("ptq: %w", err)
 	}
 	return b.model, nil
-}
-
-// qweights are a convolution's or linear layer's int8 weights, grouped by
-// output channel (OIHW or [Out][In]), their per-output-channel scales, and
-// the float bias.
-type qweights struct {
-	q      []int8
-	scales []float32
-	bias   []float32
-}
-
-// dequantized returns the real values of the weights.
-func (q *qweights) dequantized() []float32 {
-	per := len(q.q) / len(q.scales)
-	w := make([]float32, len(q.q))
-	for i, v := range q.q {
-		w[i] = float32(v) * q.scales[i/per]
-	}
-	return w
-}
-
-// roundWeights quantizes every convolution's and linear layer's weights
-// to the nearest int8 of their per-channel scale (with bias correction if
-// asked for).
-func (c *Calibrator) roundWeights(params map[graph.Value]quant.Params) map[*engine.Layer]*qweights {
-	weights := map[*engine.Layer]*qweights{}
-	for _, l := range c.layers {
-		var taps int
-		switch g := l.Node.Op.(type) {
-		case *graph.Conv2D:
-			taps = g.Geometry.KH * g.Geometry.KW
-		case *graph.Linear:
-			taps = 1
-		default:
-			continue
-		}
-		scales := quant.WeightScales(l.Weight, len(l.Bias))
-		wq := quantizeWeights(l.Weight, scales)
-		bias := correctBias(l.Bias, l.Weight, wq, scales, taps, c.channelMean(l.Inputs[0]))
-		weights[l] = &qweights{q: wq, scales: scales, bias: bias}
-	}
-	return weights
 }
 
 // isDataMovement reports whether a layer only moves values, so its output
@@ -237,11 +178,7 @@ func (c *Calibrator) chooseParams(method calib.Method) map[graph.Value]quant.Par
 				f, _ = activationFunc(r.Act)
 			}
 		}
-		o := c.observers[v]
-		if w := c.weighted[v]; w != nil && c.opts.Weighted {
-			o = w
-		}
-		lo, hi := o.RangeThrough(method, f)
+		lo, hi := c.observers[v].RangeThrough(method, f)
 		return quant.ChooseParams(lo, hi)
 	}
 	params[c.g.Input] = calibrated(c.g.Input)
@@ -252,9 +189,6 @@ func (c *Calibrator) chooseParams(method calib.Method) map[graph.Value]quant.Par
 			params[l.Output] = params[l.Inputs[0]]
 		case l.Kind == "sigmoid":
 			params[l.Output] = sigmoidParams
-		case c.opts.LogitsMinMax && l.Output == c.g.Output:
-			lo, hi := c.observers[l.Output].Range(calib.MinMax)
-			params[l.Output] = quant.ChooseParams(lo, hi)
 		default:
 			params[l.Output] = calibrated(l.Output)
 		}
@@ -274,10 +208,9 @@ func (c *Calibrator) chooseParams(method calib.Method) map[graph.Value]quant.Par
 
 // builder assembles the int8 model.
 type builder struct {
-	c       *Calibrator
-	model   *qnet.Model
-	tensor  map[graph.Value]int // float value -> int8 tensor
-	weights map[*engine.Layer]*qweights
+	c      *Calibrator
+	model  *qnet.Model
+	tensor map[graph.Value]int // float value -> int8 tensor
 }
 
 func (b *builder) addTensor(name string, v graph.Value, p quant.Params) int {
@@ -301,9 +234,7 @@ func (b *builder) convert(l *engine.Layer, params map[graph.Value]quant.Params) 
 		if !clampOnly {
 			return fmt.Errorf("activation %s must be a separate layer", l.Act)
 		}
-		q := b.weights[l]
-		op = &qnet.Conv{Geometry: g.Geometry, Out: g.Out, Weights: packConv(q.q, g.Out, b.c.prog.Value(l.Inputs[0]).Shape.C/g.Geometry.Groups, g.Geometry.KH, g.Geometry.KW),
-			WeightScales: q.scales, Bias: quantizeBias(q.bias, q.q, q.scales, inP), Act: l.Act}
+		op = convOp(l.Weight, l.Bias, g.Geometry, g.Out, b.c.prog.Value(l.Inputs[0]).Shape.C, inP, l.Act, b.c.channelMean(l.Inputs[0]))
 	case *graph.BatchNorm: // an unfoldable batch norm: a depthwise 1x1 convolution
 		c := len(l.Scale)
 		geo := nn.ConvGeometry{KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: c}
@@ -312,8 +243,7 @@ func (b *builder) convert(l *engine.Layer, params map[graph.Value]quant.Params) 
 		if !clampOnly {
 			return fmt.Errorf("activation %s must be a separate layer", l.Act)
 		}
-		q := b.weights[l]
-		op = &qnet.Linear{Out: g.Out, Weights: q.q, WeightScales: q.scales, Bias: quantizeBias(q.bias, q.q, q.scales, inP), Act: l.Act}
+		op = QuantizeLinear(l.Weight, l.Bias, g.Out, inP, l.Act, b.c.channelMean(l.Inputs[0]))
 	case *graph.Activation:
 		f, err := activationFunc(l.Act)
 		if err != nil {
