@@ -15,9 +15,9 @@ import (
 // channel c reaches such a layer through the squared norm of the weights
 // that read c, and on its way there through every channel-wise layer:
 // a depthwise convolution multiplies it by the squared norm of channel c's
-// filter, an element-wise function by the mean of its squared slope at
-// this image's values of c, a squeeze-and-excitation multiply by the
-// square of c's gate, a global average pool divides it by the pixel count
+// filter (an unfolded batch norm by the square of c's scale), an
+// element-wise function by the mean of its squared slope at this image's
+// values of c, a squeeze-and-excitation multiply by the square of c's gate, a global average pool divides it by the pixel count
 // (as independent rounding errors average out), and residual adds,
 // pooling, shifts and concatenations pass it on. A value no mixing layer
 // reads (the logits) has no gains and is ranged unweighted.
@@ -100,16 +100,16 @@ func (k *gains) compute(v graph.Value) {
 	one := func(int) float64 { return 1 }
 	for _, r := range k.readers[v] {
 		out := k.g[r.Output]
-		switch op := r.Node.Op.(type) {
-		case *graph.Conv2D:
-			if channelWise(r, c) {
+		switch r.Node.Op.(type) {
+		case *graph.Conv2D, *graph.BatchNorm:
+			if _, bn := r.Node.Op.(*graph.BatchNorm); bn || channelWise(r, c) {
 				if out != nil {
 					add(k.static[r], func(i int) float64 { return out[i] })
 				}
 				continue
 			}
 			add(k.static[r], one)
-		case *graph.Linear, *graph.BatchNorm:
+		case *graph.Linear:
 			add(k.static[r], one)
 		case *graph.Activation:
 			if out != nil {
@@ -148,7 +148,6 @@ func (k *gains) compute(v graph.Value) {
 				folded[i/(in.H*in.W)] += x
 			}
 			add(folded, one)
-			_ = op
 		}
 	}
 	if !any {
