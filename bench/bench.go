@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/classify"
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/kernels/dispatch"
@@ -49,9 +50,10 @@ type Options struct {
 
 	// Camera, if set, makes each int8 run classify the newest frame of
 	// this camera SPEC and reports camera-to-logits latency; files and
-	// folders play at CameraFPS (0: as fast as they decode), looping.
-	Camera    string
-	CameraFPS float64
+	// folders play at CameraOptions.FPS (0: as fast as they decode),
+	// looping.
+	Camera        string
+	CameraOptions camera.Options
 
 	// Log gets a line on what runs now; nil discards it.
 	Log io.Writer
@@ -210,7 +212,7 @@ func (o *Options) measure(m *opened, precision string, path dispatch.Path, threa
 	} else {
 		r, err = int8Runner(m.int8, path, threads)
 		if err == nil && o.Camera != "" {
-			err = r.withCamera(o.Camera, o.CameraFPS)
+			err = r.withCamera(o.Camera, o.CameraOptions)
 		}
 	}
 	if err != nil {
@@ -277,13 +279,8 @@ func shapeString(n, h, w, c int) string { return fmt.Sprintf("%dx%dx%dx%d", n, h
 // synthetic inputs. The model's Calibration says which.
 func Quantize(zoo models.Model, g *graph.Graph, opt Options) (*qnet.Model, error) {
 	if opt.CalibDir != "" {
-		paths, err := ptq.CalibrationImages(opt.CalibDir, opt.CalibImages)
-		if err != nil {
-			return nil, err
-		}
-		opt.logf("calibrating %s on %d images from %s\n", zoo.Name, len(paths), opt.CalibDir)
 		return ptq.QuantizeImages(g, ptq.Meta{Name: zoo.Name, Preprocess: zoo.Preprocess}, ptq.Calibration{Dir: opt.CalibDir,
-			Paths: paths, Method: opt.Method, BiasCorrection: opt.BiasCorrection, Progress: opt.progress("images")})
+			Limit: opt.CalibImages, Method: opt.Method, BiasCorrection: opt.BiasCorrection, Progress: opt.progress("images"), Log: opt.Log})
 	}
 	opt.logf("calibrating %s on %d synthetic inputs (timing only: no --calib)\n", zoo.Name, syntheticCalibInputs)
 	c, err := ptq.NewCalibrator(g)

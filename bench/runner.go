@@ -74,11 +74,12 @@ func int8Runner(qm *qnet.Model, path dispatch.Path, threads int) (*runner, error
 // runs the model, and reports the time from the frame's capture to the
 // logits (what a detection waits for on a board). The camera loops over
 // files and folders so that the runs never run out of frames.
-func (r *runner) withCamera(spec string, fps float64) error {
+func (r *runner) withCamera(spec string, opt camera.Options) error {
 	if r.program == nil {
 		return fmt.Errorf("--camera needs an int8 model")
 	}
-	cam, err := pipeline.OpenCamera(spec, pipeline.CameraOptions{Options: camera.Options{FPS: fps, Loop: true}, StaleAfter: 2 * time.Second})
+	opt.Loop = true
+	cam, err := pipeline.OpenCamera(spec, pipeline.CameraOptions{Options: opt, StaleAfter: 2 * time.Second})
 	if err != nil {
 		return err
 	}

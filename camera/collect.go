@@ -22,12 +22,16 @@ type CollectOptions struct {
 	// frames' timestamps; frames in between are read and dropped, so a
 	// saved frame is always a fresh one. 0 saves every frame.
 	Every time.Duration
-	// Quality is the JPEG quality, 1 to 100 (0: 95).
+	// Quality is the JPEG quality, 1 to 100 (0: CollectQuality).
 	Quality int
 	// Saved, if not nil, is called after each frame is saved with its
 	// file and the count so far.
 	Saved func(path string, saved, total int)
 }
+
+// CollectQuality is the JPEG quality photos are saved with by default:
+// high enough that training sees what the model sees.
+const CollectQuality = 95
 
 // collectDigits is the width of the numbers frames are saved under:
 // 000001.jpg, 000002.jpg, ...
@@ -45,7 +49,7 @@ func Collect(ctx context.Context, src Source, dir string, opt CollectOptions) ([
 	}
 	quality := opt.Quality
 	if quality == 0 {
-		quality = 95
+		quality = CollectQuality
 	}
 	if quality < 1 || quality > 100 {
 		return nil, fmt.Errorf("collect: JPEG quality %d: want 1 to 100", quality)
@@ -89,6 +93,26 @@ func Collect(ctx context.Context, src Source, dir string, opt CollectOptions) ([
 		}
 	}
 	return saved, nil
+}
+
+// SaveFrame saves one frame as Collect saves each of its frames: a JPEG
+// of quality CollectQuality in dir (created if missing), numbered after
+// the highest number already there, under a name that was free (never
+// replacing a file). It returns the file's path.
+func SaveFrame(dir string, f *Frame) (string, error) {
+	img, err := f.rgba(nil)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("collect: %w", err)
+	}
+	next, err := nextNumber(dir)
+	if err != nil {
+		return "", err
+	}
+	path, _, err := saveJPEG(dir, next, img, CollectQuality)
+	return path, err
 }
 
 // nextNumber is one more than the highest number a file in dir is named

@@ -114,3 +114,43 @@ func TestCollectEndsWithItsSource(t *testing.T) {
 		}
 	}
 }
+
+// SaveFrame numbers a frame as Collect does, after the folder's highest
+// number, creating the folder, and refuses a frame that does not hold its
+// size.
+func TestSaveFrameNumbersAfterTheFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "open")
+	var f Frame
+	f.setSize(16, 12)
+	SyntheticPattern(&f, 3)
+	var names []string
+	for range 2 {
+		path, err := SaveFrame(dir, &f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, filepath.Base(path))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "000041.jpg"), []byte("kept"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path, err := SaveFrame(dir, &f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names = append(names, filepath.Base(path))
+	if want := []string{"000001.jpg", "000002.jpg", "000042.jpg"}; !slices.Equal(names, want) {
+		t.Errorf("saved %v, want %v", names, want)
+	}
+	img, err := preprocess.Decode(path)
+	if err != nil || img.Bounds().Dx() != 16 || img.Bounds().Dy() != 12 {
+		t.Errorf("%s: %v, %v", path, img, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "000041.jpg")); string(b) != "kept" {
+		t.Error("an existing photo was overwritten")
+	}
+	bad := Frame{Width: 16, Height: 12, Stride: 48, Pix: make([]byte, 100)}
+	if _, err := SaveFrame(dir, &bad); err == nil {
+		t.Error("a frame larger than its buffer was saved")
+	}
+}

@@ -54,7 +54,10 @@ func (s *Synthetic) Read(f *Frame) error {
 }
 
 // SyntheticPattern draws frame number seq of the pattern into f at f's
-// size: what Synthetic.Read delivers as frame seq.
+// size: what Synthetic.Read delivers as frame seq. Each pixel is its bar's
+// colour mixed with the row's gradient, half each, plus a brightness
+// level; the eight colours of a row are mixed once and copied in spans,
+// so that drawing costs a camera's frame rate little CPU time.
 func SyntheticPattern(f *Frame, seq uint64) {
 	barW := max(f.Width/8, 1)
 	shift := int(seq*4) % (8 * barW)
@@ -62,13 +65,23 @@ func SyntheticPattern(f *Frame, seq uint64) {
 	for y := range f.Height {
 		row := f.row(y)
 		grad := 255 * y / max(f.Height-1, 1)
-		for x := range f.Width {
-			bar := ((x + 8*barW - shift) / barW) % 8
-			c := barColors[bar]
+		var mixed [8][3]byte
+		for b, c := range barColors {
 			for ch := range 3 {
-				// Mix the bar with the gradient: half each, plus the level.
-				row[3*x+ch] = byte((int(c[ch])+grad)/2*3/4 + level)
+				mixed[b][ch] = byte((int(c[ch])+grad)/2*3/4 + level)
 			}
+		}
+		// Pixel x is in bar (x + 8*barW - shift) / barW, modulo 8: the
+		// row is spans of one colour, the first cut short by the shift.
+		pos := 8*barW - shift
+		bar, x := pos/barW%8, 0
+		for n := barW - pos%barW; x < f.Width; n = barW {
+			span := row[3*x : 3*min(x+n, f.Width)]
+			copy(span, mixed[bar][:])
+			for done := 3; done < len(span); done *= 2 {
+				copy(span[done:], span[:done])
+			}
+			x, bar = x+n, (bar+1)%8
 		}
 	}
 }

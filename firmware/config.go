@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/pins"
 )
 
@@ -26,8 +27,18 @@ const (
 
 // Config is the daemon's configuration file, with defaults filled in.
 type Config struct {
-	Model          string        // model file (neonet quantize output)
-	Camera         string        // camera spec, handed to the camera package as is
+	Model  string // model file (neonet quantize output)
+	Camera string // camera spec, handed to the camera package as is
+	// CameraFPS is the frame rate asked of the camera; files and folders
+	// play at it (0: as fast as they decode; a device's own rate).
+	CameraFPS float64
+	// CameraWidth and CameraHeight are the capture size asked of a
+	// device; 0 is the device's.
+	CameraWidth, CameraHeight int
+	// MaxFPS is the frame-rate budget: at most this many frames are
+	// classified a second, the camera's newest each time; 0 classifies
+	// every frame the camera delivers.
+	MaxFPS         float64
 	Threads        int           // inference threads; 0 means one per core
 	GPIO           string        // pin backend: "periph" (real pins) or "sim"
 	HeartbeatPin   string        // toggles on every classified frame; "" for none
@@ -73,6 +84,7 @@ type Rule struct {
 const (
 	defaultModel          = "/var/lib/neonet/model.neonet"
 	defaultCamera         = "/dev/video0"
+	defaultCameraFPS      = 30
 	defaultSerialPort     = "/dev/serial0"
 	defaultBaud           = 115200
 	defaultStatusInterval = 10 * time.Second
@@ -134,6 +146,8 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 func (c *Config) setGlobals(f *fileConfig) error {
 	c.Model = orDefault(f.Model, defaultModel)
 	c.Camera = orDefault(f.Camera, defaultCamera)
+	c.CameraFPS = orDefault(f.CameraFPS, defaultCameraFPS)
+	c.MaxFPS = orDefault(f.MaxFPS, 0)
 	c.Threads = orDefault(f.Threads, 0)
 	c.GPIO = orDefault(f.GPIO, "periph")
 	c.HeartbeatPin = orDefault(f.HeartbeatPin, "")
@@ -147,6 +161,10 @@ func (c *Config) setGlobals(f *fileConfig) error {
 	switch {
 	case c.Model == "":
 		return c.errorf("model", "want the path of a model file")
+	case !(c.CameraFPS >= 0 && c.CameraFPS <= maxRate):
+		return c.errorf("camera_fps", "got %v, want 0 (the camera's own rate) to %d frames a second", c.CameraFPS, maxRate)
+	case !(c.MaxFPS == 0 || c.MaxFPS >= minBudget && c.MaxFPS <= maxRate):
+		return c.errorf("max_fps", "got %v, want 0 (every frame) or %v to %d frames a second", c.MaxFPS, minBudget, maxRate)
 	case c.Threads < 0 || c.Threads > 64:
 		return c.errorf("threads", "got %d, want 0 (one per core) to 64", c.Threads)
 	case c.GPIO != "periph" && c.GPIO != "sim":
@@ -160,7 +178,35 @@ func (c *Config) setGlobals(f *fileConfig) error {
 	case !slices.Contains(standardBauds, c.Serial.Baud):
 		return c.errorf("serial.baud", "got %d, want one of %v", c.Serial.Baud, standardBauds)
 	}
+	if size := orDefault(f.CameraSize, ""); size != "" {
+		var err error
+		if c.CameraWidth, c.CameraHeight, err = camera.ParseSize(size); err != nil {
+			return c.errorf("camera_size", "got %q, want WIDTHxHEIGHT, e.g. \"640x480\", each side 1 to 16384", size)
+		}
+	}
 	return c.parseSerialFormat(orDefault(f.Serial.Format, "8N1"))
+}
+
+// The frame rates the file accepts: camera_fps up to maxRate, max_fps
+// from minBudget (a frame every 100 s) to maxRate.
+const (
+	maxRate   = 1000
+	minBudget = 0.01
+)
+
+// CameraOptions are what the configuration asks of the camera: its
+// frame rate and capture size.
+func (c *Config) CameraOptions() camera.Options {
+	return camera.Options{FPS: c.CameraFPS, Width: c.CameraWidth, Height: c.CameraHeight}
+}
+
+// FramePeriod is the shortest time between two classified frames under
+// max_fps, 0 without a budget.
+func (c *Config) FramePeriod() time.Duration {
+	if c.MaxFPS <= 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / c.MaxFPS)
 }
 
 // rule fills in and checks the n-th (1-based) [[rule]] table.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/pins"
 	"neonet.dev/neonet/internal/testenv"
 	"neonet.dev/neonet/models"
@@ -44,6 +45,9 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if cfg.GPIO != "periph" || cfg.StatusInterval != 10*time.Second || cfg.Camera != "/dev/video0" || cfg.Threads != 0 {
 		t.Errorf("defaults %+v", cfg)
+	}
+	if o := cfg.CameraOptions(); o != (camera.Options{FPS: 30}) || cfg.MaxFPS != 0 || cfg.FramePeriod() != 0 {
+		t.Errorf("camera %+v, max_fps %v: want 30 fps at the device's size, no budget", o, cfg.MaxFPS)
 	}
 	r := cfg.Rules[0]
 	if r.MinScore != 0.5 || r.Frames != 3 || r.Release != 5 || r.Mode != ModeOn || r.ActiveLow || r.Pulse != 200*time.Millisecond {
@@ -92,6 +96,14 @@ pin = "GPIO18"
 		{"status too often", "status_interval = \"10ms\"\n", `c.toml:1: status_interval: got 10ms`},
 		{"bad duration", "status_interval = \"soon\"\n", `c.toml:1:`},
 		{"too many threads", "threads = 1000\n", "c.toml:1: threads: got 1000, want 0 (one per core) to 64"},
+		{"negative budget", "\nmax_fps = -5\n", "c.toml:2: max_fps: got -5, want 0 (every frame) or 0.01 to 1000 frames a second"},
+		{"budget too low", "max_fps = 0.001\n", "c.toml:1: max_fps: got 0.001, want 0 (every frame) or 0.01"},
+		{"budget not a number", "max_fps = nan\n", "c.toml:1: max_fps: got NaN"},
+		{"budget as a word", "max_fps = \"5\"\n", `c.toml:1: max_fps: got "5", want a number`},
+		{"camera rate too high", "camera_fps = 5000\n", "c.toml:1: camera_fps: got 5000, want 0 (the camera's own rate) to 1000 frames a second"},
+		{"camera rate infinite", "camera_fps = inf\n", "c.toml:1: camera_fps: got +Inf"},
+		{"camera size without height", "\n\ncamera_size = \"640\"\n", `c.toml:3: camera_size: got "640", want WIDTHxHEIGHT, e.g. "640x480"`},
+		{"camera size as numbers", "camera_size = [640, 480]\n", `c.toml:1: camera_size: got [640, 480], want a string in quotes`},
 		{"wrong type", "\nthreads = \"four\"\n", `c.toml:2: threads: got "four", want a whole number`},
 		{"syntax error", "[[rule]\n", "c.toml:2: expected end of table array name"},
 		{"dotted key", "serial.baud = 7\n", "c.toml:1: serial.baud: got 7"},
@@ -197,4 +209,23 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		_ = cfg.ValidateLabels([]string{"x"})
 	})
+}
+
+// TestConfigBudget: the frame-rate budget and the camera's rate and size
+// as the file gives them.
+func TestConfigBudget(t *testing.T) {
+	cfg, err := ParseConfig("c.toml", []byte("max_fps = 5\ncamera_fps = 15\ncamera_size = \"640x480\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.CameraOptions(), (camera.Options{FPS: 15, Width: 640, Height: 480}); got != want {
+		t.Errorf("camera %+v, want %+v", got, want)
+	}
+	if cfg.MaxFPS != 5 || cfg.FramePeriod() != 200*time.Millisecond {
+		t.Errorf("max_fps %v, period %v", cfg.MaxFPS, cfg.FramePeriod())
+	}
+	cfg, err = ParseConfig("c.toml", []byte("max_fps = 1\ncamera_fps = 0\n"))
+	if err != nil || cfg.FramePeriod() != time.Second || cfg.CameraFPS != 0 {
+		t.Errorf("max_fps = 1, camera_fps = 0: %v, %+v", err, cfg)
+	}
 }

@@ -20,6 +20,9 @@ import (
 type fileConfig struct {
 	Model          *value[string]        `toml:"model"`
 	Camera         *value[string]        `toml:"camera"`
+	CameraFPS      *value[float64]       `toml:"camera_fps"`
+	CameraSize     *value[string]        `toml:"camera_size"`
+	MaxFPS         *value[float64]       `toml:"max_fps"`
 	Threads        *value[int]           `toml:"threads"`
 	GPIO           *value[string]        `toml:"gpio"`
 	HeartbeatPin   *value[string]        `toml:"heartbeat_pin"`

@@ -18,6 +18,9 @@ type HTTPConfig struct {
 	Listen    string  // host:port; the default is loopback only
 	TokenFile string  // a file holding the access token; "" for none
 	StreamFPS float64 // the live picture's highest frame rate
+	// TeachDir is the folder of class folders the teach panel saves
+	// frames into and trains on; "" turns the panel off.
+	TeachDir string
 }
 
 // MQTTConfig is the [mqtt] section: availability, state, rules and
@@ -35,6 +38,7 @@ type MQTTConfig struct {
 const (
 	defaultListen    = "127.0.0.1:8080"
 	defaultStreamFPS = 5
+	defaultTeachDir  = "/var/lib/neonet/classes" // in the unit's StateDirectory
 	defaultBroker    = "tcp://127.0.0.1:1883"
 	defaultDiscovery = "homeassistant"
 )
@@ -44,6 +48,7 @@ type fileHTTP struct {
 	Listen    *value[string]  `toml:"listen"`
 	TokenFile *value[string]  `toml:"token_file"`
 	StreamFPS *value[float64] `toml:"stream_fps"`
+	TeachDir  *value[string]  `toml:"teach_dir"`
 }
 
 // fileMQTT mirrors [mqtt].
@@ -64,6 +69,7 @@ func (c *Config) setNetwork(f *fileConfig) error {
 			Listen:    orDefault(f.HTTP.Listen, defaultListen),
 			TokenFile: orDefault(f.HTTP.TokenFile, ""),
 			StreamFPS: orDefault(f.HTTP.StreamFPS, defaultStreamFPS),
+			TeachDir:  orDefault(f.HTTP.TeachDir, defaultTeachDir),
 		}
 		if err := checkListen(h.Listen); err != "" {
 			return c.errorf("http.listen", "got %q: %s", h.Listen, err)

@@ -17,7 +17,7 @@ func TestNetworkConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *cfg.HTTP != (HTTPConfig{Listen: "127.0.0.1:8080", StreamFPS: 5}) {
+	if *cfg.HTTP != (HTTPConfig{Listen: "127.0.0.1:8080", StreamFPS: 5, TeachDir: "/var/lib/neonet/classes"}) {
 		t.Errorf("[http] defaults %+v", *cfg.HTTP)
 	}
 	if *cfg.MQTT != (MQTTConfig{Broker: "tcp://127.0.0.1:1883", Discovery: "homeassistant"}) {
@@ -27,6 +27,7 @@ func TestNetworkConfig(t *testing.T) {
 listen = "0.0.0.0:80"
 token_file = "/etc/neonet/token"
 stream_fps = 2.5
+teach_dir = ""
 [mqtt]
 broker = "ssl://broker.lan:8883"
 client_id = "shelf"

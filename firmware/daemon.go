@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"neonet.dev/neonet/firmware/serlog"
 
-	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/pipeline"
@@ -25,9 +28,12 @@ type Options struct {
 	Model   string // a model file instead of the configuration's
 	Camera  string // a camera SPEC instead of the configuration's
 	SimPins bool   // simulated pins, as gpio = "sim"
-	// CameraOptions ask the camera for a frame rate; files and folders
-	// play at it, and Loop starts them again at their end.
-	CameraOptions camera.Options
+	// CameraFPS, when not nil, replaces camera_fps; CameraWidth and
+	// CameraHeight, when not 0, camera_size.
+	CameraFPS                 *float64
+	CameraWidth, CameraHeight int
+	// Loop starts a video file or image folder camera again at its end.
+	Loop bool
 	// Stdout gets the records and the transitions of simulated pins; nil
 	// is os.Stdout.
 	Stdout io.Writer
@@ -46,10 +52,10 @@ type Options struct {
 // staleAfter is how long the daemon waits for a frame before it reports
 // the camera's trouble (its last failure, or a call that hangs) as a
 // fault; at least three frame intervals of a slow camera.
-func staleAfter(o camera.Options) time.Duration {
+func staleAfter(fps float64) time.Duration {
 	d := 2 * time.Second
-	if o.FPS > 0 {
-		d = max(d, time.Duration(3*float64(time.Second)/o.FPS))
+	if fps > 0 {
+		d = max(d, time.Duration(3*float64(time.Second)/fps))
 	}
 	return d
 }
@@ -72,6 +78,12 @@ func (o Options) LoadConfig() (*Config, error) {
 	}
 	if o.SimPins {
 		cfg.GPIO = "sim"
+	}
+	if o.CameraFPS != nil {
+		cfg.CameraFPS = *o.CameraFPS
+	}
+	if o.CameraWidth > 0 && o.CameraHeight > 0 {
+		cfg.CameraWidth, cfg.CameraHeight = o.CameraWidth, o.CameraHeight
 	}
 	if cfg.Model == "" {
 		return nil, fmt.Errorf("%s: no model: set model = \"FILE\" or pass --model", o.Config)
@@ -126,6 +138,10 @@ type Daemon struct {
 	started time.Time // when the start record was written
 	extra   []Output  // opened by Options.Openers
 	records chan *serlog.Record
+	// installs go to the loop; ended is closed when Run returns.
+	installs chan Install
+	ended    chan struct{}
+	endOnce  sync.Once
 }
 
 // Open is OpenContext without a way to stop it early.
@@ -154,7 +170,8 @@ func OpenContext(ctx context.Context, o Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{Config: cfg, Outputs: out, opt: o, started: time.Now(), records: make(chan *serlog.Record, reportQueue)}
+	d := &Daemon{Config: cfg, Outputs: out, opt: o, started: time.Now(), records: make(chan *serlog.Record, reportQueue),
+		installs: make(chan Install), ended: make(chan struct{})}
 	d.record(startRecord(d.started, cfg, cfg.Model))
 	Systemd{}.Notify("STATUS=loading model " + cfg.Model)
 	if d.Model, err = loadModel(ctx, cfg); err != nil {
@@ -163,12 +180,14 @@ func OpenContext(ctx context.Context, o Options) (*Daemon, error) {
 		}
 		return nil, d.abandon(err)
 	}
-	d.Camera, err = pipeline.OpenCamera(cfg.Camera, pipeline.CameraOptions{Options: o.CameraOptions,
-		StaleAfter: staleAfter(o.CameraOptions), StartAbsent: true})
+	camOpt := cfg.CameraOptions()
+	camOpt.Loop = o.Loop
+	d.Camera, err = pipeline.OpenCamera(cfg.Camera, pipeline.CameraOptions{Options: camOpt,
+		StaleAfter: staleAfter(camOpt.FPS), StartAbsent: true})
 	if err != nil { // a SPEC that can never name a camera
 		return nil, d.abandon(err)
 	}
-	d.extra, err = openExtra(o.Openers, OutputEnv{Config: cfg, Stderr: o.Stderr, Report: d.report})
+	d.extra, err = openExtra(o.Openers, OutputEnv{Config: cfg, Stderr: o.Stderr, Report: d.report, Install: d.Install})
 	if err != nil {
 		d.Camera.Close()
 		return nil, d.abandon(err)
@@ -198,7 +217,7 @@ func (d *Daemon) abandon(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		reason = nil // a signal
 	}
-	d.record(stopRecord(time.Now(), d.started, reason))
+	d.record(stopRecord(time.Now(), d.started, 0, reason))
 	return errors.Join(err, d.Outputs.Close())
 }
 
@@ -243,10 +262,11 @@ func (d *Daemon) String() string {
 // It returns nil when ctx ends or the camera's file ends, and an error
 // when the camera or the model hangs (stall_timeout).
 func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
+	defer d.endOnce.Do(func() { close(d.ended) })
 	deps := Deps{
 		Camera: d.Camera, Classifier: d.Model, Outputs: slices.Concat(d.Outputs.List(), d.extra, d.opt.Outputs),
 		Records:  d.records,
-		Notifier: Systemd{}, WatchdogInterval: WatchdogInterval(), Reload: reload, ModelName: d.Config.Model,
+		Notifier: Systemd{}, WatchdogInterval: WatchdogInterval(), Reload: reload, Installs: d.installs, ModelName: d.Config.Model,
 		Started: d.started,
 		Load: func(context.Context) (*Pipeline, error) {
 			cfg, m, err := Load(d.opt)
@@ -267,6 +287,73 @@ func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
 		err = nil
 	}
 	return err
+}
+
+// Install makes file the daemon's model, as a reload would with file in
+// place of the configured model file: it reads the configuration file
+// again, loads file with it (on the caller's goroutine, so the loop goes
+// on meanwhile), and has the loop check them as it checks a reload. If
+// they pass, file is renamed over the configured model file, the replaced
+// file kept as PREFIX.previous.neonet (previousModel), and the loop
+// switches to them; a restart then runs them too. Otherwise the running
+// model and the files stay as they are, a reload record with ok=0 says
+// why, and so does the error. file must be in the configured model
+// file's folder (a rename does not cross file systems). It returns when
+// the loop has answered, ctx ends or Run has returned.
+func (d *Daemon) Install(ctx context.Context, file string) error {
+	in := Install{}
+	cfg, err := d.opt.LoadConfig()
+	if err == nil {
+		target := cfg.Model
+		cfg.Model = file
+		var m *pipeline.Model
+		if m, err = LoadModel(cfg); err == nil {
+			cfg.Model = target
+			in.Pipeline = &Pipeline{Config: cfg, Classifier: m}
+			in.Commit = func() error { return replaceModel(file, target) }
+		}
+	}
+	done := make(chan error, 1)
+	in.Err, in.Done = err, done
+	select {
+	case d.installs <- in:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-d.ended:
+		return errors.New("the daemon has stopped")
+	}
+	select { // the loop answers at once
+	case err := <-done:
+		return err
+	case <-d.ended:
+		return errors.New("the daemon has stopped")
+	}
+}
+
+// previousModel is where a model file replaced by Daemon.Install is kept:
+// "model.neonet" becomes "model.previous.neonet".
+func previousModel(path string) string {
+	return strings.TrimSuffix(path, ".neonet") + ".previous.neonet"
+}
+
+// replaceModel renames file over target, first linking target (when it
+// exists) to previousModel(target): target always names a whole model file.
+func replaceModel(file, target string) error {
+	prev := previousModel(target)
+	if err := os.Remove(prev); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("keeping the previous model: %w", err)
+	}
+	if err := os.Link(target, prev); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("keeping the previous model: %w", err)
+	}
+	if err := os.Rename(file, target); err != nil {
+		return fmt.Errorf("installing the model: %w", err)
+	}
+	if dir, err := os.Open(filepath.Dir(target)); err == nil { // make the rename durable
+		dir.Sync()
+		dir.Close()
+	}
+	return nil
 }
 
 // Close closes the outputs from Options.Openers, stops the camera, drives

@@ -1,17 +1,20 @@
 package firmware
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
 	"neonet.dev/neonet/internal/testmodel"
+	"neonet.dev/neonet/modelfile"
 )
 
 // daemonConfig writes a configuration for the test model on the synthetic
@@ -92,7 +95,7 @@ func TestDaemonReloads(t *testing.T) {
 		},
 	}
 	d, err := Open(Options{Config: daemonConfig(t), Stdout: &stdout, Outputs: []Output{o},
-		CameraOptions: camera.Options{FPS: 100}})
+		CameraFPS: new(100.0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,5 +158,81 @@ func TestDaemonStartsWithoutItsCamera(t *testing.T) {
 	if out := stdout.String(); !strings.Contains(out, "event=fault source=camera") || !strings.Contains(out, "no such file or folder") ||
 		!strings.Contains(out, "pin GPIO22 -> high") {
 		t.Errorf("no camera fault with the fault pin in:\n%s", out)
+	}
+}
+
+// TestDaemonInstall: a model file the rules can use is installed over the
+// configured one, which is kept as the previous model; one they cannot
+// use is refused and every file stays as it was.
+func TestDaemonInstall(t *testing.T) {
+	config := daemonConfig(t)
+	cfg, err := LoadConfig(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	original, err := os.ReadFile(cfg.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := modelfile.Load(cfg.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cifar := m.Labels
+	save := func(name string, labels []string) (string, []byte) {
+		m.Labels = labels
+		path := filepath.Join(filepath.Dir(cfg.Model), name)
+		if err := modelfile.Save(path, m); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		return path, b
+	}
+	other, _ := save("other.neonet", []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"})
+	m.Name = "retrained"
+	same, sameBytes := save("same.neonet", slices.Clone(cifar))
+
+	var stdout syncBuffer
+	d, err := Open(Options{Config: config, Stdout: &stdout, CameraFPS: new(50.0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, nil) }()
+
+	if err := d.Install(t.Context(), other); err == nil || !strings.Contains(err.Error(), `"airplane" is not a class of the model`) {
+		t.Errorf("installing a model without the rules' labels: %v", err)
+	}
+	if b, _ := os.ReadFile(cfg.Model); !bytes.Equal(b, original) {
+		t.Error("a refused model replaced the configured one")
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("the refused model file: %v", err)
+	}
+	if err := d.Install(t.Context(), same); err != nil {
+		t.Fatalf("installing a model with the rules' labels: %v", err)
+	}
+	if b, _ := os.ReadFile(cfg.Model); !bytes.Equal(b, sameBytes) {
+		t.Error("the installed model is not the configured model file")
+	}
+	if b, _ := os.ReadFile(previousModel(cfg.Model)); !bytes.Equal(b, original) {
+		t.Error("the replaced model was not kept")
+	}
+	if _, err := os.Stat(same); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the installed file is still there under its own name: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if err := d.Install(t.Context(), same); err == nil || !strings.Contains(err.Error(), "stopped") {
+		t.Errorf("installing after Run returned: %v", err)
+	}
+	d.Close()
+	out := stdout.String()
+	refused, switched := strings.Index(out, "event=reload ok=0"), strings.Index(out, "event=reload ok=1 rules=1")
+	if strings.Count(out, "event=reload") != 2 || refused < 0 || switched < refused {
+		t.Errorf("want a refusal, then a switch:\n%s", out)
 	}
 }

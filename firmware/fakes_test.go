@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,6 +107,7 @@ type fakeCamera struct {
 	seq     uint64
 	mu      sync.Mutex
 	stats   camera.Stats
+	taken   []time.Time // when the loop asked for each frame
 }
 
 func newFakeCamera(clock *fakeClock) *fakeCamera {
@@ -113,6 +115,9 @@ func newFakeCamera(clock *fakeClock) *fakeCamera {
 }
 
 func (c *fakeCamera) Next(ctx context.Context, dst *camera.Frame) error {
+	c.mu.Lock()
+	c.taken = append(c.taken, c.clock.Now())
+	c.mu.Unlock()
 	select {
 	case c.asks <- struct{}{}:
 	case <-ctx.Done():
@@ -184,6 +189,22 @@ func (m *fakeModel) Classify() ([]Score, error) {
 	}
 	return m.camera.current.scores, nil
 }
+
+// takenAt is when the loop asked for each frame so far, from the first.
+func (c *fakeCamera) takenAt() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var at []time.Duration
+	for _, t := range c.taken {
+		at = append(at, t.Sub(c.taken[0]))
+	}
+	return at
+}
+
+// fakeThrottle is a board's throttling state that the test sets.
+type fakeThrottle struct{ state atomic.Uint32 }
+
+func (f *fakeThrottle) Throttling() (Throttling, error) { return Throttling(f.state.Load()), nil }
 
 // syncBuffer is a bytes.Buffer safe for the logger's goroutine and the
 // test.

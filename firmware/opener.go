@@ -1,6 +1,7 @@
 package firmware
 
 import (
+	"context"
 	"io"
 
 	"neonet.dev/neonet/firmware/serlog"
@@ -24,6 +25,9 @@ type OutputEnv struct {
 	// output as its own. It never blocks; when the loop is far behind the
 	// record is dropped.
 	Report func(*serlog.Record)
+	// Install makes a model file the daemon's model, as a reload would
+	// (Daemon.Install); nil when the outputs run without a Daemon.
+	Install func(ctx context.Context, file string) error
 }
 
 // Configurable is an Output that shows the rules or the model's classes.

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware/serlog"
 )
 
@@ -72,7 +71,7 @@ func TestOpeners(t *testing.T) {
 		}
 	}}
 	d, err := Open(Options{Config: daemonConfig(t), Stdout: &stdout, Openers: []OutputOpener{opener}, Outputs: []Output{seen},
-		CameraOptions: camera.Options{FPS: 100}})
+		CameraFPS: new(100.0)})
 	if err != nil {
 		t.Fatal(err)
 	}

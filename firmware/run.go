@@ -43,6 +43,23 @@ type Pipeline struct {
 // reload (SIGHUP).
 type Loader func(ctx context.Context) (*Pipeline, error)
 
+// Install is a reload with a pipeline loaded elsewhere (the web page's
+// teach panel loads the model it trained on its own goroutine): the loop
+// checks it, switches to it and records it exactly as it does a reload.
+type Install struct {
+	// Pipeline is what was loaded; Err, if not nil, is why loading failed,
+	// and the install is refused with it.
+	Pipeline *Pipeline
+	Err      error
+	// Commit, if not nil, is called once the pipeline passed the checks,
+	// just before the switch (moving the model file in place); its error
+	// refuses the switch.
+	Commit func() error
+	// Done receives nil once the loop runs the pipeline, or why it does
+	// not; it must have room for the answer.
+	Done chan<- error
+}
+
 // Deps is what Run works with. Camera and Classifier are required; the
 // rest have defaults.
 type Deps struct {
@@ -56,9 +73,16 @@ type Deps struct {
 	Notifier         Notifier      // default none; Systemd{} under systemd
 	WatchdogInterval time.Duration // WATCHDOG=1 period; 0 disables (see WatchdogInterval)
 	Reload           <-chan struct{}
-	Load             Loader // needed for reloads
-	SysRoot          string // root for /sys (temperature); default "/"
-	ModelName        string // for the start and reload records
+	Load             Loader         // needed for reloads
+	Installs         <-chan Install // reloads with pipelines loaded elsewhere
+	SysRoot          string         // root for /sys (temperature, throttling); default "/"
+	// Throttle reads the board's throttling state; default
+	// NewFirmwareThrottle(SysRoot).
+	Throttle ThrottleSensor
+	// Usage reads the process's CPU time and memory; default
+	// ProcessUsage.
+	Usage     func() (Usage, error)
+	ModelName string // for the start and reload records
 	// Records are made on the outputs' own goroutines (a broker that went
 	// away); the loop hands each to every output, as its own.
 	Records <-chan *serlog.Record
@@ -75,9 +99,16 @@ const heartbeatPeriod = 250 * time.Millisecond
 // workerWait bounds how long shutdown waits for an inference in progress.
 const workerWait = 2 * time.Second
 
+// healthInterval is how often the board's throttling state is read
+// between status records.
+const healthInterval = 5 * time.Second
+
 // Run is the daemon's loop: capture -> classify -> decide -> pins and
 // records, until ctx is cancelled (SIGTERM, SIGINT) or the camera's file
-// ends (one that does not loop). Camera and model failures light the
+// ends (one that does not loop). Under a frame-rate budget (max_fps) the
+// loop sleeps between frames, then takes the camera's newest. A board
+// that starts throttling (under-voltage, heat) gets a fault record, with
+// no effect on the pins. Camera and model failures light the
 // fault pin, release every rule (their pins go safe) and are retried
 // every RetryInterval, with a fault record at once and then every
 // StatusInterval while they last. The watchdog is pinged as long as the
@@ -101,6 +132,12 @@ func Run(ctx context.Context, cfg *Config, deps Deps) error {
 	if deps.SysRoot == "" {
 		deps.SysRoot = "/"
 	}
+	if deps.Throttle == nil {
+		deps.Throttle = NewFirmwareThrottle(deps.SysRoot)
+	}
+	if deps.Usage == nil {
+		deps.Usage = ProcessUsage
+	}
 	d := &daemonState{deps: deps, clock: deps.Clock, classifier: deps.Classifier, levels: map[string]bool{}}
 	d.configure(cfg)
 	return d.loop(ctx)
@@ -123,15 +160,21 @@ type daemonState struct {
 	clock      Clock
 	classifier Classifier
 	detectors  []*Detector
-	levels     map[string]bool // last level written to each pin
+	levels     map[string]bool   // last level written to each pin
+	work       chan<- Classifier // the worker takes a frame and classifies it with what it receives
 
 	started     time.Time
-	ready       bool // READY=1 was sent: at the first frame, or the first fault
-	classified  bool // the first frame was classified (the ready record)
+	ready       bool   // READY=1 was sent: at the first frame, or the first fault
+	classified  bool   // the first frame was classified (the ready record)
+	frames      uint64 // frames classified since the start, for the stop record
 	stats       intervalStats
 	camera      camera.Stats // as of the last status record
 	badFrames   uint64       // camera.Stats.BadFrames already recorded
 	workSince   time.Time    // when the worker was given a frame to take; zero when it is idle
+	due         time.Time    // when the last frame was due to be taken, under max_fps
+	usage       Usage        // the process's, as of the last status record
+	throttling  Throttling   // the board's state at the last reading
+	throttleOK  bool         // throttling was read (the board has it)
 	heartbeat   bool
 	lastBeat    time.Time
 	frame       Frame // what outputs see of the current frame
@@ -162,6 +205,7 @@ func (d *daemonState) loop(ctx context.Context) error {
 	workerCtx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()
 	work := make(chan Classifier, 1)
+	d.work = work
 	results := make(chan frameResult, 1)
 	workerDone := make(chan struct{})
 	go func() {
@@ -171,13 +215,10 @@ func (d *daemonState) loop(ctx context.Context) error {
 	stop := func(reason error) error { return d.shutdown(stopWorker, workerDone, reason) }
 
 	d.begin(d.clock.Now())
-	take := func() {
-		d.workSince = d.clock.Now()
-		work <- d.classifier
-	}
-	take()
-	var retry, edge, watchdog <-chan time.Time
+	d.take(d.clock.Now())
+	var retry, pace, edge, watchdog <-chan time.Time
 	status := d.clock.After(d.cfg.StatusInterval)
+	health := d.clock.After(healthInterval)
 	if d.deps.WatchdogInterval > 0 {
 		watchdog = d.clock.After(d.deps.WatchdogInterval)
 	}
@@ -194,7 +235,7 @@ func (d *daemonState) loop(ctx context.Context) error {
 			switch {
 			case r.Err == nil:
 				d.onFrame(r)
-				take()
+				pace = d.next()
 			case errors.Is(r.Err, camera.ErrEndOfStream):
 				return stop(errCameraEnded{r.Err})
 			default:
@@ -205,7 +246,13 @@ func (d *daemonState) loop(ctx context.Context) error {
 			}
 		case <-retry:
 			retry = nil
-			take()
+			d.take(d.clock.Now())
+		case <-pace:
+			pace = nil
+			d.take(d.due)
+		case <-health:
+			d.checkThrottling()
+			health = d.clock.After(healthInterval)
 		case <-edge:
 			d.updatePins(d.clock.Now())
 		case <-status:
@@ -225,6 +272,8 @@ func (d *daemonState) loop(ctx context.Context) error {
 			watchdog = d.clock.After(d.deps.WatchdogInterval)
 		case <-d.deps.Reload:
 			d.reload(ctx)
+		case in := <-d.deps.Installs:
+			in.Done <- d.swap(in.Pipeline, in.Err, in.Commit)
 		case r := <-d.deps.Records:
 			d.emit(r)
 		}
@@ -232,15 +281,48 @@ func (d *daemonState) loop(ctx context.Context) error {
 	}
 }
 
+// take hands the worker a frame to take, the camera's newest; due is
+// when it was due under max_fps.
+func (d *daemonState) take(due time.Time) {
+	d.workSince = d.clock.Now()
+	d.due = due
+	d.work <- d.classifier
+}
+
+// next takes the next frame at once without a frame-rate budget, and
+// otherwise returns a timer for when the budget allows it, or takes it at
+// once if that time has come. Frames are due every 1/max_fps on a fixed
+// grid, so that a late frame does not delay the ones after it; a frame
+// more than a whole period late starts the grid afresh, so that frames
+// never come in a burst.
+func (d *daemonState) next() <-chan time.Time {
+	now := d.clock.Now()
+	period := d.cfg.FramePeriod()
+	if period == 0 {
+		d.take(now)
+		return nil
+	}
+	due := d.due.Add(period)
+	if due.Before(now.Add(-period)) {
+		due = now
+	}
+	if !due.After(now) {
+		d.take(due)
+		return nil
+	}
+	d.due = due
+	return d.clock.After(due.Sub(now))
+}
+
 // startRecord is the record of the daemon's start.
 func startRecord(now time.Time, cfg *Config, model string) *serlog.Record {
 	return serlog.New(now, "start").Str("model", model).Int("rules", int64(len(cfg.Rules))).Word("gpio", cfg.GPIO)
 }
 
-// stopRecord is the record of the daemon's end; reason is why, nil for
-// a signal.
-func stopRecord(now, started time.Time, reason error) *serlog.Record {
-	rec := serlog.New(now, "stop").Int("uptime_s", int64(now.Sub(started)/time.Second))
+// stopRecord is the record of the daemon's end after frames classified
+// frames; reason is why, nil for a signal.
+func stopRecord(now, started time.Time, frames uint64, reason error) *serlog.Record {
+	rec := serlog.New(now, "stop").Int("uptime_s", int64(now.Sub(started)/time.Second)).Int("frames", int64(frames))
 	if reason != nil {
 		rec.Str("reason", reason.Error())
 	}
@@ -258,6 +340,8 @@ func (d *daemonState) begin(now time.Time) {
 	d.stats.reset(now)
 	d.camera = d.deps.Camera.Stats()
 	d.badFrames = d.camera.BadFrames
+	d.usage, _ = d.deps.Usage()
+	d.checkThrottling()
 	d.safeAll(now)
 }
 
@@ -345,6 +429,7 @@ func (d *daemonState) onFrame(r frameResult) {
 		d.notify("STATUS=recovered: classifying again")
 	}
 	d.stats.add(r.Infer)
+	d.frames++
 	d.frame = Frame{Time: now, Seq: r.frame.Seq, Pixels: r.frame, Scores: r.Scores, Infer: r.Infer}
 	for _, o := range d.deps.Outputs {
 		o.Frame(&d.frame)
@@ -426,8 +511,18 @@ func (d *daemonState) status() {
 	fps, infer := d.stats.fps(now), ms(d.stats.medianInfer())
 	rec := serlog.New(now, "status").Float("fps", fps, 1).Float("infer_ms", infer, 1).
 		Int("frames", int64(d.stats.frames)).Int("dropped", int64(cam.Dropped-d.camera.Dropped))
+	if u, err := d.deps.Usage(); err == nil {
+		if elapsed := now.Sub(d.stats.start); elapsed > 0 {
+			rec.Float("cpu_pct", 100*float64(u.CPU-d.usage.CPU)/float64(elapsed), 1)
+		}
+		rec.Float("max_rss_mb", float64(u.MaxRSS)/(1<<20), 1)
+		d.usage = u
+	}
 	if temp, err := SoCTemperature(d.deps.SysRoot); err == nil {
 		rec.Float("temp_c", temp, 1)
+	}
+	if d.checkThrottling(); d.throttleOK {
+		rec.Word("throttled", d.throttling.Hex())
 	}
 	rec.Int("uptime_s", int64(now.Sub(d.started)/time.Second))
 	for _, o := range d.deps.Outputs {
@@ -446,24 +541,53 @@ func (d *daemonState) status() {
 	}
 }
 
+// checkThrottling reads the board's throttling state: a fault record
+// when a condition starts (under-voltage, frequency capped, throttled,
+// soft temperature limit), a recovered record when none is left. A board
+// without the state, or a failed reading, leaves the state as it was.
+func (d *daemonState) checkThrottling() {
+	t, err := d.deps.Throttle.Throttling()
+	if err != nil {
+		return
+	}
+	now, was := t.Now(), d.throttling.Now()
+	switch {
+	case now&^was != 0:
+		d.emit(serlog.New(d.clock.Now(), "fault").Word("source", "throttle").Str("error", now.String()).Word("throttled", t.Hex()))
+	case now == 0 && was != 0:
+		d.emit(serlog.New(d.clock.Now(), "recovered").Word("source", "throttle").Word("throttled", t.Hex()))
+	}
+	d.throttling, d.throttleOK = t, true
+}
+
 // reload loads the configuration and model again and switches to them
 // only if they pass verify; otherwise the running ones stay.
 func (d *daemonState) reload(ctx context.Context) {
+	p, err := (*Pipeline)(nil), errors.New("no loader: reload is not supported")
+	if d.deps.Load != nil {
+		p, err = d.deps.Load(ctx)
+	}
+	d.swap(p, err, nil)
+}
+
+// swap is a reload's switch: unless loading failed (err), p replaces the
+// running configuration and model if it passes verify and commit (when not
+// nil) succeeds; otherwise the running ones stay. A reload record says
+// which, and the error is returned.
+func (d *daemonState) swap(p *Pipeline, err error, commit func() error) error {
 	now := d.clock.Now()
 	d.notify(reloadingState())
 	defer d.notify("READY=1")
-	var p *Pipeline
-	err := errors.New("no loader: reload is not supported")
-	if d.deps.Load != nil {
-		p, err = d.deps.Load(ctx)
-		if err == nil {
-			err = d.verify(p)
-		}
+	if err == nil {
+		err = d.verify(p)
+	}
+	if err == nil && commit != nil {
+		err = commit()
 	}
 	if err != nil {
 		d.emit(serlog.New(d.clock.Now(), "reload").Int("ok", 0).Str("error", err.Error()))
 		d.notify("STATUS=reload failed, still running the previous model: " + err.Error())
-		return
+		return err
 	}
 	for i, det := range d.detectors {
 		if det.Active() {
@@ -475,11 +599,13 @@ func (d *daemonState) reload(ctx context.Context) {
 	d.configure(p.Config)
 	d.updatePins(now)
 	d.emit(serlog.New(d.clock.Now(), "reload").Int("ok", 1).Int("rules", int64(len(p.Config.Rules))))
+	return nil
 }
 
 // verify checks a reloaded pipeline before it replaces the running one:
 // the rules name classes of the new model, the pins and the camera are
-// the ones already open, the input size is the camera's, and one
+// the ones already open (camera_fps and camera_size too; max_fps may
+// change), the input size is the camera's, and one
 // inference gives finite scores.
 func (d *daemonState) verify(p *Pipeline) error {
 	if p == nil || p.Config == nil || p.Classifier == nil {
@@ -490,6 +616,9 @@ func (d *daemonState) verify(p *Pipeline) error {
 	}
 	if p.Config.Camera != d.cfg.Camera {
 		return fmt.Errorf("the camera changed from %q to %q: restart the service to use the new camera", d.cfg.Camera, p.Config.Camera)
+	}
+	if p.Config.CameraOptions() != d.cfg.CameraOptions() {
+		return errors.New("camera_fps or camera_size changed: restart the service to ask the camera for them")
 	}
 	if err := p.Config.ValidateLabels(p.Classifier.Labels()); err != nil {
 		return err
@@ -518,7 +647,7 @@ func (d *daemonState) verify(p *Pipeline) error {
 func (d *daemonState) shutdown(stopWorker context.CancelFunc, workerDone <-chan struct{}, reason error) error {
 	now := d.clock.Now()
 	err := d.safeAll(now)
-	d.emit(stopRecord(now, d.started, reason))
+	d.emit(stopRecord(now, d.started, d.frames, reason))
 	d.notify("STOPPING=1")
 	stopWorker()
 	select {

@@ -32,16 +32,17 @@ func scores(pairs ...any) []Score {
 // harness runs the daemon on fakes: scripted camera and model, simulated
 // pins printing to pinLog, records to log, a fake systemd socket.
 type harness struct {
-	t      *testing.T
-	clock  *fakeClock
-	camera *fakeCamera
-	model  *fakeModel
-	pinLog *syncBuffer
-	log    *syncBuffer
-	notify *daemontest.NotifySocket
-	reload chan struct{}
-	cancel context.CancelFunc
-	done   chan error
+	t        *testing.T
+	clock    *fakeClock
+	camera   *fakeCamera
+	model    *fakeModel
+	pinLog   *syncBuffer
+	log      *syncBuffer
+	notify   *daemontest.NotifySocket
+	reload   chan struct{}
+	throttle *fakeThrottle // the board's throttling state, unless the test gives its own
+	cancel   context.CancelFunc
+	done     chan error
 }
 
 func startDaemon(t *testing.T, config string, deps Deps) *harness {
@@ -79,6 +80,14 @@ func startDaemon(t *testing.T, config string, deps Deps) *harness {
 		t.Fatal(err)
 	}
 	deps.SysRoot = root
+	if deps.Usage == nil { // a quarter of a core, 64 MB
+		start := h.clock.Now()
+		deps.Usage = func() (Usage, error) { return Usage{CPU: h.clock.Now().Sub(start) / 4, MaxRSS: 64 << 20}, nil }
+	}
+	if deps.Throttle == nil {
+		h.throttle = &fakeThrottle{}
+		deps.Throttle = h.throttle
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() {
@@ -205,7 +214,8 @@ func TestRunEndToEnd(t *testing.T) {
 	s := status[0]
 	// 120 ms per frame (100 ms camera + 20 ms model): 8.3 fps, minus the
 	// frames lost to the two failures in the first second.
-	if s["infer_ms"] != "20.0" || s["temp_c"] != "51.2" || s["dropped"] != "0" || s["log_overflow"] != "0" || s["uptime_s"] != "1" {
+	if s["infer_ms"] != "20.0" || s["temp_c"] != "51.2" || s["dropped"] != "0" || s["log_overflow"] != "0" || s["uptime_s"] != "1" ||
+		s["cpu_pct"] != "25.0" || s["max_rss_mb"] != "64.0" || s["throttled"] != "0x0" {
 		t.Errorf("status %v", s)
 	}
 	if fps, err := strconv.ParseFloat(s["fps"], 64); err != nil || fps < 5 || fps > 8.4 {
@@ -472,6 +482,59 @@ func TestReload(t *testing.T) {
 	msgs := notifications(t, h.notify, "STOPPING=1")
 	if count(msgs, "RELOADING=1") != 6 || !slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "STATUS=reload failed") }) {
 		t.Errorf("notifications %q", msgs)
+	}
+}
+
+// TestInstall: an install is a reload with a pipeline loaded elsewhere:
+// the same checks, the commit only when they pass, and a refused commit
+// leaves the old model running.
+func TestInstall(t *testing.T) {
+	installs := make(chan Install)
+	h := startDaemon(t, "[[rule]]\nlabels = [\"tabby\"]\nframes = 1\nrelease = 1\npin = \"GPIO17\"\n", Deps{Installs: installs})
+	h.camera.feed(frame{scores: scores("tabby", .8)})
+	h.camera.settle()
+	cfg, err := ParseConfig("test.toml", []byte("[[rule]]\nlabels = [\"dog\"]\nframes = 1\nrelease = 1\npin = \"GPIO17\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	install := func(p *Pipeline, loadErr, commitErr error) (committed bool, err error) {
+		done := make(chan error, 1)
+		installs <- Install{Pipeline: p, Err: loadErr, Done: done, Commit: func() error { committed = true; return commitErr }}
+		return committed, <-done
+	}
+	lacking := &Pipeline{cfg, &fakeModel{camera: h.camera, labels: []string{"cat", "tabby"}, input: make([]int8, 16)}}
+	good := &Pipeline{cfg, &fakeModel{camera: h.camera, labels: testLabels, input: make([]int8, 16)}}
+	for _, c := range []struct {
+		name               string
+		p                  *Pipeline
+		loadErr, commitErr error
+		commit             bool
+		want               string
+	}{
+		{"load failed", nil, errors.New("model.new.neonet: truncated"), nil, false, "truncated"},
+		{"labels the model lacks", lacking, nil, nil, false, `"dog" is not a class of the model`},
+		{"commit failed", good, nil, errors.New("read-only file system"), true, "read-only file system"},
+	} {
+		committed, err := install(c.p, c.loadErr, c.commitErr)
+		if err == nil || !strings.Contains(err.Error(), c.want) || committed != c.commit {
+			t.Errorf("%s: error %v (committed %v), want %q (committed %v)", c.name, err, committed, c.want, c.commit)
+		}
+	}
+	waitFor(t, h.log, "ok=0", 3)
+	if rs := records(t, h.log.String(), "reload"); len(rs) != 3 || rs[2]["ok"] != "0" || rs[2]["error"] != "read-only file system" {
+		t.Errorf("reload records %v", rs)
+	}
+	if committed, err := install(good, nil, nil); err != nil || !committed {
+		t.Fatalf("a good install: %v (committed %v)", err, committed)
+	}
+	h.camera.feed(frame{scores: scores("tabby", .8)}, frame{scores: scores("dog", .8)})
+	h.stop()
+	// Active on tabby until the install released it; then on dog.
+	if got := h.transitions("GPIO17"); !slices.Equal(got, []string{"high", "low", "high", "low"}) {
+		t.Errorf("GPIO17 %v", got)
+	}
+	if rs := records(t, h.log.String(), "reload", "release"); len(rs) < 5 || rs[3]["reason"] != "reload" || rs[4]["ok"] != "1" {
+		t.Errorf("records %v, want the rule released by the install and reload ok=1", rs)
 	}
 }
 

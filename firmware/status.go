@@ -1,12 +1,7 @@
 package firmware
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -23,22 +18,6 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 
 // RealClock is the system clock.
 var RealClock Clock = realClock{}
-
-// SoCTemperature reads the SoC temperature in degrees Celsius from
-// root/sys/class/thermal/thermal_zone0/temp (millidegrees on Raspberry Pi
-// and Jetson); root is "/" on a board and a test folder in tests.
-func SoCTemperature(root string) (float64, error) {
-	path := filepath.Join(root, "sys/class/thermal/thermal_zone0/temp")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	milli, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%s: want millidegrees Celsius as an integer, got %q", path, strings.TrimSpace(string(data)))
-	}
-	return float64(milli) / 1000, nil
-}
 
 // intervalStats accumulates one status interval's frames and inference
 // times.

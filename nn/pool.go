@@ -41,3 +41,28 @@ func PoolWindow(o, k, stride, pad, in int) (lo, hi, padded int) {
 	padded = end - start
 	return max(start, 0), min(end, in), padded
 }
+
+// Window is one pooling window: the input rows [Y0, Y1) and columns
+// [X0, X1) it covers, clipped to the input, and the divisor of an average
+// over it (the pixels it covers, or with CountIncludePad its size clipped
+// only to the padding).
+type Window struct {
+	Y0, Y1, X0, X1 int
+	Count          int
+}
+
+// Windows calls f with every output position of an inH x inW image pooled
+// by p into outH x outW, row by row, and the position's window.
+func (p PoolGeometry) Windows(inH, inW, outH, outW int, f func(oy, ox int, w Window)) {
+	for oy := range outH {
+		y0, y1, ph := PoolWindow(oy, p.KH, p.StrideH, p.PadH, inH)
+		for ox := range outW {
+			x0, x1, pw := PoolWindow(ox, p.KW, p.StrideW, p.PadW, inW)
+			w := Window{Y0: y0, Y1: y1, X0: x0, X1: x1, Count: (y1 - y0) * (x1 - x0)}
+			if p.CountIncludePad {
+				w.Count = ph * pw
+			}
+			f(oy, ox, w)
+		}
+	}
+}

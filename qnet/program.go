@@ -187,11 +187,13 @@ func (p *Program) QuantizeInput(x []float32) error {
 	return nil
 }
 
-// Run executes every node.
+// Run executes every node. The worker threads spin between the layers
+// and park at the end: a program between inferences costs no CPU time.
 func (p *Program) Run() {
 	for i := range p.steps {
 		p.steps[i].run()
 	}
+	p.pool.Rest()
 }
 
 // RunProfiled executes every node like Run and adds each step's wall time
@@ -202,6 +204,7 @@ func (p *Program) RunProfiled(d []time.Duration) {
 		p.steps[i].run()
 		d[i] += time.Since(t0)
 	}
+	p.pool.Rest()
 }
 
 // Threads is how many cores the program's big layers are split over.

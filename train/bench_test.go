@@ -124,7 +124,7 @@ func BenchmarkTrain2000(b *testing.B) {
 		}
 		set, _ := Split(classes, photos, "", 0)
 		path, _ := dispatch.Select()
-		emb, _, err := embed(bb, set, &opt, path, &Report{})
+		emb, _, err := embed(b.Context(), bb, set, &opt, path, &Report{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/internal/testenv"
 )
@@ -73,7 +72,7 @@ pin = "GPIO17"
 	pins := &levels{done: cancel}
 	stdout := &testenv.Buffer{}
 	d, err := firmware.Open(firmware.Options{Config: config, Stdout: stdout, Outputs: []firmware.Output{pins},
-		CameraOptions: camera.Options{FPS: 4}})
+		CameraFPS: new(4.0)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 
 	"neonet.dev/neonet/classify"
@@ -74,8 +75,9 @@ func (e *extractor) features(img *preprocess.RGB8, sums []int32) error {
 // extract computes the raw features of photos on every extractor at once,
 // with augment also those of each photo's views. Photos that cannot be
 // read or decoded are left out and returned as failures. Only one decoded
-// photo per worker is in memory at a time.
-func extract(exs []*extractor, dim int, photos []Photo, augment bool, progress func(done, total int)) (*rawSet, []Failure) {
+// photo per worker is in memory at a time. Once ctx ends, the photos left
+// are not read (and fail with ctx's error).
+func extract(ctx context.Context, exs []*extractor, dim int, photos []Photo, augment bool, progress func(done, total int)) (*rawSet, []Failure) {
 	per := 1
 	if augment {
 		per += len(views)
@@ -83,6 +85,9 @@ func extract(exs []*extractor, dim int, photos []Photo, augment bool, progress f
 	sums := make([]int32, len(photos)*per*dim)
 	errs := make([]error, len(photos))
 	classify.Parallel(len(photos), len(exs), func(w, i int) {
+		if errs[i] = ctx.Err(); errs[i] != nil {
+			return
+		}
 		img, err := preprocess.Decode(photos[i].Path)
 		if err != nil {
 			errs[i] = err

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -44,7 +45,12 @@ type Config struct {
 // Run trains a head as cfg says: it scans the photos, makes the backbone
 // (loading the model file, or quantizing the zoo model on the calibration
 // photos), trains, and writes the model file.
-func Run(cfg Config) (*qnet.Model, *Report, error) {
+func Run(cfg Config) (*qnet.Model, *Report, error) { return RunContext(context.Background(), cfg) }
+
+// RunContext is Run that stops early, with ctx's error, when ctx ends
+// while the photos' embeddings are computed (each worker finishes the
+// photo it has).
+func RunContext(ctx context.Context, cfg Config) (*qnet.Model, *Report, error) {
 	start := time.Now()
 	classes, photos, err := ScanClasses(cfg.Data)
 	if err != nil {
@@ -63,7 +69,7 @@ func Run(cfg Config) (*qnet.Model, *Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	model, rep, err := Train(b, set, cfg.Options)
+	model, rep, err := train(ctx, b, set, cfg.Options)
 	if err != nil {
 		return nil, rep, err
 	}
@@ -92,15 +98,11 @@ func (cfg *Config) backbone() (*qnet.Model, error) {
 	if c.Dir == "" {
 		c.Dir = cfg.Data
 	}
-	n := cfg.CalibImages
-	if n == 0 {
-		n = DefaultCalibImages
-	}
-	var err error
-	if c.Paths, err = ptq.CalibrationImages(c.Dir, n); err != nil {
-		return nil, err
+	if c.Limit = cfg.CalibImages; c.Limit == 0 {
+		c.Limit = DefaultCalibImages
 	}
 	if cfg.CalibMethod != "" {
+		var err error
 		if c.Method, err = calib.ParseMethod(cfg.CalibMethod); err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -54,6 +55,11 @@ func (o *Options) progress(stage string) func(done, total int) {
 // the backbone on the firmware's kernel path, and the reported accuracies
 // are those of the int8 head on them, so what was measured is what runs.
 func Train(b *Backbone, set *Set, opt Options) (*qnet.Model, *Report, error) {
+	return train(context.Background(), b, set, opt)
+}
+
+// train is Train that stops early when ctx ends.
+func train(ctx context.Context, b *Backbone, set *Set, opt Options) (*qnet.Model, *Report, error) {
 	start := time.Now()
 	if err := opt.resolve(); err != nil {
 		return nil, nil, err
@@ -63,7 +69,7 @@ func Train(b *Backbone, set *Set, opt Options) (*qnet.Model, *Report, error) {
 		return nil, nil, err
 	}
 	rep := &Report{Backbone: b.Model.Name, Classes: set.Classes, Method: opt.Method, Features: b.FeatureName(), Dim: b.Dim(), Augmented: opt.Augment}
-	trainEmb, valEmb, err := embed(b, set, &opt, path, rep)
+	trainEmb, valEmb, err := embed(ctx, b, set, &opt, path, rep)
 	if err != nil {
 		return nil, rep, err
 	}
@@ -122,17 +128,20 @@ func (o *Options) resolve() error {
 // embed computes the embeddings of the training photos (and their views)
 // and of the validation photos, counting in rep the photos read and
 // skipped.
-func embed(b *Backbone, set *Set, opt *Options, path dispatch.Path, rep *Report) (train, val *embeddings, err error) {
+func embed(ctx context.Context, b *Backbone, set *Set, opt *Options, path dispatch.Path, rep *Report) (train, val *embeddings, err error) {
 	exs, err := newExtractors(b, path, opt.Workers)
 	if err != nil {
 		return nil, nil, err
 	}
-	trainRaw, failed := extract(exs, b.Dim(), set.Train, opt.Augment, opt.progress("training photos"))
+	trainRaw, failed := extract(ctx, exs, b.Dim(), set.Train, opt.Augment, opt.progress("training photos"))
 	rep.Skipped = append(rep.Skipped, failed...)
 	valRaw := &rawSet{dim: b.Dim(), per: 1}
-	if len(set.Val) > 0 {
-		valRaw, failed = extract(exs, b.Dim(), set.Val, false, opt.progress("validation photos"))
+	if len(set.Val) > 0 && ctx.Err() == nil {
+		valRaw, failed = extract(ctx, exs, b.Dim(), set.Val, false, opt.progress("validation photos"))
 		rep.Skipped = append(rep.Skipped, failed...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
 	}
 	if err := rep.count(set, trainRaw, valRaw); err != nil {
 		return nil, nil, err

@@ -1,7 +1,10 @@
 package train
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +14,7 @@ import (
 
 	"neonet.dev/neonet/classify"
 	"neonet.dev/neonet/internal/testenv"
+	"neonet.dev/neonet/internal/testmodel"
 	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/models"
@@ -215,7 +219,7 @@ func TestTrainedModelRunsItsHeadOnTheTrainingEmbeddings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, failed := extract(exs, b.Dim(), set.Train, false, nil)
+	raw, failed := extract(t.Context(), exs, b.Dim(), set.Train, false, nil)
 	if len(failed) > 0 {
 		t.Fatal(failed)
 	}
@@ -390,5 +394,24 @@ func TestBackboneFeatures(t *testing.T) {
 		if again.Dim() != tc.dim || !again.Pooled() || len(again.Cut.Nodes) != len(b.Cut.Nodes)+b2i(!b.Pooled()) {
 			t.Errorf("%s trained: cut at %s %v", tc.file, again.FeatureName(), again.Shape())
 		}
+	}
+}
+
+// RunContext stops when its context ends: the error is the context's and
+// no model file is written.
+func TestRunContextStops(t *testing.T) {
+	dir := t.TempDir()
+	data := cifarFolders(t, filepath.Join(dir, "photos"), fewShot[:2], 0, 4)
+	out := filepath.Join(dir, "m.neonet")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, err := RunContext(ctx, Config{Backbone: testmodel.File(t), Data: data, Out: out}); !errors.Is(err, context.Canceled) {
+		t.Errorf("a stopped run: %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a stopped run wrote %s: %v", out, err)
+	}
+	if _, rep, err := RunContext(t.Context(), Config{Backbone: testmodel.File(t), Data: data, Out: out}); err != nil || rep.Train.Photos != 8 {
+		t.Errorf("a run: %v, %+v", err, rep)
 	}
 }

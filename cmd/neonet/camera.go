@@ -14,45 +14,63 @@ import (
 
 	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/classify"
+	"neonet.dev/neonet/internal/cli"
 	"neonet.dev/neonet/pipeline"
 )
 
-// cameraFlags are classify's flags for classifying camera frames instead
-// of image files.
+// cameraFlags are the flags of the commands that read a camera.
 type cameraFlags struct {
-	spec   string
-	frames int
-	size   string
-	fps    float64
-	loop   bool
+	spec, size string
+	fps        float64
+	loop       bool
 }
 
-func (c *cameraFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.spec, "camera", "", "classify camera frames instead of images: synthetic[:WxH], a device (0, /dev/video0),\ngst:PIPELINE, a video file or an image folder (docs/camera.md)")
-	fs.IntVar(&c.frames, "frames", 0, "with --camera: classify this many frames, then stop (0: until interrupted)")
-	fs.StringVar(&c.size, "camera-size", "", "with --camera: capture size WxH to ask a device for (default: the device's)")
-	fs.Float64Var(&c.fps, "camera-fps", 30, "with --camera: frame rate to ask a device for; files, folders and the synthetic\npattern are delivered at this rate, as a camera would (0: as fast as they decode)")
-	fs.BoolVar(&c.loop, "loop", false, "with --camera: start a video file or image folder again at its end")
+// register adds --camera (described by usage), --camera-size,
+// --camera-fps and, with loop, --loop.
+func (c *cameraFlags) register(fs *flag.FlagSet, usage string, loop bool) {
+	fs.StringVar(&c.spec, "camera", "", usage)
+	fs.StringVar(&c.size, "camera-size", "", "capture size WxH to ask a device for (default: the device's)")
+	fs.Float64Var(&c.fps, "camera-fps", 30, "frame rate to ask a device for; files, folders and the synthetic pattern are\ndelivered at this rate, as a camera would (0: as fast as they decode)")
+	if loop {
+		fs.BoolVar(&c.loop, "loop", false, "start a video file or image folder again at its end")
+	}
+}
+
+// options checks the flags and returns the camera options they ask for.
+func (c *cameraFlags) options() (camera.Options, error) {
+	opt := camera.Options{FPS: c.fps, Loop: c.loop}
+	if !(c.fps >= 0) || math.IsInf(c.fps, 0) {
+		return opt, cli.Usagef("--camera-fps %v: want a frame rate (must not be negative nor infinite; 0: as fast as frames decode)", c.fps)
+	}
+	var err error
+	if c.size != "" {
+		if opt.Width, opt.Height, err = camera.ParseSize(c.size); err != nil {
+			err = cli.Usagef("--camera-size: %v", err)
+		}
+	}
+	return opt, err
+}
+
+// interrupted is a context that ends on Ctrl-C or SIGTERM.
+func interrupted() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 // classifyCamera is neonet classify --camera.
-func (c *cameraFlags) classifyCamera(images []string, mf *modelFlags, top int, asJSON bool, stdout, stderr io.Writer) error {
+func (c *cameraFlags) classifyCamera(images []string, frames int, mf *modelFlags, top int, asJSON bool, stdout, stderr io.Writer) error {
 	switch {
 	case c.spec == "":
-		return usageErrorf("--frames, --camera-size, --camera-fps and --loop need --camera")
+		return cli.Usagef("--frames, --camera-size, --camera-fps and --loop need --camera")
 	case len(images) > 0:
-		return usageErrorf("--camera classifies camera frames: drop the IMAGE arguments (%s)", images[0])
-	case c.frames < 0 || !(c.fps >= 0) || math.IsInf(c.fps, 0):
-		return usageErrorf("--frames and --camera-fps must not be negative (nor --camera-fps infinite)")
+		return cli.Usagef("--camera classifies camera frames: drop the IMAGE arguments (%s)", images[0])
+	case frames < 0:
+		return cli.Usagef("--frames %d: must not be negative", frames)
 	case top < 1:
-		return usageErrorf("--top must be at least 1")
+		return cli.Usagef("--top must be at least 1")
 	}
-	opt := camera.Options{FPS: c.fps, Loop: c.loop}
-	if c.size != "" {
-		var err error
-		if opt.Width, opt.Height, err = camera.ParseSize(c.size); err != nil {
-			return usageErrorf("--camera-size: %v", err)
-		}
+	opt, err := c.options()
+	if err != nil {
+		return err
 	}
 	o, err := mf.open(stderr)
 	if err != nil {
@@ -73,12 +91,12 @@ func (c *cameraFlags) classifyCamera(images []string, mf *modelFlags, top int, a
 	}
 	defer cam.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupted()
 	defer stop()
 	stream := pipeline.Stream{Camera: cam}
 	f := &stream.Frame
 	preds := make([]classify.Prediction, 0, top)
-	n, err := stream.Classify(ctx, model, c.frames, func(r pipeline.Result) error {
+	n, err := stream.Classify(ctx, model, frames, func(r pipeline.Result) error {
 		ms := math.Round(float64(time.Since(f.Time).Microseconds())/10) / 100
 		preds = classify.TopK(preds, r.Scores, top)
 		if asJSON {

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"neonet.dev/neonet/classify"
+	"neonet.dev/neonet/internal/cli"
 )
 
 func runClassify(args []string, stdout, stderr io.Writer) error {
@@ -13,20 +14,21 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 	var mf modelFlags
 	mf.register(fs)
 	var cam cameraFlags
-	cam.register(fs)
+	cam.register(fs, "classify camera frames instead of images: synthetic[:WxH], a device (0, /dev/video0),\ngst:PIPELINE, a video file or an image folder (docs/camera.md)", true)
+	frames := fs.Int("frames", 0, "with --camera: classify this many frames, then stop (0: until interrupted)")
 	top := fs.Int("top", 5, "number of classes to print per image")
 	asJSON := fs.Bool("json", false, `print one JSON object per image: {"file": ..., "top": [{"index", "label", "score"}]}`)
-	images, err := parse(fs, args)
+	images, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
-	case given(fs, "camera", "frames", "camera-size", "camera-fps", "loop"):
-		return cam.classifyCamera(images, &mf, *top, *asJSON, stdout, stderr)
+	case cli.Given(fs, "camera", "frames", "camera-size", "camera-fps", "loop"):
+		return cam.classifyCamera(images, *frames, &mf, *top, *asJSON, stdout, stderr)
 	case len(images) == 0:
-		return usageErrorf("no IMAGE given")
+		return cli.Usagef("no IMAGE given")
 	case *top < 1:
-		return usageErrorf("--top must be at least 1")
+		return cli.Usagef("--top must be at least 1")
 	}
 	o, err := mf.open(stderr)
 	if err != nil {

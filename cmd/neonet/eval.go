@@ -7,6 +7,7 @@ import (
 	"runtime"
 
 	"neonet.dev/neonet/classify"
+	"neonet.dev/neonet/internal/cli"
 	"neonet.dev/neonet/internal/progress"
 	"neonet.dev/neonet/models"
 )
@@ -35,18 +36,18 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&ef.compare, "compare", false, "compare fp32 with int8 (needs a named model, and --int8 FILE or --calib DIR)")
 	fs.StringVar(&ef.int8File, "int8", "", "with --compare: the int8 model file to compare with")
 	fs.StringVar(&ef.plot, "plot", "", "with --compare: draw the per-layer SQNR chart to this PNG file")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case ef.data == "":
-		return usageErrorf("--data is required")
+		return cli.Usagef("--data is required")
 	case ef.workers < 1:
-		return usageErrorf("--workers must be at least 1")
+		return cli.Usagef("--workers must be at least 1")
 	case ef.compare:
 		return runCompare(&ef, stdout, stderr)
 	case ef.plot != "" || ef.int8File != "":
-		return usageErrorf("--plot and --int8 go with --compare")
+		return cli.Usagef("--plot and --int8 go with --compare")
 	}
 	o, err := ef.open(stderr)
 	if err != nil {

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strings"
+
+	"neonet.dev/neonet/internal/cli"
 )
 
 // command is one subcommand of neonet.
@@ -60,7 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		switch {
 		case err == nil || errors.Is(err, flag.ErrHelp):
 			return 0
-		case errors.As(err, new(usageError)):
+		case cli.IsUsage(err):
 			fmt.Fprintf(stderr, "neonet %s: %v\nRun 'neonet %s --help' for usage.\n", c.name, err, c.name)
 			return 2
 		default:
@@ -82,16 +82,6 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'neonet COMMAND --help' for a command's flags.")
 }
 
-// usageError is a mistake in the command line rather than a failure.
-type usageError struct{ error }
-
-func usageErrorf(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
-
-// helpPrinters holds each flag set's --help text printer: help goes to
-// stdout (so "neonet classify --help | less" works), while flag errors are
-// reported once, on stderr, by run.
-var helpPrinters = map[*flag.FlagSet]func(){}
-
 // help holds each command's description, help/COMMAND.txt.
 //
 //go:embed help/*.txt
@@ -100,61 +90,5 @@ var help embed.FS
 // newFlags makes a flag set whose --help prints the command's synopsis,
 // description (help/NAME.txt) and flags to stdout.
 func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	helpPrinters[fs] = func() {
-		description, _ := help.ReadFile("help/" + name + ".txt")
-		fmt.Fprintf(stdout, "Usage: neonet %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(string(description)))
-		var n int
-		fs.VisitAll(func(*flag.Flag) { n++ })
-		if n > 0 {
-			fmt.Fprintln(stdout, "\nFlags:")
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			fs.SetOutput(io.Discard)
-		}
-	}
-	return fs
-}
-
-// parse parses flags that may come before, between or after positional
-// arguments ("neonet classify cat.jpg --top 3") and returns the positional
-// ones.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				helpPrinters[fs]()
-				return nil, err
-			}
-			return nil, usageError{err}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		if args[0] == "--" {
-			return append(positional, args[1:]...), nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
-}
-
-// parseFlags parses the command line of a command that takes flags only.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	pos, err := parse(fs, args)
-	if err == nil && len(pos) > 0 {
-		err = usageErrorf("unexpected argument %q", pos[0])
-	}
-	return err
-}
-
-// given reports whether any of the named flags was on the command line.
-func given(fs *flag.FlagSet, names ...string) bool {
-	found := false
-	fs.Visit(func(f *flag.Flag) { found = found || slices.Contains(names, f.Name) })
-	return found
+	return cli.NewFlags("neonet", name, synopsis, help, stdout)
 }

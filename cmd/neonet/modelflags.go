@@ -4,11 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"neonet.dev/neonet/classify"
 	"neonet.dev/neonet/graph"
+	"neonet.dev/neonet/internal/cli"
 	"neonet.dev/neonet/internal/progress"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/models"
@@ -39,7 +39,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 func (f *modelFlags) registerCalib(fs *flag.FlagSet) {
 	fs.StringVar(&f.calibDir, "calib", "", "folder of calibration images (searched recursively) for int8 quantization")
 	f.calibImages = 100
-	fs.Var(atLeastOne{&f.calibImages}, "calib-images", "calibrate on at most `N` images (1 or more), spread evenly over the folder")
+	fs.Var(cli.AtLeastOne{N: &f.calibImages}, "calib-images", "calibrate on at most `N` images (1 or more), spread evenly over the folder")
 	fs.StringVar(&f.method, "method", "mse", "how activation ranges are chosen: minmax, percentile, mse, kl or auto (per tensor)")
 	fs.BoolVar(&f.biasCorrection, "bias-correction", false, "subtract from each layer's bias the mean error its rounded weights add (measured on the calibration images)")
 }
@@ -48,31 +48,31 @@ func (f *modelFlags) registerCalib(fs *flag.FlagSet) {
 // mean nothing.
 func (f *modelFlags) open(stderr io.Writer) (*classify.Model, error) {
 	if f.model == "" {
-		return nil, usageErrorf("--model is required (a model file, or one of: %s)", strings.Join(models.Names(), ", "))
+		return nil, cli.Usagef("--model is required (a model file, or one of: %s)", strings.Join(models.Names(), ", "))
 	}
 	switch f.precision {
 	case "", "fp32", "int8":
 	default:
-		return nil, usageErrorf("--precision %q: want fp32 or int8", f.precision)
+		return nil, cli.Usagef("--precision %q: want fp32 or int8", f.precision)
 	}
 	if file, err := checkModelFile(f.model, f.weights, f.precision == "fp32"); err != nil {
 		return nil, err
 	} else if file {
 		m, err := classify.OpenFile(f.model, f.labels)
 		if err == nil && f.calibDir != "" {
-			err = usageErrorf("%s is already quantized: --calib and the other calibration flags do not apply", f.model)
+			err = cli.Usagef("%s is already quantized: --calib and the other calibration flags do not apply", f.model)
 		}
 		return m, err
 	}
 	if f.precision != "int8" && f.calibDir != "" {
-		return nil, usageErrorf("--calib quantizes the model: use it with --precision int8 (or eval --compare)")
+		return nil, cli.Usagef("--calib quantizes the model: use it with --precision int8 (or eval --compare)")
 	}
 	m, err := f.loadFloat(stderr)
 	if err != nil || f.precision != "int8" {
 		return m, err
 	}
 	if f.calibDir == "" {
-		return nil, usageErrorf("--precision int8 for a named model needs --calib DIR (or quantize once with 'neonet quantize' and pass the model file)")
+		return nil, cli.Usagef("--precision int8 for a named model needs --calib DIR (or quantize once with 'neonet quantize' and pass the model file)")
 	}
 	if m.Int8, err = f.quantize(m.Zoo, m.Float, m.Labels.Names, stderr); err != nil {
 		return nil, err
@@ -89,9 +89,9 @@ func checkModelFile(name, weights string, fp32Only bool) (file bool, err error) 
 	file = classify.IsModelFile(name)
 	switch {
 	case file && fp32Only:
-		return true, usageErrorf("%s is an int8 model file: it runs at --precision int8 only", name)
+		return true, cli.Usagef("%s is an int8 model file: it runs at --precision int8 only", name)
 	case file && weights != "":
-		return true, usageErrorf("%s is a compiled model file: it holds its weights, drop --weights", name)
+		return true, cli.Usagef("%s is a compiled model file: it holds its weights, drop --weights", name)
 	case !file && classify.LooksLikePath(name):
 		return false, modelfile.CheckFile(name)
 	}
@@ -102,7 +102,7 @@ func checkModelFile(name, weights string, fp32Only bool) (file bool, err error) 
 func (f *modelFlags) loadFloat(stderr io.Writer) (*classify.Model, error) {
 	zoo, err := models.Lookup(f.model)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, cli.UsageError{Err: err}
 	}
 	if f.weights == "" {
 		fmt.Fprintf(stderr, "neonet: no --weights given: %s runs with seeded random weights, predictions are meaningless\n", zoo.Name)
@@ -118,33 +118,8 @@ func (f *modelFlags) loadFloat(stderr io.Writer) (*classify.Model, error) {
 func (f *modelFlags) quantize(zoo models.Model, g *graph.Graph, labels []string, stderr io.Writer) (*qnet.Model, error) {
 	method, err := calib.ParseMethod(f.method)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, cli.UsageError{Err: err}
 	}
-	paths, err := ptq.CalibrationImages(f.calibDir, f.calibImages)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(stderr, "calibrating %s on %d images from %s\n", zoo.Name, len(paths), f.calibDir)
-	return ptq.QuantizeImages(g, ptq.Meta{Name: zoo.Name, Labels: labels, Preprocess: zoo.Preprocess}, ptq.Calibration{
-		Dir: f.calibDir, Paths: paths, Method: method, BiasCorrection: f.biasCorrection, Progress: progress.Printer(stderr, "images")})
-}
-
-// atLeastOne is an integer flag that must be 1 or more: 0 would read as
-// "none" to some and "no limit" to others.
-type atLeastOne struct{ n *int }
-
-func (v atLeastOne) String() string {
-	if v.n == nil {
-		return "0"
-	}
-	return strconv.Itoa(*v.n)
-}
-
-func (v atLeastOne) Set(s string) error {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		return fmt.Errorf("want a whole number, at least 1")
-	}
-	*v.n = n
-	return nil
+	return ptq.QuantizeImages(g, ptq.Meta{Name: zoo.Name, Labels: labels, Preprocess: zoo.Preprocess}, ptq.Calibration{Dir: f.calibDir,
+		Limit: f.calibImages, Method: method, BiasCorrection: f.biasCorrection, Progress: progress.Printer(stderr, "images"), Log: stderr})
 }

@@ -27,17 +27,28 @@ const staleAfter = 2 * time.Second
 
 // Status is a snapshot of the daemon, as /api/status serves it.
 type Status struct {
-	Model   string                `json:"model"`
-	Labels  []string              `json:"labels,omitempty"` // every class, in output order
-	Frame   uint64                `json:"frame"`            // the camera's number of the newest frame
-	Time    time.Time             `json:"time"`             // when it was classified
-	FPS     float64               `json:"fps"`
-	InferMs float64               `json:"infer_ms"` // mean inference time over the last second
+	Model   string    `json:"model"`
+	Labels  []string  `json:"labels,omitempty"` // every class, in output order
+	Frame   uint64    `json:"frame"`            // the camera's number of the newest frame
+	Time    time.Time `json:"time"`             // when it was classified
+	FPS     float64   `json:"fps"`
+	InferMs float64   `json:"infer_ms"` // mean inference time over the last second
+	// Health is the last status record's process and board figures.
+	Health
 	Top     []classify.Prediction `json:"top"`
 	Rules   []Rule                `json:"rules"`
 	Pins    []Pin                 `json:"pins"`
 	Faults  []Fault               `json:"faults"`
 	Records []Event               `json:"records"` // the newest last
+}
+
+// Health is what the last status record said of the process and the
+// board; a figure the record did not have is nil.
+type Health struct {
+	CPUPct    *float64 `json:"cpu_pct,omitempty"`    // the process's CPU time over the status interval, % of one core
+	MaxRSSMB  *float64 `json:"max_rss_mb,omitempty"` // the process's peak resident memory
+	TempC     *float64 `json:"temp_c,omitempty"`     // the SoC temperature
+	Throttled string   `json:"throttled,omitempty"`  // the Raspberry Pi's throttling state, as vcgencmd prints it
 }
 
 // Rule is one rule and its state.
@@ -99,6 +110,7 @@ type State struct {
 	time    time.Time
 	fps     float64
 	inferMs float64
+	health  Health
 	window  struct {
 		start  time.Time
 		frames int
@@ -165,8 +177,16 @@ func (s *State) Configure(cfg *firmware.Config, labels []string) {
 }
 
 // Record implements firmware.Output: decisions, faults, recoveries and
-// reloads become Events; the other records are ignored.
+// reloads become Events; a status record gives the Health; the other
+// records are ignored.
 func (s *State) Record(r *serlog.Record) {
+	if h, ok := parseHealth(r); ok {
+		s.mu.Lock()
+		s.health = h
+		s.mu.Unlock()
+		s.version.Add(1)
+		return
+	}
 	ev, ok := ParseEvent(r)
 	if !ok {
 		return
@@ -235,6 +255,24 @@ func ParseEvent(r *serlog.Record) (Event, bool) {
 	return ev, true
 }
 
+// parseHealth reads the figures of a status record.
+func parseHealth(r *serlog.Record) (Health, bool) {
+	fields, err := serlog.Parse(r.String())
+	if err != nil || fields["event"] != "status" {
+		return Health{}, false
+	}
+	return Health{CPUPct: optFloat(fields, "cpu_pct"), MaxRSSMB: optFloat(fields, "max_rss_mb"), TempC: optFloat(fields, "temp_c"),
+		Throttled: fields["throttled"]}, true
+}
+
+func optFloat(fields map[string]string, key string) *float64 {
+	v, err := strconv.ParseFloat(fields[key], 64)
+	if err != nil {
+		return nil
+	}
+	return &v
+}
+
 func optInt(fields map[string]string, key string) *int {
 	v, err := strconv.Atoi(fields[key])
 	if err != nil {
@@ -253,7 +291,7 @@ func (s *State) Snapshot(now time.Time, withLabels bool) Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Status{
-		Model: s.model, Frame: s.seq, Time: s.time, FPS: s.fps, InferMs: s.inferMs,
+		Model: s.model, Frame: s.seq, Time: s.time, FPS: s.fps, InferMs: s.inferMs, Health: s.health,
 		Top:   slices.Clone(s.top),
 		Rules: make([]Rule, len(s.rules)), Pins: slices.Clone(s.pins), Faults: slices.Clone(s.faults),
 		Records: make([]Event, 0, len(s.recent)),

@@ -1,6 +1,8 @@
 package live
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,5 +94,25 @@ func BenchmarkFrame(b *testing.B) {
 	for b.Loop() {
 		f.Time = f.Time.Add(time.Millisecond)
 		s.Frame(f)
+	}
+}
+
+// TestHealth: the last status record's CPU, memory, temperature and
+// throttling figures; one the record lacks is absent from the JSON.
+func TestHealth(t *testing.T) {
+	s := New()
+	s.Record(serlog.New(t0, "status").Float("fps", 5, 1).Float("cpu_pct", 7.25, 1).Float("max_rss_mb", 61.4, 1).
+		Float("temp_c", 51.2, 1).Word("throttled", "0x50000"))
+	h := s.Snapshot(t0, false).Health
+	if h.CPUPct == nil || *h.CPUPct != 7.2 || *h.MaxRSSMB != 61.4 || *h.TempC != 51.2 || h.Throttled != "0x50000" {
+		t.Errorf("health %+v", h)
+	}
+	s.Record(serlog.New(t0, "status").Float("fps", 5, 1).Float("cpu_pct", 3, 1))
+	data, err := json.Marshal(s.Snapshot(t0, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"cpu_pct":3,`) || strings.Contains(string(data), "temp_c") || strings.Contains(string(data), "throttled") {
+		t.Errorf("JSON %s: want cpu_pct and neither temp_c nor throttled", data)
 	}
 }

@@ -17,7 +17,11 @@ const Prefix = "neonet_"
 
 // faultSources are the daemon's fault sources, exported at 0 before their
 // first fault so that rate() and alerts see them from the start.
-var faultSources = []string{"camera", "model", "gpio", "systemd"}
+var faultSources = []string{"camera", "model", "gpio", "systemd", "throttle"}
+
+// throttleConditions label neonet_soc_throttled, in the bit order of
+// firmware.Throttling.
+var throttleConditions = []string{"under_voltage", "frequency_capped", "throttled", "soft_temperature_limit"}
 
 // Metrics is a firmware.Output that counts what the daemon does, for
 // Prometheus. Its methods are safe for concurrent use.
@@ -33,6 +37,7 @@ type Metrics struct {
 	reloads     *prometheus.CounterVec
 	logDropped  prometheus.Counter
 	temperature prometheus.Gauge
+	throttled   *prometheus.GaugeVec
 }
 
 // New makes the metrics, with the Go runtime's and the process's (also
@@ -55,6 +60,7 @@ func New() *Metrics {
 	m.logDropped = f.counter("log_dropped_records_total", "Records the serial log dropped because its queue was full.")
 	m.temperature = prometheus.NewGauge(prometheus.GaugeOpts{Name: "soc_temperature_celsius", Help: "SoC temperature at the last status record."})
 	f.reg.MustRegister(m.temperature)
+	m.throttled = f.gaugeVec("soc_throttled", "1 while the Raspberry Pi firmware reports the condition, at the last status record.", "condition")
 	for _, s := range faultSources {
 		m.faults.WithLabelValues(s)
 	}
@@ -150,6 +156,11 @@ func (m *Metrics) Record(r *serlog.Record) {
 		}
 		if t, err := strconv.ParseFloat(fields["temp_c"], 64); err == nil {
 			m.temperature.Set(t)
+		}
+		if t, err := strconv.ParseUint(fields["throttled"], 0, 32); err == nil {
+			for i, c := range throttleConditions {
+				m.throttled.WithLabelValues(c).Set(float64(t >> i & 1))
+			}
 		}
 	}
 }

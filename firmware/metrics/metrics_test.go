@@ -52,8 +52,8 @@ pin = "GPIO23"
 		serlog.New(t0, "fault").Word("source", "mqtt").Str("error", "refused").Int("attempt", 1),
 		serlog.New(t0, "reload").Int("ok", 1).Int("rules", 2),
 		serlog.New(t0, "reload").Int("ok", 0).Str("error", "bad model"),
-		serlog.New(t0, "status").Float("fps", 9.5, 1).Int("dropped", 4).Float("temp_c", 51.25, 1).Int("log_overflow", 2),
-		serlog.New(t0, "status").Float("fps", 9.5, 1).Int("dropped", 1).Float("temp_c", 48.5, 1).Int("log_overflow", 0),
+		serlog.New(t0, "status").Float("fps", 9.5, 1).Int("dropped", 4).Float("temp_c", 51.25, 1).Word("throttled", "0x50005").Int("log_overflow", 2),
+		serlog.New(t0, "status").Float("fps", 9.5, 1).Int("dropped", 1).Float("temp_c", 48.5, 1).Word("throttled", "0x5000c").Int("log_overflow", 0),
 	} {
 		m.Record(r)
 	}
@@ -150,6 +150,11 @@ func TestExposition(t *testing.T) {
 		{"neonet_reloads_total", []string{"result", "failed"}, 1},
 		{"neonet_log_dropped_records_total", nil, 2},
 		{"neonet_soc_temperature_celsius", nil, 48.5},
+		{"neonet_soc_throttled", []string{"condition", "under_voltage"}, 0},
+		{"neonet_soc_throttled", []string{"condition", "frequency_capped"}, 0},
+		{"neonet_soc_throttled", []string{"condition", "throttled"}, 1},
+		{"neonet_soc_throttled", []string{"condition", "soft_temperature_limit"}, 1},
+		{"neonet_faults_total", []string{"source", "throttle"}, 0},
 	} {
 		if got := value(c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/firmware/serlog"
 	"neonet.dev/neonet/internal/testenv"
@@ -73,7 +72,7 @@ func TestDaemonWithBroker(t *testing.T) {
 	var stdout testenv.Buffer
 	frames := &frameTimes{}
 	d, err := firmware.Open(firmware.Options{Config: testmodel.DaemonConfig(t, "synthetic:64x48", mqtt), Stdout: &stdout,
-		Openers: []firmware.OutputOpener{Open}, Outputs: []firmware.Output{frames}, CameraOptions: camera.Options{FPS: 50}})
+		Openers: []firmware.OutputOpener{Open}, Outputs: []firmware.Output{frames}, CameraFPS: new(50.0)})
 	if err != nil {
 		t.Fatal(err)
 	}

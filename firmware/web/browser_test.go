@@ -5,66 +5,27 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"neonet.dev/neonet/camera"
-	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/internal/testenv"
-	"neonet.dev/neonet/internal/testmodel"
 )
 
-// startDaemon runs the daemon on the synthetic camera with the test model
-// and a web page that needs a token; it returns the page's address with
-// the token.
-func startDaemon(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	token := filepath.Join(dir, "token")
-	if err := os.WriteFile(token, []byte("page-token\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	path := testmodel.DaemonConfig(t, "synthetic:320x240", fmt.Sprintf("\n[http]\nlisten = \"127.0.0.1:0\"\ntoken_file = %q\n", token))
-	var srv *Server
-	open := func(env firmware.OutputEnv) ([]firmware.Output, error) {
-		outs, err := Open(env)
-		if err == nil {
-			srv = outs[0].(*Server)
-		}
-		return outs, err
-	}
-	d, err := firmware.Open(firmware.Options{Config: path, Stdout: &testenv.Buffer{}, Openers: []firmware.OutputOpener{open},
-		CameraOptions: camera.Options{FPS: 30}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if err := d.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	if !strings.Contains(d.String(), "web page "+srv.URL()) {
-		t.Errorf("the daemon's description %q lacks the page's address %s", d, srv.URL())
-	}
-	return srv.URL() + "?token=page-token"
-}
-
 // TestPageInChromium: headless Chromium loads the page of a running
-// daemon; within 10 s it shows a live frame and a label. Screenshots of a
-// desktop and a phone-sized window are kept in build/.
+// daemon whose camera is a video file; within 10 s it shows a live frame
+// and a label. Then the teach panel, clicked through as a user does,
+// saves frames of three classes from the camera and trains a model on
+// them, which the daemon runs: its status reports the new classes.
+// Screenshots of a desktop and a phone-sized window are kept in build/.
 func TestPageInChromium(t *testing.T) {
 	exe := testenv.Program(t, "chromium")
-	url := startDaemon(t)
+	video := testenv.SharedData(t, "videos", "Megamind.avi") // 720x528
+	files := newTeachFiles(t, t.TempDir(), video, "cat")
+	srv := runDaemon(t, files.config)
+	url := srv.URL() + "?token=page-token"
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
@@ -73,7 +34,7 @@ func TestPageInChromium(t *testing.T) {
 	defer cancel()
 	ctx, cancel = chromedp.NewContext(ctx)
 	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel = context.WithTimeout(ctx, 180*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		t.Fatalf("starting %s: %v", exe, err)
@@ -82,7 +43,7 @@ func TestPageInChromium(t *testing.T) {
 	start := time.Now()
 	const shown = `(() => {
 		const img = document.getElementById("live"), label = document.querySelector("#top .label");
-		return img.complete && img.naturalWidth === 320 && !!label && label.textContent.length > 0 &&
+		return img.complete && img.naturalWidth === 720 && !!label && label.textContent.length > 0 &&
 			document.querySelectorAll("#rules tr").length === 1 && document.getElementById("conn").textContent === "live";
 	})()`
 	err := chromedp.Do(ctx, chromedp.Navigate(url))
@@ -95,6 +56,55 @@ func TestPageInChromium(t *testing.T) {
 		t.Fatalf("the page showed no live frame and label in 10 s (%v); it reads:\n%s", err, text)
 	}
 	t.Logf("live frame and label after %v", time.Since(start).Round(time.Millisecond))
+
+	// The teach panel: the rule is edited to name a class of the model to
+	// come, then frames of three classes are saved, a second apart, and a
+	// training starts.
+	classes := []string{"scene 1", "scene 2", "scene 3"}
+	files.rule("scene 2")
+	teachStart := time.Now()
+	const perClass = 8
+	for _, class := range classes {
+		time.Sleep(time.Second) // the video moves on
+		for i := range perClass {
+			err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("teach-label"), class), chromedp.Click(chromedp.ID("teach-save")))
+			if err == nil {
+				_, err = chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.getElementById("teach-msg").textContent.includes("(%d photos of %s)")`, i+1, class),
+					chromedp.WithPollingTimeout(10*time.Second)))
+			}
+			if err != nil {
+				msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("teach")))
+				t.Fatalf("saving frame %d of %s: %v; the panel reads:\n%s", i+1, class, err, msg)
+			}
+		}
+	}
+	const trained = `(() => {
+		const ok = document.querySelector("#teach-job .ok"), top = document.querySelector("#top .label");
+		return !!ok && ok.textContent.includes("now runs the new model") && !!top && top.textContent.startsWith("scene ");
+	})()`
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.ID("teach-train")))
+	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](trained, chromedp.WithPollingTimeout(90*time.Second)))
+	}
+	if err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("teach")))
+		t.Fatalf("training from the page: %v; the panel reads:\n%s", err, msg)
+	}
+	st := teacher{t, srv.URL()}.status()
+	j := st.Teach.Training
+	t.Logf("%d frames saved and trained from the page in %v (training %.1f s, accuracy %.2f)", len(classes)*perClass,
+		time.Since(teachStart).Round(time.Millisecond), j.Seconds, j.TrainAcc)
+	if !slices.Equal(st.Labels, classes) || len(st.Rules) != 1 || !slices.Equal(st.Rules[0].Labels, []string{"scene 2"}) {
+		t.Errorf("the daemon runs labels %v, rules %+v; want %v and a rule on scene 2", st.Labels, st.Rules, classes)
+	}
+	if len(j.Counts) != len(classes) {
+		t.Errorf("the training's counts %+v", j.Counts)
+	}
+	for i, c := range j.Counts {
+		if c.Name != classes[i] || c.Train+c.Val != perClass || c.Skipped != 0 {
+			t.Errorf("the training's counts %+v", j.Counts)
+		}
+	}
 
 	// The page redraws its parts several times a second: read them in one go.
 	fps, err1 := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("fps").textContent`))

@@ -14,11 +14,18 @@
 //     at most four a second. /api/events streams the records (detect,
 //     release, fault, recovered, reload) as they happen.
 //   - /metrics is the Prometheus exposition of package metrics.
+//   - With teach_dir (on by default), the page's teach panel and
+//     /api/teach: the class folders of package teach, saving the next
+//     frame the model sees into one (/api/teach/photo), removing one, and
+//     trainings on the running model (/api/teach/train, /api/teach/stop)
+//     that end in firmware.OutputEnv.Install, a reload with the new model.
 //
-// Nothing on the server changes pins or configuration. With a token_file
-// every request needs "Authorization: Bearer TOKEN" or ?token=TOKEN (the
-// page passes its own on); without one, a server reachable from the
-// network is announced with a warning at startup.
+// Nothing on the server changes pins or configuration; the teach panel,
+// which changes the model, needs a token_file and is read-only without
+// one. With a token_file every request needs "Authorization: Bearer
+// TOKEN" or ?token=TOKEN (the page passes its own on); without one, a
+// server reachable from the network is announced with a warning at
+// startup.
 //
 // On the loop's side the server only updates a live.State and, while
 // someone watches the camera, copies a frame's pixels at most stream_fps

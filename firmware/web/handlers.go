@@ -100,7 +100,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		enc.Encode(s.Snapshot(time.Now(), true))
+		enc.Encode(s.pageStatus(time.Now(), true))
 		return
 	}
 	sse := startSSE(w)
@@ -109,9 +109,9 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	var seen uint64
 	idle := time.Now()
 	for {
-		if v := s.Version(); v != seen {
+		if v := s.stateVersion(); v != seen {
 			seen = v
-			if sse.send("status", s.Snapshot(time.Now(), false)) != nil {
+			if sse.send("status", s.pageStatus(time.Now(), false)) != nil {
 				return
 			}
 			idle = time.Now()

@@ -11,11 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/firmware/live"
 	"neonet.dev/neonet/firmware/metrics"
+	"neonet.dev/neonet/firmware/teach"
 )
 
 // Server is the web page and its API, a firmware.Output (through its
@@ -23,7 +25,9 @@ import (
 type Server struct {
 	*live.State
 	stream   *stream
-	token    string // "" without a token file
+	token    string                 // "" without a token file
+	teacher  *teach.Teacher         // nil when the teach panel is off
+	model    atomic.Pointer[string] // the running model's file, from Configure
 	ln       net.Listener
 	srv      *http.Server
 	done     chan struct{} // closed by Close: streams end
@@ -41,7 +45,7 @@ func Open(env firmware.OutputEnv) ([]firmware.Output, error) {
 		return nil, nil
 	}
 	m := metrics.New()
-	s, err := New(*cfg, m.Handler())
+	s, err := New(*cfg, m.Handler(), env.Install)
 	if err != nil {
 		return nil, err
 	}
@@ -53,8 +57,9 @@ func Open(env firmware.OutputEnv) ([]firmware.Output, error) {
 }
 
 // New listens on cfg.Listen and serves the page and the API; metrics, when
-// not nil, is served at /metrics.
-func New(cfg firmware.HTTPConfig, metrics http.Handler) (*Server, error) {
+// not nil, is served at /metrics. With install and cfg.TeachDir, the page
+// has its teach panel, whose trainings end in install.
+func New(cfg firmware.HTTPConfig, metrics http.Handler, install teach.Installer) (*Server, error) {
 	s := &Server{State: live.New(), stream: newStream(cfg.StreamFPS), done: make(chan struct{})}
 	if cfg.TokenFile != "" {
 		data, err := os.ReadFile(cfg.TokenFile)
@@ -80,6 +85,14 @@ func New(cfg firmware.HTTPConfig, metrics http.Handler) (*Server, error) {
 	if metrics != nil {
 		mux.Handle("GET /metrics", metrics)
 	}
+	if cfg.TeachDir != "" && install != nil {
+		s.teacher = teach.New(cfg.TeachDir, install)
+		mux.HandleFunc("GET /api/teach", s.teachStatus)
+		mux.HandleFunc("POST /api/teach/photo", s.changes(s.savePhoto))
+		mux.HandleFunc("POST /api/teach/train", s.changes(s.train))
+		mux.HandleFunc("POST /api/teach/stop", s.changes(s.stopTraining))
+		mux.HandleFunc("POST /api/teach/remove", s.changes(s.removeClass))
+	}
 	s.srv = &http.Server{Handler: s.guard(mux), ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Add(2)
 	go func() {
@@ -102,6 +115,14 @@ func (s *Server) Frame(f *firmware.Frame) {
 	s.stream.offer(f.Pixels, f.Time)
 }
 
+// Configure implements firmware.Configurable: the live state's, and the
+// running model's file, the teach panel's backbone.
+func (s *Server) Configure(cfg *firmware.Config, labels []string) {
+	s.State.Configure(cfg, labels)
+	model := cfg.Model
+	s.model.Store(&model)
+}
+
 // URL is the page's address; on every network it is http://0.0.0.0:PORT/.
 func (s *Server) URL() string {
 	addr := s.ln.Addr().(*net.TCPAddr)
@@ -118,13 +139,19 @@ func (s *Server) String() string {
 	if s.token != "" {
 		auth = "token required"
 	}
+	switch {
+	case s.teacher != nil && s.token != "":
+		auth += "; teach panel, photos in " + s.teacher.Dir()
+	case s.teacher != nil:
+		auth += ", teach panel read-only"
+	}
 	return fmt.Sprintf("web page %s (%s; metrics at /metrics)", s.URL(), auth)
 }
 
 // closeWait bounds how long Close waits for requests in progress.
 const closeWait = 2 * time.Second
 
-// Close ends the streams and stops the server.
+// Close ends the streams, stops the server and a training in progress.
 func (s *Server) Close() error {
 	s.once.Do(func() {
 		close(s.done)
@@ -132,6 +159,9 @@ func (s *Server) Close() error {
 		defer cancel()
 		if err := s.srv.Shutdown(ctx); err != nil {
 			s.srv.Close()
+		}
+		if s.teacher != nil {
+			s.teacher.Close() // a training stops, uninstalled
 		}
 		s.wg.Wait()
 	})

@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"sync"
@@ -21,9 +23,10 @@ const jpegQuality = 75
 type stream struct {
 	interval time.Duration
 	watchers atomic.Int32
-	last     time.Time          // of the last frame copied; the loop's own
-	free     chan *camera.Frame // buffers the loop may fill
-	work     chan *camera.Frame // filled buffers for the encoder
+	last     time.Time               // of the last frame copied; the loop's own
+	free     chan *camera.Frame      // buffers the loop may fill
+	work     chan *camera.Frame      // filled buffers for the encoder
+	grabs    chan chan *camera.Frame // requests for a copy of the next frame
 
 	mu    sync.Mutex
 	jpeg  []byte        // the newest JPEG, never changed once published
@@ -35,6 +38,7 @@ func newStream(fps float64) *stream {
 		interval: time.Duration(float64(time.Second) / fps),
 		free:     make(chan *camera.Frame, 2),
 		work:     make(chan *camera.Frame, 2),
+		grabs:    make(chan chan *camera.Frame, maxGrabs),
 		fresh:    make(chan struct{}),
 	}
 	s.free <- &camera.Frame{}
@@ -42,10 +46,14 @@ func newStream(fps float64) *stream {
 	return s
 }
 
-// offer copies the frame for the encoder when someone watches, the last
-// copy is at least interval old and a buffer is free. It does not
+// offer hands a copy of the frame to those who asked for one (grab), and
+// copies it for the encoder when someone watches, the last copy is at
+// least interval old and a buffer is free. Without a grab it does not
 // allocate once the buffers have the frame's size.
 func (s *stream) offer(f *camera.Frame, now time.Time) {
+	if f != nil && len(s.grabs) > 0 {
+		s.handOut(f)
+	}
 	if f == nil || s.watchers.Load() == 0 || now.Sub(s.last) < s.interval {
 		return
 	}
@@ -58,6 +66,48 @@ func (s *stream) offer(f *camera.Frame, now time.Time) {
 	copyFrame(buf, f)
 	s.last = now
 	s.work <- buf // never blocks: work holds every buffer
+}
+
+// maxGrabs is how many requests for a frame may wait for the next one.
+const maxGrabs = 8
+
+// handOut gives one copy of f to every waiting grab.
+func (s *stream) handOut(f *camera.Frame) {
+	var cp *camera.Frame
+	for {
+		select {
+		case c := <-s.grabs:
+			if cp == nil {
+				cp = &camera.Frame{}
+				copyFrame(cp, f)
+			}
+			c <- cp // never blocks: c has room for it
+		default:
+			return
+		}
+	}
+}
+
+// grab returns a copy of the next frame the model sees (the copy is
+// shared with other grabs of the same frame: read it only). It fails when
+// none comes within wait, ctx ends or too many grabs wait.
+func (s *stream) grab(ctx context.Context, wait time.Duration) (*camera.Frame, error) {
+	c := make(chan *camera.Frame, 1)
+	select {
+	case s.grabs <- c:
+	default:
+		return nil, fmt.Errorf("%d frames asked for already: try again", maxGrabs)
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case f := <-c:
+		return f, nil
+	case <-t.C:
+		return nil, fmt.Errorf("no frame from the camera in %v", wait)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // copyFrame copies src into dst with packed rows.

@@ -45,7 +45,7 @@ func newTestServer(t *testing.T, extra string) (*Server, *firmware.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(*cfg.HTTP, http.NotFoundHandler())
+	s, err := New(*cfg.HTTP, http.NotFoundHandler(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +81,13 @@ func get(t *testing.T, url string, header ...string) (int, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return do(t, req, header...)
+}
+
+// do sends req with the header's name, value pairs and returns the
+// answer's status and body.
+func do(t *testing.T, req *http.Request, header ...string) (int, []byte) {
+	t.Helper()
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -188,7 +195,7 @@ func TestToken(t *testing.T) {
 	if err := os.WriteFile(file, []byte("two words\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(firmware.HTTPConfig{Listen: "127.0.0.1:0", TokenFile: file, StreamFPS: 1}, nil); err == nil ||
+	if _, err := New(firmware.HTTPConfig{Listen: "127.0.0.1:0", TokenFile: file, StreamFPS: 1}, nil, nil); err == nil ||
 		!strings.Contains(err.Error(), "http.token_file") {
 		t.Errorf("a token with a space: %v", err)
 	}

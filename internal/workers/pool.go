@@ -19,7 +19,9 @@ import (
 // or a virtual machine: as much as a small layer takes. So a helper that
 // has finished its range spins, watching for the next one, for up to
 // SpinFor before it parks; the caller likewise spins while it waits for
-// the helpers. A pool that is not running inferences costs nothing.
+// the helpers. Rest says that no call follows soon (an inference is
+// over): the helpers park at once instead of spinning, so a pool between
+// inferences costs nothing, however briefly it rests.
 //
 // A goroutine about to park raises its flag (the caller's is the number of
 // the call it waits for), then looks for work (or for the helpers'
@@ -54,6 +56,12 @@ type Pool struct {
 	done    chan struct{}
 	closed  atomic.Bool
 	once    sync.Once
+	// resting is set by Rest and cleared by the next call: helpers that
+	// see it park instead of spinning.
+	resting atomic.Bool
+	// spinFor is how long a goroutine spins before it parks: SpinFor,
+	// or a test's.
+	spinFor time.Duration
 	// pause, set by tests, runs at the points of the handshake where a
 	// goroutine being preempted matters, to hold it there.
 	pause func(at pausePoint)
@@ -104,16 +112,16 @@ type helper struct {
 // New starts a pool of threads threads (0 or less: one per CPU). Close
 // stops it.
 func New(threads int) *Pool {
-	return newPool(threads, nil)
+	return newPool(threads, SpinFor, nil)
 }
 
-// newPool is New with the test hook pause, set before the helpers start
-// (they read it as soon as they park).
-func newPool(threads int, pause func(at pausePoint)) *Pool {
+// newPool is New with a spin time and the test hook pause, set before
+// the helpers start (they read them as soon as they spin and park).
+func newPool(threads int, spinFor time.Duration, pause func(at pausePoint)) *Pool {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	p := &Pool{threads: threads, helpers: make([]helper, threads-1), done: make(chan struct{}, 1), pause: pause}
+	p := &Pool{threads: threads, helpers: make([]helper, threads-1), done: make(chan struct{}, 1), spinFor: spinFor, pause: pause}
 	for i := range p.helpers {
 		h := &p.helpers[i]
 		h.wake = make(chan struct{}, 1)
@@ -171,6 +179,7 @@ func (p *Pool) run(total, grain int, fn func(start, end int), fnParts func(part,
 	}
 	p.fn, p.fnParts = fn, fnParts
 	p.calls++
+	p.resting.Store(false) // helpers woken below watch for the next call again
 	// Split chunks as evenly as possible: the first chunks%parts ranges get
 	// one chunk more.
 	per, extra := chunks/parts, chunks%parts
@@ -193,7 +202,7 @@ func (p *Pool) run(total, grain int, fn func(start, end int), fnParts func(part,
 // wait returns when every helper has finished call number call: it spins
 // for SpinFor, then parks until the last helper wakes it.
 func (p *Pool) wait(call uint64) {
-	if spin(func() bool { return p.pending.Load() == 0 }) {
+	if p.spin(func() bool { return p.pending.Load() == 0 }) {
 		return
 	}
 	p.waiting.Swap(call) // not Store: see Pool
@@ -208,7 +217,9 @@ func (p *Pool) wait(call uint64) {
 func (p *Pool) serve(h *helper, part int) {
 	var seen uint64
 	for {
-		if !spin(func() bool { return h.gen.Load() != seen }) {
+		// Watch for the next call, unless the pool rests.
+		p.spin(func() bool { return h.gen.Load() != seen || p.resting.Load() })
+		if h.gen.Load() == seen {
 			h.parked.Swap(1) // not Store: see Pool
 			p.hold(helperParking)
 			if h.gen.Load() == seen {
@@ -239,10 +250,20 @@ func (p *Pool) serve(h *helper, part int) {
 	}
 }
 
-// spin reports whether ready became true within SpinFor. It yields the
-// processor now and then, so that a spinning helper never keeps another
-// goroutine (the camera's, the collector's) from running.
-func spin(ready func() bool) bool {
+// Rest tells the helpers that no call follows soon: those spinning park
+// at once rather than after SpinFor. The next Run wakes them. Call it
+// between calls (at the end of an inference), from the goroutine that
+// calls Run or one ordered with it.
+func (p *Pool) Rest() {
+	if p != nil {
+		p.resting.Store(true)
+	}
+}
+
+// spin reports whether ready became true within the pool's spin time. It
+// yields the processor now and then, so that a spinning helper never
+// keeps another goroutine (the camera's, the collector's) from running.
+func (p *Pool) spin(ready func() bool) bool {
 	var t0 time.Time
 	for i := 0; ; i++ {
 		if ready() {
@@ -251,7 +272,7 @@ func spin(ready func() bool) bool {
 		if i%128 == 127 {
 			if t0.IsZero() {
 				t0 = time.Now()
-			} else if time.Since(t0) > SpinFor {
+			} else if time.Since(t0) > p.spinFor {
 				return false
 			}
 			runtime.Gosched()

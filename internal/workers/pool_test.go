@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -164,7 +165,7 @@ func TestNoWakeUpIsLost(t *testing.T) {
 func TestAHeldUpHelperDoesNotEndTheNextCall(t *testing.T) {
 	var hold atomic.Bool
 	release := make(chan struct{})
-	p := newPool(2, func(at pausePoint) {
+	p := newPool(2, SpinFor, func(at pausePoint) {
 		if at == helperFinished && hold.CompareAndSwap(true, false) {
 			<-release
 		}
@@ -196,7 +197,7 @@ func TestAHeldUpHelperDoesNotEndTheNextCall(t *testing.T) {
 // back to sleep, not run its range again.
 func TestALateWakeUpRunsNoRangeTwice(t *testing.T) {
 	var hold atomic.Bool
-	p := newPool(2, func(at pausePoint) {
+	p := newPool(2, SpinFor, func(at pausePoint) {
 		if at == callerPublished && hold.CompareAndSwap(true, false) {
 			time.Sleep(50 * SpinFor) // the helper has run its range and parked by then
 		}
@@ -225,7 +226,7 @@ func TestRunSurvivesPausesAnywhere(t *testing.T) {
 	const threads = 3
 	var held [pausePoints]atomic.Int32
 	var seed atomic.Uint64
-	p := newPool(threads, func(at pausePoint) {
+	p := newPool(threads, SpinFor, func(at pausePoint) {
 		// A cheap generator shared by the goroutines: its quality
 		// matters less than its spread of pauses.
 		x := seed.Add(0x9e3779b97f4a7c15)
@@ -318,4 +319,52 @@ func TestNilPoolRunsOnTheCaller(t *testing.T) {
 	if n != 20 {
 		t.Errorf("nil pool covered %d indexes, want 20", n)
 	}
+}
+
+// TestRestParksTheHelpers gives helpers a spin time of an hour: after a
+// call they would spin on, but Rest must park them at once, and a pool
+// at rest must use no CPU time. The next call wakes them and runs every
+// range.
+func TestRestParksTheHelpers(t *testing.T) {
+	const threads = 3
+	p := newPool(threads, time.Hour, nil)
+	defer p.Close()
+	for round := range 3 {
+		var sum atomic.Int64
+		p.Run(300, 1, func(start, end int) {
+			for i := start; i < end; i++ {
+				sum.Add(int64(i))
+			}
+		})
+		if got, want := sum.Load(), int64(299*300/2); got != want {
+			t.Fatalf("round %d: sum %d, want %d", round, got, want)
+		}
+		p.Rest()
+		deadline := time.Now().Add(5 * time.Second)
+		for parked := 0; parked < threads-1; {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: %d of %d helpers parked 5 s after Rest", round, parked, threads-1)
+			}
+			time.Sleep(time.Millisecond)
+			parked = 0
+			for i := range p.helpers {
+				parked += int(p.helpers[i].parked.Load())
+			}
+		}
+		cpu0 := processCPU(t)
+		time.Sleep(200 * time.Millisecond)
+		if used := processCPU(t) - cpu0; used > 50*time.Millisecond {
+			t.Errorf("round %d: the process used %v of CPU time in 200 ms at rest", round, used)
+		}
+	}
+}
+
+// processCPU is the CPU time this process has used, every thread.
+func processCPU(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -11,24 +11,20 @@ import (
 // MaxPool writes the maximum of each window; padding never wins.
 func MaxPool(dst, src *tensor.Tensor, p nn.PoolGeometry) {
 	in, out := src.Shape, dst.Shape
-	for n := 0; n < out.N; n++ {
-		for oy := 0; oy < out.H; oy++ {
-			y0, y1, _ := nn.PoolWindow(oy, p.KH, p.StrideH, p.PadH, in.H)
-			for ox := 0; ox < out.W; ox++ {
-				x0, x1, _ := nn.PoolWindow(ox, p.KW, p.StrideW, p.PadW, in.W)
-				acc := dst.Pixel(n, oy, ox)
-				for c := range acc {
-					acc[c] = float32(math.Inf(-1))
-				}
-				for y := y0; y < y1; y++ {
-					for x := x0; x < x1; x++ {
-						for c, v := range src.Pixel(n, y, x) {
-							acc[c] = max(acc[c], v)
-						}
+	for n := range out.N {
+		p.Windows(in.H, in.W, out.H, out.W, func(oy, ox int, w nn.Window) {
+			acc := dst.Pixel(n, oy, ox)
+			for c := range acc {
+				acc[c] = float32(math.Inf(-1))
+			}
+			for y := w.Y0; y < w.Y1; y++ {
+				for x := w.X0; x < w.X1; x++ {
+					for c, v := range src.Pixel(n, y, x) {
+						acc[c] = max(acc[c], v)
 					}
 				}
 			}
-		}
+		})
 	}
 }
 
@@ -36,29 +32,21 @@ func MaxPool(dst, src *tensor.Tensor, p nn.PoolGeometry) {
 // divisor).
 func AvgPool(dst, src *tensor.Tensor, p nn.PoolGeometry) {
 	in, out := src.Shape, dst.Shape
-	for n := 0; n < out.N; n++ {
-		for oy := 0; oy < out.H; oy++ {
-			y0, y1, ph := nn.PoolWindow(oy, p.KH, p.StrideH, p.PadH, in.H)
-			for ox := 0; ox < out.W; ox++ {
-				x0, x1, pw := nn.PoolWindow(ox, p.KW, p.StrideW, p.PadW, in.W)
-				acc := dst.Pixel(n, oy, ox)
-				clear(acc)
-				for y := y0; y < y1; y++ {
-					for x := x0; x < x1; x++ {
-						for c, v := range src.Pixel(n, y, x) {
-							acc[c] += v
-						}
+	for n := range out.N {
+		p.Windows(in.H, in.W, out.H, out.W, func(oy, ox int, w nn.Window) {
+			acc := dst.Pixel(n, oy, ox)
+			clear(acc)
+			for y := w.Y0; y < w.Y1; y++ {
+				for x := w.X0; x < w.X1; x++ {
+					for c, v := range src.Pixel(n, y, x) {
+						acc[c] += v
 					}
 				}
-				count := (y1 - y0) * (x1 - x0)
-				if p.CountIncludePad {
-					count = ph * pw
-				}
-				for c := range acc {
-					acc[c] /= float32(count)
-				}
 			}
-		}
+			for c := range acc {
+				acc[c] /= float32(w.Count)
+			}
+		})
 	}
 }
 

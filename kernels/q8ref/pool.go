@@ -11,24 +11,20 @@ import (
 // wins.
 func MaxPool(dst, src *tensor.Int8, p nn.PoolGeometry) {
 	in, os := src.Shape, dst.Shape
-	for n := 0; n < os.N; n++ {
-		for oy := 0; oy < os.H; oy++ {
-			y0, y1, _ := nn.PoolWindow(oy, p.KH, p.StrideH, p.PadH, in.H)
-			for ox := 0; ox < os.W; ox++ {
-				x0, x1, _ := nn.PoolWindow(ox, p.KW, p.StrideW, p.PadW, in.W)
-				res := dst.Pixel(n, oy, ox)
-				for c := range res {
-					res[c] = quant.QMin
-				}
-				for y := y0; y < y1; y++ {
-					for x := x0; x < x1; x++ {
-						for c, v := range src.Pixel(n, y, x) {
-							res[c] = max(res[c], v)
-						}
+	for n := range os.N {
+		p.Windows(in.H, in.W, os.H, os.W, func(oy, ox int, w nn.Window) {
+			res := dst.Pixel(n, oy, ox)
+			for c := range res {
+				res[c] = quant.QMin
+			}
+			for y := w.Y0; y < w.Y1; y++ {
+				for x := w.X0; x < w.X1; x++ {
+					for c, v := range src.Pixel(n, y, x) {
+						res[c] = max(res[c], v)
 					}
 				}
 			}
-		}
+		})
 	}
 }
 
@@ -43,28 +39,20 @@ func MaxPool(dst, src *tensor.Int8, p nn.PoolGeometry) {
 func AvgPool(dst, src *tensor.Int8, p nn.PoolGeometry, zIn int32, out Output) {
 	in, os := src.Shape, dst.Shape
 	ratio := out.Multipliers[0]
-	for n := 0; n < os.N; n++ {
-		for oy := 0; oy < os.H; oy++ {
-			y0, y1, ph := nn.PoolWindow(oy, p.KH, p.StrideH, p.PadH, in.H)
-			for ox := 0; ox < os.W; ox++ {
-				x0, x1, pw := nn.PoolWindow(ox, p.KW, p.StrideW, p.PadW, in.W)
-				count := (y1 - y0) * (x1 - x0)
-				if p.CountIncludePad {
-					count = ph * pw
-				}
-				m := float32(ratio / float32(count))
-				res := dst.Pixel(n, oy, ox)
-				for c := range res {
-					var acc int32
-					for y := y0; y < y1; y++ {
-						for x := x0; x < x1; x++ {
-							acc += int32(src.Pixel(n, y, x)[c]) - zIn
-						}
+	for n := range os.N {
+		p.Windows(in.H, in.W, os.H, os.W, func(oy, ox int, w nn.Window) {
+			m := float32(ratio / float32(w.Count))
+			res := dst.Pixel(n, oy, ox)
+			for c := range res {
+				var acc int32
+				for y := w.Y0; y < w.Y1; y++ {
+					for x := w.X0; x < w.X1; x++ {
+						acc += int32(src.Pixel(n, y, x)[c]) - zIn
 					}
-					res[c] = quant.Requantize(acc, m, out.Zero, out.Lo, out.Hi)
 				}
+				res[c] = quant.Requantize(acc, m, out.Zero, out.Lo, out.Hi)
 			}
-		}
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package ptq
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"slices"
@@ -75,18 +76,32 @@ func Calibrate(g *graph.Graph, spec preprocess.Spec, paths []string, progress fu
 // Calibration says how a float model becomes int8: the images its
 // activation ranges are measured on, and how the ranges are chosen.
 type Calibration struct {
-	Dir            string   // the folder the images come from, named in the model's note
-	Paths          []string // the images (CalibrationImages)
+	Dir string // the folder the images come from, named in the model's note
+	// Paths are the images; nil means at most Limit images of Dir
+	// (CalibrationImages).
+	Paths          []string
+	Limit          int
 	Method         calib.Method
 	BiasCorrection bool
 	// Progress, if set, is called after each image.
 	Progress func(done, total int)
+	// Log, if set, gets one line naming the model and the images.
+	Log io.Writer
 }
 
 // QuantizeImages calibrates g on c's images, preprocessed with
 // meta.Preprocess, and converts it to int8; meta.Calibration is set to a
 // note on how (method, images, bias correction).
 func QuantizeImages(g *graph.Graph, meta Meta, c Calibration) (*qnet.Model, error) {
+	if c.Paths == nil {
+		var err error
+		if c.Paths, err = CalibrationImages(c.Dir, c.Limit); err != nil {
+			return nil, err
+		}
+	}
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, "calibrating %s on %d images from %s\n", meta.Name, len(c.Paths), c.Dir)
+	}
 	cal, err := Calibrate(g, meta.Preprocess, c.Paths, c.Progress)
 	if err != nil {
 		return nil, err
