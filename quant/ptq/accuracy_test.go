@@ -2,6 +2,7 @@ package ptq
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -208,12 +209,19 @@ func logWorstLayers(t *testing.T, layers []*LayerError, n int) {
 
 func pct(n, of int) float64 { return 100 * float64(n) / float64(of) }
 
-// The real SqueezeNet 1.1, calibrated on 100 imagenet-dev images, keeps
-// fp32's top-1 within a point and agrees with it on >= 95% of images.
-func TestSqueezeNetInt8Accuracy(t *testing.T) {
+// summary is f's accuracy and agreement figures in words.
+func (f fidelity) summary() string {
+	return fmt.Sprintf("fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%% (%.1f%% with the error shuffled), logit cosine mean %.4f min %.4f",
+		pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
+}
+
+// imagenetDev loads zoo model name with the shared weights file and lists
+// the imagenet-dev photos: the 100 calibration photos and all of them.
+func imagenetDev(t *testing.T, name, weights string) (models.Model, *graph.Graph, []string, []classify.Sample) {
+	t.Helper()
 	data := testenv.SharedData(t)
-	m, _ := models.Lookup("squeezenet1_1")
-	g, err := m.Load(filepath.Join(data, "weights", "squeezenet1_1_imagenet.pth"))
+	m, _ := models.Lookup(name)
+	g, err := m.Load(filepath.Join(data, "weights", weights))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,9 +235,15 @@ func TestSqueezeNetInt8Accuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, g, calibPaths, samples
+}
+
+// The real SqueezeNet 1.1, calibrated on 100 imagenet-dev images, keeps
+// fp32's top-1 within a point and agrees with it on >= 95% of images.
+func TestSqueezeNetInt8Accuracy(t *testing.T) {
+	m, g, calibPaths, samples := imagenetDev(t, "squeezenet1_1", "squeezenet1_1_imagenet.pth")
 	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE, true)
-	t.Logf("squeezenet1_1 on %d imagenet-dev images: fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%% (%.1f%% with the error shuffled), logit cosine mean %.4f min %.4f",
-		f.images, pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
+	t.Logf("squeezenet1_1 on %d imagenet-dev images: %s", f.images, f.summary())
 	logWorstLayers(t, f.layers, 5)
 	if d := math.Abs(pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images)); d > 1 {
 		t.Errorf("int8 top-1 is %.2f points from fp32", d)
@@ -259,8 +273,7 @@ func TestShiftResNet20Int8Accuracy(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE, true)
-	t.Logf("shiftresnet20 on %d cifar10-dev images: fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%% (%.1f%% with the error shuffled), logit cosine mean %.4f min %.4f",
-		f.images, pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
+	t.Logf("shiftresnet20 on %d cifar10-dev images: %s", f.images, f.summary())
 	logWorstLayers(t, f.layers, 5)
 	if d := math.Abs(pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images)); d > 1 {
 		t.Errorf("int8 top-1 is %.2f points from fp32", d)
@@ -348,22 +361,7 @@ const (
 // quantized as `neonet quantize` does by default on 100 imagenet-dev
 // photos, on the 200 photos not used for calibration.
 func TestEfficientNetB0Int8Accuracy(t *testing.T) {
-	data := testenv.SharedData(t)
-	m, _ := models.Lookup("efficientnet_b0")
-	g, err := m.Load(filepath.Join(data, "weights", "efficientnet_b0_tfhub.pth"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(data, "images", "imagenet-dev")
-	calibPaths, err := CalibrationImages(dir, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels, _ := models.DefaultLabels("imagenet")
-	all, err := classify.ScanDataset(dir, labels)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, g, calibPaths, all := imagenetDev(t, "efficientnet_b0", "efficientnet_b0_tfhub.pth")
 	var held []classify.Sample
 	for _, s := range all {
 		if !slices.Contains(calibPaths, s.Path) {
@@ -371,8 +369,7 @@ func TestEfficientNetB0Int8Accuracy(t *testing.T) {
 		}
 	}
 	_, f := measure(t, g, m.Preprocess, calibPaths, held, calib.MSE, false)
-	t.Logf("efficientnet_b0 on %d held-out imagenet-dev photos: fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%% (%.1f%% with the error shuffled), logit cosine mean %.4f min %.4f",
-		f.images, pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
+	t.Logf("efficientnet_b0 on %d held-out imagenet-dev photos: %s", f.images, f.summary())
 	if d := pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images); d > effnetTop1Loss {
 		t.Errorf("int8 top-1 is %.2f points below fp32, want at most %.1f", d, effnetTop1Loss)
 	}
