@@ -242,7 +242,7 @@ func imagenetDev(t *testing.T, name, weights string) (models.Model, *graph.Graph
 // fp32's top-1 within a point and agrees with it on >= 95% of images.
 func TestSqueezeNetInt8Accuracy(t *testing.T) {
 	m, g, calibPaths, samples := imagenetDev(t, "squeezenet1_1", "squeezenet1_1_imagenet.pth")
-	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE, true)
+	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.Default, true)
 	t.Logf("squeezenet1_1 on %d imagenet-dev images: %s", f.images, f.summary())
 	logWorstLayers(t, f.layers, 5)
 	if d := math.Abs(pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images)); d > 1 {
@@ -272,7 +272,7 @@ func TestShiftResNet20Int8Accuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE, true)
+	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.Default, true)
 	t.Logf("shiftresnet20 on %d cifar10-dev images: %s", f.images, f.summary())
 	logWorstLayers(t, f.layers, 5)
 	if d := math.Abs(pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images)); d > 1 {
@@ -368,7 +368,7 @@ func TestEfficientNetB0Int8Accuracy(t *testing.T) {
 			held = append(held, s)
 		}
 	}
-	_, f := measure(t, g, m.Preprocess, calibPaths, held, calib.MSE, false)
+	_, f := measure(t, g, m.Preprocess, calibPaths, held, calib.Default, false)
 	t.Logf("efficientnet_b0 on %d held-out imagenet-dev photos: %s", f.images, f.summary())
 	if d := pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images); d > effnetTop1Loss {
 		t.Errorf("int8 top-1 is %.2f points below fp32, want at most %.1f", d, effnetTop1Loss)
