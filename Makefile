@@ -135,6 +135,8 @@ eval-int8: build ## int8 against fp32 on the shared photos: accuracy, agreement,
 		--compare --calib $(DATA)/images/imagenet-dev --plot build/squeezenet1_1_sqnr.png
 	$(BIN) eval --model shiftresnet20 --weights $(DATA)/weights/shiftresnet20_cifar10 --data $(DATA)/images/cifar10-dev \
 		--compare --calib $(DATA)/images/cifar10-dev --calib-images 200 --plot build/shiftresnet20_sqnr.png
+	$(BIN) eval --model efficientnet_b0 --weights $(DATA)/weights/efficientnet_b0_tfhub.pth --data $(DATA)/images/imagenet-dev \
+		--compare --calib $(DATA)/images/imagenet-dev --plot build/efficientnet_b0_sqnr.png
 
 # staticcheck, pinned; installed into the Go bin folder by `make deps`.
 STATICCHECK_VERSION := v0.8.2

@@ -29,7 +29,7 @@ type Config struct {
 	// Calib is the folder of photos a zoo backbone is calibrated on (the
 	// training photos when empty), at most CalibImages of them (0:
 	// DefaultCalibImages),
-	// with CalibMethod ("mse" when empty, as neonet quantize).
+	// with CalibMethod (calib.Default when empty, as neonet quantize).
 	Calib       string
 	CalibImages int
 	CalibMethod string
@@ -94,7 +94,7 @@ func (cfg *Config) backbone() (*qnet.Model, error) {
 		_, err := os.Stat(cfg.Backbone)
 		return nil, fmt.Errorf("backbone %s: %w", cfg.Backbone, err)
 	}
-	c := ptq.Calibration{Dir: cfg.Calib, Method: calib.MSE, Progress: cfg.progress("calibration photos")}
+	c := ptq.Calibration{Dir: cfg.Calib, Method: calib.Default, Progress: cfg.progress("calibration photos")}
 	if c.Dir == "" {
 		c.Dir = cfg.Data
 	}

@@ -40,7 +40,7 @@ func (f *modelFlags) registerCalib(fs *flag.FlagSet) {
 	fs.StringVar(&f.calibDir, "calib", "", "folder of calibration images (searched recursively) for int8 quantization")
 	f.calibImages = 100
 	fs.Var(cli.AtLeastOne{N: &f.calibImages}, "calib-images", "calibrate on at most `N` images (1 or more), spread evenly over the folder")
-	fs.StringVar(&f.method, "method", "mse", "how activation ranges are chosen: minmax, percentile, mse, kl or auto (per tensor)")
+	fs.StringVar(&f.method, "method", calib.Default.String(), "how activation ranges are chosen: minmax, percentile, mse, kl or auto (per tensor)")
 	fs.BoolVar(&f.biasCorrection, "bias-correction", false, "subtract from each layer's bias the mean error its rounded weights add (measured on the calibration images)")
 }
 

@@ -17,6 +17,9 @@ const (
 	Auto
 )
 
+// Default is the method neonet uses when none is named.
+const Default = MSE
+
 var methodNames = [...]string{"minmax", "percentile", "mse", "kl", "auto"}
 
 // String returns the method's name as accepted by ParseMethod.

@@ -37,6 +37,13 @@ type Observer struct {
 	start int64
 	bins  []int64
 	spare []int64 // re-binning scratch, swapped with bins
+
+	// Weighted observation (ObserveWeighted): the same bins, each value
+	// counting its channel's weight; the range searches then use these.
+	weighted      []float64
+	wSpare        []float64
+	wZeros        float64 // weight of the exact zeros
+	wPendingZeros float64 // of the zeros seen before the histogram existed
 }
 
 // NewObserver returns an empty Observer using DefaultPercentile.
@@ -110,6 +117,47 @@ func (o *Observer) Observe(values []float32) {
 		}
 	}
 	o.exactZeros += zeros
+}
+
+// ObserveWeighted observes an NHWC batch whose channels (C =
+// len(channelWeights), the fastest-varying index) matter unequally: each
+// value counts its channel's weight (>= 0) in the histogram the range
+// searches read, so the range minimises the weighted error, such as the
+// error a following convolution sees when channel c's error reaches its
+// outputs through weights of squared norm channelWeights[c]. Min, Max and
+// Count stay unweighted. An observer must be fed either only by Observe or
+// only by ObserveWeighted.
+func (o *Observer) ObserveWeighted(values []float32, channelWeights []float64) {
+	if o.weighted == nil {
+		o.weighted = []float64{} // weighted mode; allocated with the histogram
+	}
+	o.Observe(values)
+	c := len(channelWeights)
+	if o.width == 0 {
+		for i, v := range values {
+			if v == 0 {
+				o.wPendingZeros += channelWeights[i%c]
+				o.wZeros += channelWeights[i%c]
+			}
+		}
+		return
+	}
+	inv := 1 / o.width
+	bins := o.weighted[:numBins]
+	for p := 0; p+c <= len(values); p += c {
+		for j, v := range values[p : p+c] {
+			if !isFinite(v) {
+				continue
+			}
+			w := channelWeights[j]
+			if v == 0 {
+				o.wZeros += w
+			}
+			if k := binIndex(v, inv) - o.start; uint64(k) < numBins {
+				bins[k] += w
+			}
+		}
+	}
 }
 
 // batchExtremes returns min and max of values and whether all are finite.
@@ -187,6 +235,12 @@ func (o *Observer) init() {
 	o.start = place(lo, hi, w)
 	o.bins[-o.start] += o.pendingZeros
 	o.pendingZeros = 0
+	if o.weighted != nil {
+		o.weighted = make([]float64, numBins)
+		o.wSpare = make([]float64, numBins)
+		o.weighted[-o.start] += o.wPendingZeros
+		o.wPendingZeros = 0
+	}
 }
 
 // cover makes the window contain the observed span, doubling the width as
@@ -214,6 +268,15 @@ func (o *Observer) cover() {
 		}
 	}
 	o.bins, o.spare = o.spare, o.bins
+	if o.weighted != nil {
+		clear(o.wSpare)
+		for j, c := range o.weighted {
+			if c != 0 {
+				o.wSpare[(o.start+int64(j))>>d-start] += c
+			}
+		}
+		o.weighted, o.wSpare = o.wSpare, o.weighted
+	}
 	o.width, o.start = w, start
 }
 

@@ -118,21 +118,30 @@ func (o *Observer) hist() *hist {
 	h := &hist{w: o.width, lo: lo, hi: hi, zero: int(-o.start), counts: make([]float64, numBins)}
 	mn, mx := float64(o.min), float64(o.max)
 	h.zeros = float64(o.exactZeros)
+	counts := func(j int) float64 { return float64(o.bins[j]) }
+	if o.weighted != nil {
+		h.zeros = o.wZeros
+		counts = func(j int) float64 { return o.weighted[j] }
+	}
 	h.total = h.zeros
-	for j, c := range o.bins {
-		if j == h.zero && o.exactZeros > 0 {
+	for j := range o.bins {
+		c := counts(j)
+		if j == h.zero && h.zeros > 0 {
 			// Exact zeros sort before the rest of [0, w).
 			h.bins = append(h.bins, bin{0, 0, h.zeros})
-			c -= o.exactZeros
+			c -= h.zeros
 		}
-		if c == 0 {
+		if !(c > 0) {
 			continue
 		}
 		k := float64(o.start + int64(j))
 		a, b := max(k*o.width, mn), min((k+1)*o.width, mx)
-		h.bins = append(h.bins, bin{a, max(a, b), float64(c)})
-		h.counts[j] = float64(c)
-		h.total += float64(c)
+		h.bins = append(h.bins, bin{a, max(a, b), c})
+		h.counts[j] = c
+		h.total += c
+	}
+	if !(h.total > 0) {
+		return nil
 	}
 	return h
 }

@@ -2,6 +2,7 @@ package ptq
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,8 +14,10 @@ import (
 	"testing"
 
 	"neonet.dev/neonet/classify"
+	"neonet.dev/neonet/engine"
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/internal/testenv"
+	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/models"
 	"neonet.dev/neonet/preprocess"
 	"neonet.dev/neonet/qnet"
@@ -81,8 +84,10 @@ func cosine(a, b []float32) float64 {
 }
 
 // measure quantizes g on calibPaths and runs samples through both models
-// on all cores. Labels of -1 are unknown.
-func measure(t *testing.T, g *graph.Graph, spec preprocess.Spec, calibPaths []string, samples []classify.Sample, method calib.Method) (*qnet.Model, fidelity) {
+// on all cores. Labels of -1 are unknown. With perLayer, the int8 model
+// runs on the reference kernels with every tensor kept and f.layers gets
+// each layer's error; without, it runs on this machine's fastest kernels.
+func measure(t *testing.T, g *graph.Graph, spec preprocess.Spec, calibPaths []string, samples []classify.Sample, method calib.Method, perLayer bool) (*qnet.Model, fidelity) {
 	t.Helper()
 	c, err := Calibrate(g, spec, calibPaths, nil)
 	if err != nil {
@@ -92,12 +97,19 @@ func measure(t *testing.T, g *graph.Graph, spec preprocess.Spec, calibPaths []st
 	if err != nil {
 		t.Fatal(err)
 	}
-	workers := make([]*Comparison, runtime.NumCPU())
-	if workers[0], err = NewComparison(g, qm); err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i < len(workers); i++ {
-		if workers[i], err = workers[0].Clone(); err != nil {
+	workers := make([]logitPair, runtime.NumCPU())
+	var first *Comparison
+	for i := range workers {
+		switch {
+		case !perLayer:
+			workers[i], err = newFastPair(g, qm)
+		case i == 0:
+			first, err = NewComparison(g, qm)
+			workers[i] = first
+		default:
+			workers[i], err = first.Clone()
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -134,11 +146,49 @@ func measure(t *testing.T, g *graph.Graph, spec preprocess.Spec, calibPaths []st
 		f.shuffled += shuffled
 		mu.Unlock()
 	}, nil)
-	for _, w := range workers[1:] {
-		workers[0].Merge(w)
+	if perLayer {
+		for _, w := range workers[1:] {
+			first.Merge(w.(*Comparison))
+		}
+		f.layers = first.Layers
 	}
-	f.layers = workers[0].Layers
 	return qm, f
+}
+
+// logitPair runs one image through a float model and its int8 version and
+// returns both logits.
+type logitPair interface {
+	Add(image []float32) (fp32, int8 []float32, err error)
+}
+
+// fastPair is a logitPair on the float engine and the fastest int8 kernels.
+type fastPair struct {
+	fp *engine.Program
+	q  *qnet.Program
+}
+
+func newFastPair(g *graph.Graph, qm *qnet.Model) (*fastPair, error) {
+	fp, err := engine.Compile(g, engine.Options{Batch: 1})
+	if err != nil {
+		return nil, err
+	}
+	q, err := qnet.CompileWith(qm, qnet.Options{Kernels: dispatch.Best(), Threads: 1})
+	if err != nil {
+		return nil, err
+	}
+	return &fastPair{fp: fp, q: q}, nil
+}
+
+func (p *fastPair) Add(image []float32) (fp32, int8 []float32, err error) {
+	out, err := p.fp.RunInput(image)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := p.q.QuantizeInput(image); err != nil {
+		return nil, nil, err
+	}
+	p.q.Run()
+	return out.Data, p.q.Logits(), nil
 }
 
 func btoi(b bool) int {
@@ -159,12 +209,19 @@ func logWorstLayers(t *testing.T, layers []*LayerError, n int) {
 
 func pct(n, of int) float64 { return 100 * float64(n) / float64(of) }
 
-// The real SqueezeNet 1.1, calibrated on 100 imagenet-dev images, keeps
-// fp32's top-1 within a point and agrees with it on >= 95% of images.
-func TestSqueezeNetInt8Accuracy(t *testing.T) {
+// summary is f's accuracy and agreement figures in words.
+func (f fidelity) summary() string {
+	return fmt.Sprintf("fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%% (%.1f%% with the error shuffled), logit cosine mean %.4f min %.4f",
+		pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
+}
+
+// imagenetDev loads zoo model name with the shared weights file and lists
+// the imagenet-dev photos: the 100 calibration photos and all of them.
+func imagenetDev(t *testing.T, name, weights string) (models.Model, *graph.Graph, []string, []classify.Sample) {
+	t.Helper()
 	data := testenv.SharedData(t)
-	m, _ := models.Lookup("squeezenet1_1")
-	g, err := m.Load(filepath.Join(data, "weights", "squeezenet1_1_imagenet.pth"))
+	m, _ := models.Lookup(name)
+	g, err := m.Load(filepath.Join(data, "weights", weights))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,9 +235,15 @@ func TestSqueezeNetInt8Accuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE)
-	t.Logf("squeezenet1_1 on %d imagenet-dev images: fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%% (%.1f%% with the error shuffled), logit cosine mean %.4f min %.4f",
-		f.images, pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
+	return m, g, calibPaths, samples
+}
+
+// The real SqueezeNet 1.1, calibrated on 100 imagenet-dev images, keeps
+// fp32's top-1 within a point and agrees with it on >= 95% of images.
+func TestSqueezeNetInt8Accuracy(t *testing.T) {
+	m, g, calibPaths, samples := imagenetDev(t, "squeezenet1_1", "squeezenet1_1_imagenet.pth")
+	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.Default, true)
+	t.Logf("squeezenet1_1 on %d imagenet-dev images: %s", f.images, f.summary())
 	logWorstLayers(t, f.layers, 5)
 	if d := math.Abs(pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images)); d > 1 {
 		t.Errorf("int8 top-1 is %.2f points from fp32", d)
@@ -209,9 +272,8 @@ func TestShiftResNet20Int8Accuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE)
-	t.Logf("shiftresnet20 on %d cifar10-dev images: fp32 top-1 %.2f%%, int8 %.2f%%, agreement %.2f%% (%.1f%% with the error shuffled), logit cosine mean %.4f min %.4f",
-		f.images, pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
+	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.Default, true)
+	t.Logf("shiftresnet20 on %d cifar10-dev images: %s", f.images, f.summary())
 	logWorstLayers(t, f.layers, 5)
 	if d := math.Abs(pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images)); d > 1 {
 		t.Errorf("int8 top-1 is %.2f points from fp32", d)
@@ -270,7 +332,7 @@ func TestEfficientNetInt8Fidelity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE)
+			_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE, true)
 			t.Logf("%s on %d photos: top-1 agreement %.1f%% (%.1f%% with the error shuffled over the classes), centred logit cosine mean %.4f min %.4f",
 				name, f.images, pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
 			logWorstLayers(t, f.layers, 6)
@@ -281,5 +343,37 @@ func TestEfficientNetInt8Fidelity(t *testing.T) {
 				t.Errorf("int8 agrees with fp32 on %.1f%% of photos, below the 60%% reached so far", a)
 			}
 		})
+	}
+}
+
+// EfficientNet-B0 int8 on photos not used for calibration: the goal is
+// top-1 at most 1 point below fp32 and agreement with fp32's top-1 on at
+// least 95% of the photos; neonet does not reach it yet (docs/quantization.md:
+// 3.0 points lost, 92.0% agreement). The test holds the level reached, so
+// that a change that loses a photo or two more fails; set these to 1 and
+// 95 once the goal is met.
+const (
+	effnetTop1Loss  = 3.5
+	effnetAgreement = 91.0
+)
+
+// EfficientNet-B0 with real ImageNet weights (TF Hub's, batch norm folded),
+// quantized as `neonet quantize` does by default on 100 imagenet-dev
+// photos, on the 200 photos not used for calibration.
+func TestEfficientNetB0Int8Accuracy(t *testing.T) {
+	m, g, calibPaths, all := imagenetDev(t, "efficientnet_b0", "efficientnet_b0_tfhub.pth")
+	var held []classify.Sample
+	for _, s := range all {
+		if !slices.Contains(calibPaths, s.Path) {
+			held = append(held, s)
+		}
+	}
+	_, f := measure(t, g, m.Preprocess, calibPaths, held, calib.Default, false)
+	t.Logf("efficientnet_b0 on %d held-out imagenet-dev photos: %s", f.images, f.summary())
+	if d := pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images); d > effnetTop1Loss {
+		t.Errorf("int8 top-1 is %.2f points below fp32, want at most %.1f", d, effnetTop1Loss)
+	}
+	if a := pct(f.agree, f.images); a < effnetAgreement {
+		t.Errorf("int8 agrees with fp32 on %.1f%% of photos, want >= %.0f%%", a, effnetAgreement)
 	}
 }

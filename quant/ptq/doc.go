@@ -12,4 +12,11 @@
 // input's parameters, and a concatenation gives its parameters to the
 // layers that feed it when nothing else reads them, so a Fire module's
 // concat is a plain copy.
+//
+// Activation ranges are chosen per tensor for the error they cause
+// downstream: during calibration each channel of a tensor is weighted by
+// how strongly its rounding error reaches the outputs of the next
+// convolution or linear layer that mixes channels, through the depthwise
+// filters, activation slopes and squeeze-and-excitation gates in between
+// (gains.go).
 package ptq

@@ -11,6 +11,7 @@ import (
 	"neonet.dev/neonet/qnet"
 	"neonet.dev/neonet/quant"
 	"neonet.dev/neonet/quant/calib"
+	"neonet.dev/neonet/tensor"
 )
 
 // LowerOptions is how float models are compiled for quantization and for
@@ -24,6 +25,7 @@ type Calibrator struct {
 	layers    []*engine.Layer
 	prog      *engine.Program
 	observers map[graph.Value]*calib.Observer
+	gains     *gains
 	sums      map[graph.Value][]float64 // per-channel sums, for channel means
 	pixels    map[graph.Value]int64
 	images    int
@@ -48,18 +50,28 @@ func NewCalibrator(g *graph.Graph) (*Calibrator, error) {
 	for _, l := range c.layers {
 		c.observers[l.Output] = calib.NewObserver()
 	}
+	c.gains = newGains(c.layers, func(v graph.Value) tensor.Shape { return prog.Value(v).Shape }, prog.Value)
 	return c, nil
 }
 
 // Observe runs the float model on one preprocessed image (NHWC) and
-// records the range of every activation.
+// records the range of every activation. Each channel's values count in
+// the histogram the range is chosen from by how much their error matters
+// at the next layer that mixes channels (see gains), so that the MSE, KL
+// and percentile ranges minimise the error the block's output sees rather
+// than the tensor's own.
 func (c *Calibrator) Observe(image []float32) error {
 	if _, err := c.prog.RunInput(image); err != nil {
 		return err
 	}
+	c.gains.update()
 	for v, o := range c.observers {
 		t := c.prog.Value(v)
-		o.Observe(t.Data)
+		if w := c.gains.observed(v); w != nil {
+			o.ObserveWeighted(t.Data, w)
+		} else {
+			o.Observe(t.Data)
+		}
 		sum := c.sums[v]
 		if sum == nil {
 			sum = make([]float64, t.Shape.C)
