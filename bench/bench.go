@@ -14,7 +14,6 @@ import (
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/models"
 	"neonet.dev/neonet/qnet"
-	"neonet.dev/neonet/quant/calib"
 	"neonet.dev/neonet/quant/ptq"
 )
 
@@ -45,7 +44,7 @@ type Options struct {
 	// CalibImages), or without CalibDir a few synthetic inputs.
 	CalibDir       string
 	CalibImages    int
-	Method         calib.Method
+	Method         string // a calib method name; "" is each model's own (models.Model.Ranges)
 	BiasCorrection bool
 
 	// Camera, if set, makes each int8 run classify the newest frame of
@@ -278,9 +277,13 @@ func shapeString(n, h, w, c int) string { return fmt.Sprintf("%dx%dx%dx%d", n, h
 // calibrated on the images of opt.CalibDir when set, else on a few
 // synthetic inputs. The model's Calibration says which.
 func Quantize(zoo models.Model, g *graph.Graph, opt Options) (*qnet.Model, error) {
+	method, err := zoo.Ranges(opt.Method)
+	if err != nil {
+		return nil, err
+	}
 	if opt.CalibDir != "" {
 		return ptq.QuantizeImages(g, ptq.Meta{Name: zoo.Name, Preprocess: zoo.Preprocess}, ptq.Calibration{Dir: opt.CalibDir,
-			Limit: opt.CalibImages, Method: opt.Method, BiasCorrection: opt.BiasCorrection, Progress: opt.progress("images"), Log: opt.Log})
+			Limit: opt.CalibImages, Method: method, BiasCorrection: opt.BiasCorrection, Progress: opt.progress("images"), Log: opt.Log})
 	}
 	opt.logf("calibrating %s on %d synthetic inputs (timing only: no --calib)\n", zoo.Name, syntheticCalibInputs)
 	c, err := ptq.NewCalibrator(g)
@@ -294,8 +297,8 @@ func Quantize(zoo models.Model, g *graph.Graph, opt Options) (*qnet.Model, error
 			return nil, err
 		}
 	}
-	note := fmt.Sprintf("%s ranges from %d synthetic inputs (timing only)", opt.Method, syntheticCalibInputs)
-	return c.Quantize(ptq.Meta{Name: zoo.Name, Preprocess: zoo.Preprocess, Calibration: note}, opt.Method)
+	note := fmt.Sprintf("%s ranges from %d synthetic inputs (timing only)", method, syntheticCalibInputs)
+	return c.Quantize(ptq.Meta{Name: zoo.Name, Preprocess: zoo.Preprocess, Calibration: note}, method)
 }
 
 // syntheticInput fills x with seeded values shaped like a normalized

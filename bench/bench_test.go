@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"neonet.dev/neonet/kernels/dispatch"
-	"neonet.dev/neonet/quant/calib"
 )
 
 // Run measures every precision and thread count asked for, with a
@@ -18,7 +17,7 @@ func TestRunProfile(t *testing.T) {
 	var log strings.Builder
 	var units []string
 	opt := Options{Models: []string{"shiftresnet20"}, Precisions: []string{"fp32", "int8"}, Threads: []int{1, 2},
-		Runs: 2, Profile: true, Method: calib.MinMax, Log: &log,
+		Runs: 2, Profile: true, Method: "minmax", Log: &log,
 		Progress: func(unit string) func(done, total int) {
 			units = append(units, unit)
 			return nil

@@ -7,6 +7,7 @@ import (
 
 	"neonet.dev/neonet/graph"
 	"neonet.dev/neonet/preprocess"
+	"neonet.dev/neonet/quant/calib"
 )
 
 // Model is one entry of the zoo.
@@ -26,6 +27,24 @@ type Model struct {
 	// Classifier is the state_dict key of the final layer's weight, whose
 	// first dimension is the number of classes a checkpoint was trained for.
 	Classifier string
+	// perTensorRanges makes the model's default calibration choose each
+	// tensor's range method by its error (calib.Auto): the depthwise + SiLU
+	// + squeeze-and-excitation networks, whose tensors differ most in how
+	// they are best clipped (docs/quantization.md).
+	perTensorRanges bool
+}
+
+// Ranges is the calibration method named by name (see calib.ParseMethod)
+// or, when name is empty, the model's default: calib.Auto for the
+// EfficientNets, calib.Default for the others.
+func (m Model) Ranges(name string) (calib.Method, error) {
+	switch {
+	case name != "":
+		return calib.ParseMethod(name)
+	case m.perTensorRanges:
+		return calib.Auto, nil
+	}
+	return calib.Default, nil
 }
 
 var zoo = buildZoo()
@@ -58,7 +77,7 @@ func buildZoo() []Model {
 			Description: fmt.Sprintf("EfficientNet-%s, %dx%d ImageNet (%s)", strings.ToUpper(v.Name[len(v.Name)-2:]), v.Crop, v.Crop, origin),
 			Build:       func(n int) (*graph.Graph, error) { return EfficientNet(v, n) },
 			Preprocess:  imagenet(v.Resize, v.Crop, preprocess.Bicubic), Classes: 1000, Labels: "imagenet",
-			Classifier: "classifier.1.weight",
+			Classifier: "classifier.1.weight", perTensorRanges: true,
 		})
 	}
 	ms = append(ms,

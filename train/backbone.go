@@ -78,10 +78,15 @@ func LoadModelFile(path string) (*qnet.Model, error) {
 }
 
 // Quantize builds zoo model name with its weights and quantizes it to int8
-// with activation ranges calibrated on c's photos, as neonet quantize does.
-func Quantize(name, weights string, c ptq.Calibration) (*qnet.Model, error) {
+// with activation ranges calibrated on c's photos, as neonet quantize does:
+// by the named range method, or the model's own when method is empty
+// (models.Model.Ranges).
+func Quantize(name, weights, method string, c ptq.Calibration) (*qnet.Model, error) {
 	zoo, err := models.Lookup(name)
 	if err != nil {
+		return nil, err
+	}
+	if c.Method, err = zoo.Ranges(method); err != nil {
 		return nil, err
 	}
 	if weights == "" {

@@ -10,7 +10,6 @@ import (
 
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/qnet"
-	"neonet.dev/neonet/quant/calib"
 	"neonet.dev/neonet/quant/ptq"
 )
 
@@ -94,18 +93,12 @@ func (cfg *Config) backbone() (*qnet.Model, error) {
 		_, err := os.Stat(cfg.Backbone)
 		return nil, fmt.Errorf("backbone %s: %w", cfg.Backbone, err)
 	}
-	c := ptq.Calibration{Dir: cfg.Calib, Method: calib.Default, Progress: cfg.progress("calibration photos")}
+	c := ptq.Calibration{Dir: cfg.Calib, Progress: cfg.progress("calibration photos")}
 	if c.Dir == "" {
 		c.Dir = cfg.Data
 	}
 	if c.Limit = cfg.CalibImages; c.Limit == 0 {
 		c.Limit = DefaultCalibImages
 	}
-	if cfg.CalibMethod != "" {
-		var err error
-		if c.Method, err = calib.ParseMethod(cfg.CalibMethod); err != nil {
-			return nil, err
-		}
-	}
-	return Quantize(cfg.Backbone, cfg.Weights, c)
+	return Quantize(cfg.Backbone, cfg.Weights, cfg.CalibMethod, c)
 }

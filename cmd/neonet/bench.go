@@ -14,7 +14,6 @@ import (
 	"neonet.dev/neonet/internal/progress"
 	"neonet.dev/neonet/kernels/dispatch"
 	"neonet.dev/neonet/models"
-	"neonet.dev/neonet/quant/calib"
 )
 
 // benchFlags are neonet bench's options.
@@ -95,10 +94,10 @@ func (bf *benchFlags) check(precisions, threads string) error {
 	case bf.plot != "" && !strings.EqualFold(filepath.Ext(bf.plot), ".png"):
 		return cli.Usagef("--plot %q: want a .png file", bf.plot)
 	}
-	var err error
-	if bf.Method, err = calib.ParseMethod(bf.method); err != nil {
+	if _, err := (models.Model{}).Ranges(bf.method); err != nil {
 		return cli.UsageError{Err: err}
 	}
+	bf.Method = bf.method
 	for _, name := range bf.Models {
 		file, err := checkModelFile(name, bf.weights, slices.Equal(bf.Precisions, []string{"fp32"}))
 		if err != nil {

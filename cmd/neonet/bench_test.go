@@ -11,7 +11,6 @@ import (
 	"neonet.dev/neonet/bench"
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/models"
-	"neonet.dev/neonet/quant/calib"
 )
 
 func TestBenchFlagErrors(t *testing.T) {
@@ -160,7 +159,7 @@ func TestBenchModelFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	qm, err := bench.Quantize(m, g, bench.Options{Method: calib.MinMax})
+	qm, err := bench.Quantize(m, g, bench.Options{Method: "minmax"})
 	if err != nil {
 		t.Fatal(err)
 	}

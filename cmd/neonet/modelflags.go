@@ -13,7 +13,6 @@ import (
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/models"
 	"neonet.dev/neonet/qnet"
-	"neonet.dev/neonet/quant/calib"
 	"neonet.dev/neonet/quant/ptq"
 )
 
@@ -40,7 +39,7 @@ func (f *modelFlags) registerCalib(fs *flag.FlagSet) {
 	fs.StringVar(&f.calibDir, "calib", "", "folder of calibration images (searched recursively) for int8 quantization")
 	f.calibImages = 100
 	fs.Var(cli.AtLeastOne{N: &f.calibImages}, "calib-images", "calibrate on at most `N` images (1 or more), spread evenly over the folder")
-	fs.StringVar(&f.method, "method", calib.Default.String(), "how activation ranges are chosen: minmax, percentile, mse, kl or auto (per tensor)")
+	fs.StringVar(&f.method, "method", "", "how activation ranges are chosen: minmax, percentile, mse, kl or auto (per tensor);\ndefault: auto for the EfficientNets, mse for the others")
 	fs.BoolVar(&f.biasCorrection, "bias-correction", false, "subtract from each layer's bias the mean error its rounded weights add (measured on the calibration images)")
 }
 
@@ -116,7 +115,7 @@ func (f *modelFlags) loadFloat(stderr io.Writer) (*classify.Model, error) {
 
 // quantize calibrates g on the --calib images and converts it to int8.
 func (f *modelFlags) quantize(zoo models.Model, g *graph.Graph, labels []string, stderr io.Writer) (*qnet.Model, error) {
-	method, err := calib.ParseMethod(f.method)
+	method, err := zoo.Ranges(f.method)
 	if err != nil {
 		return nil, cli.UsageError{Err: err}
 	}

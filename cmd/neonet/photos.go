@@ -12,7 +12,6 @@ import (
 	"neonet.dev/neonet/camera"
 	"neonet.dev/neonet/internal/cli"
 	"neonet.dev/neonet/internal/progress"
-	"neonet.dev/neonet/quant/calib"
 	"neonet.dev/neonet/train"
 )
 
@@ -76,7 +75,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Augment, "augment", false, "also train on mirrored and cropped views of each photo (for small sets)")
 	fs.StringVar(&cfg.Calib, "calib", "", "a zoo backbone is quantized with ranges calibrated on these photos (default: --data)")
 	fs.IntVar(&cfg.CalibImages, "calib-images", train.DefaultCalibImages, "calibrate on at most this many photos, spread evenly over the folder")
-	fs.StringVar(&cfg.CalibMethod, "calib-method", calib.Default.String(), "how a zoo backbone's activation ranges are chosen: minmax, percentile, mse, kl or auto")
+	fs.StringVar(&cfg.CalibMethod, "calib-method", "", "how a zoo backbone's activation ranges are chosen: minmax, percentile, mse, kl or auto\n(default: auto for the EfficientNets, mse for the others)")
 	fs.IntVar(&cfg.Workers, "workers", runtime.NumCPU(), "photos processed at once, each worker with its own copy of the backbone")
 	asJSON := fs.Bool("json", false, `print one JSON object {"classes", "images", "train_acc", "val_acc", "seconds", ...} instead of the report`)
 	plot := fs.String("plot", "", "draw the confusion matrix (validation photos, else training photos) to this PNG file")

@@ -9,7 +9,6 @@ import (
 	"neonet.dev/neonet/modelfile"
 	"neonet.dev/neonet/models"
 	"neonet.dev/neonet/qnet"
-	"neonet.dev/neonet/quant/calib"
 )
 
 var (
@@ -37,7 +36,7 @@ func ShiftResNet20(t testing.TB) *qnet.Model {
 			err = lerr
 			return
 		}
-		if model, err = bench.Quantize(zoo, g, bench.Options{Method: calib.MinMax}); err == nil {
+		if model, err = bench.Quantize(zoo, g, bench.Options{Method: "minmax"}); err == nil {
 			model.Labels = labels.Names
 		}
 	})
