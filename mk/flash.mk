@@ -21,13 +21,17 @@ FLASH_ARGS ?=
 # The cross compilers and binutils of both architectures, for `make deps`.
 APT_PACKAGES += gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf binutils-arm-linux-gnueabihf
 
-.PHONY: sysroot firmware firmware-all flash-image test-flash test-flash-quick lint-flash check-arch
+.PHONY: sysroot sysroots firmware firmware-all flash-image test-flash test-flash-quick lint-flash check-arch
 
 check-arch:
 	@case "$(ARCH)" in arm64 | armv7) ;; *) echo "ARCH=$(ARCH): expected arm64 or armv7"; exit 2 ;; esac
 
 sysroot: check-arch ## make (or reuse) the Debian sysroot with OpenCV in build/ (ARCH=armv7: armhf)
 	scripts/sysroot.sh --arch $(DEB_ARCH) --out $(SYSROOT)
+
+sysroots: ## both sysroots (arm64 and armhf), made or reused; make test builds them while PyTorch writes the golden files
+	$(MAKE) --no-print-directory sysroot ARCH=arm64
+	$(MAKE) --no-print-directory sysroot ARCH=armv7
 
 firmware: sysroot ## cross-build dist/neonet-linux-arm64 (cgo + OpenCV) and its libraries in dist/lib (ARCH=armv7: dist/armv7/)
 	GO=$(GO) scripts/flash-build.sh --arch $(ARCH) --sysroot $(SYSROOT) --out $(FIRMWARE_DIR)
