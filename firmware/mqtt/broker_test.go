@@ -28,16 +28,27 @@ const (
 
 // broker is a mosquitto process the test started.
 type broker struct {
-	t    *testing.T
-	dir  string
-	port int
-	cmd  *exec.Cmd
-	log  bytes.Buffer
+	t       *testing.T
+	dir     string
+	port    int
+	tlsPort int // 0 without a TLS listener
+	cmd     *exec.Cmd
+	log     bytes.Buffer
 }
 
 // startBroker starts mosquitto on a free port with username/password
 // authentication; the test stops it at its end.
 func startBroker(t *testing.T) *broker {
+	t.Helper()
+	return newBroker(t, nil)
+}
+
+// serverTLS are the files of a TLS listener.
+type serverTLS struct{ ca, cert, key string }
+
+// newBroker starts mosquitto; with tls, a second listener on b.tlsPort
+// speaks TLS with those files, with the same password file.
+func newBroker(t *testing.T, tls *serverTLS) *broker {
 	t.Helper()
 	exe := testenv.Program(t, "mosquitto", "/usr/sbin/mosquitto")
 	b := &broker{t: t, dir: t.TempDir(), port: freePort(t)}
@@ -45,8 +56,12 @@ func startBroker(t *testing.T) *broker {
 	if out, err := exec.Command("mosquitto_passwd", "-b", "-c", passwd, testUser, testPassword).CombinedOutput(); err != nil {
 		t.Fatalf("mosquitto_passwd: %v\n%s", err, out)
 	}
-	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous false\npassword_file %s\npersistence false\nuser %s\nlog_dest stderr\n",
-		b.port, passwd, currentUser())
+	conf := fmt.Sprintf("allow_anonymous false\npassword_file %s\npersistence false\nuser %s\nlog_dest stderr\nlistener %d 127.0.0.1\n",
+		passwd, currentUser(), b.port)
+	if tls != nil {
+		b.tlsPort = freePort(t)
+		conf += fmt.Sprintf("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n", b.tlsPort, tls.ca, tls.cert, tls.key)
+	}
 	if err := os.WriteFile(filepath.Join(b.dir, "mosquitto.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -106,8 +121,9 @@ func (b *broker) stop() {
 	b.cmd.Wait()
 }
 
-func (b *broker) addr() string { return fmt.Sprintf("127.0.0.1:%d", b.port) }
-func (b *broker) url() string  { return "tcp://" + b.addr() }
+func (b *broker) addr() string   { return fmt.Sprintf("127.0.0.1:%d", b.port) }
+func (b *broker) url() string    { return "tcp://" + b.addr() }
+func (b *broker) tlsURL() string { return fmt.Sprintf("ssl://127.0.0.1:%d", b.tlsPort) }
 
 // message is one message a subscriber got.
 type message struct {
