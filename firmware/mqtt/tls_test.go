@@ -122,6 +122,7 @@ func TestTLSBroker(t *testing.T) {
 			t.Fatal("no fault record for a broker certificate signed by an authority not in ca_file")
 		}
 	}
+	t.Log(refused.String())
 	if !strings.Contains(refused.String(), "certificate") {
 		t.Errorf("the fault does not say it is the certificate: %s", refused.String())
 	}
