@@ -132,8 +132,22 @@ $(DEMO_MODEL): | $(BIN)
 	$(BIN) quantize --model squeezenet1_1 --weights $(DATA)/weights/squeezenet1_1_imagenet.pth \
 		--calib $(DATA)/images/imagenet-dev --calib-images 32 --out $@
 
-run: deps build $(DEMO_MODEL) ## run the firmware here: SqueezeNet 1.1 int8, a sample video as camera, simulated pins (RUN_FOR=60s)
-	$(BIN) run --config deploy/demo.toml --model $(DEMO_MODEL) --camera $(DATA)/videos/Megamind.avi --for $(RUN_FOR)
+# make run's configuration: deploy/demo.toml with a token (made once, kept
+# private in build/) and a folder for the teach panel's photos.
+DEMO_CONFIG := build/demo.toml
+DEMO_TOKEN := build/demo.token
+
+$(DEMO_TOKEN):
+	@mkdir -p build
+	@umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > $@ && echo >> $@
+
+$(DEMO_CONFIG): deploy/demo.toml
+	@mkdir -p build
+	@{ cat deploy/demo.toml; printf 'token_file = "%s"\nteach_dir = "build/classes"\n' $(DEMO_TOKEN); } > $@
+
+run: deps build $(DEMO_MODEL) $(DEMO_CONFIG) $(DEMO_TOKEN) ## run the firmware here: SqueezeNet 1.1 int8, a sample video as camera, simulated pins (RUN_FOR=60s)
+	@echo "the page with its teach panel: http://127.0.0.1:8080/?token=$$(cat $(DEMO_TOKEN))"
+	$(BIN) run --config $(DEMO_CONFIG) --model $(DEMO_MODEL) --camera $(DATA)/videos/Megamind.avi --for $(RUN_FOR)
 
 classify-samples: deps build ## classify the sample photos with the real SqueezeNet 1.1 weights (fp32)
 	$(BIN) classify --model squeezenet1_1 --weights $(DATA)/weights/squeezenet1_1_imagenet.pth --top 3 \
