@@ -93,7 +93,7 @@ func (cfg *Config) backbone() (*qnet.Model, error) {
 		_, err := os.Stat(cfg.Backbone)
 		return nil, fmt.Errorf("backbone %s: %w", cfg.Backbone, err)
 	}
-	c := ptq.Calibration{Dir: cfg.Calib, Progress: cfg.progress("calibration photos")}
+	c := ptq.Calibration{Dir: cfg.Calib, Workers: cfg.Options.Workers, Progress: cfg.progress("calibration photos")}
 	if c.Dir == "" {
 		c.Dir = cfg.Data
 	}

@@ -89,7 +89,7 @@ func cosine(a, b []float32) float64 {
 // each layer's error; without, it runs on this machine's fastest kernels.
 func measure(t *testing.T, g *graph.Graph, spec preprocess.Spec, calibPaths []string, samples []classify.Sample, method calib.Method, perLayer bool) (*qnet.Model, fidelity) {
 	t.Helper()
-	c, err := Calibrate(g, spec, calibPaths, nil)
+	c, err := Calibrate(g, spec, calibPaths, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

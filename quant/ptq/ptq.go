@@ -24,6 +24,7 @@ type Calibrator struct {
 	g         *graph.Graph
 	layers    []*engine.Layer
 	prog      *engine.Program
+	cur       *engine.Program // the program whose values record reads: prog or a worker's clone
 	observers map[graph.Value]*calib.Observer
 	gains     *gains
 	sums      map[graph.Value][]float64 // per-channel sums, for channel means
@@ -50,7 +51,9 @@ func NewCalibrator(g *graph.Graph) (*Calibrator, error) {
 	for _, l := range c.layers {
 		c.observers[l.Output] = calib.NewObserver()
 	}
-	c.gains = newGains(c.layers, func(v graph.Value) tensor.Shape { return prog.Value(v).Shape }, prog.Value)
+	c.cur = prog
+	c.gains = newGains(c.layers, func(v graph.Value) tensor.Shape { return prog.Value(v).Shape },
+		func(v graph.Value) *tensor.Tensor { return c.cur.Value(v) })
 	return c, nil
 }
 
@@ -64,9 +67,31 @@ func (c *Calibrator) Observe(image []float32) error {
 	if _, err := c.prog.RunInput(image); err != nil {
 		return err
 	}
+	c.record(c.prog)
+	return nil
+}
+
+// activationBytes is the memory of one image's activations, which a
+// Calibrator's program (and each clone of it) holds.
+func (c *Calibrator) activationBytes() int64 {
+	var n int64
+	for v := range c.observers {
+		if t := c.prog.Value(v); t != nil {
+			n += 4 * int64(len(t.Data))
+		}
+	}
+	return n
+}
+
+// record adds the activations p holds, from its last run, to the ranges.
+// The ranges depend on the order images are recorded in, so images
+// evaluated side by side are recorded one at a time in their order.
+func (c *Calibrator) record(p *engine.Program) {
+	c.cur = p
+	defer func() { c.cur = c.prog }()
 	c.gains.update()
 	for v, o := range c.observers {
-		t := c.prog.Value(v)
+		t := p.Value(v)
 		if w := c.gains.observed(v); w != nil {
 			o.ObserveWeighted(t.Data, w)
 		} else {
@@ -85,7 +110,6 @@ func (c *Calibrator) Observe(image []float32) error {
 		c.pixels[v] += int64(len(t.Data) / t.Shape.C)
 	}
 	c.images++
-	return nil
 }
 
 // channelMean is the mean of each channel of value v over the calibration
