@@ -71,7 +71,8 @@ func Calibrate(g *graph.Graph, spec preprocess.Spec, paths []string, workers int
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	workers = classify.Workers(min(workers, max(1, int(calibrationMemory/max(1, c.activationBytes())))), len(paths))
+	fit := max(1, int(calibrationMemory/max(1, c.activationBytes()))) // copies of the activations that fit
+	workers = classify.Workers(min(workers, fit), len(paths))
 	progs := []*engine.Program{c.prog}
 	for len(progs) < workers {
 		progs = append(progs, c.prog.Clone())
