@@ -114,8 +114,7 @@ func TestGPIOTestErrors(t *testing.T) {
 func TestGPIOSafe(t *testing.T) {
 	board := t.TempDir()
 	t.Setenv(pins.SimBoardEnv, board)
-	cfg := filepath.Join(t.TempDir(), "neonet.toml")
-	os.WriteFile(cfg, []byte(`gpio = "sim"
+	cfg := testenv.TempFile(t, "neonet.toml", `gpio = "sim"
 heartbeat_pin = "GPIO27"
 fault_pin = "GPIO22"
 [[rule]]
@@ -125,7 +124,7 @@ pin = "GPIO17"
 labels = ["dog"]
 pin = "GPIO23"
 active_low = true
-`), 0o644)
+`)
 	// What a killed daemon left: rules active, heartbeat high, fault lit.
 	for name, level := range map[string]string{"GPIO27": "1", "GPIO22": "1", "GPIO17": "1", "GPIO23": "0"} {
 		os.WriteFile(filepath.Join(board, name), []byte(level+"\n"), 0o644)

@@ -71,11 +71,7 @@ retry_interval = "200ms"
 [serial]
 port = %q
 `, model, cameraSpec, serialPort) + catRule
-	path := filepath.Join(t.TempDir(), "neonet.toml")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testenv.TempFile(t, "neonet.toml", cfg)
 }
 
 // startDaemon runs neonet run with args.

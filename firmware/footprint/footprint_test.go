@@ -3,7 +3,6 @@ package footprint
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -85,8 +84,7 @@ func TestFrameRateBudget(t *testing.T) {
 // SIGTERM.
 func run(t *testing.T, model string, maxFPS float64) measurement {
 	t.Helper()
-	cfg := filepath.Join(t.TempDir(), "neonet.toml")
-	err := os.WriteFile(cfg, []byte(fmt.Sprintf(`model = %q
+	cfg := testenv.TempFile(t, "neonet.toml", fmt.Sprintf(`model = %q
 camera = "synthetic:640x480"
 camera_fps = 30
 max_fps = %v
@@ -95,10 +93,7 @@ status_interval = "5s"
 
 [serial]
 port = ""
-`, model, maxFPS)), 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, model, maxFPS))
 	p := daemontest.Start(t, nil, "run", "--config", cfg)
 	p.WaitLine(t, p.Stdout, time.Minute, "event=ready")
 	cpu0 := processCPU(t, p.Cmd.Process.Pid)

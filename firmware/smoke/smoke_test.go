@@ -10,6 +10,7 @@ import (
 
 	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/firmware/smoke"
+	"neonet.dev/neonet/internal/testenv"
 	"neonet.dev/neonet/internal/testmodel"
 )
 
@@ -18,8 +19,7 @@ import (
 // firmware reports under-voltage and throttling since boot); each is
 // reported as it completes.
 func TestRunChecksInOrder(t *testing.T) {
-	cfg := filepath.Join(t.TempDir(), "neonet.toml")
-	err := os.WriteFile(cfg, []byte(fmt.Sprintf(`model = %q
+	cfg := testenv.TempFile(t, "neonet.toml", fmt.Sprintf(`model = %q
 camera = "synthetic:64x48"
 heartbeat_pin = "GPIO27"
 max_fps = 10
@@ -30,10 +30,7 @@ port = ""
 [[rule]]
 labels = ["cat"]
 pin = "GPIO17"
-`, testmodel.File(t))), 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, testmodel.File(t)))
 	root := t.TempDir()
 	for file, content := range map[string]string{
 		"sys/class/thermal/thermal_zone0/temp":                "48312\n",

@@ -112,35 +112,32 @@ func (s *Server) train(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no model is running yet", http.StatusServiceUnavailable)
 		return
 	}
-	switch err := s.teacher.Train(*model); {
-	case errors.Is(err, teach.ErrBusy):
-		http.Error(w, err.Error(), http.StatusConflict)
-	case err != nil:
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
-	default:
-		writeJSON(w, http.StatusAccepted, s.teachState())
-	}
+	s.reply(w, s.teacher.Train(*model), http.StatusAccepted, http.StatusServiceUnavailable)
 }
 
 // stopTraining ends the running training.
 func (s *Server) stopTraining(w http.ResponseWriter, r *http.Request) {
-	if err := s.teacher.Stop(); err != nil {
-		http.Error(w, err.Error(), http.StatusConflict)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, s.teachState())
+	s.reply(w, s.teacher.Stop(), http.StatusAccepted, http.StatusInternalServerError)
 }
 
 // removeClass deletes the class folder of the form's label.
 func (s *Server) removeClass(w http.ResponseWriter, r *http.Request) {
-	switch err := s.teacher.Remove(r.FormValue("label")); {
-	case errors.Is(err, teach.ErrBusy):
+	s.reply(w, s.teacher.Remove(r.FormValue("label")), http.StatusOK, http.StatusBadRequest)
+}
+
+// reply answers a change to the teach panel: with its state and status ok
+// when err is nil; else with err and 409 when the change conflicts with a
+// training (one runs, or none does), 404 for a class that does not exist,
+// or failed.
+func (s *Server) reply(w http.ResponseWriter, err error, ok, failed int) {
+	switch {
+	case err == nil:
+		writeJSON(w, ok, s.teachState())
+	case errors.Is(err, teach.ErrBusy), errors.Is(err, teach.ErrIdle):
 		http.Error(w, err.Error(), http.StatusConflict)
 	case errors.Is(err, fs.ErrNotExist):
 		http.Error(w, err.Error(), http.StatusNotFound)
-	case err != nil:
-		http.Error(w, err.Error(), http.StatusBadRequest)
 	default:
-		writeJSON(w, http.StatusOK, s.teachState())
+		http.Error(w, err.Error(), failed)
 	}
 }

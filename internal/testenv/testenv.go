@@ -69,3 +69,15 @@ func require(t testing.TB, path, what string) string {
 	}
 	return path
 }
+
+// TempFile writes content to a file called name in a new temporary folder
+// that the test removes, and returns its path: the configuration files
+// that tests hand to neonet.
+func TempFile(t testing.TB, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

@@ -2,9 +2,9 @@ package testmodel
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"neonet.dev/neonet/internal/testenv"
 )
 
 // DaemonConfig writes a daemon configuration for the model on camera with
@@ -28,9 +28,5 @@ min_score = 0.01
 frames = 1
 pin = "GPIO17"
 %s`, File(t), camera, extra)
-	path := filepath.Join(t.TempDir(), "neonet.toml")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testenv.TempFile(t, "neonet.toml", cfg)
 }

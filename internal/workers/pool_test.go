@@ -82,12 +82,19 @@ func TestCloseStopsTheGoroutines(t *testing.T) {
 	p := New(4)
 	p.Run(10, 1, func(int, int) {})
 	p.Close()
+	waitForGoroutines(t, before)
+}
+
+// waitForGoroutines fails the test unless the goroutines are back to
+// before within two seconds.
+func waitForGoroutines(t *testing.T, before int) {
+	t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after Close, %d before New", n, before)
+		t.Errorf("%d goroutines after Close, %d before the pools", n, before)
 	}
 }
 
@@ -301,13 +308,7 @@ func TestCloseStopsParkedAndSpinningHelpers(t *testing.T) {
 		time.Sleep(idle)
 		p.Close()
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after Close, %d before the pools", n, before)
-	}
+	waitForGoroutines(t, before)
 }
 
 // TestNilPoolRunsOnTheCaller: a nil pool is one thread, the caller.

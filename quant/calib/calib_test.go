@@ -91,6 +91,18 @@ func extremes(data []float32) (lo, hi float32) {
 
 var allMethods = []Method{MinMax, Percentile, MSE, KL, Auto}
 
+// withMinMax observes data in batches and returns method m's range (checked
+// by checkRange) and its real error, then MinMax's range and error.
+func withMinMax(t *testing.T, name string, data []float32, m Method) (lo, hi float32, e float64, mmLo, mmHi float32, eMM float64) {
+	t.Helper()
+	o := NewObserver()
+	observeAll(o, data, 100_000)
+	mmLo, mmHi = o.Range(MinMax)
+	lo, hi = o.Range(m)
+	checkRange(t, name, m, lo, hi)
+	return lo, hi, quantMSE(data, lo, hi), mmLo, mmHi, quantMSE(data, mmLo, mmHi)
+}
+
 func checkRange(t *testing.T, what string, m Method, lo, hi float32) {
 	t.Helper()
 	if math.IsNaN(float64(lo)) || math.IsNaN(float64(hi)) || math.IsInf(float64(lo), 0) || math.IsInf(float64(hi), 0) {
@@ -237,12 +249,7 @@ func TestMSEBeatsMinMax(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o := NewObserver()
-			observeAll(o, c.data, 100_000)
-			mmLo, mmHi := o.Range(MinMax)
-			lo, hi := o.Range(MSE)
-			checkRange(t, c.name, MSE, lo, hi)
-			eMM, eMSE := quantMSE(c.data, mmLo, mmHi), quantMSE(c.data, lo, hi)
+			lo, hi, eMSE, mmLo, mmHi, eMM := withMinMax(t, c.name, c.data, MSE)
 			t.Logf("%-20s minmax [%8.4g, %8.4g] mse=%.4g | MSE [%8.4g, %8.4g] mse=%.4g | ratio %.3f",
 				c.name, mmLo, mmHi, eMM, lo, hi, eMSE, eMSE/eMM)
 			if eMSE > c.gain*eMM*1.0001 {
@@ -294,12 +301,7 @@ func TestKLSane(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o := NewObserver()
-			observeAll(o, c.data, 100_000)
-			mmLo, mmHi := o.Range(MinMax)
-			lo, hi := o.Range(KL)
-			checkRange(t, c.name, KL, lo, hi)
-			eMM, eKL := quantMSE(c.data, mmLo, mmHi), quantMSE(c.data, lo, hi)
+			lo, hi, eKL, mmLo, mmHi, eMM := withMinMax(t, c.name, c.data, KL)
 			t.Logf("%-8s KL [%8.4g, %8.4g] mse=%.4g (minmax %.4g, ratio %.3f)", c.name, lo, hi, eKL, eMM, eKL/eMM)
 			if float64(hi) < c.minFrac*float64(mmHi) || hi > mmHi || lo < mmLo {
 				t.Fatalf("KL range [%g, %g] outside sane bounds of MinMax [%g, %g]", lo, hi, mmLo, mmHi)

@@ -215,9 +215,10 @@ func (f fidelity) summary() string {
 		pct(f.fp32Top1, f.images), pct(f.int8Top1, f.images), pct(f.agree, f.images), 100*f.shuffled/float64(f.images), f.cosine, f.minCosine)
 }
 
-// imagenetDev loads zoo model name with the shared weights file and lists
-// the imagenet-dev photos: the 100 calibration photos and all of them.
-func imagenetDev(t *testing.T, name, weights string) (models.Model, *graph.Graph, []string, []classify.Sample) {
+// devSet loads zoo model name with the shared weights file and lists the
+// photos of the shared folder images/DATASET-dev: nCalib of them for
+// calibration, and all of them.
+func devSet(t *testing.T, name, weights, dataset string, nCalib int) (models.Model, *graph.Graph, []string, []classify.Sample) {
 	t.Helper()
 	data := testenv.SharedData(t)
 	m, _ := models.Lookup(name)
@@ -225,12 +226,12 @@ func imagenetDev(t *testing.T, name, weights string) (models.Model, *graph.Graph
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(data, "images", "imagenet-dev")
-	calibPaths, err := CalibrationImages(dir, 100)
+	dir := filepath.Join(data, "images", dataset+"-dev")
+	calibPaths, err := CalibrationImages(dir, nCalib)
 	if err != nil {
 		t.Fatal(err)
 	}
-	labels, _ := models.DefaultLabels("imagenet")
+	labels, _ := models.DefaultLabels(dataset)
 	samples, err := classify.ScanDataset(dir, labels)
 	if err != nil {
 		t.Fatal(err)
@@ -241,7 +242,7 @@ func imagenetDev(t *testing.T, name, weights string) (models.Model, *graph.Graph
 // The real SqueezeNet 1.1, calibrated on 100 imagenet-dev images, keeps
 // fp32's top-1 within a point and agrees with it on >= 95% of images.
 func TestSqueezeNetInt8Accuracy(t *testing.T) {
-	m, g, calibPaths, samples := imagenetDev(t, "squeezenet1_1", "squeezenet1_1_imagenet.pth")
+	m, g, calibPaths, samples := devSet(t, "squeezenet1_1", "squeezenet1_1_imagenet.pth", "imagenet", 100)
 	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE, true)
 	t.Logf("squeezenet1_1 on %d imagenet-dev images: %s", f.images, f.summary())
 	logWorstLayers(t, f.layers, 5)
@@ -256,22 +257,7 @@ func TestSqueezeNetInt8Accuracy(t *testing.T) {
 // The trained ShiftResNet-20, calibrated on 200 cifar10-dev images, keeps
 // fp32's top-1 within a point on all 2,000.
 func TestShiftResNet20Int8Accuracy(t *testing.T) {
-	data := testenv.SharedData(t)
-	m, _ := models.Lookup("shiftresnet20")
-	g, err := m.Load(filepath.Join(data, "weights", "shiftresnet20_cifar10"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(data, "images", "cifar10-dev")
-	calibPaths, err := CalibrationImages(dir, 200)
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels, _ := models.DefaultLabels("cifar10")
-	samples, err := classify.ScanDataset(dir, labels)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, g, calibPaths, samples := devSet(t, "shiftresnet20", "shiftresnet20_cifar10", "cifar10", 200)
 	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE, true)
 	t.Logf("shiftresnet20 on %d cifar10-dev images: %s", f.images, f.summary())
 	logWorstLayers(t, f.layers, 5)
@@ -362,7 +348,7 @@ const (
 // method, models.Model.Ranges) on 100 imagenet-dev photos, on the 200
 // photos not used for calibration.
 func TestEfficientNetB0Int8Accuracy(t *testing.T) {
-	m, g, calibPaths, all := imagenetDev(t, "tf_efficientnet_b0", "efficientnet_b0_tfhub.pth")
+	m, g, calibPaths, all := devSet(t, "tf_efficientnet_b0", "efficientnet_b0_tfhub.pth", "imagenet", 100)
 	var held []classify.Sample
 	for _, s := range all {
 		if !slices.Contains(calibPaths, s.Path) {
