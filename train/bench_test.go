@@ -110,19 +110,8 @@ func BenchmarkTrain2000(b *testing.B) {
 		if err := opt.resolve(); err != nil {
 			b.Fatal(err)
 		}
-		m, err := LoadModelFile(modelFile)
-		if err != nil {
-			b.Fatal(err)
-		}
-		bb, err := NewBackbone(m)
-		if err != nil {
-			b.Fatal(err)
-		}
-		classes, photos, err := ScanClasses(dir)
-		if err != nil {
-			b.Fatal(err)
-		}
-		set, _ := Split(classes, photos, "", 0)
+		_, bb := mustBackbone(b, modelFile)
+		set := mustSplit(b, dir, "")
 		path, _ := dispatch.Select()
 		emb, _, err := embed(b.Context(), bb, set, &opt, path, &Report{})
 		if err != nil {
@@ -132,7 +121,7 @@ func BenchmarkTrain2000(b *testing.B) {
 		var h *Head
 		cpu := cpuTime(b)
 		for b.Loop() {
-			h = fitSoftmax(x, emb.class, bb.Dim(), len(classes), opt.L2, opt.Workers)
+			h = fitSoftmax(x, emb.class, bb.Dim(), len(set.Classes), opt.L2, opt.Workers)
 			quantizeHead(h, emb.params, x)
 		}
 		b.ReportMetric((cpuTime(b)-cpu).Seconds()/float64(b.N), "cpu-s/op")

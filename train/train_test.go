@@ -125,15 +125,7 @@ func TestCIFAR3MatchesPyTorch(t *testing.T) {
 	data := cifarFolders(t, filepath.Join(dir, "train"), fewShot, 0, 150)
 	val := cifarFolders(t, filepath.Join(dir, "val"), fewShot, 150, 200)
 	b := squeezeNetBackbone(t, data)
-	classes, photos, err := ScanClasses(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := Split(classes, photos, val, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, rep, err := Train(b, set, Options{})
+	m, rep, err := Train(b, mustSplit(t, data, val), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,23 +135,40 @@ func TestCIFAR3MatchesPyTorch(t *testing.T) {
 	fewDir := t.TempDir()
 	few := cifarFolders(t, filepath.Join(fewDir, "train"), fewShot, 0, 5)
 	rest := cifarFolders(t, filepath.Join(fewDir, "val"), fewShot, 5, 200)
-	if set, err = Split(classes, mustScan(t, few), rest, 0); err != nil {
-		t.Fatal(err)
-	}
-	_, rep, err = Train(b, set, Options{Method: Imprint})
+	_, rep, err = Train(b, mustSplit(t, few, rest), Options{Method: Imprint})
 	if err != nil {
 		t.Fatal(err)
 	}
 	compareWithReference(t, "3 classes, imprinted from 5 photos each", rep, readReference(t, "cifar3_imprint"), 0.02)
 }
 
-func mustScan(t *testing.T, dir string) [][]string {
+// mustSplit scans the class folders of dir and splits them: val is the
+// folder of validation photos, "" for none.
+func mustSplit(t testing.TB, dir, val string) *Set {
 	t.Helper()
-	_, photos, err := ScanClasses(dir)
+	classes, photos, err := ScanClasses(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return photos
+	set, err := Split(classes, photos, val, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// mustBackbone loads an int8 model file and cuts its backbone.
+func mustBackbone(t testing.TB, path string) (*qnet.Model, *Backbone) {
+	t.Helper()
+	m, err := LoadModelFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBackbone(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, b
 }
 
 // checkRoundTrip saves the model, loads it back and evaluates it on the
@@ -197,19 +206,8 @@ func checkRoundTrip(t *testing.T, m *qnet.Model, dir string, want float64) {
 func TestTrainedModelRunsItsHeadOnTheTrainingEmbeddings(t *testing.T) {
 	dir := t.TempDir()
 	data := cifarFolders(t, dir, []string{"cat", "ship"}, 0, 12)
-	qm, err := LoadModelFile(testenv.Golden(t, "int8", "squeezenet1_1.neonet"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := NewBackbone(qm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	classes, photos, err := ScanClasses(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, _ := Split(classes, photos, "", 0)
+	_, b := mustBackbone(t, testenv.Golden(t, "int8", "squeezenet1_1.neonet"))
+	set := mustSplit(t, data, "")
 	m, _, err := Train(b, set, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -364,14 +362,7 @@ func TestBackboneFeatures(t *testing.T) {
 		{"efficientnet_b0.neonet", "flatten", "classifier.1", true, 1280},
 		{"shiftresnet20.neonet", "flatten", "linear", true, 64},
 	} {
-		m, err := LoadModelFile(testenv.Golden(t, "int8", tc.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := NewBackbone(m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, b := mustBackbone(t, testenv.Golden(t, "int8", tc.file))
 		if b.FeatureName() != tc.features || b.Pooled() != tc.pooled || b.Dim() != tc.dim {
 			t.Errorf("%s: features %s %v (pooled %v), want %s with %d values", tc.file, b.FeatureName(), b.Shape(), b.Pooled(), tc.features, tc.dim)
 		}
