@@ -14,8 +14,7 @@ import (
 // command is one subcommand of neonet.
 type command struct {
 	name    string
-	args    string // synopsis after the command name
-	summary string
+	summary string // one line in `neonet help`; the synopsis is the command's own (newFlags)
 	run     func(args []string, stdout, stderr io.Writer) error
 }
 
@@ -23,18 +22,18 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"models", "", "list the models neonet can build", runModels},
-		{"summary", "MODEL", "print a model's parameters (as PyTorch names them), MACs and input size", runSummary},
-		{"classify", "--model NAME|FILE [--weights FILE] [--top K] [--json] IMAGE...", "print the most likely classes of images", runClassify},
-		{"eval", "--model NAME|FILE --data DIR [--json] [--compare]", "measure top-1/top-5 accuracy on a labelled folder; compare fp32 with int8", runEval},
-		{"quantize", "--model NAME --weights FILE --calib DIR --out FILE", "quantize a model to int8 and save it as a model file", runQuantize},
-		{"inspect", "FILE", "print what a model file holds", runInspect},
-		{"collect", "--camera SPEC --out DIR/LABEL [--frames N] [--every D]", "save camera frames as training photos of one class", runCollect},
-		{"train", "--model BACKBONE --data DIR --out FILE [--val-split F] [--method softmax|imprint]", "train a classifier for your own classes on a model's int8 features", runTrain},
-		{"bench", "[--model NAME|FILE,...] [--precision fp32,int8] [--threads 1,2] [--layers] [--json]", "measure inference latency (min/median/max ms, GMAC/s) per model, precision and threads", runBench},
-		{"run", "[--config FILE] [--sim] [--model FILE] [--camera SPEC]", "run the firmware: camera -> model -> rules -> GPIO pins and serial log", runRun},
-		{"smoke", "[--config FILE]", "check a board: model, camera, every pin, serial port and temperature", runSmoke},
-		{"gpio", "test PIN [--sim] [--count N] [--period D] | safe [--config FILE]", "blink an output pin to check its wiring; drive every configured pin inactive", runGPIO},
+		{"models", "list the models neonet can build", runModels},
+		{"summary", "print a model's parameters (as PyTorch names them), MACs and input size", runSummary},
+		{"classify", "print the most likely classes of images", runClassify},
+		{"eval", "measure top-1/top-5 accuracy on a labelled folder; compare fp32 with int8", runEval},
+		{"quantize", "quantize a model to int8 and save it as a model file", runQuantize},
+		{"inspect", "print what a model file holds", runInspect},
+		{"collect", "save camera frames as training photos of one class", runCollect},
+		{"train", "train a classifier for your own classes on a model's int8 features", runTrain},
+		{"bench", "measure inference latency (min/median/max ms, GMAC/s) per model, precision and threads", runBench},
+		{"run", "run the firmware: camera -> model -> rules -> GPIO pins and serial log", runRun},
+		{"smoke", "check a board: model, camera, every pin, serial port and temperature", runSmoke},
+		{"gpio", "blink an output pin to check its wiring; drive every configured pin inactive", runGPIO},
 	}
 }
 
