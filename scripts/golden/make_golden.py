@@ -52,20 +52,25 @@ GOLDEN_IMAGENET = (16, 17)   # ... and these two (sorted indices) are the golden
 BN_PER_CLASS_CIFAR = 2       # cifar10-dev: the first 2 of every class (20 images) estimate BN ...
 GOLDEN_CIFAR = (("cat", 2), ("ship", 2))  # ... golden: (class, sorted index), not used for BN.
 
+
+def torchvision_model(name, weights, same_padding=False):
+    """A MODELS row of torchvision ImageNet model name, built without weights;
+    with same_padding, TensorFlow's SAME padding, as row tf_ + name."""
+    desc = "torchvision.models.%s(weights=None)" % name
+    if same_padding:
+        return ("tf_" + name, "golden_common.use_same_padding(%s)" % desc,
+                lambda: common.use_same_padding(getattr(tvm, name)(weights=None)), weights, "imagenet")
+    return (name, desc, lambda: getattr(tvm, name)(weights=None), weights, "imagenet")
+
+
 # name -> (constructor description, factory, torchvision weights enum or None, data set)
 MODELS = [
-    ("squeezenet1_0", "torchvision.models.squeezenet1_0(weights=None)",
-     lambda: tvm.squeezenet1_0(weights=None), tvm.SqueezeNet1_0_Weights.IMAGENET1K_V1, "imagenet"),
-    ("squeezenet1_1", "torchvision.models.squeezenet1_1(weights=None)",
-     lambda: tvm.squeezenet1_1(weights=None), tvm.SqueezeNet1_1_Weights.IMAGENET1K_V1, "imagenet"),
-    ("efficientnet_b0", "torchvision.models.efficientnet_b0(weights=None)",
-     lambda: tvm.efficientnet_b0(weights=None), tvm.EfficientNet_B0_Weights.IMAGENET1K_V1, "imagenet"),
-    ("efficientnet_b1", "torchvision.models.efficientnet_b1(weights=None)",
-     lambda: tvm.efficientnet_b1(weights=None), tvm.EfficientNet_B1_Weights.IMAGENET1K_V1, "imagenet"),
-    ("efficientnet_b2", "torchvision.models.efficientnet_b2(weights=None)",
-     lambda: tvm.efficientnet_b2(weights=None), tvm.EfficientNet_B2_Weights.IMAGENET1K_V1, "imagenet"),
-    ("efficientnet_b3", "torchvision.models.efficientnet_b3(weights=None)",
-     lambda: tvm.efficientnet_b3(weights=None), tvm.EfficientNet_B3_Weights.IMAGENET1K_V1, "imagenet"),
+    torchvision_model("squeezenet1_0", tvm.SqueezeNet1_0_Weights.IMAGENET1K_V1),
+    torchvision_model("squeezenet1_1", tvm.SqueezeNet1_1_Weights.IMAGENET1K_V1),
+    torchvision_model("efficientnet_b0", tvm.EfficientNet_B0_Weights.IMAGENET1K_V1),
+    torchvision_model("efficientnet_b1", tvm.EfficientNet_B1_Weights.IMAGENET1K_V1),
+    torchvision_model("efficientnet_b2", tvm.EfficientNet_B2_Weights.IMAGENET1K_V1),
+    torchvision_model("efficientnet_b3", tvm.EfficientNet_B3_Weights.IMAGENET1K_V1),
     ("shiftresnet20", "shiftnets.shiftresnet20(expansion=1.0)",
      lambda: shiftnets.shiftresnet20(1.0), None, "cifar10"),
     ("shiftresnet56", "shiftnets.shiftresnet56(expansion=3.0)",
@@ -73,15 +78,7 @@ MODELS = [
     ("shiftnet_a", "shiftnets.shiftnet_a()",
      lambda: shiftnets.shiftnet_a(), None, "imagenet"),
     # New models go last: a model's seed is 1234 + its index.
-    ("tf_efficientnet_b0", "golden_common.use_same_padding(torchvision.models.efficientnet_b0(weights=None))",
-     lambda: common.use_same_padding(tvm.efficientnet_b0(weights=None)), None, "imagenet"),
-    ("tf_efficientnet_b1", "golden_common.use_same_padding(torchvision.models.efficientnet_b1(weights=None))",
-     lambda: common.use_same_padding(tvm.efficientnet_b1(weights=None)), None, "imagenet"),
-    ("tf_efficientnet_b2", "golden_common.use_same_padding(torchvision.models.efficientnet_b2(weights=None))",
-     lambda: common.use_same_padding(tvm.efficientnet_b2(weights=None)), None, "imagenet"),
-    ("tf_efficientnet_b3", "golden_common.use_same_padding(torchvision.models.efficientnet_b3(weights=None))",
-     lambda: common.use_same_padding(tvm.efficientnet_b3(weights=None)), None, "imagenet"),
-]
+] + [torchvision_model("efficientnet_b%d" % i, None, same_padding=True) for i in range(4)]
 # TensorFlow's EfficientNet evaluation: resize to the training resolution + 32, centre crop it, bicubic.
 TF_RESOLUTION = {"tf_efficientnet_b0": 224, "tf_efficientnet_b1": 240, "tf_efficientnet_b2": 260,
                  "tf_efficientnet_b3": 300}
