@@ -22,7 +22,7 @@ ARM64_PKGS ?= ./kernels/... ./qnet/... ./internal/workers/...
 QEMU ?= qemu-aarch64-static
 ARM64_ENV = NEONET_REQUIRE_DATA=1 NEONET_DATA=$(DATA)
 
-.PHONY: all build deps golden golden-int8 test test-arm64 test-short soak run classify-samples eval eval-int8 lint fuzz clean help
+.PHONY: all build deps golden golden-int8 test test-arm64 test-short soak run classify-samples eval eval-int8 lint duplicates fuzz clean help
 
 all: build
 
@@ -187,6 +187,9 @@ lint: $(STATICCHECK) ## gofmt, go vet (amd64, arm64 and 32-bit arm), go mod tidy
 	for cfg in amd64: arm64: amd64:purego arm64:purego arm:; do \
 		GOARCH=$${cfg%%:*} $(STATICCHECK) -tags "$${cfg#*:}" -f binary ./... > $$t/$${cfg/:/-}.bin || exit 1; \
 	done && $(STATICCHECK) -merge $$t/*.bin && echo "lint: clean"
+
+duplicates: ## the repeated code of the tree, Go import blocks passed over (scripts/duplicates.sh; docs/architecture.md)
+	scripts/duplicates.sh --most 100 --seconds 120
 
 fuzz: ## fuzz the parsers of outside input for a minute each
 	$(GO) test ./checkpoint -run '^$$' -fuzz FuzzLoad -fuzztime 60s

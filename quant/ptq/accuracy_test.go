@@ -242,13 +242,7 @@ func devSet(t *testing.T, name, weights, dataset string, nCalib int) (models.Mod
 // The real SqueezeNet 1.1, calibrated on 100 imagenet-dev images, keeps
 // fp32's top-1 within a point and agrees with it on >= 95% of images.
 func TestSqueezeNetInt8Accuracy(t *testing.T) {
-	m, g, calibPaths, samples := devSet(t, "squeezenet1_1", "squeezenet1_1_imagenet.pth", "imagenet", 100)
-	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE, true)
-	t.Logf("squeezenet1_1 on %d imagenet-dev images: %s", f.images, f.summary())
-	logWorstLayers(t, f.layers, 5)
-	if d := math.Abs(pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images)); d > 1 {
-		t.Errorf("int8 top-1 is %.2f points from fp32", d)
-	}
+	f := checkTop1(t, "squeezenet1_1", "squeezenet1_1_imagenet.pth", "imagenet", 100)
 	if a := pct(f.agree, f.images); a < 95 {
 		t.Errorf("int8 agrees with fp32 on %.1f%% of images, want >= 95%%", a)
 	}
@@ -257,13 +251,23 @@ func TestSqueezeNetInt8Accuracy(t *testing.T) {
 // The trained ShiftResNet-20, calibrated on 200 cifar10-dev images, keeps
 // fp32's top-1 within a point on all 2,000.
 func TestShiftResNet20Int8Accuracy(t *testing.T) {
-	m, g, calibPaths, samples := devSet(t, "shiftresnet20", "shiftresnet20_cifar10", "cifar10", 200)
+	checkTop1(t, "shiftresnet20", "shiftresnet20_cifar10", "cifar10", 200)
+}
+
+// checkTop1 quantizes zoo model name with MSE ranges calibrated on nCalib
+// photos of the dataset's dev folder (devSet), logs how int8 compares with
+// fp32 on all of them, and fails the test when int8's top-1 is more than a
+// point from fp32's.
+func checkTop1(t *testing.T, name, weights, dataset string, nCalib int) fidelity {
+	t.Helper()
+	m, g, calibPaths, samples := devSet(t, name, weights, dataset, nCalib)
 	_, f := measure(t, g, m.Preprocess, calibPaths, samples, calib.MSE, true)
-	t.Logf("shiftresnet20 on %d cifar10-dev images: %s", f.images, f.summary())
+	t.Logf("%s on %d %s-dev images: %s", name, f.images, dataset, f.summary())
 	logWorstLayers(t, f.layers, 5)
 	if d := math.Abs(pct(f.fp32Top1, f.images) - pct(f.int8Top1, f.images)); d > 1 {
 		t.Errorf("int8 top-1 is %.2f points from fp32", d)
 	}
+	return f
 }
 
 // EfficientNet B0-B3 with PyTorch's seeded weights (no trained weights are
