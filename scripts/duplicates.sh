@@ -13,7 +13,10 @@ root=$(git rev-parse --show-toplevel)
 copy=$(mktemp -d)
 trap 'rm -rf "$copy"' EXIT
 cd "$root"
-git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$copy"
+# The files duplicates reads in a checkout: tracked and untracked, not ignored,
+# as they are in the working tree (a tracked file deleted there is skipped).
+git ls-files -co --exclude-standard -z |
+	xargs -0 sh -c 'for f; do [ -f "$f" ] && cp --parents -t "$0" "$f"; done; true' "$copy"
 flatten='
 	/^import \($/ { block = 1; print "// import ("; next }
 	block && /^\)$/ { block = 0; print "//"; next }
