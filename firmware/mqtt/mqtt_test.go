@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -50,15 +48,6 @@ func (f *frameTimes) since(t time.Time) (n int, gap time.Duration) {
 	return n, max(gap, time.Since(prev))
 }
 
-func writeFile(t *testing.T, name, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // TestDaemonWithBroker runs the daemon with [mqtt] against a real
 // mosquitto that needs a password: discovery, availability, state, rule and
 // event messages arrive as specified; then the broker is stopped and
@@ -68,7 +57,7 @@ func TestDaemonWithBroker(t *testing.T) {
 	b := startBroker(t)
 	live := subscribe(t, b, "neonet/test/#")
 	mqtt := fmt.Sprintf("\n[mqtt]\nbroker = %q\nclient_id = \"neonet-test\"\ntopic = \"neonet/test\"\nusername = %q\npassword_file = %q\n",
-		b.url(), testUser, writeFile(t, "password", testPassword+"\n"))
+		b.url(), testUser, testenv.TempFile(t, "password", testPassword+"\n"))
 	var stdout testenv.Buffer
 	frames := &frameTimes{}
 	d, err := firmware.Open(firmware.Options{Config: testmodel.DaemonConfig(t, "synthetic:64x48", mqtt), Stdout: &stdout,
@@ -246,7 +235,7 @@ func TestLastWill(t *testing.T) {
 	var records testenv.Buffer
 	report := func(r *serlog.Record) { records.Write([]byte(r.String() + "\n")) }
 	c, err := New(firmware.MQTTConfig{Broker: p.url(), ClientID: "neonet-will", Topic: "neonet/will", Username: testUser,
-		PasswordFile: writeFile(t, "pw", testPassword)}, report)
+		PasswordFile: testenv.TempFile(t, "pw", testPassword)}, report)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +270,7 @@ func TestWrongPassword(t *testing.T) {
 	b := startBroker(t)
 	var records testenv.Buffer
 	report := func(r *serlog.Record) { records.Write([]byte(r.String() + "\n")) }
-	c, err := New(firmware.MQTTConfig{Broker: b.url(), Username: testUser, PasswordFile: writeFile(t, "pw", "wrong")}, report)
+	c, err := New(firmware.MQTTConfig{Broker: b.url(), Username: testUser, PasswordFile: testenv.TempFile(t, "pw", "wrong")}, report)
 	if err != nil {
 		t.Fatal(err)
 	}

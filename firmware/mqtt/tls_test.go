@@ -99,7 +99,7 @@ func TestTLSBroker(t *testing.T) {
 	var records testenv.Buffer
 	report := func(r *serlog.Record) { records.Write([]byte(r.String() + "\n")) }
 	c, err := New(firmware.MQTTConfig{Broker: b.tlsURL(), ClientID: "neonet-tls", Topic: "neonet/tls", Username: testUser,
-		PasswordFile: writeFile(t, "pw", testPassword), CAFile: ca.pem}, report)
+		PasswordFile: testenv.TempFile(t, "pw", testPassword), CAFile: ca.pem}, report)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestTLSBroker(t *testing.T) {
 	var refused testenv.Buffer
 	report = func(r *serlog.Record) { refused.Write([]byte(r.String() + "\n")) }
 	u, err := New(firmware.MQTTConfig{Broker: b.tlsURL(), ClientID: "neonet-untrusted", Topic: "neonet/untrusted",
-		Username: testUser, PasswordFile: writeFile(t, "pw2", testPassword), CAFile: other.pem}, report)
+		Username: testUser, PasswordFile: testenv.TempFile(t, "pw2", testPassword), CAFile: other.pem}, report)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"neonet.dev/neonet/firmware"
 	"neonet.dev/neonet/firmware/live"
 	"neonet.dev/neonet/firmware/serlog"
+	"neonet.dev/neonet/internal/testenv"
 )
 
 const testConfig = `
@@ -170,10 +170,7 @@ func TestStatus(t *testing.T) {
 // TestToken: with a token file, every request needs the token, in the
 // Authorization header or the query.
 func TestToken(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(file, []byte("s3cret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := testenv.TempFile(t, "token", "s3cret\n")
 	s, _ := newTestServer(t, "token_file = \""+file+"\"\n")
 	for _, path := range []string{"", "api/status", "snapshot.jpg", "stream.mjpg", "api/events", "metrics"} {
 		if code, _ := get(t, s.URL()+path); code != http.StatusUnauthorized {
@@ -374,8 +371,7 @@ func TestFrameDoesNotAllocate(t *testing.T) {
 // TestOpenWarns: a server reachable from the network without a token is
 // announced on stderr; on loopback, or with a token, it is not.
 func TestOpenWarns(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "token")
-	os.WriteFile(file, []byte("x"), 0o600)
+	file := testenv.TempFile(t, "token", "x")
 	for _, c := range []struct {
 		http string
 		warn bool

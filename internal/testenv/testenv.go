@@ -71,12 +71,13 @@ func require(t testing.TB, path, what string) string {
 }
 
 // TempFile writes content to a file called name in a new temporary folder
-// that the test removes, and returns its path: the configuration files
-// that tests hand to neonet.
+// that the test removes, and returns its path: the configuration, password
+// and token files that tests hand to neonet. Only the owner may read it,
+// as a secret should be.
 func TempFile(t testing.TB, name, content string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
