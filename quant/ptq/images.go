@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"neonet.dev/neonet/classify"
 	"neonet.dev/neonet/engine"
@@ -84,11 +85,15 @@ func Calibrate(g *graph.Graph, spec preprocess.Spec, paths []string, workers int
 	var (
 		mu       sync.Mutex
 		turn     = sync.NewCond(&mu)
-		next     int   // the image to record next
-		firstErr error // the error of the first image that failed
+		next     int         // the image to record next
+		firstErr error       // the error of the first image that failed
+		failed   atomic.Bool // set with firstErr: the images left are not run
 	)
 	classify.Parallel(len(paths), workers, func(w, i int) {
-		err := runImage(progs[w], spec, paths[i], inputs[w])
+		var err error
+		if !failed.Load() {
+			err = runImage(progs[w], spec, paths[i], inputs[w])
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		for next != i {
@@ -98,6 +103,7 @@ func Calibrate(g *graph.Graph, spec preprocess.Spec, paths []string, workers int
 		case firstErr != nil:
 		case err != nil:
 			firstErr = err
+			failed.Store(true)
 		default:
 			c.record(progs[w])
 			if progress != nil {
